@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The kos command: verb groups and their shared conventions.
+ *
+ * Exit status: 0 success, 1 the operation failed or a check did not hold, 2 usage error.
+ * Errors are one line on stderr beginning "kos: ", naming the file and what is wrong.
+ */
+#pragma once
+
+#include <stdbool.h>
+
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_FAILURE 1
+#define CLI_EXIT_USAGE 2
+
+/* A verb group: "kos key ...", "kos manifest ...". run gets argv starting at the verb. */
+typedef struct CliVerb {
+        const char *name;
+        const char *summary;
+        int (*run)(int argc, char **argv);
+} CliVerb;
+
+/* Logs a usage error and returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* True if argv holds -h or --help before any "--". */
+bool cli_wants_help(int argc, char **argv);
+
+int cli_key(int argc, char **argv);
+int cli_manifest(int argc, char **argv);

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Manifest v1: the typed, read-only model of a signed KOS manifest.
+ *
+ * A manifest is a DTB; its identity is the SHA-256 of the DTB bytes. manifest_parse() is
+ * the only place in KOS that reads a DTB: it checks the blob with fdt_check_full(), walks
+ * it once, validates every node, property and cross-reference, and builds this model.
+ * A Manifest that exists is valid: every name it references is defined, every digest is 64
+ * lowercase hex, apps are in manifest order. Nothing in it changes after parsing.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/sha256.h"
+#include "util/cleanup.h"
+
+#define MANIFEST_COMPATIBLE "kos,manifest-v1"
+#define MANIFEST_MAX_SIZE (1024U * 1024U)
+
+typedef enum ManifestRestart {
+        MANIFEST_RESTART_PERMANENT, /* always restarted */
+        MANIFEST_RESTART_TRANSIENT, /* restarted only after an abnormal exit */
+        MANIFEST_RESTART_TEMPORARY, /* never restarted */
+} ManifestRestart;
+
+typedef enum ManifestReady {
+        MANIFEST_READY_STARTED, /* ready once exec succeeded */
+        MANIFEST_READY_NOTIFY,  /* ready when it sends READY=1 on NOTIFY_SOCKET */
+} ManifestReady;
+
+typedef struct ManifestBoot {
+        char kernel[SHA256_HEX_LEN + 1];
+        char initrd[SHA256_HEX_LEN + 1]; /* "" if none */
+        char *cmdline;                   /* owned; "" if none */
+} ManifestBoot;
+
+typedef struct ManifestComponent {
+        char *name; /* owned */
+        char sha256[SHA256_HEX_LEN + 1];
+        char *format;         /* owned: "squashfs", "erofs" or "ext4" */
+        char *encryption_key; /* owned; NULL if not encrypted */
+} ManifestComponent;
+
+typedef struct ManifestApp {
+        char *name;  /* owned */
+        size_t index; /* position in manifest order */
+        char *path;  /* owned; NULL if image is set */
+        char image[SHA256_HEX_LEN + 1]; /* "" if path is set */
+        char **args;        /* owned strv, never NULL */
+        char **env;         /* owned strv of "NAME=value", never NULL */
+        char **msg_servers; /* owned strv of instance names, never NULL */
+        ManifestRestart restart;
+        ManifestReady ready;
+        char *aux_device_setup_script; /* owned; NULL if none */
+} ManifestApp;
+
+/* One property of the supervision node: when app faults, dependents restart with it. */
+typedef struct ManifestSupervision {
+        char *app;         /* owned */
+        char **dependents; /* owned strv, in the order written */
+} ManifestSupervision;
+
+/* Who may publish and who may look up one protocol name on one message server instance. */
+typedef struct ManifestAccess {
+        char *protocol; /* owned */
+        char **publish; /* owned strv of app names, never NULL */
+        char **lookup;  /* owned strv of app names, never NULL */
+} ManifestAccess;
+
+typedef struct ManifestMsgServer {
+        char *name;             /* owned */
+        ManifestAccess *access; /* owned array */
+        size_t n_access;
+} ManifestMsgServer;
+
+typedef struct ManifestKey {
+        char *name;  /* owned */
+        char *type;  /* owned: "ed25519" */
+        char **apps; /* owned strv, never NULL */
+} ManifestKey;
+
+/* Settings of the node manager, from the optional node-manager node. */
+typedef struct ManifestNodeManager {
+        unsigned restart_intensity; /* more restarts than this ... (default 5) */
+        unsigned restart_period_ms; /* ... within this many ms escalate (default 10000) */
+        unsigned settle_time_ms;    /* all apps ready this long confirms the boot (10000) */
+        unsigned stop_timeout_ms;   /* SIGTERM to SIGKILL (default 5000) */
+} ManifestNodeManager;
+
+typedef struct Manifest {
+        Sha256Digest digest; /* SHA-256 of the DTB */
+        uint32_t version;
+        char *description; /* owned; "" if none */
+        bool persistent_boot;
+        ManifestBoot *boot; /* owned; NULL if the manifest has no boot node */
+        ManifestComponent *components; /* owned array, overlay order (bottom first) */
+        size_t n_components;
+        ManifestApp *apps; /* owned array, manifest order */
+        size_t n_apps;
+        ManifestSupervision *supervision; /* owned array */
+        size_t n_supervision;
+        ManifestMsgServer *msg_servers; /* owned array */
+        size_t n_msg_servers;
+        ManifestKey *keys; /* owned array */
+        size_t n_keys;
+        ManifestNodeManager node_manager;
+} Manifest;
+
+/*
+ * Where a validation error was found, for messages that say what and where. node is the
+ * node path without the leading '/' ("" for the root), property is NULL for a node-level
+ * error. A caller with the DTS source maps these to a file and line
+ * (manifest_source_map_lookup()).
+ */
+typedef struct ManifestError {
+        char node[256];
+        char property[64];
+        char message[256];
+} ManifestError;
+
+/*
+ * Parses and validates a DTB. On success *manifestp is owned by the caller. Returns
+ * -EBADMSG for any invalid manifest, with err (if not NULL) filled in; -ENOMEM on
+ * allocation failure; -EFBIG if size exceeds MANIFEST_MAX_SIZE.
+ */
+int manifest_parse(Manifest **manifestp, const void *dtb, size_t size, ManifestError *err);
+
+/* Reads a DTB file and parses it. File errors are returned as negative errno. */
+int manifest_load(Manifest **manifestp, const char *path, ManifestError *err);
+
+Manifest *manifest_free(Manifest *m);
+
+/* Lookups. Return NULL if absent. */
+const ManifestApp *manifest_find_app(const Manifest *m, const char *name);
+const ManifestMsgServer *manifest_find_msg_server(const Manifest *m, const char *name);
+const ManifestSupervision *manifest_find_supervision(const Manifest *m, const char *app);
+const ManifestAccess *manifest_msg_server_find_access(const ManifestMsgServer *s, const char *protocol);
+
+bool manifest_app_may_publish(const Manifest *m, const char *instance, const char *protocol, const char *app);
+bool manifest_app_may_lookup(const Manifest *m, const char *instance, const char *protocol, const char *app);
+
+/*
+ * Every object digest the manifest references (boot kernel and initrd, components, app
+ * images), each once, in order of first appearance. The caller owns the strv.
+ */
+int manifest_objects(const Manifest *m, char ***objectsp);
+
+/* Formats err as "node/property: message" (or "node: message"). */
+void manifest_error_format(const ManifestError *err, char *buf, size_t size);
+
+DEFINE_CLEANUP_FUNC(Manifest, manifest_free)

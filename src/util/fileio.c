@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * File I/O helpers.
+ *
+ * Invariant: write_file_atomic() never leaves a partly written target. Its temporary file
+ * is created with O_EXCL under a unique name in the target's directory (same file system,
+ * so the rename is atomic) and is removed on every failure path.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+#include "util/fileio.h"
+
+int read_fd_full(int fd, size_t max_size, char **bufp, size_t *sizep) {
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0, allocated = 0;
+
+        for (;;) {
+                if (allocated - size < 2) {
+                        size_t n = allocated ? allocated * 2 : 4096;
+                        char *p;
+
+                        if (n > max_size + 2)
+                                n = max_size + 2;
+                        if (n <= allocated)
+                                return -EFBIG;
+                        p = realloc(buf, n);
+                        if (!p)
+                                return -ENOMEM;
+                        buf = p;
+                        allocated = n;
+                }
+
+                ssize_t r = read(fd, buf + size, allocated - size - 1);
+                if (r < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (r == 0)
+                        break;
+                size += (size_t)r;
+                if (size > max_size)
+                        return -EFBIG;
+        }
+
+        if (!buf) {
+                buf = malloc(1);
+                if (!buf)
+                        return -ENOMEM;
+        }
+        buf[size] = '\0';
+        *bufp = steal_ptr(&buf);
+        *sizep = size;
+        return 0;
+}
+
+int read_file_full(const char *path, size_t max_size, char **bufp, size_t *sizep) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+        if (fd < 0)
+                return -errno;
+        return read_fd_full(fd, max_size, bufp, sizep);
+}
+
+int write_full(int fd, const void *buf, size_t size) {
+        const char *p = buf;
+
+        while (size > 0) {
+                ssize_t r = write(fd, p, size);
+                if (r < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                p += r;
+                size -= (size_t)r;
+        }
+        return 0;
+}
+
+int fsync_parent_dir(const char *path) {
+        _cleanup_free_ char *copy = strdup(path);
+        _cleanup_close_ int fd = -1;
+
+        if (!copy)
+                return -ENOMEM;
+        fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (fsync(fd) < 0)
+                return -errno;
+        return 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode) {
+        _cleanup_free_ char *tmp = NULL;
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0)
+                return -ENOMEM;
+
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+        if (fd < 0 && errno == EEXIST) {
+                /* A previous process of ours with the same pid crashed here: stale. */
+                (void)unlink(tmp);
+                fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+        }
+        if (fd < 0)
+                return -errno;
+
+        r = write_full(fd, data, size);
+        if (r >= 0 && fchmod(fd, mode) < 0)
+                r = -errno;
+        if (r >= 0 && fsync(fd) < 0)
+                r = -errno;
+        if (r >= 0 && close(steal_fd(&fd)) < 0)
+                r = -errno;
+        if (r >= 0 && rename(tmp, path) < 0)
+                r = -errno;
+        if (r < 0) {
+                (void)unlink(tmp);
+                return r;
+        }
+        return fsync_parent_dir(path);
+}
