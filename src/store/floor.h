@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The version floor: a device never accepts a manifest whose version is below it.
+ * Kept in <store>/floor as "<u32>\n"; absent means 0. Invariant: it only rises, and only
+ * when a generation of that version was confirmed good (src/boot).
+ */
+#pragma once
+
+#include <stdint.h>
+
+typedef struct Store Store;
+
+/* Reads the floor (0 if none was ever set). -EBADMSG if the file is malformed. */
+int store_floor_get(const Store *store, uint32_t *floorp);
+
+/* Raises the floor to version, durably; a lower or equal version changes nothing. */
+int store_floor_raise(Store *store, uint32_t version);

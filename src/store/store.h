@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The store: a content-addressed directory of objects, the generations committed from
+ * them, and named refs. This header is the contract between the store and its users
+ * (kos store, kos boot, kos upgrade); it pulls in the per-concept headers.
+ *
+ *     <store>/kos-store          "kos-store 1\n": format marker; its fd carries the lock
+ *     <store>/objects/ab/cdef…   immutable objects named by SHA-256 (mode 0444)
+ *     <store>/generations/N      one text file per generation (generation.h)
+ *     <store>/refs/NAME          named pointers to a manifest (ref.h)
+ *     <store>/floor              the version floor (floor.h)
+ *     <store>/boot-selected      the generation the last boot select chose (src/boot)
+ *     <store>/tmp/               incoming data, same file system: publishing is a rename
+ *
+ * Invariants:
+ *  - Every state change is write-temp (in tmp/), fsync, rename, fsync-directory, so a
+ *    power cut leaves the old or the new state. The only other changes are unlinks of
+ *    garbage (gc), each followed by an fsync of the directory.
+ *  - Nothing outside <store> is ever named by data: digests must be exactly 64 lowercase
+ *    hex digits (hex_is_sha256()), ref names must pass store_ref_name_is_valid(). Both are
+ *    checked by every function that takes them, so callers may pass untrusted strings.
+ *  - Trust never comes from the store: signatures are checked against keys from outside.
+ *  - A Store opened with STORE_OPEN_WRITE holds an exclusive flock() on kos-store until
+ *    store_close(); every writer opens it so. Readers take no lock.
+ *
+ * For kos upgrade: create download files with store_tmp_create() (or any name of your own
+ * in store_tmp_path() that does not start with "store."), then store_object_publish() each
+ * one with the digest you expect, then store_commit_objects().
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/cleanup.h"
+
+#define STORE_FORMAT_VERSION 1
+#define STORE_MARKER "kos-store"
+
+/* Positive outcomes a caller must handle (house style: documented, not errors). */
+typedef enum StoreVerdict {
+        STORE_OK = 0,
+        STORE_E_MISSING = 1, /* the object is not in the store */
+        STORE_E_CORRUPT = 2, /* the object's bytes do not hash to its name */
+} StoreVerdict;
+
+typedef enum StoreOpenFlags {
+        STORE_OPEN_READ = 0,
+        STORE_OPEN_WRITE = 1 << 0, /* take the store's exclusive lock (blocks until free) */
+} StoreOpenFlags;
+
+typedef struct Store Store;
+
+/*
+ * Creates a store at path (the directory may exist but must then be empty or already be a
+ * store: init is idempotent). Every directory and the marker are created durably.
+ * Returns -ENOTEMPTY if path is a non-empty directory that is not a store.
+ */
+int store_init(const char *path);
+
+/*
+ * Opens an existing store. -ENOENT if path does not exist, -EMEDIUMTYPE if it is not a
+ * store (no or bad marker), -EPROTONOSUPPORT for another format version. The caller owns
+ * *storep (store_close()).
+ */
+int store_open(Store **storep, const char *path, StoreOpenFlags flags);
+
+/* Releases the lock and frees. Accepts NULL, returns NULL. */
+Store *store_close(Store *store);
+
+/* The path the store was opened with, and an O_DIRECTORY fd on it (owned by the Store). */
+const char *store_path(const Store *store);
+int store_dirfd(const Store *store);
+
+/* "<store>/tmp": the caller owns *pathp. */
+int store_tmp_path(const Store *store, char **pathp);
+
+/*
+ * Creates a new empty file in <store>/tmp (named "store.<prefix>.XXXXXX", mode 0600) and
+ * returns an fd open for reading and writing, and its path (owned by the caller).
+ * store gc removes such files when no writer holds the lock.
+ */
+int store_tmp_create(Store *store, const char *prefix, int *fdp, char **pathp);
+
+/*
+ * Replaces <store>/relpath with data durably: written to tmp/, fsynced, renamed over,
+ * directory fsynced. relpath is trusted (built by the store itself), e.g. "refs/latest".
+ */
+int store_replace_file(Store *store, const char *relpath, const void *data, size_t size);
+
+/* Removes <store>/relpath (ENOENT is success) and fsyncs its directory. */
+int store_remove_file(Store *store, const char *relpath);
+
+DEFINE_CLEANUP_FUNC(Store, store_close)
+#define _cleanup_store_close_ _cleanup_(store_closep)
+
+#include "store/floor.h"
+#include "store/generation.h"
+#include "store/object.h"
+#include "store/ref.h"
