@@ -8,6 +8,7 @@
  */
 #pragma once
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,3 +58,8 @@ static inline int steal_fd(int *fdp) {
         }
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
+
+static inline void closedirp(DIR **dp) {
+        if (*dp)
+                closedir(*dp);
+}

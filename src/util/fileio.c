@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/fault.h"
 #include "util/fileio.h"
 
 int read_fd_full(int fd, size_t max_size, char **bufp, size_t *sizep) {
@@ -96,9 +97,7 @@ int fsync_parent_dir(const char *path) {
         fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
-        if (fsync(fd) < 0)
-                return -errno;
-        return 0;
+        return fault_fsync_dir(fd, path);
 }
 
 int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode) {
@@ -109,24 +108,24 @@ int write_file_atomic(const char *path, const void *data, size_t size, mode_t mo
         if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0)
                 return -ENOMEM;
 
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-        if (fd < 0 && errno == EEXIST) {
+        fd = fault_openat_create(AT_FDCWD, tmp, O_WRONLY | O_EXCL, mode);
+        if (fd == -EEXIST) {
                 /* A previous process of ours with the same pid crashed here: stale. */
                 (void)unlink(tmp);
-                fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+                fd = fault_openat_create(AT_FDCWD, tmp, O_WRONLY | O_EXCL, mode);
         }
         if (fd < 0)
-                return -errno;
+                return fd;
 
-        r = write_full(fd, data, size);
+        r = fault_write(fd, data, size, path);
         if (r >= 0 && fchmod(fd, mode) < 0)
                 r = -errno;
-        if (r >= 0 && fsync(fd) < 0)
-                r = -errno;
+        if (r >= 0)
+                r = fault_fsync(fd, path);
         if (r >= 0 && close(steal_fd(&fd)) < 0)
                 r = -errno;
-        if (r >= 0 && rename(tmp, path) < 0)
-                r = -errno;
+        if (r >= 0)
+                r = fault_renameat(AT_FDCWD, tmp, AT_FDCWD, path);
         if (r < 0) {
                 (void)unlink(tmp);
                 return r;

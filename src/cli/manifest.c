@@ -1,0 +1,369 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * kos manifest: build, check, show, graph, sign, verify and digest manifests.
+ *
+ * Every command that takes a manifest accepts DTS source or a DTB (told apart by the DTB
+ * magic, not the file name), and validates it fully before doing anything else. Errors in
+ * DTS name the file and line; errors in a DTB name the file and the node path.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <libfdt.h>
+
+#include "cli/cli.h"
+#include "crypto/signature.h"
+#include "manifest/manifest.h"
+#include "manifest/render.h"
+#include "manifest/source.h"
+#include "util/fileio.h"
+#include "util/log.h"
+
+static const char manifest_usage[] =
+        "usage: kos manifest COMMAND ...\n"
+        "\n"
+        "  build IN.dts [-o OUT.dtb]          compile with dtc and validate; writes nothing on error\n"
+        "  check FILE                         validate a .dts or .dtb; silent on success\n"
+        "  show FILE [--json]                 a readable summary, or JSON\n"
+        "  graph FILE [-o OUT.dot]            Graphviz graph of apps, protocols, supervision\n"
+        "  sign FILE.dtb --key K.key [-o SIG] add a signature to FILE.dtb.sig (or SIG)\n"
+        "  verify FILE.dtb --trust DIR [--sig SIG]\n"
+        "                                     exit 0 if a key in DIR (*.pub) signed it\n"
+        "  digest FILE.dtb                    the manifest's identity: SHA-256 of the DTB\n"
+        "\n"
+        "FILE may be DTS source or a DTB wherever a manifest is read.\n";
+
+/* A manifest read from the command line: its DTB bytes and model. */
+typedef struct CliManifest {
+        char *dtb; /* owned */
+        size_t size;
+        Manifest *manifest; /* owned */
+} CliManifest;
+
+static void cli_manifest_done(CliManifest *cm) {
+        free(cm->dtb);
+        manifest_free(cm->manifest);
+}
+
+static bool is_dtb(const char *data, size_t size) {
+        return size >= sizeof(fdt32_t) && fdt_magic(data) == FDT_MAGIC;
+}
+
+/* Reports a validation error: "FILE:LINE: where: what" for DTS, "FILE: where: what" for DTB. */
+static void report_invalid(const char *path, bool source, const ManifestError *err) {
+        _cleanup_(manifest_source_map_freep) ManifestSourceMap *map = NULL;
+        const char *location = NULL;
+        char what[600];
+
+        manifest_error_format(err, what, sizeof(what));
+        if (source && manifest_source_map_new(&map, path) >= 0)
+                location = manifest_source_map_lookup(map, err->node, err->property);
+        log_error("%s: %s", location ? location : path, what);
+}
+
+/*
+ * Reads and validates a manifest, DTS or DTB; with dtb_only, DTS is refused (signatures and
+ * digests are of the exact DTB bytes that ship). Logs the error and returns < 0 on failure.
+ */
+static int cli_manifest_open(CliManifest *cm, const char *path, bool dtb_only) {
+        _cleanup_free_ char *data = NULL, *dtb = NULL, *dtc_error = NULL;
+        ManifestError err;
+        size_t size, dtb_size;
+        bool source;
+        int r;
+
+        r = read_file_full(path, MANIFEST_MAX_SIZE, &data, &size);
+        if (r == -EFBIG)
+                return log_error_errno(r, "%s: larger than the manifest limit of %u bytes", path, MANIFEST_MAX_SIZE);
+        if (r < 0)
+                return log_error_errno(r, "%s: %s", path, strerror(-r));
+
+        source = !is_dtb(data, size);
+        if (source && dtb_only)
+                return log_error_errno(-EINVAL, "%s: not a DTB; build it with 'kos manifest build' first", path);
+        if (source) {
+                r = manifest_compile_dts(path, &dtb, &dtb_size, &dtc_error);
+                if (r == -EBADMSG)
+                        return log_error_errno(r, "%s", dtc_error);
+                if (r < 0)
+                        return log_error_errno(r, "%s: cannot run dtc: %s", path, strerror(-r));
+        } else {
+                dtb = steal_ptr(&data);
+                dtb_size = size;
+        }
+
+        r = manifest_parse(&cm->manifest, dtb, dtb_size, &err);
+        if (r == -EBADMSG || r == -EFBIG) {
+                report_invalid(path, source, &err);
+                return r;
+        }
+        if (r < 0)
+                return log_error_errno(r, "%s: %s", path, strerror(-r));
+        cm->dtb = steal_ptr(&dtb);
+        cm->size = dtb_size;
+        return 0;
+}
+
+/* Options shared by the subcommands; each accepts only the ones it documents. */
+typedef struct ManifestOptions {
+        const char *output;
+        const char *key;
+        const char *trust;
+        const char *sig;
+        bool json;
+} ManifestOptions;
+
+enum { OPT_JSON = 256, OPT_KEY, OPT_TRUST, OPT_SIG };
+
+/* Parses options after the subcommand; "allowed" lists the accepted ones by letter. */
+static int parse_options(int argc, char **argv, const char *allowed, ManifestOptions *o, const char **filep) {
+        static const struct option options[] = {
+                { "output", required_argument, NULL, 'o' }, { "json", no_argument, NULL, OPT_JSON },
+                { "key", required_argument, NULL, OPT_KEY }, { "trust", required_argument, NULL, OPT_TRUST },
+                { "sig", required_argument, NULL, OPT_SIG }, {},
+        };
+        int c;
+
+        optind = 1;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "+:o:", options, NULL)) >= 0) {
+                char letter = c == 'o' ? 'o' : c == OPT_JSON ? 'j' : c == OPT_KEY ? 'k' : c == OPT_TRUST ? 't' : c == OPT_SIG ? 's' : 0;
+
+                if (c == '?')
+                        return cli_usage_error("manifest %s: unknown option \"%s\"", argv[0], argv[optind - 1]);
+                if (c == ':')
+                        return cli_usage_error("manifest %s: option \"%s\" needs a value", argv[0], argv[optind - 1]);
+                if (!letter || !strchr(allowed, letter))
+                        return cli_usage_error("manifest %s: option \"%s\" does not apply", argv[0], argv[optind - 1]);
+                switch (c) {
+                case 'o':
+                        o->output = optarg;
+                        break;
+                case OPT_JSON:
+                        o->json = true;
+                        break;
+                case OPT_KEY:
+                        o->key = optarg;
+                        break;
+                case OPT_TRUST:
+                        o->trust = optarg;
+                        break;
+                case OPT_SIG:
+                        o->sig = optarg;
+                        break;
+                }
+        }
+        if (argc - optind != 1)
+                return cli_usage_error("manifest %s: expected one manifest file; see 'kos manifest --help'", argv[0]);
+        *filep = argv[optind];
+        return 0;
+}
+
+static int manifest_build(const char *in, const ManifestOptions *o) {
+        _cleanup_(cli_manifest_done) CliManifest cm = {};
+        _cleanup_free_ char *derived = NULL;
+        const char *out = o->output;
+        int r;
+
+        if (!out) {
+                size_t n = strlen(in);
+                if (n > 4 && strcmp(in + n - 4, ".dts") == 0)
+                        r = asprintf(&derived, "%.*s.dtb", (int)(n - 4), in);
+                else
+                        r = asprintf(&derived, "%s.dtb", in);
+                if (r < 0)
+                        return log_error_errno(-ENOMEM, "out of memory"), CLI_EXIT_FAILURE;
+                out = derived;
+        }
+        if (cli_manifest_open(&cm, in, false) < 0)
+                return CLI_EXIT_FAILURE;
+        r = write_file_atomic(out, cm.dtb, cm.size, 0644);
+        if (r < 0)
+                return log_error("%s: cannot write: %s", out, strerror(-r)), CLI_EXIT_FAILURE;
+        return CLI_EXIT_OK;
+}
+
+static int manifest_show(const char *path, const ManifestOptions *o) {
+        _cleanup_(cli_manifest_done) CliManifest cm = {};
+        int r;
+
+        if (cli_manifest_open(&cm, path, false) < 0)
+                return CLI_EXIT_FAILURE;
+        if (o->json) {
+                json_t *json;
+
+                r = manifest_render_json(cm.manifest, &json);
+                if (r < 0)
+                        return log_error("%s: %s", path, strerror(-r)), CLI_EXIT_FAILURE;
+                r = json_dumpf(json, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+                json_decref(json);
+                putchar('\n');
+        } else
+                r = manifest_render_text(cm.manifest, stdout);
+        if (r < 0 || fflush(stdout) != 0)
+                return log_error("cannot write output"), CLI_EXIT_FAILURE;
+        return CLI_EXIT_OK;
+}
+
+static int manifest_graph(const char *path, const ManifestOptions *o) {
+        _cleanup_(cli_manifest_done) CliManifest cm = {};
+        _cleanup_free_ char *text = NULL;
+        size_t size = 0;
+        FILE *f;
+        int r;
+
+        if (cli_manifest_open(&cm, path, false) < 0)
+                return CLI_EXIT_FAILURE;
+        f = open_memstream(&text, &size);
+        if (!f)
+                return log_error("out of memory"), CLI_EXIT_FAILURE;
+        r = manifest_render_dot(cm.manifest, f);
+        if (fclose(f) != 0 || r < 0)
+                return log_error("out of memory"), CLI_EXIT_FAILURE;
+        if (o->output) {
+                r = write_file_atomic(o->output, text, size, 0644);
+                if (r < 0)
+                        return log_error("%s: cannot write: %s", o->output, strerror(-r)), CLI_EXIT_FAILURE;
+        } else if (fwrite(text, 1, size, stdout) != size || fflush(stdout) != 0)
+                return log_error("cannot write output"), CLI_EXIT_FAILURE;
+        return CLI_EXIT_OK;
+}
+
+static char *default_sig_path(const char *dtb_path, const char *sig) {
+        char *path;
+
+        if (sig)
+                return strdup(sig);
+        return asprintf(&path, "%s.sig", dtb_path) < 0 ? NULL : path;
+}
+
+/* Loads a signature file, reporting errors. A missing file is an empty list if allowed. */
+static int load_signatures(SignatureList **listp, const char *path, bool missing_ok) {
+        unsigned line = 0;
+        int r;
+
+        r = signature_list_load(listp, path, &line);
+        if (r == -ENOENT && missing_ok) {
+                *listp = signature_list_new();
+                return *listp ? 0 : log_error_errno(-ENOMEM, "out of memory");
+        }
+        if (r == -EBADMSG)
+                return log_error_errno(r, "%s:%u: malformed signature line: expected \"ed25519 <key id> <signature>\"",
+                                       path, line);
+        if (r == -E2BIG)
+                return log_error_errno(r, "%s:%u: more than %u signatures", path, line, SIGNATURE_LIST_MAX);
+        if (r == -EFBIG)
+                return log_error_errno(r, "%s: larger than the limit of %u bytes", path, SIGNATURE_FILE_MAX);
+        if (r < 0)
+                return log_error_errno(r, "%s: %s", path, strerror(-r));
+        return 0;
+}
+
+static int manifest_sign(const char *path, const ManifestOptions *o) {
+        _cleanup_(cli_manifest_done) CliManifest cm = {};
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
+        _cleanup_(signature_list_freep) SignatureList *list = NULL;
+        _cleanup_free_ char *sig_path = NULL, *text = NULL;
+        Signature sig;
+        size_t size;
+        int r;
+
+        if (!o->key)
+                return cli_usage_error("manifest sign: --key K.key is required");
+        r = key_load_private(&key, o->key);
+        if (r < 0)
+                return log_error("%s: %s", o->key, key_strerror(r)), CLI_EXIT_FAILURE;
+        if (cli_manifest_open(&cm, path, true) < 0)
+                return CLI_EXIT_FAILURE;
+        sig_path = default_sig_path(path, o->sig);
+        if (!sig_path)
+                return log_error("out of memory"), CLI_EXIT_FAILURE;
+        if (load_signatures(&list, sig_path, true) < 0)
+                return CLI_EXIT_FAILURE;
+        r = signature_create(key, cm.dtb, cm.size, &sig);
+        if (r >= 0)
+                r = signature_list_add(list, &sig);
+        if (r >= 0)
+                r = signature_list_format(list, &text, &size);
+        if (r >= 0)
+                r = write_file_atomic(sig_path, text, size, 0644);
+        if (r < 0)
+                return log_error("%s: cannot sign: %s", sig_path, strerror(-r)), CLI_EXIT_FAILURE;
+        return CLI_EXIT_OK;
+}
+
+static int manifest_verify(const char *path, const ManifestOptions *o) {
+        _cleanup_(cli_manifest_done) CliManifest cm = {};
+        _cleanup_(signature_list_freep) SignatureList *list = NULL;
+        _cleanup_(trust_store_freep) TrustStore *trust = NULL;
+        _cleanup_free_ char *sig_path = NULL, *bad_file = NULL;
+        char hex[SHA256_HEX_LEN + 1];
+        Sha256Digest id;
+        int r;
+
+        if (!o->trust)
+                return cli_usage_error("manifest verify: --trust DIR is required");
+        r = trust_store_load(&trust, o->trust, &bad_file);
+        if (r < 0)
+                return log_error("%s: %s", bad_file ? bad_file : o->trust, key_strerror(r)), CLI_EXIT_FAILURE;
+        if (trust_store_size(trust) == 0)
+                return log_error("%s: no trusted keys (*.pub)", o->trust), CLI_EXIT_FAILURE;
+        if (cli_manifest_open(&cm, path, true) < 0)
+                return CLI_EXIT_FAILURE;
+        sig_path = default_sig_path(path, o->sig);
+        if (!sig_path)
+                return log_error("out of memory"), CLI_EXIT_FAILURE;
+        if (load_signatures(&list, sig_path, false) < 0)
+                return CLI_EXIT_FAILURE;
+
+        r = signature_list_verify(list, trust, cm.dtb, cm.size, &id);
+        if (r < 0)
+                return log_error("%s: %s", sig_path, strerror(-r)), CLI_EXIT_FAILURE;
+        if (r != SIGNATURE_VALID)
+                return log_error("%s: %s", sig_path, signature_verdict_to_string(r)), CLI_EXIT_FAILURE;
+        sha256_to_hex(&id, hex);
+        printf("%s: signed by trusted key %s\n", path, hex);
+        return CLI_EXIT_OK;
+}
+
+int cli_manifest(int argc, char **argv) {
+        static const struct {
+                const char *name;
+                const char *options; /* o: -o, j: --json, k: --key, t: --trust, s: --sig */
+                int (*run)(const char *file, const ManifestOptions *o);
+        } commands[] = {
+                { "build", "o", manifest_build },   { "check", "", NULL },
+                { "show", "j", manifest_show },     { "graph", "o", manifest_graph },
+                { "sign", "ko", manifest_sign },    { "verify", "ts", manifest_verify },
+                { "digest", "", NULL },
+        };
+        ManifestOptions o = {};
+        const char *file;
+
+        if (argc < 2 || cli_wants_help(argc, argv)) {
+                fputs(manifest_usage, argc < 2 ? stderr : stdout);
+                return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(commands); i++) {
+                if (strcmp(argv[1], commands[i].name) != 0)
+                        continue;
+                int r = parse_options(argc - 1, argv + 1, commands[i].options, &o, &file);
+                if (r != 0)
+                        return r;
+                if (commands[i].run)
+                        return commands[i].run(file, &o);
+
+                _cleanup_(cli_manifest_done) CliManifest cm = {};
+                if (cli_manifest_open(&cm, file, strcmp(argv[1], "digest") == 0) < 0)
+                        return CLI_EXIT_FAILURE;
+                if (strcmp(argv[1], "digest") == 0) {
+                        char hex[SHA256_HEX_LEN + 1];
+                        sha256_to_hex(&cm.manifest->digest, hex);
+                        printf("%s\n", hex);
+                }
+                return CLI_EXIT_OK;
+        }
+        return cli_usage_error("manifest: unknown command \"%s\"; see 'kos manifest --help'", argv[1]);
+}

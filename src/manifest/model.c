@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Manifest v1 model: destruction and read-only queries. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "manifest/manifest.h"
+#include "util/strv.h"
+
+Manifest *manifest_free(Manifest *m) {
+        if (!m)
+                return NULL;
+        free(m->description);
+        if (m->boot)
+                free(m->boot->cmdline);
+        free(m->boot);
+        for (size_t i = 0; i < m->n_components; i++) {
+                free(m->components[i].name);
+                free(m->components[i].format);
+                free(m->components[i].encryption_key);
+        }
+        free(m->components);
+        for (size_t i = 0; i < m->n_apps; i++) {
+                ManifestApp *a = &m->apps[i];
+
+                free(a->name);
+                free(a->path);
+                strv_free(a->args);
+                strv_free(a->env);
+                strv_free(a->msg_servers);
+                free(a->aux_device_setup_script);
+        }
+        free(m->apps);
+        for (size_t i = 0; i < m->n_supervision; i++) {
+                free(m->supervision[i].app);
+                strv_free(m->supervision[i].dependents);
+        }
+        free(m->supervision);
+        for (size_t i = 0; i < m->n_msg_servers; i++) {
+                for (size_t k = 0; k < m->msg_servers[i].n_access; k++) {
+                        free(m->msg_servers[i].access[k].protocol);
+                        strv_free(m->msg_servers[i].access[k].publish);
+                        strv_free(m->msg_servers[i].access[k].lookup);
+                }
+                free(m->msg_servers[i].access);
+                free(m->msg_servers[i].name);
+        }
+        free(m->msg_servers);
+        for (size_t i = 0; i < m->n_keys; i++) {
+                free(m->keys[i].name);
+                free(m->keys[i].type);
+                strv_free(m->keys[i].apps);
+        }
+        free(m->keys);
+        free(m);
+        return NULL;
+}
+
+const ManifestApp *manifest_find_app(const Manifest *m, const char *name) {
+        for (size_t i = 0; i < m->n_apps; i++)
+                if (strcmp(m->apps[i].name, name) == 0)
+                        return &m->apps[i];
+        return NULL;
+}
+
+const ManifestMsgServer *manifest_find_msg_server(const Manifest *m, const char *name) {
+        for (size_t i = 0; i < m->n_msg_servers; i++)
+                if (strcmp(m->msg_servers[i].name, name) == 0)
+                        return &m->msg_servers[i];
+        return NULL;
+}
+
+const ManifestSupervision *manifest_find_supervision(const Manifest *m, const char *app) {
+        for (size_t i = 0; i < m->n_supervision; i++)
+                if (strcmp(m->supervision[i].app, app) == 0)
+                        return &m->supervision[i];
+        return NULL;
+}
+
+const ManifestAccess *manifest_msg_server_find_access(const ManifestMsgServer *s, const char *protocol) {
+        for (size_t i = 0; i < s->n_access; i++)
+                if (strcmp(s->access[i].protocol, protocol) == 0)
+                        return &s->access[i];
+        return NULL;
+}
+
+static const ManifestAccess *manifest_find_access(const Manifest *m, const char *instance,
+                                                  const char *protocol, const char *app) {
+        const ManifestMsgServer *s = manifest_find_msg_server(m, instance);
+        const ManifestApp *a = manifest_find_app(m, app);
+
+        /* An app reaches only the instances it lists, whatever the matrix says. */
+        if (!s || !a || !strv_contains(a->msg_servers, instance))
+                return NULL;
+        return manifest_msg_server_find_access(s, protocol);
+}
+
+bool manifest_app_may_publish(const Manifest *m, const char *instance, const char *protocol, const char *app) {
+        const ManifestAccess *a = manifest_find_access(m, instance, protocol, app);
+
+        return a && strv_contains(a->publish, app);
+}
+
+bool manifest_app_may_lookup(const Manifest *m, const char *instance, const char *protocol, const char *app) {
+        const ManifestAccess *a = manifest_find_access(m, instance, protocol, app);
+
+        return a && strv_contains(a->lookup, app);
+}
+
+static int objects_add(char ***l, const char *digest) {
+        if (digest[0] == '\0' || strv_contains(*l, digest))
+                return 0;
+        return strv_extend(l, digest);
+}
+
+int manifest_objects(const Manifest *m, char ***objectsp) {
+        _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
+        int r = 0;
+
+        if (!l)
+                return -ENOMEM;
+        if (m->boot) {
+                r = objects_add(&l, m->boot->kernel);
+                if (r >= 0)
+                        r = objects_add(&l, m->boot->initrd);
+        }
+        for (size_t i = 0; r >= 0 && i < m->n_components; i++)
+                r = objects_add(&l, m->components[i].sha256);
+        for (size_t i = 0; r >= 0 && i < m->n_apps; i++)
+                r = objects_add(&l, m->apps[i].image);
+        if (r < 0)
+                return r;
+        *objectsp = steal_ptr(&l);
+        return 0;
+}
+
+void manifest_error_format(const ManifestError *err, char *buf, size_t size) {
+        const char *sep1 = err->node[0] ? ": " : "";
+        const char *sep2 = "";
+
+        if (err->property[0])
+                sep2 = err->node[0] ? "/" : "";
+        if (err->property[0])
+                snprintf(buf, size, "%s%s%s: %s", err->node, sep2, err->property, err->message);
+        else
+                snprintf(buf, size, "%s%s%s", err->node, sep1, err->message);
+}

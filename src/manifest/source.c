@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Manifest source: running dtc, and mapping DTB locations to DTS lines.
+ *
+ * dtc runs with its output and errors captured in memory files, never on a shell, with
+ * argv built here. The annotated-DTS parser reads dtc's own output format, in which each
+ * node and property sits on one line ending with a "/ * FILE:L:C-L:C * /" comment.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "manifest/manifest.h"
+#include "manifest/source.h"
+#include "util/fileio.h"
+
+extern char **environ;
+
+#define DTC_OUTPUT_MAX (8U * MANIFEST_MAX_SIZE)
+
+/* Runs dtc with args; captures stdout and stderr. Returns dtc's exit status (>= 0). */
+static int dtc_run(char *const argv[], char **outp, size_t *out_sizep, char **errp) {
+        _cleanup_close_ int out = memfd_create("dtc-out", MFD_CLOEXEC);
+        _cleanup_close_ int err = memfd_create("dtc-err", MFD_CLOEXEC);
+        _cleanup_free_ char *out_buf = NULL, *err_buf = NULL;
+        posix_spawn_file_actions_t actions;
+        size_t size, err_size;
+        pid_t pid;
+        int r, status;
+
+        if (out < 0 || err < 0)
+                return -errno;
+        posix_spawn_file_actions_init(&actions);
+        posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+        posix_spawn_file_actions_adddup2(&actions, out, STDOUT_FILENO);
+        posix_spawn_file_actions_adddup2(&actions, err, STDERR_FILENO);
+        r = posix_spawnp(&pid, argv[0], &actions, NULL, argv, environ);
+        posix_spawn_file_actions_destroy(&actions);
+        if (r != 0)
+                return -r;
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        if (!WIFEXITED(status))
+                return -ECHILD;
+
+        if (lseek(out, 0, SEEK_SET) < 0 || lseek(err, 0, SEEK_SET) < 0)
+                return -errno;
+        r = read_fd_full(out, DTC_OUTPUT_MAX, &out_buf, &size);
+        if (r < 0)
+                return r;
+        r = read_fd_full(err, 64 * 1024, &err_buf, &err_size);
+        if (r < 0)
+                return r;
+        *outp = steal_ptr(&out_buf);
+        *out_sizep = size;
+        if (errp)
+                *errp = steal_ptr(&err_buf);
+        return WEXITSTATUS(status);
+}
+
+/*
+ * Turns dtc's first error into one line. dtc writes "Error: FILE:L.C-C message" for
+ * syntax errors and "ERROR (check): FILE: message" for failed checks.
+ */
+static char *dtc_error_line(const char *text) {
+        const char *line = strstr(text, "Error: ");
+        const char *end;
+        char *msg;
+
+        if (line)
+                line += strlen("Error: ");
+        else if ((line = strstr(text, "ERROR")))
+                ;
+        else if ((line = strstr(text, "FATAL ERROR: ")))
+                line += strlen("FATAL ERROR: ");
+        else
+                line = text;
+        end = strchrnul(line, '\n');
+        msg = strndup(line, (size_t)(end - line));
+        if (!msg)
+                return NULL;
+
+        /* "FILE:L.C-C message" -> "FILE:L: message" */
+        char *space = strchr(msg, ' '), *dot;
+        if (space && (dot = memchr(msg, '.', (size_t)(space - msg))) && dot > msg) {
+                char *colon = dot;
+                while (colon > msg && colon[-1] >= '0' && colon[-1] <= '9')
+                        colon--;
+                if (colon > msg && colon[-1] == ':' && colon < dot) {
+                        memmove(dot, ":", 1);
+                        memmove(dot + 1, space, strlen(space) + 1);
+                }
+        }
+        return msg;
+}
+
+int manifest_compile_dts(const char *dts_path, char **dtbp, size_t *sizep, char **errorp) {
+        char *argv[] = { "dtc", "-q", "-I", "dts", "-O", "dtb", "--", (char *)dts_path, NULL };
+        _cleanup_free_ char *out = NULL, *err = NULL;
+        size_t size;
+        int r;
+
+        r = dtc_run(argv, &out, &size, &err);
+        if (r < 0)
+                return r;
+        if (r != 0 || size == 0) {
+                *errorp = dtc_error_line(err && err[0] ? err : "dtc failed without a message");
+                return *errorp ? -EBADMSG : -ENOMEM;
+        }
+        *dtbp = steal_ptr(&out);
+        *sizep = size;
+        return 0;
+}
+
+typedef struct SourceEntry {
+        char *node;     /* owned: path without the leading '/' */
+        char *property; /* owned: "" for the node itself */
+        char *location; /* owned: "FILE:LINE" */
+} SourceEntry;
+
+struct ManifestSourceMap {
+        SourceEntry *entries; /* owned */
+        size_t n_entries;
+};
+
+ManifestSourceMap *manifest_source_map_free(ManifestSourceMap *map) {
+        if (!map)
+                return NULL;
+        for (size_t i = 0; i < map->n_entries; i++) {
+                free(map->entries[i].node);
+                free(map->entries[i].property);
+                free(map->entries[i].location);
+        }
+        free(map->entries);
+        free(map);
+        return NULL;
+}
+
+static int source_map_add(ManifestSourceMap *map, const char *node, const char *property, const char *location) {
+        SourceEntry *e = realloc(map->entries, (map->n_entries + 1) * sizeof(SourceEntry));
+
+        if (!e)
+                return -ENOMEM;
+        map->entries = e;
+        e = &map->entries[map->n_entries];
+        e->node = strdup(node);
+        e->property = strdup(property);
+        e->location = strdup(location);
+        if (!e->node || !e->property || !e->location) {
+                free(e->node);
+                free(e->property);
+                free(e->location);
+                return -ENOMEM;
+        }
+        map->n_entries++;
+        return 0;
+}
+
+/* From "... / * FILE:L:C-L:C * /" at the end of line, extracts "FILE:L". */
+static bool annotation_location(const char *line, size_t len, char *buf, size_t size) {
+        const char *start = NULL, *p, *colon1 = NULL, *colon2 = NULL;
+
+        for (p = line; p + 3 <= line + len; p++)
+                if (memcmp(p, "/* ", 3) == 0)
+                        start = p + 3;
+        if (!start)
+                return false;
+        /* FILE:L:C-...: the last two colons before the first '-' after FILE. */
+        const char *dash = memchr(start, '-', (size_t)(line + len - start));
+        if (!dash)
+                return false;
+        for (p = start; p < dash; p++)
+                if (*p == ':') {
+                        colon1 = colon2;
+                        colon2 = p;
+                }
+        if (!colon1 || (size_t)(colon2 - start) >= size)
+                return false;
+        snprintf(buf, size, "%.*s", (int)(colon2 - start), start);
+        return true;
+}
+
+int manifest_source_map_new(ManifestSourceMap **mapp, const char *dts_path) {
+        char *argv[] = { "dtc", "-q", "-I", "dts", "-O", "dts", "-T", "-T", "--", (char *)dts_path, NULL };
+        _cleanup_(manifest_source_map_freep) ManifestSourceMap *map = calloc(1, sizeof(ManifestSourceMap));
+        _cleanup_free_ char *out = NULL;
+        char path[512] = "";
+        size_t size, pos = 0;
+        int r;
+
+        if (!map)
+                return -ENOMEM;
+        r = dtc_run(argv, &out, &size, NULL);
+        if (r < 0)
+                return r;
+        if (r != 0)
+                return -EBADMSG;
+
+        while (pos < size) {
+                char *line = out + pos, *nl = strchrnul(line, '\n');
+                size_t len = (size_t)(nl - line);
+                char location[512], name[256];
+                const char *s = line;
+
+                pos += len + 1;
+                while (*s == '\t' || *s == ' ')
+                        s++;
+                if (!annotation_location(line, len, location, sizeof(location)))
+                        continue;
+
+                if (s[0] == '}') {
+                        char *slash = strrchr(path, '/');
+                        if (slash)
+                                *slash = '\0';
+                        else
+                                path[0] = '\0';
+                        continue;
+                }
+                /* Skip labels "label: " before the name. */
+                for (;;) {
+                        size_t n = strcspn(s, " ;={");
+                        if (n > 0 && s[n - 1] == ':' && s[n] == ' ')
+                                s += n + 1;
+                        else
+                                break;
+                }
+                size_t n = strcspn(s, " ;=");
+                if (n == 0 || n >= sizeof(name))
+                        continue;
+                snprintf(name, sizeof(name), "%.*s", (int)n, s);
+                const char *after = s + n;
+                while (*after == ' ')
+                        after++;
+
+                if (*after == '{') {
+                        if (strcmp(name, "/") != 0) {
+                                size_t plen = strlen(path);
+                                if (plen + 1 + n + 1 > sizeof(path))
+                                        continue;
+                                snprintf(path + plen, sizeof(path) - plen, "%s%s", plen ? "/" : "", name);
+                        }
+                        r = source_map_add(map, path, "", location);
+                } else
+                        r = source_map_add(map, path, name, location);
+                if (r < 0)
+                        return r;
+        }
+        *mapp = steal_ptr(&map);
+        return 0;
+}
+
+const char *manifest_source_map_lookup(const ManifestSourceMap *map, const char *node, const char *property) {
+        char path[512];
+
+        if (property && property[0])
+                for (size_t i = 0; i < map->n_entries; i++)
+                        if (strcmp(map->entries[i].node, node) == 0 &&
+                            strcmp(map->entries[i].property, property) == 0)
+                                return map->entries[i].location;
+
+        snprintf(path, sizeof(path), "%s", node);
+        for (;;) {
+                for (size_t i = 0; i < map->n_entries; i++)
+                        if (strcmp(map->entries[i].node, path) == 0 && map->entries[i].property[0] == '\0')
+                                return map->entries[i].location;
+                if (path[0] == '\0')
+                        return NULL;
+                char *slash = strrchr(path, '/');
+                if (slash)
+                        *slash = '\0';
+                else
+                        path[0] = '\0';
+        }
+}

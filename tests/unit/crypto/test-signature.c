@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Keys, signature files and trust stores. */
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/pem.h>
+
+#include "crypto/signature.h"
+#include "test.h"
+
+static char dir[] = "/tmp/kos-test-sig.XXXXXX";
+
+static char *path_in_dir(const char *name) {
+        char *p;
+
+        CHECK(asprintf(&p, "%s/%s", dir, name) > 0);
+        return p;
+}
+
+static EVP_PKEY *generate(const char *stem_name) {
+        _cleanup_free_ char *stem = path_in_dir(stem_name), *key_path = NULL;
+        EVP_PKEY *key = NULL;
+
+        CHECK_OK(key_generate(stem));
+        CHECK(asprintf(&key_path, "%s.key", stem) > 0);
+        CHECK_OK(key_load_private(&key, key_path));
+        return key;
+}
+
+TEST(generate_refuses_overwrite_and_sets_mode) {
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = generate("a");
+        _cleanup_free_ char *stem = path_in_dir("a"), *key_path = path_in_dir("a.key");
+        struct stat st;
+
+        CHECK(key);
+        CHECK(stat(key_path, &st) == 0);
+        CHECK_EQ_INT(st.st_mode & 0777, 0600);
+        CHECK_EQ_INT(key_generate(stem), -EEXIST);
+}
+
+TEST(sign_verify_and_tamper) {
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = generate("b");
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *other = generate("c");
+        _cleanup_(trust_store_freep) TrustStore *trust = trust_store_new();
+        _cleanup_(signature_list_freep) SignatureList *list = signature_list_new();
+        _cleanup_free_ char *pub = path_in_dir("b.pub");
+        char data[] = "manifest bytes";
+        Signature sig;
+        Sha256Digest id, expect;
+
+        CHECK_OK(trust_store_add_file(trust, pub));
+        CHECK_EQ_INT(signature_list_verify(list, trust, data, sizeof(data), NULL), SIGNATURE_E_NONE);
+
+        CHECK_OK(signature_create(other, data, sizeof(data), &sig));
+        CHECK_OK(signature_list_add(list, &sig));
+        CHECK_EQ_INT(signature_list_verify(list, trust, data, sizeof(data), NULL), SIGNATURE_E_UNKNOWN_KEY);
+
+        CHECK_OK(signature_create(key, data, sizeof(data), &sig));
+        CHECK_OK(signature_list_add(list, &sig));
+        CHECK_EQ_INT(list->n_items, 2);
+        CHECK_EQ_INT(signature_list_verify(list, trust, data, sizeof(data), &id), SIGNATURE_VALID);
+        CHECK_OK(key_id(key, &expect));
+        CHECK(sha256_equal(&id, &expect));
+
+        data[0] ^= 1;
+        CHECK_EQ_INT(signature_list_verify(list, trust, data, sizeof(data), NULL), SIGNATURE_E_BAD);
+}
+
+TEST(format_parse_round_trip_and_replace) {
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = generate("d");
+        _cleanup_(signature_list_freep) SignatureList *list = signature_list_new(), *back = NULL;
+        _cleanup_free_ char *text = NULL;
+        Signature s1, s2;
+        size_t size;
+
+        CHECK_OK(signature_create(key, "one", 3, &s1));
+        CHECK_OK(signature_create(key, "two", 3, &s2));
+        CHECK_OK(signature_list_add(list, &s1));
+        CHECK_OK(signature_list_add(list, &s2));
+        CHECK_EQ_INT(list->n_items, 1); /* same key: replaced */
+        CHECK_OK(signature_list_format(list, &text, &size));
+        CHECK_EQ_INT(size, strlen(text));
+        CHECK(strncmp(text, "ed25519 ", 8) == 0);
+        CHECK_OK(signature_list_parse(&back, text, size, NULL));
+        CHECK_EQ_INT(back->n_items, 1);
+        CHECK(memcmp(&back->items[0], &s2, sizeof(Signature)) == 0);
+}
+
+TEST(parse_rejects_garbage_with_line) {
+        _cleanup_(signature_list_freep) SignatureList *list = NULL;
+        char line[300];
+        unsigned n = 0;
+
+        CHECK_EQ_INT(signature_list_parse(&list, "\nhello\n", 7, &n), -EBADMSG);
+        CHECK_EQ_INT(n, 2);
+        /* right length, wrong algorithm */
+        memset(line, 'a', sizeof(line));
+        memcpy(line, "rsa2048 ", 8);
+        line[8 + 64] = ' ';
+        CHECK_EQ_INT(signature_list_parse(&list, line, 8 + 64 + 1 + 128, &n), -EBADMSG);
+        /* uppercase hex is not the canonical form */
+        memcpy(line, "ed25519 ", 8);
+        line[20] = 'A';
+        CHECK_EQ_INT(signature_list_parse(&list, line, 8 + 64 + 1 + 128, &n), -EBADMSG);
+        line[20] = 'a';
+        CHECK_OK(signature_list_parse(&list, line, 8 + 64 + 1 + 128, &n));
+        CHECK_EQ_INT(list->n_items, 1);
+}
+
+TEST(wrong_key_type_rejected) {
+        _cleanup_free_ char *pem = path_in_dir("rsa.pem");
+        EVP_PKEY *key = NULL;
+        FILE *f;
+
+        /* An RSA key made by OpenSSL itself. */
+        EVP_PKEY *rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+        CHECK(rsa);
+        f = fopen(pem, "w");
+        CHECK(f);
+        CHECK(PEM_write_PrivateKey(f, rsa, NULL, NULL, 0, NULL, NULL) == 1);
+        fclose(f);
+        EVP_PKEY_free(rsa);
+        CHECK_EQ_INT(key_load_private(&key, pem), -EKEYREJECTED);
+        CHECK_EQ_INT(key_load_public(&key, pem), -EBADMSG);
+        CHECK(!key);
+}
+
+static void cleanup_dir(void) {
+        _cleanup_free_ char *cmd = NULL;
+
+        CHECK(asprintf(&cmd, "rm -rf '%s'", dir) > 0);
+        CHECK(system(cmd) == 0);
+}
+
+__attribute__((constructor)) static void setup(void) {
+        if (!mkdtemp(dir))
+                abort();
+        atexit(cleanup_dir);
+}
+
+TEST_MAIN()
