@@ -3,7 +3,7 @@
  * Garbage collection: removes generations no longer kept and objects nothing kept needs.
  *
  * Kept: every pending generation, the current one (refs/current), the last `keep` good
- * ones by number, the generation the last boot select chose, and everything any ref
+ * ones by number, the generation the last boot select chose (refs/booted), and everything any ref
  * points at (a store also serves upgrades). Bad generations and older good ones are
  * removed first, then unreferenced objects, then stale store.* files in tmp/. A crash at
  * any point leaves garbage that the next gc removes, never a kept generation without its

@@ -12,6 +12,7 @@
  * with '.', and so can never contain '/' or be "." or ".."; every function here refuses
  * other names with -EINVAL before touching the file system. store_ref_parse() accepts
  * untrusted text (from a remote store) and refuses anything else with -EBADMSG.
+ * store_commit_*() refuses the reserved names with -EPERM.
  */
 #pragma once
 
@@ -23,7 +24,8 @@
 #define STORE_REF_NAME_MAX 128
 #define STORE_REF_FILE_MAX 4096
 #define STORE_REF_DEFAULT "latest"
-#define STORE_REF_CURRENT "current"
+#define STORE_REF_CURRENT "current" /* reserved: the confirmed generation */
+#define STORE_REF_BOOTED "booted"   /* reserved: the generation boot select chose */
 
 typedef struct Store Store;
 
@@ -35,6 +37,8 @@ typedef struct StoreRef {
 } StoreRef;
 
 bool store_ref_name_is_valid(const char *name);
+/* True for the names only the boot decision writes (current, booted). */
+bool store_ref_name_is_reserved(const char *name);
 
 /* Parses ref file text (untrusted). -EBADMSG if malformed. */
 int store_ref_parse(const char *text, size_t size, StoreRef *refp);

@@ -7,9 +7,10 @@
  *     <store>/kos-store          "kos-store 1\n": format marker; its fd carries the lock
  *     <store>/objects/ab/cdef…   immutable objects named by SHA-256 (mode 0444)
  *     <store>/generations/N      one text file per generation (generation.h)
- *     <store>/refs/NAME          named pointers to a manifest (ref.h)
+ *     <store>/refs/NAME          named pointers to a manifest (ref.h); refs/current (the
+ *                                confirmed generation) and refs/booted (the one the last
+ *                                boot select chose) are the boot decision's own
  *     <store>/floor              the version floor (floor.h)
- *     <store>/boot-selected      the generation the last boot select chose (src/boot)
  *     <store>/tmp/               incoming data, same file system: publishing is a rename
  *
  * Invariants:

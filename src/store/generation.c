@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Generations: the text format, listing, durable saves, and committing a manifest.
+ *
+ * Invariants: a commit makes its objects durable first (they are published before), then
+ * creates generations/N in one rename, then moves the ref; a crash between leaves either
+ * no new generation (garbage objects only) or a complete pending one. Generation numbers
+ * are never reused, because gc never removes the newest generation.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "crypto/signature.h"
+#include "manifest/manifest.h"
+#include "store/parse.h"
+#include "store/store.h"
+#include "util/cleanup.h"
+#include "util/fileio.h"
+#include "util/strv.h"
+
+#define STORE_GENERATION_FILE_MAX 4096
+
+static const char *const store_generation_state_names[_STORE_GENERATION_STATE_MAX] = {
+        [STORE_GENERATION_PENDING] = "pending",
+        [STORE_GENERATION_GOOD] = "good",
+        [STORE_GENERATION_BAD] = "bad",
+};
+
+const char *store_generation_state_to_string(StoreGenerationState state) {
+        if ((unsigned)state >= _STORE_GENERATION_STATE_MAX)
+                return "invalid";
+        return store_generation_state_names[state];
+}
+
+int store_generation_parse(const char *text, size_t size, StoreGeneration *genp) {
+        StoreGeneration gen = {};
+        unsigned seen = 0, version = 0;
+        StoreLineReader reader;
+        const char *key, *value;
+        int r;
+
+        enum { M = 1, S = 2, V = 4, ST = 8, T = 16 };
+
+        store_line_reader_init(&reader, text, size);
+        while ((r = store_line_reader_next(&reader, &key, &value)) > 0) {
+                if (strcmp(key, "manifest") == 0 && !(seen & M)) {
+                        if (store_parse_digest(value, &gen.manifest) < 0)
+                                return -EBADMSG;
+                        seen |= M;
+                } else if (strcmp(key, "signatures") == 0 && !(seen & S)) {
+                        if (store_parse_digest(value, &gen.signatures) < 0)
+                                return -EBADMSG;
+                        gen.has_signatures = true;
+                        seen |= S;
+                } else if (strcmp(key, "version") == 0 && !(seen & V)) {
+                        if (store_parse_unsigned(value, 0, UINT32_MAX, &version) < 0)
+                                return -EBADMSG;
+                        gen.version = version;
+                        seen |= V;
+                } else if (strcmp(key, "state") == 0 && !(seen & ST)) {
+                        unsigned i;
+                        for (i = 0; i < _STORE_GENERATION_STATE_MAX; i++)
+                                if (strcmp(value, store_generation_state_names[i]) == 0)
+                                        break;
+                        if (i == _STORE_GENERATION_STATE_MAX)
+                                return -EBADMSG;
+                        gen.state = (StoreGenerationState)i;
+                        seen |= ST;
+                } else if (strcmp(key, "tries") == 0 && !(seen & T)) {
+                        if (store_parse_unsigned(value, 0, STORE_TRIES_MAX, &gen.tries) < 0)
+                                return -EBADMSG;
+                        seen |= T;
+                } else
+                        return -EBADMSG;
+        }
+        if (r < 0)
+                return r;
+        if ((seen & (M | V | ST | T)) != (M | V | ST | T))
+                return -EBADMSG;
+        *genp = gen;
+        return 0;
+}
+
+int store_generation_format(const StoreGeneration *gen, char **textp) {
+        char m[SHA256_HEX_LEN + 1], s[SHA256_HEX_LEN + 1], sigline[16 + SHA256_HEX_LEN] = "";
+        char *text;
+
+        sha256_to_hex(&gen->manifest, m);
+        if (gen->has_signatures) {
+                sha256_to_hex(&gen->signatures, s);
+                snprintf(sigline, sizeof(sigline), "signatures %s\n", s);
+        }
+        if (asprintf(&text, "manifest %s\n%sversion %u\nstate %s\ntries %u\n", m, sigline,
+                     (unsigned)gen->version, store_generation_state_to_string(gen->state),
+                     gen->tries) < 0)
+                return -ENOMEM;
+        *textp = text;
+        return 0;
+}
+
+int store_generation_load(const Store *store, unsigned number, StoreGeneration *genp) {
+        _cleanup_free_ char *text = NULL;
+        _cleanup_close_ int fd = -1;
+        StoreGeneration gen;
+        char rel[32];
+        size_t size;
+        int r;
+
+        if (number == 0)
+                return -EINVAL;
+        snprintf(rel, sizeof(rel), "generations/%u", number);
+        fd = openat(store_dirfd(store), rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+        if (fd < 0)
+                return errno == ELOOP ? -EBADMSG : -errno;
+        r = read_fd_full(fd, STORE_GENERATION_FILE_MAX, &text, &size);
+        if (r == -EFBIG)
+                return -EBADMSG;
+        if (r < 0)
+                return r;
+        r = store_generation_parse(text, size, &gen);
+        if (r < 0)
+                return r;
+        gen.number = number;
+        *genp = gen;
+        return 0;
+}
+
+static int store_generation_cmp(const void *a, const void *b) {
+        unsigned x = ((const StoreGeneration *)a)->number, y = ((const StoreGeneration *)b)->number;
+        return x < y ? -1 : x > y;
+}
+
+int store_generation_list(const Store *store, StoreGeneration **gensp, size_t *np) {
+        _cleanup_free_ StoreGeneration *gens = NULL;
+        _cleanup_close_ int fd = -1;
+        size_t n = 0, allocated = 0;
+        struct dirent *de;
+        DIR *d;
+        int r = 0;
+
+        fd = openat(store_dirfd(store), "generations", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        d = fdopendir(fd);
+        if (!d)
+                return -errno;
+        steal_fd(&fd);
+        while ((de = readdir(d))) {
+                unsigned number;
+
+                if (store_parse_unsigned(de->d_name, 1, UINT32_MAX, &number) < 0)
+                        continue;
+                if (n == allocated) {
+                        size_t a = allocated ? allocated * 2 : 16;
+                        StoreGeneration *p = reallocarray(gens, a, sizeof(*gens));
+                        if (!p) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        gens = p;
+                        allocated = a;
+                }
+                r = store_generation_load(store, number, &gens[n]);
+                if (r < 0)
+                        break;
+                n++;
+        }
+        closedir(d);
+        if (r < 0)
+                return r;
+        if (n > 0)
+                qsort(gens, n, sizeof(*gens), store_generation_cmp);
+        *gensp = steal_ptr(&gens);
+        *np = n;
+        return 0;
+}
+
+int store_generation_save(Store *store, const StoreGeneration *gen) {
+        _cleanup_free_ char *text = NULL;
+        char rel[32];
+        int r;
+
+        if (gen->number == 0)
+                return -EINVAL;
+        r = store_generation_format(gen, &text);
+        if (r < 0)
+                return r;
+        snprintf(rel, sizeof(rel), "generations/%u", gen->number);
+        return store_replace_file(store, rel, text, strlen(text));
+}
+
+int store_generation_remove(Store *store, unsigned number) {
+        char rel[32];
+
+        if (number == 0)
+                return -EINVAL;
+        snprintf(rel, sizeof(rel), "generations/%u", number);
+        return store_remove_file(store, rel);
+}
+
+int store_commit_objects(Store *store, const char *manifest, const char *signatures,
+                         unsigned tries, const char *ref_name, unsigned *numberp, char **missingp) {
+        _cleanup_(manifest_freep) Manifest *m = NULL;
+        _cleanup_(signature_list_freep) SignatureList *sigs = NULL;
+        _cleanup_strv_free_ char **objects = NULL;
+        _cleanup_free_ StoreGeneration *gens = NULL;
+        _cleanup_free_ char *dtb = NULL;
+        StoreGeneration gen = {};
+        StoreRef ref = {};
+        size_t size, n_gens;
+        uint32_t floor_version;
+        int r;
+
+        if (!hex_is_sha256(manifest) || (signatures && !hex_is_sha256(signatures)))
+                return -EINVAL;
+        if (!ref_name)
+                ref_name = STORE_REF_DEFAULT;
+        if (!store_ref_name_is_valid(ref_name))
+                return -EINVAL;
+        if (store_ref_name_is_reserved(ref_name))
+                return -EPERM;
+        if (tries == 0 || tries > STORE_TRIES_MAX)
+                return -EINVAL;
+
+        r = store_object_read(store, manifest, MANIFEST_MAX_SIZE, &dtb, &size);
+        if (r == STORE_E_MISSING) {
+                if (missingp)
+                        *missingp = strdup(manifest);
+                return -ENOENT;
+        }
+        if (r == STORE_E_CORRUPT)
+                return -EUCLEAN;
+        if (r < 0)
+                return r;
+        r = manifest_parse(&m, dtb, size, NULL);
+        if (r < 0)
+                return r;
+
+        if (signatures) {
+                _cleanup_free_ char *text = NULL;
+
+                r = store_object_read(store, signatures, SIGNATURE_FILE_MAX, &text, &size);
+                if (r == STORE_E_MISSING) {
+                        if (missingp)
+                                *missingp = strdup(signatures);
+                        return -ENOENT;
+                }
+                if (r == STORE_E_CORRUPT)
+                        return -EUCLEAN;
+                if (r < 0)
+                        return r;
+                r = signature_list_parse(&sigs, text, size, NULL);
+                if (r < 0)
+                        return r;
+        }
+
+        r = store_floor_get(store, &floor_version);
+        if (r < 0)
+                return r;
+        if (m->version < floor_version)
+                return -ERANGE;
+
+        r = manifest_objects(m, &objects);
+        if (r < 0)
+                return r;
+        for (char **o = objects; *o; o++)
+                if (!store_object_exists(store, *o)) {
+                        if (missingp)
+                                *missingp = strdup(*o);
+                        return -ENOENT;
+                }
+
+        r = store_generation_list(store, &gens, &n_gens);
+        if (r < 0)
+                return r;
+
+        gen.number = n_gens > 0 ? gens[n_gens - 1].number + 1 : 1;
+        if (gen.number == 0)
+                return -EOVERFLOW;
+        (void)sha256_from_hex(manifest, &gen.manifest);
+        if (signatures) {
+                gen.has_signatures = true;
+                (void)sha256_from_hex(signatures, &gen.signatures);
+        }
+        gen.version = m->version;
+        gen.state = STORE_GENERATION_PENDING;
+        gen.tries = tries;
+        r = store_generation_save(store, &gen);
+        if (r < 0)
+                return r;
+
+        ref.manifest = gen.manifest;
+        ref.has_signatures = gen.has_signatures;
+        ref.signatures = gen.signatures;
+        ref.generation = gen.number;
+        r = store_ref_write(store, ref_name, &ref);
+        if (r < 0)
+                return r;
+        *numberp = gen.number;
+        return 0;
+}
+
+int store_commit_files(Store *store, const char *manifest_path, const char *sig_path,
+                       unsigned tries, const char *ref_name, unsigned *numberp, char **missingp) {
+        char mhex[SHA256_HEX_LEN + 1], shex[SHA256_HEX_LEN + 1];
+        Sha256Digest md, sd;
+        int r;
+
+        if (!store_ref_name_is_valid(ref_name ? ref_name : STORE_REF_DEFAULT))
+                return -EINVAL;
+        if (store_ref_name_is_reserved(ref_name))
+                return -EPERM;
+        if (sig_path) {
+                _cleanup_(signature_list_freep) SignatureList *sigs = NULL;
+
+                r = signature_list_load(&sigs, sig_path, NULL);
+                if (r < 0)
+                        return r;
+        }
+        {
+                _cleanup_(manifest_freep) Manifest *m = NULL;
+
+                r = manifest_load(&m, manifest_path, NULL);
+                if (r < 0)
+                        return r;
+        }
+        r = store_object_add_file(store, manifest_path, NULL, &md);
+        if (r < 0)
+                return r;
+        sha256_to_hex(&md, mhex);
+        if (sig_path) {
+                r = store_object_add_file(store, sig_path, NULL, &sd);
+                if (r < 0)
+                        return r;
+                sha256_to_hex(&sd, shex);
+        }
+        return store_commit_objects(store, mhex, sig_path ? shex : NULL, tries, ref_name,
+                                    numberp, missingp);
+}

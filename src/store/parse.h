@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The store's small text formats (refs, generations): "key value" lines. Internal to
+ * src/store.
+ *
+ * Invariants: a line is at most STORE_LINE_MAX bytes, a key is [a-z-]+, exactly one space
+ * separates key and value, values hold no control characters; anything else (NUL bytes,
+ * CR, tabs, blank lines, leading spaces) is -EBADMSG. Numbers are plain decimal without
+ * sign or leading zeros.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/sha256.h"
+
+#define STORE_LINE_MAX 256
+
+typedef struct StoreLineReader {
+        const char *p, *end;
+        char key[32];
+        char value[STORE_LINE_MAX];
+} StoreLineReader;
+
+void store_line_reader_init(StoreLineReader *reader, const char *text, size_t size);
+
+/* 1 and *keyp, *valuep (pointing into reader) for a line, 0 at the end, -EBADMSG. */
+int store_line_reader_next(StoreLineReader *reader, const char **keyp, const char **valuep);
+
+/* 64 lowercase hex digits. */
+int store_parse_digest(const char *value, Sha256Digest *digestp);
+
+/* A decimal in [min, max]. */
+int store_parse_unsigned(const char *value, unsigned min, unsigned long max, unsigned *valuep);

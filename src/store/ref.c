@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Refs: validated names, a strict text format, durable updates.
+ *
+ * Invariants: no name reaches the file system unless store_ref_name_is_valid() accepted
+ * it; the parser accepts exactly the format store_ref_format() writes (modulo a missing
+ * final newline) and nothing else, since refs come from remote stores.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store/store.h"
+#include "store/parse.h"
+#include "util/cleanup.h"
+#include "util/fileio.h"
+#include "util/strv.h"
+
+bool store_ref_name_is_valid(const char *name) {
+        size_t n;
+
+        if (!name)
+                return false;
+        n = strlen(name);
+        if (n == 0 || n > STORE_REF_NAME_MAX || name[0] == '.')
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                char c = name[i];
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '.' || c == '_' || c == '-'))
+                        return false;
+        }
+        return true;
+}
+
+bool store_ref_name_is_reserved(const char *name) {
+        return name && (strcmp(name, STORE_REF_CURRENT) == 0 || strcmp(name, STORE_REF_BOOTED) == 0);
+}
+
+int store_ref_parse(const char *text, size_t size, StoreRef *refp) {
+        StoreRef ref = {};
+        bool have_manifest = false, have_generation = false;
+        StoreLineReader reader;
+        const char *key, *value;
+        int r;
+
+        store_line_reader_init(&reader, text, size);
+        while ((r = store_line_reader_next(&reader, &key, &value)) > 0) {
+                if (strcmp(key, "manifest") == 0 && !have_manifest) {
+                        if (store_parse_digest(value, &ref.manifest) < 0)
+                                return -EBADMSG;
+                        have_manifest = true;
+                } else if (strcmp(key, "signatures") == 0 && !ref.has_signatures) {
+                        if (store_parse_digest(value, &ref.signatures) < 0)
+                                return -EBADMSG;
+                        ref.has_signatures = true;
+                } else if (strcmp(key, "generation") == 0 && !have_generation) {
+                        if (store_parse_unsigned(value, 1, UINT32_MAX, &ref.generation) < 0)
+                                return -EBADMSG;
+                        have_generation = true;
+                } else
+                        return -EBADMSG;
+        }
+        if (r < 0)
+                return r;
+        if (!have_manifest)
+                return -EBADMSG;
+        *refp = ref;
+        return 0;
+}
+
+int store_ref_format(const StoreRef *ref, char **textp) {
+        char m[SHA256_HEX_LEN + 1], s[SHA256_HEX_LEN + 1];
+        char sigline[16 + SHA256_HEX_LEN] = "", genline[32] = "";
+        char *text;
+
+        sha256_to_hex(&ref->manifest, m);
+        if (ref->has_signatures) {
+                sha256_to_hex(&ref->signatures, s);
+                snprintf(sigline, sizeof(sigline), "signatures %s\n", s);
+        }
+        if (ref->generation > 0)
+                snprintf(genline, sizeof(genline), "generation %u\n", ref->generation);
+        if (asprintf(&text, "manifest %s\n%s%s", m, sigline, genline) < 0)
+                return -ENOMEM;
+        *textp = text;
+        return 0;
+}
+
+int store_ref_read(const Store *store, const char *name, StoreRef *refp) {
+        _cleanup_free_ char *text = NULL;
+        _cleanup_close_ int fd = -1;
+        char rel[8 + STORE_REF_NAME_MAX];
+        size_t size;
+        int r;
+
+        if (!store_ref_name_is_valid(name))
+                return -EINVAL;
+        snprintf(rel, sizeof(rel), "refs/%s", name);
+        fd = openat(store_dirfd(store), rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+        if (fd < 0)
+                return errno == ELOOP ? -EBADMSG : -errno;
+        r = read_fd_full(fd, STORE_REF_FILE_MAX, &text, &size);
+        if (r == -EFBIG)
+                return -EBADMSG;
+        if (r < 0)
+                return r;
+        return store_ref_parse(text, size, refp);
+}
+
+int store_ref_write(Store *store, const char *name, const StoreRef *ref) {
+        _cleanup_free_ char *text = NULL;
+        char rel[8 + STORE_REF_NAME_MAX];
+        int r;
+
+        if (!store_ref_name_is_valid(name))
+                return -EINVAL;
+        r = store_ref_format(ref, &text);
+        if (r < 0)
+                return r;
+        snprintf(rel, sizeof(rel), "refs/%s", name);
+        return store_replace_file(store, rel, text, strlen(text));
+}
+
+static int store_ref_strcmp(const void *a, const void *b) {
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int store_ref_list(const Store *store, char ***namesp) {
+        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_close_ int fd = -1;
+        struct dirent *de;
+        DIR *d;
+        int r = 0;
+
+        fd = openat(store_dirfd(store), "refs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        d = fdopendir(fd);
+        if (!d)
+                return -errno;
+        steal_fd(&fd);
+        while ((de = readdir(d))) {
+                if (!store_ref_name_is_valid(de->d_name))
+                        continue;
+                r = strv_extend(&names, de->d_name);
+                if (r < 0)
+                        break;
+        }
+        closedir(d);
+        if (r < 0)
+                return r;
+        if (!names) {
+                names = calloc(1, sizeof(char *));
+                if (!names)
+                        return -ENOMEM;
+        }
+        qsort(names, strv_length(names), sizeof(char *), store_ref_strcmp);
+        *namesp = steal_ptr(&names);
+        return 0;
+}

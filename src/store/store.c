@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The store handle: creating, opening and locking a store, and the one primitive every
+ * state change goes through, store_replace_file().
+ *
+ * Invariants: the marker is the last thing store_init() writes, so a directory with a
+ * valid marker has every subdirectory; all paths are resolved relative to the store's
+ * directory fd; temporary files live in tmp/ and are named "store.*" so gc knows them.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store/store.h"
+#include "util/cleanup.h"
+#include "util/fault.h"
+#include "util/fileio.h"
+#include "util/hex.h"
+
+struct Store {
+        char *path; /* owned */
+        int dirfd;
+        int lockfd; /* -1 unless opened for writing */
+};
+
+static const char *const store_subdirs[] = { "objects", "generations", "refs", "tmp" };
+
+#define STORE_MARKER_TEXT STORE_MARKER " 1\n"
+
+static int store_fsync_dirat(int dirfd, const char *relpath) {
+        _cleanup_close_ int fd = openat(dirfd, relpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (fd < 0)
+                return -errno;
+        return fault_fsync_dir(fd, relpath);
+}
+
+/* The directory part of relpath ("." if none), in buf. */
+static const char *store_relpath_dir(const char *relpath, char *buf, size_t size) {
+        const char *slash = strrchr(relpath, '/');
+
+        if (!slash || (size_t)(slash - relpath) >= size)
+                return ".";
+        memcpy(buf, relpath, (size_t)(slash - relpath));
+        buf[slash - relpath] = '\0';
+        return buf;
+}
+
+/* Creates tmp/store.<prefix>.<random> exclusively; *namep is relative to the store. */
+static int store_tmp_create_at(int dirfd, const char *prefix, int *fdp, char **namep) {
+        for (unsigned attempt = 0; attempt < 16; attempt++) {
+                uint8_t rnd[8];
+                char hex[2 * sizeof(rnd) + 1];
+                _cleanup_free_ char *name = NULL;
+                int fd;
+
+                if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+                        return -EIO;
+                hex_encode(hex, rnd, sizeof(rnd));
+                if (asprintf(&name, "tmp/store.%s.%s", prefix, hex) < 0)
+                        return -ENOMEM;
+                fd = fault_openat_create(dirfd, name, O_RDWR | O_EXCL, 0600);
+                if (fd == -EEXIST)
+                        continue;
+                if (fd < 0)
+                        return fd;
+                *fdp = fd;
+                *namep = steal_ptr(&name);
+                return 0;
+        }
+        return -EEXIST;
+}
+
+/* Writes data to a new tmp file, fsyncs it, renames it to relpath, fsyncs relpath's dir. */
+static int store_replace_at(int dirfd, const char *relpath, const void *data, size_t size,
+                            mode_t mode) {
+        _cleanup_free_ char *tmp = NULL;
+        _cleanup_close_ int fd = -1;
+        char dirbuf[256];
+        int r;
+
+        r = store_tmp_create_at(dirfd, "replace", &fd, &tmp);
+        if (r < 0)
+                return r;
+        r = fault_write(fd, data, size, relpath);
+        if (r >= 0 && fchmod(fd, mode) < 0)
+                r = -errno;
+        if (r >= 0)
+                r = fault_fsync(fd, relpath);
+        if (r >= 0)
+                r = fault_renameat(dirfd, tmp, dirfd, relpath);
+        if (r < 0) {
+                (void)unlinkat(dirfd, tmp, 0);
+                return r;
+        }
+        return store_fsync_dirat(dirfd, store_relpath_dir(relpath, dirbuf, sizeof(dirbuf)));
+}
+
+int store_replace_file(Store *store, const char *relpath, const void *data, size_t size) {
+        return store_replace_at(store->dirfd, relpath, data, size, 0644);
+}
+
+int store_remove_file(Store *store, const char *relpath) {
+        char dirbuf[256];
+        int r;
+
+        r = fault_unlinkat(store->dirfd, relpath, 0);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        return store_fsync_dirat(store->dirfd, store_relpath_dir(relpath, dirbuf, sizeof(dirbuf)));
+}
+
+int store_tmp_create(Store *store, const char *prefix, int *fdp, char **pathp) {
+        _cleanup_free_ char *name = NULL, *path = NULL;
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        if (!prefix || strchr(prefix, '/'))
+                return -EINVAL;
+        r = store_tmp_create_at(store->dirfd, prefix, &fd, &name);
+        if (r < 0)
+                return r;
+        if (asprintf(&path, "%s/%s", store->path, name) < 0) {
+                (void)unlinkat(store->dirfd, name, 0);
+                return -ENOMEM;
+        }
+        *fdp = steal_fd(&fd);
+        *pathp = steal_ptr(&path);
+        return 0;
+}
+
+int store_tmp_path(const Store *store, char **pathp) {
+        char *p;
+
+        if (asprintf(&p, "%s/tmp", store->path) < 0)
+                return -ENOMEM;
+        *pathp = p;
+        return 0;
+}
+
+/* 0 if the marker is ours, -EMEDIUMTYPE if absent or not a marker, -EPROTONOSUPPORT. */
+static int store_check_marker(int dirfd) {
+        _cleanup_close_ int fd = openat(dirfd, STORE_MARKER, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        char buf[64];
+        ssize_t n;
+        unsigned version;
+
+        if (fd < 0)
+                return errno == ENOENT || errno == ELOOP ? -EMEDIUMTYPE : -errno;
+        n = read(fd, buf, sizeof(buf) - 1);
+        if (n < 0)
+                return -errno;
+        buf[n] = '\0';
+        if (sscanf(buf, STORE_MARKER " %u", &version) != 1)
+                return -EMEDIUMTYPE;
+        if (version != STORE_FORMAT_VERSION)
+                return -EPROTONOSUPPORT;
+        return 0;
+}
+
+static bool store_is_own_entry(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(store_subdirs); i++)
+                if (strcmp(name, store_subdirs[i]) == 0)
+                        return true;
+        return false;
+}
+
+int store_init(const char *path) {
+        _cleanup_close_ int dirfd = -1;
+        bool is_store;
+        int r;
+
+        r = fault_mkdirat(AT_FDCWD, path, 0755);
+        if (r < 0 && r != -EEXIST)
+                return r;
+        if (r == 0) {
+                r = fsync_parent_dir(path);
+                if (r < 0)
+                        return r;
+        }
+        dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd < 0)
+                return -errno;
+
+        r = store_check_marker(dirfd);
+        if (r < 0 && r != -EMEDIUMTYPE)
+                return r;
+        is_store = r == 0;
+        if (!is_store) {
+                /* Not a store yet: only an empty directory or a crashed init may become one. */
+                _cleanup_close_ int fd = dup(dirfd);
+                DIR *d;
+                struct dirent *de;
+
+                if (fd < 0)
+                        return -errno;
+                d = fdopendir(fd);
+                if (!d)
+                        return -errno;
+                steal_fd(&fd);
+                while ((de = readdir(d))) {
+                        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                                continue;
+                        if (!store_is_own_entry(de->d_name)) {
+                                closedir(d);
+                                return -ENOTEMPTY;
+                        }
+                }
+                closedir(d);
+        }
+
+        for (size_t i = 0; i < ELEMENTSOF(store_subdirs); i++) {
+                r = fault_mkdirat(dirfd, store_subdirs[i], 0755);
+                if (r < 0 && r != -EEXIST)
+                        return r;
+        }
+        if (!is_store) {
+                r = fault_fsync_dir(dirfd, path);
+                if (r < 0)
+                        return r;
+                return store_replace_at(dirfd, STORE_MARKER, STORE_MARKER_TEXT,
+                                        strlen(STORE_MARKER_TEXT), 0444);
+        }
+        return 0;
+}
+
+int store_open(Store **storep, const char *path, StoreOpenFlags flags) {
+        _cleanup_(store_closep) Store *store = NULL;
+        int r;
+
+        store = calloc(1, sizeof(*store));
+        if (!store)
+                return -ENOMEM;
+        store->dirfd = store->lockfd = -1;
+        store->path = strdup(path);
+        if (!store->path)
+                return -ENOMEM;
+        store->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (store->dirfd < 0)
+                return errno == ENOTDIR ? -EMEDIUMTYPE : -errno;
+        r = store_check_marker(store->dirfd);
+        if (r < 0)
+                return r;
+        if (flags & STORE_OPEN_WRITE) {
+                store->lockfd = openat(store->dirfd, STORE_MARKER, O_RDONLY | O_CLOEXEC);
+                if (store->lockfd < 0)
+                        return -errno;
+                while (flock(store->lockfd, LOCK_EX) < 0)
+                        if (errno != EINTR)
+                                return -errno;
+        }
+        *storep = steal_ptr(&store);
+        return 0;
+}
+
+Store *store_close(Store *store) {
+        if (!store)
+                return NULL;
+        if (store->lockfd >= 0)
+                close(store->lockfd);
+        if (store->dirfd >= 0)
+                close(store->dirfd);
+        free(store->path);
+        free(store);
+        return NULL;
+}
+
+const char *store_path(const Store *store) {
+        return store->path;
+}
+
+int store_dirfd(const Store *store) {
+        return store->dirfd;
+}
