@@ -10,6 +10,7 @@
 static const CliVerb cli_verbs[] = {
         { "key", "generate Ed25519 signing keys, print key ids", cli_key },
         { "manifest", "build, check, show, graph, sign and verify manifests", cli_manifest },
+        { "upgrade", "fetch a signed release from another store (directory or HTTP)", cli_upgrade },
 };
 
 int cli_usage_error(const char *fmt, ...) {

@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Downloading one object into the store's tmp/, resumably, checked against its digest.
+ *
+ *   open tmp/upgrade.<digest>.part (create or reuse), flock it
+ *     │
+ *     ▼
+ *   hash what it holds ──── matches digest ──────────────────────────────▶ done
+ *     │ (prefix, or empty)
+ *     ▼
+ *   fetch from offset=size ── -ECONNABORTED, progress made, tries left ──▶ (again)
+ *     │        └─ -ERANGE (the partial is as long as the object, yet wrong) ─▶ truncate, again
+ *     ▼
+ *   final digest ─── mismatch after a resume ──▶ truncate, again from 0 (once)
+ *     │           └─ mismatch from 0 ──▶ unlink, -EBADMSG
+ *     ▼
+ *   fsync ──▶ done
+ *
+ * Invariants: every byte that reaches the file is also fed to the hash, in file order;
+ * a file is reported complete only when its whole content hashed to the digest in this
+ * process; the file is never larger than max_size. Every write and fsync passes a crash
+ * point (util/fault.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "crypto/sha256.h"
+#include "store/store.h"
+#include "update/download.h"
+#include "util/cleanup.h"
+#include "util/fault.h"
+#include "util/log.h"
+
+#define DOWNLOAD_READ_CHUNK (128U * 1024U)
+
+typedef struct DownloadSink {
+        int fd;
+        const char *detail; /* for crash-point logs */
+        Sha256 *hash;
+        UpdateProgress *progress;
+        uint64_t size;      /* bytes in the file */
+        uint64_t max_size;
+} DownloadSink;
+
+static int download_sink(const void *data, size_t size, void *userdata) {
+        DownloadSink *d = userdata;
+        int r;
+
+        if (size > d->max_size - d->size)
+                return -EFBIG;
+        r = fault_write(d->fd, data, size, d->detail);
+        if (r < 0)
+                return r;
+        r = sha256_update(d->hash, data, size);
+        if (r < 0)
+                return r;
+        d->size += size;
+        if (d->progress)
+                update_progress_bytes(d->progress, size);
+        return 0;
+}
+
+int update_download_path(const Store *store, const char *digest, char **pathp) {
+        _cleanup_free_ char *tmp = NULL;
+        char *path;
+        int r;
+
+        if (!hex_is_sha256(digest))
+                return -EINVAL;
+        r = store_tmp_path(store, &tmp);
+        if (r < 0)
+                return r;
+        if (asprintf(&path, "%s/" UPDATE_DOWNLOAD_PREFIX "%s" UPDATE_DOWNLOAD_SUFFIX, tmp, digest) < 0)
+                return -ENOMEM;
+        *pathp = path;
+        return 0;
+}
+
+/* Hashes the first size bytes of fd into hash. */
+static int hash_prefix(int fd, uint64_t size, Sha256 *hash) {
+        _cleanup_free_ char *buf = malloc(DOWNLOAD_READ_CHUNK);
+        uint64_t pos = 0;
+
+        if (!buf)
+                return -ENOMEM;
+        while (pos < size) {
+                size_t want = size - pos < DOWNLOAD_READ_CHUNK ? (size_t)(size - pos) : DOWNLOAD_READ_CHUNK;
+                ssize_t n = pread(fd, buf, want, (off_t)pos);
+                int r;
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        return -EIO; /* shrank under us */
+                r = sha256_update(hash, buf, (size_t)n);
+                if (r < 0)
+                        return r;
+                pos += (uint64_t)n;
+        }
+        return 0;
+}
+
+/* True if the first size bytes of fd hash to expected. */
+static int prefix_matches(int fd, uint64_t size, const Sha256Digest *expected) {
+        _cleanup_(sha256_freep) Sha256 *hash = sha256_new();
+        Sha256Digest got;
+        int r;
+
+        if (!hash)
+                return -ENOMEM;
+        r = hash_prefix(fd, size, hash);
+        if (r < 0)
+                return r;
+        r = sha256_final(hash, &got);
+        if (r < 0)
+                return r;
+        return sha256_equal(&got, expected);
+}
+
+static int truncate_to_zero(int fd) {
+        if (ftruncate(fd, 0) < 0)
+                return -errno;
+        return 0;
+}
+
+static int file_size(int fd, uint64_t *sizep) {
+        struct stat st;
+
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EPROTO;
+        *sizep = (uint64_t)st.st_size;
+        return 0;
+}
+
+int update_download_object(const Store *store, UpdateSource *source, const char *digest, uint64_t max_size,
+                           UpdateProgress *progress, UpdateDownload *downloadp) {
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int fd = -1;
+        char source_path[sizeof("objects/ab/") + SHA256_HEX_LEN];
+        Sha256Digest expected;
+        uint64_t size = 0, resumed = 0;
+        bool restarted = false;
+        unsigned attempts = 0;
+        int r;
+
+        r = sha256_from_hex(digest, &expected);
+        if (r < 0)
+                return r;
+        r = update_download_path(store, digest, &path);
+        if (r < 0)
+                return r;
+        snprintf(source_path, sizeof(source_path), "objects/%.2s/%s", digest, digest + 2);
+
+        fd = fault_openat_create(AT_FDCWD, path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+        if (fd < 0)
+                return fd;
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+                return errno == EWOULDBLOCK ? -EBUSY : -errno;
+        r = file_size(fd, &size);
+        if (r < 0)
+                return r;
+        if (size > max_size) {
+                r = truncate_to_zero(fd);
+                if (r < 0)
+                        return r;
+                size = 0;
+        }
+
+        for (;;) {
+                _cleanup_(sha256_freep) Sha256 *hash = sha256_new();
+                DownloadSink sink;
+                Sha256Digest got;
+                uint64_t offset;
+
+                if (!hash)
+                        return -ENOMEM;
+                if (size > 0) {
+                        /* What an earlier try left may already be the whole object. */
+                        r = prefix_matches(fd, size, &expected);
+                        if (r < 0)
+                                return r;
+                        if (attempts == 0)
+                                resumed = size;
+                        if (r > 0)
+                                break;
+                        r = hash_prefix(fd, size, hash);
+                        if (r < 0)
+                                return r;
+                }
+                if (lseek(fd, (off_t)size, SEEK_SET) < 0)
+                        return -errno;
+                if (progress)
+                        progress->object_bytes = size;
+
+                offset = size;
+                sink = (DownloadSink){
+                        .fd = fd,
+                        .detail = path,
+                        .hash = hash,
+                        .progress = progress,
+                        .size = size,
+                        .max_size = max_size,
+                };
+                attempts++;
+                r = update_source_fetch(source, source_path, offset, max_size, download_sink, &sink);
+                size = sink.size;
+                if (r == -ERANGE && offset > 0) {
+                        /* The partial is as long as the object but not it: start over. */
+                        r = truncate_to_zero(fd);
+                        if (r < 0)
+                                return r;
+                        size = 0;
+                        resumed = 0;
+                        if (restarted)
+                                return -EBADMSG;
+                        restarted = true;
+                        continue;
+                }
+                if (r == -ECONNABORTED && size > offset && attempts < UPDATE_DOWNLOAD_ATTEMPTS) {
+                        log_debug("%s: resuming at byte %llu", source_path, (unsigned long long)size);
+                        sleep(attempts);
+                        continue;
+                }
+                if (r < 0)
+                        return r;
+
+                r = sha256_final(hash, &got);
+                if (r < 0)
+                        return r;
+                if (sha256_equal(&got, &expected))
+                        break;
+                if (offset > 0 && !restarted) {
+                        /* A resumed prefix may be what was wrong: try once from zero. */
+                        r = truncate_to_zero(fd);
+                        if (r < 0)
+                                return r;
+                        size = 0;
+                        resumed = 0;
+                        restarted = true;
+                        continue;
+                }
+                (void)unlink(path);
+                return -EBADMSG;
+        }
+
+        r = fault_fsync(fd, path);
+        if (r < 0)
+                return r;
+        *downloadp = (UpdateDownload){
+                .path = steal_ptr(&path),
+                .size = size,
+                .resumed = resumed,
+        };
+        return 0;
+}
+
+void update_download_done(UpdateDownload *d) {
+        free(d->path);
+        *d = (UpdateDownload){};
+}

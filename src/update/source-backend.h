@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The two backends behind UpdateSource. Internal to src/update: source.c picks one by the
+ * location's form and calls it through UpdateSourceBackend; each keeps its own state in
+ * source->backend_data.
+ *
+ * Invariant: a backend's fetch adds every byte it receives to s->bytes_received and, on
+ * failure, writes one line to s->error.
+ */
+#pragma once
+
+#include <stdint.h>
+
+#include "update/source.h"
+
+#define UPDATE_SOURCE_ERROR_MAX 256
+
+typedef struct UpdateSourceBackend {
+        const char *kind; /* "directory" or "http" */
+        int (*open)(UpdateSource *s);
+        void (*close)(UpdateSource *s);
+        int (*fetch)(UpdateSource *s, const char *path, uint64_t offset, uint64_t max_size,
+                     UpdateSink sink, void *userdata);
+} UpdateSourceBackend;
+
+struct UpdateSource {
+        const UpdateSourceBackend *backend;
+        char *location; /* owned; as given, less trailing slashes */
+        uint64_t bytes_received;
+        char error[UPDATE_SOURCE_ERROR_MAX];
+        void *backend_data; /* owned by the backend */
+};
+
+extern const UpdateSourceBackend update_source_directory_backend;
+extern const UpdateSourceBackend update_source_http_backend;
+
+/* Formats the last error, printf-style, and returns r. */
+int update_source_fail(UpdateSource *s, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Upgrade sources: another store, read as a directory or over HTTP(S).
+ *
+ * A source is addressed by paths relative to the store's root ("refs/latest",
+ * "objects/ab/cdef…"). Everything read from a source is untrusted: every read is bounded
+ * by the caller's max_size, and paths are built by KOS from validated names only, never
+ * taken from the source (update_source_path_is_safe() enforces it once more).
+ *
+ * Errors every backend reports the same way:
+ *   -ENOENT        the path does not exist at the source (HTTP 404/410)
+ *   -EFBIG         the file holds more than max_size bytes
+ *   -ERANGE        offset is at or past the end of the file (HTTP 416)
+ *   -ECONNABORTED  the transfer broke off midway: the source disappeared
+ *   -ECONNREFUSED  the source cannot be reached at all
+ *   -EPROTO        the source answered something that is not a file (HTTP 5xx, a bad
+ *                  Content-Range, a directory where a file should be)
+ *   any error the sink returned, unchanged (-ENOSPC from a full disk)
+ * and leaves a one-line explanation in update_source_last_error().
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/cleanup.h"
+
+/* Receives the bytes of a file in order. A negative return aborts the transfer and is
+ * passed up by update_source_fetch(). */
+typedef int (*UpdateSink)(const void *data, size_t size, void *userdata);
+
+typedef struct UpdateSource UpdateSource;
+
+/*
+ * Opens a source: "http://…" or "https://…" for a store served over HTTP, anything else
+ * a directory path. Only the URL's syntax is checked here; nothing is fetched. Returns
+ * -EINVAL for an unusable location (another URL scheme, a URL with a query or fragment),
+ * -ENOENT/-ENOTDIR for a directory that is not there. The caller owns *sourcep.
+ */
+int update_source_open(UpdateSource **sourcep, const char *location);
+UpdateSource *update_source_free(UpdateSource *s);
+
+/*
+ * Streams the bytes of path from offset on to sink. At most max_size bytes of the file
+ * (counting from its start, not from offset) are accepted. Errors as above.
+ */
+int update_source_fetch(UpdateSource *s, const char *path, uint64_t offset, uint64_t max_size,
+                        UpdateSink sink, void *userdata);
+
+/* Reads a whole small file into a new NUL-terminated buffer owned by the caller. */
+int update_source_read(UpdateSource *s, const char *path, size_t max_size, char **bufp, size_t *sizep);
+
+/* Bytes received from the source so far, protocol overhead (HTTP headers) included. */
+uint64_t update_source_bytes_received(const UpdateSource *s);
+
+/* The source as the user wrote it, for messages. */
+const char *update_source_location(const UpdateSource *s);
+
+/* A one-line explanation of the last failure, "" if none. */
+const char *update_source_last_error(const UpdateSource *s);
+
+/* True if path is relative, made only of [A-Za-z0-9._-] components separated by single
+ * '/', with no component starting with '.'. */
+bool update_source_path_is_safe(const char *path);
+
+DEFINE_CLEANUP_FUNC(UpdateSource, update_source_free)
