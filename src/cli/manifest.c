@@ -128,7 +128,7 @@ static int parse_options(int argc, char **argv, const char *allowed, ManifestOpt
 
         optind = 1;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "+:o:", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, ":o:", options, NULL)) >= 0) {
                 char letter = c == 'o' ? 'o' : c == OPT_JSON ? 'j' : c == OPT_KEY ? 'k' : c == OPT_TRUST ? 't' : c == OPT_SIG ? 's' : 0;
 
                 if (c == '?')
@@ -277,7 +277,7 @@ static int manifest_sign(const char *path, const ManifestOptions *o) {
                 return log_error("%s: %s", o->key, key_strerror(r)), CLI_EXIT_FAILURE;
         if (cli_manifest_open(&cm, path, true) < 0)
                 return CLI_EXIT_FAILURE;
-        sig_path = default_sig_path(path, o->sig);
+        sig_path = default_sig_path(path, o->output);
         if (!sig_path)
                 return log_error("out of memory"), CLI_EXIT_FAILURE;
         if (load_signatures(&list, sig_path, true) < 0)

@@ -65,36 +65,43 @@ static int dtc_run(char *const argv[], char **outp, size_t *out_sizep, char **er
 }
 
 /*
- * Turns dtc's first error into one line. dtc writes "Error: FILE:L.C-C message" for
- * syntax errors and "ERROR (check): FILE: message" for failed checks.
+ * Turns dtc's first error into one line naming the file. dtc writes "Error: FILE:L.C-C
+ * message" for syntax errors and "ERROR (check): PATH: message" for failed checks.
  */
-static char *dtc_error_line(const char *text) {
-        const char *line = strstr(text, "Error: ");
-        const char *end;
-        char *msg;
+static char *dtc_error_line(const char *dts_path, const char *text) {
+        const char *line, *end;
+        char *msg = NULL;
 
-        if (line)
+        if ((line = strstr(text, "Error: "))) {
                 line += strlen("Error: ");
-        else if ((line = strstr(text, "ERROR")))
-                ;
-        else if ((line = strstr(text, "FATAL ERROR: ")))
-                line += strlen("FATAL ERROR: ");
-        else
-                line = text;
-        end = strchrnul(line, '\n');
-        msg = strndup(line, (size_t)(end - line));
+                end = strchrnul(line, '\n');
+                msg = strndup(line, (size_t)(end - line));
+        } else {
+                line = strstr(text, "ERROR (");
+                if (line && (line = strstr(line, "): ")))
+                        line += strlen("): ");
+                else if ((line = strstr(text, "FATAL ERROR: ")))
+                        line += strlen("FATAL ERROR: ");
+                else
+                        line = text;
+                end = strchrnul(line, '\n');
+                if (asprintf(&msg, "%s: %.*s", dts_path, (int)(end - line), line) < 0)
+                        msg = NULL;
+        }
         if (!msg)
                 return NULL;
 
         /* "FILE:L.C-C message" -> "FILE:L: message" */
-        char *space = strchr(msg, ' '), *dot;
-        if (space && (dot = memchr(msg, '.', (size_t)(space - msg))) && dot > msg) {
-                char *colon = dot;
-                while (colon > msg && colon[-1] >= '0' && colon[-1] <= '9')
-                        colon--;
-                if (colon > msg && colon[-1] == ':' && colon < dot) {
-                        memmove(dot, ":", 1);
-                        memmove(dot + 1, space, strlen(space) + 1);
+        char *space = strchr(msg, ' ');
+        if (space) {
+                char *colon = memrchr(msg, ':', (size_t)(space - msg));
+                char *p = colon ? colon + 1 : NULL;
+
+                while (p && p < space && *p >= '0' && *p <= '9')
+                        p++;
+                if (p && p > colon + 1 && p < space && *p == '.') {
+                        *p = ':';
+                        memmove(p + 1, space, strlen(space) + 1);
                 }
         }
         return msg;
@@ -110,7 +117,7 @@ int manifest_compile_dts(const char *dts_path, char **dtbp, size_t *sizep, char 
         if (r < 0)
                 return r;
         if (r != 0 || size == 0) {
-                *errorp = dtc_error_line(err && err[0] ? err : "dtc failed without a message");
+                *errorp = dtc_error_line(dts_path, err && err[0] ? err : "dtc failed without a message");
                 return *errorp ? -EBADMSG : -ENOMEM;
         }
         *dtbp = steal_ptr(&out);
@@ -171,8 +178,8 @@ static bool annotation_location(const char *line, size_t len, char *buf, size_t 
                         start = p + 3;
         if (!start)
                 return false;
-        /* FILE:L:C-...: the last two colons before the first '-' after FILE. */
-        const char *dash = memchr(start, '-', (size_t)(line + len - start));
+        /* FILE:L:C-L:C: the range's '-' is the last one; FILE may hold any of ":-". */
+        const char *dash = memrchr(start, '-', (size_t)(line + len - start));
         if (!dash)
                 return false;
         for (p = start; p < dash; p++)

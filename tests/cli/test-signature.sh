@@ -1,0 +1,72 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# kos manifest sign/verify: good signatures, several signers, and every way verification
+# must fail: tampered DTB, untrusted key, bad signature, garbage or missing signature file,
+# keys of the wrong type.
+. "$KOS_SOURCE/tests/lib.sh"
+
+sed "s|@APPS@|/usr/lib/kos|g" "$KOS_SOURCE/examples/system/manifest.dts.in" >m.dts
+ok "$KOS" manifest build m.dts -o m.dtb
+mkdir trusted other
+ok "$KOS" key generate trusted/release
+ok "$KOS" key generate other/stranger
+release_id=$("$KOS" key id trusted/release.pub)
+
+# No signature yet.
+fails 1 'm\.dtb\.sig: No such file' "$KOS" manifest verify m.dtb --trust trusted
+
+# Signed by a key the verifier does not trust.
+ok "$KOS" manifest sign m.dtb --key other/stranger.key
+[ "$(wc -l <m.dtb.sig)" -eq 1 ] || fail "one signature expected"
+fails 1 'm\.dtb\.sig: no signature by a trusted key' "$KOS" manifest verify m.dtb --trust trusted
+
+# A second signer appends a line; verification now holds and names the key.
+ok "$KOS" manifest sign m.dtb --key trusted/release.key
+[ "$(wc -l <m.dtb.sig)" -eq 2 ] || fail "two signatures expected"
+grep -Eq "^ed25519 $release_id [0-9a-f]{128}$" m.dtb.sig || fail "signature line format"
+ok "$KOS" manifest verify m.dtb --trust trusted
+out_has "signed by trusted key $release_id"
+# Signing again with the same key replaces its line.
+ok "$KOS" manifest sign m.dtb --key trusted/release.key
+[ "$(wc -l <m.dtb.sig)" -eq 2 ] || fail "re-signing added a line"
+# A single .pub file works as the trust set too.
+ok "$KOS" manifest verify m.dtb --trust trusted/release.pub
+
+# Tampered DTB: change the description's bytes in place (still a valid manifest).
+cp m.dtb t.dtb
+cp m.dtb.sig t.dtb.sig
+sed -i 's/weather station 1\.0/weather station 6.6/' t.dtb
+ok "$KOS" manifest check t.dtb
+fails 1 't\.dtb\.sig: bad signature' "$KOS" manifest verify t.dtb --trust trusted
+
+# A signature line whose bytes were altered.
+sed "s/^\(ed25519 $release_id \)\(.\)/\1$(grep "$release_id" m.dtb.sig | cut -c74 | tr 0-9a-f 1-9a-f0)/" m.dtb.sig >flip.sig
+cmp -s flip.sig m.dtb.sig && fail "signature was not altered"
+fails 1 'flip\.sig: bad signature' "$KOS" manifest verify m.dtb --trust trusted --sig flip.sig
+
+# Garbage signature files fail with the line.
+printf 'ed25519 %s %s\nthis is not a signature\n' "$release_id" "$(head -c 64 /dev/zero | od -v -An -tx1 | tr -d ' \n')" >garbage.sig
+fails 1 'garbage\.sig:2: malformed signature line' "$KOS" manifest verify m.dtb --trust trusted --sig garbage.sig
+head -c 3000 /dev/urandom >random.sig
+fails 1 'random\.sig:[0-9]+: malformed signature line' "$KOS" manifest verify m.dtb --trust trusted --sig random.sig
+: >empty.sig
+fails 1 'empty\.sig: no signature$' "$KOS" manifest verify m.dtb --trust trusted --sig empty.sig
+head -c 70000 /dev/zero | tr '\0' '\n' >huge.sig
+fails 1 'huge\.sig: larger than the limit' "$KOS" manifest verify m.dtb --trust trusted --sig huge.sig
+
+# Keys of the wrong type: signing with RSA, trusting an RSA public key.
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out rsa.key 2>/dev/null
+mkdir rsa
+openssl pkey -in rsa.key -pubout -out rsa/rsa.pub 2>/dev/null
+fails 1 'rsa\.key: not an Ed25519 key' "$KOS" manifest sign m.dtb --key rsa.key
+fails 1 'rsa/rsa\.pub: not an Ed25519 key' "$KOS" manifest verify m.dtb --trust rsa
+fails 1 'trusted/release\.pub: not a PEM key file' "$KOS" manifest sign m.dtb --key trusted/release.pub
+mkdir empty
+fails 1 'empty: no trusted keys' "$KOS" manifest verify m.dtb --trust empty
+
+# Signatures are over DTB bytes; DTS is refused. A failed sign writes nothing.
+fails 1 'm\.dts: not a DTB' "$KOS" manifest sign m.dts --key trusted/release.key
+[ ! -e m.dts.sig ] || fail "sign wrote a signature for DTS"
+fails 2 '--key K\.key is required' "$KOS" manifest sign m.dtb
+fails 2 '--trust DIR is required' "$KOS" manifest verify m.dtb
+done_ok
