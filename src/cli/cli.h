@@ -29,3 +29,5 @@ bool cli_wants_help(int argc, char **argv);
 int cli_key(int argc, char **argv);
 int cli_manifest(int argc, char **argv);
 int cli_upgrade(int argc, char **argv);
+int cli_store(int argc, char **argv);
+int cli_boot(int argc, char **argv);

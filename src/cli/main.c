@@ -10,6 +10,8 @@
 static const CliVerb cli_verbs[] = {
         { "key", "generate Ed25519 signing keys, print key ids", cli_key },
         { "manifest", "build, check, show, graph, sign and verify manifests", cli_manifest },
+        { "store", "init, add, commit, list, verify and gc a content-addressed store", cli_store },
+        { "boot", "select, confirm and show the boot decision of a store", cli_boot },
         { "upgrade", "fetch a signed release from another store (directory or HTTP)", cli_upgrade },
 };
 

@@ -88,7 +88,7 @@ int store_gc(Store *store, unsigned keep, StoreGcStats *statsp) {
         for (size_t i = n_gens; i-- > 0;) {
                 const StoreGeneration *g = &gens[i];
 
-                if (i == n_gens - 1 || g->state == STORE_GENERATION_PENDING ||
+                if (i == n_gens - 1 || (g->state == STORE_GENERATION_PENDING && g->number > current) ||
                     g->number == current || g->number == booted)
                         kept[i] = true;
                 if (g->state == STORE_GENERATION_GOOD && g->number != current && good_seen++ < keep)

@@ -323,11 +323,28 @@ int store_commit_files(Store *store, const char *manifest_path, const char *sig_
                         return r;
         }
         {
+                /* Refuse before adding anything, so a failed commit leaves no garbage. */
                 _cleanup_(manifest_freep) Manifest *m = NULL;
+                _cleanup_strv_free_ char **objects = NULL;
+                uint32_t floor_version;
 
                 r = manifest_load(&m, manifest_path, NULL);
                 if (r < 0)
                         return r;
+                r = store_floor_get(store, &floor_version);
+                if (r < 0)
+                        return r;
+                if (m->version < floor_version)
+                        return -ERANGE;
+                r = manifest_objects(m, &objects);
+                if (r < 0)
+                        return r;
+                for (char **o = objects; *o; o++)
+                        if (!store_object_exists(store, *o)) {
+                                if (missingp)
+                                        *missingp = strdup(*o);
+                                return -ENOENT;
+                        }
         }
         r = store_object_add_file(store, manifest_path, NULL, &md);
         if (r < 0)

@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * boot select: the boot decision of boot.h.
+ *
+ * Invariants: trust comes only from the TrustStore passed in; the signature is checked
+ * over the exact manifest bytes read from the store, whose digest was checked on the way;
+ * the version compared with the floor is the signed manifest's, not the generation
+ * file's; state is written only after the decision, in the order boot.h gives.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "boot/boot.h"
+#include "manifest/manifest.h"
+#include "util/cleanup.h"
+#include "util/log.h"
+#include "util/strv.h"
+
+int boot_ref_generation(const Store *store, const char *name, unsigned *numberp) {
+        StoreRef ref;
+        int r;
+
+        r = store_ref_read(store, name, &ref);
+        if (r == -ENOENT) {
+                *numberp = 0;
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        *numberp = ref.generation;
+        return 0;
+}
+
+static void boot_reject(BootCandidate *c, unsigned generation, BootRejection reason, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+static void boot_reject(BootCandidate *c, unsigned generation, BootRejection reason, const char *fmt, ...) {
+        va_list ap;
+
+        c->generation = generation;
+        c->reason = reason;
+        c->detail[0] = '\0';
+        if (fmt) {
+                va_start(ap, fmt);
+                vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
+                va_end(ap);
+        }
+}
+
+/* Reads an object for a check: 0, or 1 with *c filled in for missing/corrupt. */
+static int boot_read_object(const Store *store, const StoreGeneration *gen, const char *hex,
+                            size_t max, char **bufp, size_t *sizep, BootCandidate *c) {
+        int r = store_object_read(store, hex, max, bufp, sizep);
+
+        if (r == STORE_E_MISSING) {
+                boot_reject(c, gen->number, BOOT_REJECT_OBJECT_MISSING, "%s", hex);
+                return 1;
+        }
+        if (r == STORE_E_CORRUPT) {
+                boot_reject(c, gen->number, BOOT_REJECT_OBJECT_CORRUPT, "%s", hex);
+                return 1;
+        }
+        return r;
+}
+
+/* 0 if gen may boot, 1 if not (with *c filled in), negative errno if the check failed. */
+static int boot_check(const Store *store, const TrustStore *trust, uint32_t floor_version,
+                      const StoreGeneration *gen, BootCandidate *c) {
+        _cleanup_(manifest_freep) Manifest *m = NULL;
+        _cleanup_(signature_list_freep) SignatureList *sigs = NULL;
+        _cleanup_strv_free_ char **objects = NULL;
+        _cleanup_free_ char *dtb = NULL, *sigtext = NULL;
+        char mhex[SHA256_HEX_LEN + 1], shex[SHA256_HEX_LEN + 1];
+        size_t dtb_size, sig_size;
+        int r;
+
+        if (!gen->has_signatures) {
+                boot_reject(c, gen->number, BOOT_REJECT_BAD_SIGNATURE, "%s",
+                            signature_verdict_to_string(SIGNATURE_E_NONE));
+                return 1;
+        }
+        sha256_to_hex(&gen->manifest, mhex);
+        sha256_to_hex(&gen->signatures, shex);
+        r = boot_read_object(store, gen, mhex, MANIFEST_MAX_SIZE, &dtb, &dtb_size, c);
+        if (r != 0)
+                return r;
+        r = boot_read_object(store, gen, shex, SIGNATURE_FILE_MAX, &sigtext, &sig_size, c);
+        if (r != 0)
+                return r;
+        r = signature_list_parse(&sigs, sigtext, sig_size, NULL);
+        if (r == -EBADMSG) {
+                boot_reject(c, gen->number, BOOT_REJECT_BAD_SIGNATURE, "malformed signature file");
+                return 1;
+        }
+        if (r < 0)
+                return r;
+        r = signature_list_verify(sigs, trust, dtb, dtb_size, NULL);
+        if (r < 0)
+                return r;
+        if (r != SIGNATURE_VALID) {
+                boot_reject(c, gen->number, BOOT_REJECT_BAD_SIGNATURE, "%s",
+                            signature_verdict_to_string(r));
+                return 1;
+        }
+
+        r = manifest_parse(&m, dtb, dtb_size, NULL);
+        if (r == -EBADMSG || r == -EFBIG) {
+                boot_reject(c, gen->number, BOOT_REJECT_BAD_MANIFEST, NULL);
+                return 1;
+        }
+        if (r < 0)
+                return r;
+        if (m->version < floor_version) {
+                boot_reject(c, gen->number, BOOT_REJECT_BELOW_FLOOR, "version %u < floor %u",
+                            (unsigned)m->version, (unsigned)floor_version);
+                return 1;
+        }
+
+        r = manifest_objects(m, &objects);
+        if (r < 0)
+                return r;
+        for (char **o = objects; *o; o++) {
+                r = store_object_verify(store, *o, NULL);
+                if (r == STORE_E_MISSING) {
+                        boot_reject(c, gen->number, BOOT_REJECT_OBJECT_MISSING, "%s", *o);
+                        return 1;
+                }
+                if (r == STORE_E_CORRUPT) {
+                        boot_reject(c, gen->number, BOOT_REJECT_OBJECT_CORRUPT, "%s", *o);
+                        return 1;
+                }
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int boot_decision_add(BootDecision *d, const BootCandidate *c) {
+        BootCandidate *p = reallocarray(d->rejected, d->n_rejected + 1, sizeof(*p));
+
+        if (!p)
+                return -ENOMEM;
+        d->rejected = p;
+        d->rejected[d->n_rejected++] = *c;
+        log_notice("generation %u rejected: %s%s%s", c->generation,
+                   boot_rejection_to_string(c->reason), c->detail[0] ? ": " : "", c->detail);
+        return 0;
+}
+
+/* The candidate order of boot.h, as indexes into gens (ascending by number). */
+static size_t boot_candidates(const StoreGeneration *gens, size_t n, unsigned current, size_t *order) {
+        size_t k = 0;
+
+        for (size_t i = n; i-- > 0;)
+                if (gens[i].state == STORE_GENERATION_PENDING)
+                        order[k++] = i; /* older than current: rejected as superseded */
+        for (size_t i = n; i-- > 0;)
+                if (gens[i].state == STORE_GENERATION_GOOD && gens[i].number == current)
+                        order[k++] = i;
+        for (size_t i = n; i-- > 0;)
+                if (gens[i].state == STORE_GENERATION_GOOD && gens[i].number != current)
+                        order[k++] = i;
+        return k;
+}
+
+int boot_select(Store *store, const TrustStore *trust, BootDecision *decisionp) {
+        _cleanup_free_ StoreGeneration *gens = NULL;
+        _cleanup_free_ size_t *order = NULL;
+        BootDecision d = {};
+        unsigned current;
+        uint32_t floor_version;
+        size_t n, k;
+        int r;
+
+        r = store_generation_list(store, &gens, &n);
+        if (r < 0)
+                return r;
+        r = boot_ref_generation(store, STORE_REF_CURRENT, &current);
+        if (r < 0)
+                return r;
+        r = store_floor_get(store, &floor_version);
+        if (r < 0)
+                return r;
+        order = calloc(n + 1, sizeof(size_t));
+        if (!order)
+                return -ENOMEM;
+        k = boot_candidates(gens, n, current, order);
+
+        for (size_t j = 0; j < k; j++) {
+                StoreGeneration *g = &gens[order[j]];
+                StoreGenerationState next;
+                BootCandidate c;
+
+                if (g->state == STORE_GENERATION_PENDING && current > 0 && g->number < current) {
+                        boot_reject(&c, g->number, BOOT_REJECT_SUPERSEDED, "current is %u", current);
+                        r = boot_decision_add(&d, &c);
+                        if (r < 0)
+                                goto fail;
+                        continue;
+                }
+
+                r = boot_transition(g, BOOT_EVENT_SELECT, &next);
+                if (r < 0)
+                        goto fail;
+                if (next == STORE_GENERATION_BAD) {
+                        g->state = STORE_GENERATION_BAD;
+                        r = store_generation_save(store, g);
+                        if (r < 0)
+                                goto fail;
+                        boot_reject(&c, g->number, BOOT_REJECT_NO_TRIES, NULL);
+                        r = boot_decision_add(&d, &c);
+                        if (r < 0)
+                                goto fail;
+                        continue;
+                }
+
+                r = boot_check(store, trust, floor_version, g, &c);
+                if (r < 0)
+                        goto fail;
+                if (r > 0) {
+                        r = boot_decision_add(&d, &c);
+                        if (r < 0)
+                                goto fail;
+                        continue;
+                }
+
+                /* This one boots. Take a try, then record the choice. */
+                if (g->state == STORE_GENERATION_PENDING) {
+                        g->tries--;
+                        r = store_generation_save(store, g);
+                        if (r < 0)
+                                goto fail;
+                }
+                {
+                        StoreRef ref = {
+                                .manifest = g->manifest,
+                                .has_signatures = g->has_signatures,
+                                .signatures = g->signatures,
+                                .generation = g->number,
+                        };
+                        r = store_ref_write(store, STORE_REF_BOOTED, &ref);
+                        if (r < 0)
+                                goto fail;
+                }
+                d.found = true;
+                d.chosen = *g;
+                break;
+        }
+        *decisionp = d;
+        return 0;
+
+fail:
+        boot_decision_done(&d);
+        return r;
+}
+
+void boot_decision_done(BootDecision *decision) {
+        free(decision->rejected);
+        *decision = (BootDecision){};
+}

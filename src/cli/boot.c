@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * kos boot: select, confirm and show the boot decision of a store (src/boot/boot.h).
+ *
+ * Invariants: trust comes only from --trust; select exits 1 only if nothing can boot;
+ * every rejection is logged (notice level) with its reason, and listed with --json.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "boot/boot.h"
+#include "cli/cli.h"
+#include "cli/store.h"
+#include "crypto/signature.h"
+#include "util/log.h"
+
+static const char boot_usage[] =
+        "usage: kos boot COMMAND DIR ...\n"
+        "\n"
+        "  select DIR --trust KEYDIR [--json]  pick the generation to boot; takes one try from a\n"
+        "                                      pending one; exit 1 only if nothing can boot\n"
+        "  confirm DIR                         the last selected generation booted well: mark\n"
+        "                                      it good and current, raise the version floor\n"
+        "  status DIR [--json]                 current, booted, floor\n";
+
+typedef struct BootOptions {
+        const char *trust;
+        bool json;
+} BootOptions;
+
+enum { OPT_TRUST = 256, OPT_JSON };
+
+static int parse_options(int argc, char **argv, const char *allowed, BootOptions *o) {
+        static const struct option options[] = {
+                { "trust", required_argument, NULL, OPT_TRUST },
+                { "json", no_argument, NULL, OPT_JSON },
+                {},
+        };
+        int c;
+
+        optind = 1;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, ":", options, NULL)) >= 0) {
+                char letter = c == OPT_TRUST ? 't' : c == OPT_JSON ? 'j' : 0;
+
+                if (c == '?')
+                        return cli_usage_error("boot %s: unknown option \"%s\"", argv[0], argv[optind - 1]);
+                if (c == ':')
+                        return cli_usage_error("boot %s: option \"%s\" needs a value", argv[0], argv[optind - 1]);
+                if (!letter || !strchr(allowed, letter))
+                        return cli_usage_error("boot %s: option \"%s\" does not apply", argv[0], argv[optind - 1]);
+                if (c == OPT_TRUST)
+                        o->trust = optarg;
+                else
+                        o->json = true;
+        }
+        return 0;
+}
+
+static json_t *boot_generation_json(const StoreGeneration *g) {
+        char m[SHA256_HEX_LEN + 1];
+
+        sha256_to_hex(&g->manifest, m);
+        return json_pack("{s:I, s:s, s:I, s:s, s:I}", "generation", (json_int_t)g->number,
+                         "manifest", m, "version", (json_int_t)g->version,
+                         "state", store_generation_state_to_string(g->state), "tries", (json_int_t)g->tries);
+}
+
+static int boot_select_cmd(char **args, size_t n, const BootOptions *o) {
+        _cleanup_store_close_ Store *store = NULL;
+        _cleanup_(trust_store_freep) TrustStore *trust = NULL;
+        _cleanup_free_ char *bad_file = NULL;
+        BootDecision d;
+        int r, ret;
+
+        if (n != 1)
+                return cli_usage_error("boot select: expected DIR");
+        if (!o->trust)
+                return cli_usage_error("boot select: --trust KEYDIR is required");
+        r = trust_store_load(&trust, o->trust, &bad_file);
+        if (r < 0)
+                return log_error("%s: %s", bad_file ? bad_file : o->trust, key_strerror(r)), CLI_EXIT_FAILURE;
+        if (trust_store_size(trust) == 0)
+                return log_error("%s: no trusted keys (*.pub)", o->trust), CLI_EXIT_FAILURE;
+        if (cli_store_open(&store, args[0], STORE_OPEN_WRITE) < 0)
+                return CLI_EXIT_FAILURE;
+
+        r = boot_select(store, trust, &d);
+        if (r < 0)
+                return log_error("%s: boot decision failed: %s", args[0], strerror(-r)), CLI_EXIT_FAILURE;
+
+        if (o->json) {
+                json_t *root = json_object(), *rejected = json_array();
+
+                for (size_t i = 0; i < d.n_rejected; i++)
+                        json_array_append_new(rejected, json_pack(
+                                "{s:I, s:s, s:s}", "generation", (json_int_t)d.rejected[i].generation,
+                                "reason", boot_rejection_to_string(d.rejected[i].reason),
+                                "detail", d.rejected[i].detail));
+                json_object_set_new(root, "chosen", d.found ? boot_generation_json(&d.chosen) : json_null());
+                json_object_set_new(root, "rejected", rejected);
+                json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+                json_decref(root);
+                putchar('\n');
+        } else if (d.found) {
+                char m[SHA256_HEX_LEN + 1];
+                sha256_to_hex(&d.chosen.manifest, m);
+                printf("generation %u manifest %s\n", d.chosen.number, m);
+        }
+        if (!d.found)
+                log_error("%s: no generation can boot (%zu rejected)", args[0], d.n_rejected);
+        ret = d.found ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
+        boot_decision_done(&d);
+        if (fflush(stdout) != 0)
+                return CLI_EXIT_FAILURE;
+        return ret;
+}
+
+static int boot_confirm_cmd(char **args, size_t n, const BootOptions *o) {
+        _cleanup_store_close_ Store *store = NULL;
+        unsigned number;
+        int r;
+
+        if (n != 1)
+                return cli_usage_error("boot confirm: expected DIR");
+        if (cli_store_open(&store, args[0], STORE_OPEN_WRITE) < 0)
+                return CLI_EXIT_FAILURE;
+        r = boot_confirm(store, &number);
+        if (r == -ENOENT)
+                return log_error("%s: no generation was selected; run 'kos boot select' first", args[0]),
+                       CLI_EXIT_FAILURE;
+        if (r == -EPERM)
+                return log_error("%s: the selected generation has been marked bad; it cannot be confirmed",
+                                 args[0]), CLI_EXIT_FAILURE;
+        if (r == -ESTALE)
+                return log_error("%s: refs/booted does not match its generation", args[0]), CLI_EXIT_FAILURE;
+        if (r < 0)
+                return log_error("%s: cannot confirm: %s", args[0], strerror(-r)), CLI_EXIT_FAILURE;
+        printf("generation %u confirmed\n", number);
+        return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
+}
+
+static int boot_status_cmd(char **args, size_t n, const BootOptions *o) {
+        _cleanup_store_close_ Store *store = NULL;
+        StoreGeneration current = {}, booted = {};
+        unsigned current_n, booted_n;
+        uint32_t floor_version;
+        int r;
+
+        if (n != 1)
+                return cli_usage_error("boot status: expected DIR");
+        if (cli_store_open(&store, args[0], STORE_OPEN_READ) < 0)
+                return CLI_EXIT_FAILURE;
+        r = boot_ref_generation(store, STORE_REF_CURRENT, &current_n);
+        if (r >= 0)
+                r = boot_ref_generation(store, STORE_REF_BOOTED, &booted_n);
+        if (r >= 0)
+                r = store_floor_get(store, &floor_version);
+        if (r >= 0 && current_n > 0)
+                r = store_generation_load(store, current_n, &current);
+        if (r >= 0 && booted_n > 0)
+                r = store_generation_load(store, booted_n, &booted);
+        if (r < 0)
+                return log_error("%s: cannot read boot state: %s", args[0], strerror(-r)), CLI_EXIT_FAILURE;
+
+        if (o->json) {
+                json_t *root = json_object();
+                json_object_set_new(root, "current", current_n ? boot_generation_json(&current) : json_null());
+                json_object_set_new(root, "booted", booted_n ? boot_generation_json(&booted) : json_null());
+                json_object_set_new(root, "floor", json_integer(floor_version));
+                json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+                json_decref(root);
+                putchar('\n');
+        } else {
+                if (current_n)
+                        printf("current: generation %u, version %u\n", current_n, (unsigned)current.version);
+                else
+                        printf("current: none (no boot confirmed yet)\n");
+                if (booted_n)
+                        printf("booted:  generation %u, version %u, %s, %u tries left\n", booted_n,
+                               (unsigned)booted.version, store_generation_state_to_string(booted.state),
+                               booted.tries);
+                else
+                        printf("booted:  none\n");
+                printf("floor:   %u\n", (unsigned)floor_version);
+        }
+        return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
+}
+
+int cli_boot(int argc, char **argv) {
+        static const struct {
+                const char *name;
+                const char *options;
+                int (*run)(char **args, size_t n, const BootOptions *o);
+        } commands[] = {
+                { "select", "tj", boot_select_cmd },
+                { "confirm", "", boot_confirm_cmd },
+                { "status", "j", boot_status_cmd },
+        };
+        BootOptions o = {};
+
+        if (argc < 2 || cli_wants_help(argc, argv)) {
+                fputs(boot_usage, argc < 2 ? stderr : stdout);
+                return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(commands); i++) {
+                int r;
+
+                if (strcmp(argv[1], commands[i].name) != 0)
+                        continue;
+                r = parse_options(argc - 1, argv + 1, commands[i].options, &o);
+                if (r != 0)
+                        return r;
+                return commands[i].run(argv + 1 + optind, (size_t)(argc - 1 - optind), &o);
+        }
+        return cli_usage_error("boot: unknown command \"%s\"; see 'kos boot --help'", argv[1]);
+}
