@@ -1,0 +1,351 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The client side of the server connections: KOS_MSG_SERVERS, publish, lookup, accept.
+ *
+ * Invariants: KOS_MSG_SERVERS is read once (on first use); each named fd must be an open
+ * SOCK_SEQPACKET socket and is made close-on-exec, so programs an app runs do not inherit
+ * its identity. Channels that arrive while the app waits for an answer are queued (at most
+ * MSG_CLIENT_PENDING_MAX per instance; beyond that they are closed, and their client sees
+ * the publisher's end) and handed out by kos_msg_accept() in arrival order.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "msg/channel.h"
+#include "msg/client.h"
+#include "msg/wire.h"
+
+#define MSG_CLIENT_SERVERS_MAX 16
+#define MSG_CLIENT_PENDING_MAX 64
+#define MSG_CLIENT_RETRY_MS 20
+
+typedef struct MsgPendingChannel {
+        int fd;
+        char protocol[KOS_MSG_NAME_MAX + 1];
+        char peer[KOS_MSG_NAME_MAX + 1];
+} MsgPendingChannel;
+
+typedef struct MsgServerLink {
+        char name[KOS_MSG_NAME_MAX + 1];
+        int fd; /* -1 once the server's end was seen */
+        uint32_t next_serial;
+        MsgPendingChannel pending[MSG_CLIENT_PENDING_MAX];
+        unsigned pending_head, pending_len;
+} MsgServerLink;
+
+static struct {
+        bool loaded;
+        int error; /* negative errno if KOS_MSG_SERVERS was malformed */
+        MsgServerLink links[MSG_CLIENT_SERVERS_MAX];
+        unsigned n_links;
+        unsigned active;
+} msg_client;
+
+void msg_client_reset(void) {
+        for (unsigned i = 0; i < msg_client.n_links; i++) {
+                MsgServerLink *l = &msg_client.links[i];
+                for (unsigned j = 0; j < l->pending_len; j++)
+                        close(l->pending[(l->pending_head + j) % MSG_CLIENT_PENDING_MAX].fd);
+        }
+        memset(&msg_client, 0, sizeof(msg_client));
+}
+
+/* Parses "name=fd,name=fd" into the link table. */
+static int msg_client_parse(const char *spec) {
+        const char *p = spec;
+
+        while (*p) {
+                const char *eq = strchr(p, '='), *end = strchr(p, ',');
+                if (!end)
+                        end = p + strlen(p);
+                if (!eq || eq > end || msg_client.n_links >= MSG_CLIENT_SERVERS_MAX)
+                        return -EINVAL;
+                if (!msg_name_is_valid(p, (size_t)(eq - p)))
+                        return -EINVAL;
+                long fd = 0;
+                if (eq + 1 == end || end - eq > 8)
+                        return -EINVAL;
+                for (const char *d = eq + 1; d < end; d++) {
+                        if (*d < '0' || *d > '9')
+                                return -EINVAL;
+                        fd = fd * 10 + (*d - '0');
+                }
+                int type = 0;
+                socklen_t len = sizeof(type);
+                if (getsockopt((int)fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_SEQPACKET)
+                        return -EBADF;
+                if (fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0)
+                        return -errno;
+                MsgServerLink *l = &msg_client.links[msg_client.n_links++];
+                memcpy(l->name, p, (size_t)(eq - p));
+                l->name[eq - p] = '\0';
+                l->fd = (int)fd;
+                l->next_serial = 1;
+                p = *end ? end + 1 : end;
+        }
+        return 0;
+}
+
+static void msg_client_load(void) {
+        if (msg_client.loaded)
+                return;
+        msg_client.loaded = true;
+        const char *spec = getenv("KOS_MSG_SERVERS");
+        if (spec && msg_client_parse(spec) < 0) {
+                msg_client.error = -EINVAL;
+                msg_client.n_links = 0;
+        }
+}
+
+static int msg_client_active(MsgServerLink **linkp) {
+        msg_client_load();
+        if (msg_client.error)
+                return msg_client.error;
+        if (msg_client.active >= msg_client.n_links)
+                return -ENXIO;
+        MsgServerLink *l = &msg_client.links[msg_client.active];
+        if (l->fd < 0)
+                return -ECONNRESET;
+        *linkp = l;
+        return 0;
+}
+
+unsigned kos_msg_server_count(void) {
+        msg_client_load();
+        return msg_client.n_links;
+}
+
+const char *kos_msg_server_name(unsigned id) {
+        msg_client_load();
+        return id < msg_client.n_links ? msg_client.links[id].name : NULL;
+}
+
+int kos_msg_find_server_id(const char *name, unsigned *idp) {
+        msg_client_load();
+        for (unsigned i = 0; i < msg_client.n_links; i++)
+                if (strcmp(msg_client.links[i].name, name) == 0) {
+                        *idp = i;
+                        return 0;
+                }
+        return -ENXIO;
+}
+
+int kos_msg_set_active_server_id(unsigned id) {
+        msg_client_load();
+        if (id >= msg_client.n_links)
+                return -ENXIO;
+        msg_client.active = id;
+        return 0;
+}
+
+int kos_msg_set_active_server(const char *name) {
+        unsigned id;
+        int r = kos_msg_find_server_id(name, &id);
+        if (r < 0)
+                return r;
+        return kos_msg_set_active_server_id(id);
+}
+
+int kos_msg_server_fd(void) {
+        MsgServerLink *l;
+        int r = msg_client_active(&l);
+        return r < 0 ? r : l->fd;
+}
+
+static int64_t msg_client_now_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void msg_link_lost(MsgServerLink *l) {
+        close(l->fd);
+        l->fd = -1;
+}
+
+static void msg_link_queue_channel(MsgServerLink *l, const MsgFrame *f, int fd) {
+        if (l->pending_len >= MSG_CLIENT_PENDING_MAX) {
+                close(fd);
+                return;
+        }
+        MsgPendingChannel *p = &l->pending[(l->pending_head + l->pending_len++) % MSG_CLIENT_PENDING_MAX];
+        p->fd = fd;
+        memcpy(p->protocol, f->name, sizeof(p->protocol));
+        memcpy(p->peer, f->peer, sizeof(p->peer));
+}
+
+/*
+ * Reads one frame from the server within timeout_ms. CHANNEL frames are queued; a RESULT
+ * is returned in *fp (with its fd in *fdp). Returns 1 for a RESULT, 0 for anything else.
+ */
+static int msg_link_read(MsgServerLink *l, int timeout_ms, MsgFrame *fp, int *fdp) {
+        uint8_t buf[MSG_HEADER_SIZE + MSG_CONTROL_PAYLOAD_MAX + 1];
+        struct pollfd pfd = { .fd = l->fd, .events = POLLIN };
+        int r;
+
+        do
+                r = poll(&pfd, 1, timeout_ms);
+        while (r < 0 && errno == EINTR);
+        if (r < 0)
+                return -errno;
+        if (r == 0)
+                return -ETIMEDOUT;
+        int fd = -1;
+        ssize_t n = msg_frame_receive(l->fd, buf, sizeof(buf), MSG_DONTWAIT, &fd);
+        if (n == -EAGAIN)
+                return 0;
+        if (n <= 0) {
+                msg_link_lost(l);
+                return n == 0 || n == -ECONNRESET ? -ECONNRESET : -EPROTO;
+        }
+        MsgFrame f;
+        if (msg_frame_parse(buf, (size_t)n, fd >= 0, MSG_ACCEPT_APP_CONTROL, &f) < 0) {
+                if (fd >= 0)
+                        close(fd);
+                msg_link_lost(l);
+                return -EPROTO;
+        }
+        if (f.header.type == MSG_FRAME_CHANNEL) {
+                msg_link_queue_channel(l, &f, fd);
+                return 0;
+        }
+        *fp = f;
+        *fdp = fd;
+        return 1;
+}
+
+static int msg_status_to_errno(uint32_t status) {
+        switch (status) {
+        case MSG_STATUS_OK:
+                return 0;
+        case MSG_STATUS_DENIED:
+                return -EACCES;
+        case MSG_STATUS_NOT_FOUND:
+                return -ENOENT;
+        case MSG_STATUS_EXISTS:
+                return -EEXIST;
+        case MSG_STATUS_LIMIT:
+                return -EMFILE;
+        case MSG_STATUS_BUSY:
+                return -EBUSY;
+        default:
+                return -EPROTO;
+        }
+}
+
+/* Sends a PUBLISH or LOOKUP for protocol and waits for its RESULT. */
+static int msg_link_request(MsgServerLink *l, MsgFrameType type, const char *protocol, MsgFrame *resultp,
+                            int *fdp) {
+        size_t len = strlen(protocol);
+        MsgHeader h;
+        int r;
+
+        if (!msg_name_is_valid(protocol, len))
+                return -EINVAL;
+        uint32_t serial = l->next_serial++;
+        msg_header_init(&h, type, serial, 0, len, false);
+        r = msg_frame_send(l->fd, &h, protocol, -1, 0);
+        if (r < 0) {
+                if (r == -ECONNRESET)
+                        msg_link_lost(l);
+                return r;
+        }
+        for (;;) {
+                MsgFrame f;
+                int fd = -1;
+                r = msg_link_read(l, -1, &f, &fd);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        continue;
+                if (f.header.serial != serial) {
+                        if (fd >= 0)
+                                close(fd);
+                        continue;
+                }
+                *resultp = f;
+                *fdp = fd;
+                return msg_status_to_errno(f.header.status);
+        }
+}
+
+int kos_msg_publish(const char *protocol) {
+        MsgServerLink *l;
+        MsgFrame f;
+        int fd = -1;
+        int r = msg_client_active(&l);
+
+        if (r < 0)
+                return r;
+        r = msg_link_request(l, MSG_FRAME_PUBLISH, protocol, &f, &fd);
+        if (fd >= 0)
+                close(fd);
+        return r;
+}
+
+int kos_msg_lookup(const char *protocol, int timeout_ms, KosMsgChannel **channelp) {
+        int64_t deadline = msg_client_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+        MsgServerLink *l;
+        int r;
+
+        for (;;) {
+                MsgFrame f;
+                int fd = -1;
+                r = msg_client_active(&l);
+                if (r < 0)
+                        return r;
+                r = msg_link_request(l, MSG_FRAME_LOOKUP, protocol, &f, &fd);
+                if (r == 0) {
+                        if (fd < 0)
+                                return -EPROTO;
+                        return msg_channel_new(fd, protocol, f.peer, channelp);
+                }
+                if (fd >= 0)
+                        close(fd);
+                if (r != -ENOENT && r != -EBUSY)
+                        return r;
+                int64_t left = deadline - msg_client_now_ms();
+                if (timeout_ms == 0 || (timeout_ms > 0 && left <= 0))
+                        return r;
+                int64_t nap = timeout_ms < 0 || left > MSG_CLIENT_RETRY_MS ? MSG_CLIENT_RETRY_MS : left;
+                struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)nap * 1000000L };
+                nanosleep(&ts, NULL);
+        }
+}
+
+int kos_msg_accept(int timeout_ms, KosMsgChannel **channelp) {
+        int64_t deadline = msg_client_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+        MsgServerLink *l;
+        int r = msg_client_active(&l);
+
+        if (r < 0)
+                return r;
+        for (;;) {
+                if (l->pending_len > 0) {
+                        MsgPendingChannel *p = &l->pending[l->pending_head];
+                        l->pending_head = (l->pending_head + 1) % MSG_CLIENT_PENDING_MAX;
+                        l->pending_len--;
+                        return msg_channel_new(p->fd, p->protocol, p->peer, channelp);
+                }
+                int wait = timeout_ms;
+                if (timeout_ms > 0) {
+                        int64_t left = deadline - msg_client_now_ms();
+                        wait = left > 0 ? (int)left : 0;
+                }
+                MsgFrame f;
+                int fd = -1;
+                r = msg_link_read(l, wait, &f, &fd);
+                if (r < 0)
+                        return r;
+                if (r == 1 && fd >= 0)
+                        close(fd); /* a stale answer */
+                if (l->pending_len == 0 && timeout_ms >= 0 && msg_client_now_ms() >= deadline)
+                        return -ETIMEDOUT;
+        }
+}

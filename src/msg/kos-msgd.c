@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * kos-msgd: one message server instance, started by kosd.
+ *
+ *   kos-msgd --instance NAME --manifest FILE.dtb [--control-fd N]
+ *
+ * kosd's control connection is fd 3 (SOCK_SEQPACKET) unless --control-fd says otherwise.
+ * The access matrix comes from the manifest's msg_servers/NAME node and nothing else. The
+ * server exits 0 when kosd closes the control connection.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "manifest/manifest.h"
+#include "msg/server.h"
+#include "util/log.h"
+#include "util/strv.h"
+
+typedef struct MsgdPolicy {
+        const Manifest *manifest;
+        const char *instance;
+} MsgdPolicy;
+
+static bool msgd_has_app(void *userdata, const char *app) {
+        const MsgdPolicy *p = userdata;
+        const ManifestApp *a = manifest_find_app(p->manifest, app);
+        return a && strv_contains(a->msg_servers, p->instance);
+}
+
+static bool msgd_may_publish(void *userdata, const char *protocol, const char *app) {
+        const MsgdPolicy *p = userdata;
+        return manifest_app_may_publish(p->manifest, p->instance, protocol, app);
+}
+
+static bool msgd_may_lookup(void *userdata, const char *protocol, const char *app) {
+        const MsgdPolicy *p = userdata;
+        return manifest_app_may_lookup(p->manifest, p->instance, protocol, app);
+}
+
+static void msgd_usage(FILE *f) {
+        fprintf(f, "usage: kos-msgd --instance NAME --manifest FILE.dtb [--control-fd N]\n");
+}
+
+int main(int argc, char **argv) {
+        static const struct option options[] = {
+                { "instance", required_argument, NULL, 'i' },
+                { "manifest", required_argument, NULL, 'm' },
+                { "control-fd", required_argument, NULL, 'c' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        _cleanup_(manifest_freep) Manifest *m = NULL;
+        _cleanup_(msg_server_freep) MsgServer *s = NULL;
+        const char *instance = NULL, *manifest_path = NULL;
+        int control_fd = 3, c, r;
+        ManifestError err = { 0 };
+
+        log_set_program("kos-msgd");
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+                switch (c) {
+                case 'i':
+                        instance = optarg;
+                        break;
+                case 'm':
+                        manifest_path = optarg;
+                        break;
+                case 'c': {
+                        char *end;
+                        long v = strtol(optarg, &end, 10);
+                        if (*end || v < 0 || v > 65535) {
+                                log_error("--control-fd: not a descriptor number: \"%s\"", optarg);
+                                return 2;
+                        }
+                        control_fd = (int)v;
+                        break;
+                }
+                case 'h':
+                        msgd_usage(stdout);
+                        return 0;
+                default:
+                        msgd_usage(stderr);
+                        return 2;
+                }
+        }
+        if (!instance || !manifest_path || optind != argc) {
+                msgd_usage(stderr);
+                return 2;
+        }
+
+        r = manifest_load(&m, manifest_path, &err);
+        if (r < 0) {
+                char buf[512];
+                if (r == -EBADMSG) {
+                        manifest_error_format(&err, buf, sizeof(buf));
+                        log_error("%s: %s", manifest_path, buf);
+                } else
+                        log_error("%s: %s", manifest_path, strerror(-r));
+                return 1;
+        }
+        if (!manifest_find_msg_server(m, instance)) {
+                log_error("%s: msg_servers: no instance \"%s\"", manifest_path, instance);
+                return 1;
+        }
+
+        MsgdPolicy data = { .manifest = m, .instance = instance };
+        MsgPolicy policy = {
+                .has_app = msgd_has_app,
+                .may_publish = msgd_may_publish,
+                .may_lookup = msgd_may_lookup,
+                .userdata = &data,
+        };
+        signal(SIGPIPE, SIG_IGN);
+        r = msg_server_new(&s, instance, &policy);
+        if (r < 0)
+                return log_error_errno(r, "[%s] cannot start: %s", instance, strerror(-r)), 1;
+        r = msg_server_set_control(s, control_fd);
+        if (r < 0)
+                return log_error_errno(r, "[%s] control fd %d: %s", instance, control_fd, strerror(-r)), 1;
+        log_info("[%s] serving", instance);
+        r = msg_server_run(s);
+        if (r < 0)
+                return log_error_errno(r, "[%s] %s", instance, strerror(-r)), 1;
+        log_info("[%s] control connection closed: exiting", instance);
+        return 0;
+}

@@ -1,0 +1,527 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * MsgServer: connections, directory and channel grants of one message server instance.
+ *
+ * See server.h for the invariants. Connection life:
+ *
+ *   kosd sends (app, fd) ──> LIVE ──(hang-up, malformed frame, error, superseded)──> DEAD
+ *
+ * A DEAD connection has already left epoll, closed its socket and lost its names and
+ * grants; its memory is freed at the end of the dispatch round, so events of the same
+ * round that still point at it are recognised and skipped.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "msg/server.h"
+#include "msg/wire.h"
+#include "util/log.h"
+
+#define MSG_SERVER_READS_PER_EVENT 16
+
+typedef struct MsgOutFrame {
+        MsgHeader header;
+        uint8_t payload[MSG_CONTROL_PAYLOAD_MAX];
+        int fd; /* owned; -1 if none */
+} MsgOutFrame;
+
+typedef struct MsgGrant {
+        uint64_t publisher; /* connection id */
+        unsigned channels;
+} MsgGrant;
+
+struct MsgConnection {
+        MsgServer *server;
+        MsgConnection *next;
+        uint64_t id;
+        char *app; /* owned */
+        int fd;    /* owned; -1 once dead */
+        bool dead;
+        uint32_t events; /* what epoll watches now */
+        MsgOutFrame queue[MSG_SERVER_QUEUE_MAX];
+        unsigned queue_head, queue_len;
+        unsigned n_names;
+        MsgGrant grants[MSG_SERVER_GRANT_PEERS_MAX];
+        unsigned n_grants;
+};
+
+typedef struct MsgName {
+        struct MsgName *next;
+        char *protocol; /* owned */
+        MsgConnection *publisher;
+} MsgName;
+
+struct MsgServer {
+        char *instance; /* owned */
+        const MsgPolicy *policy;
+        int epoll_fd;   /* owned */
+        int control_fd; /* owned; -1 if none */
+        bool control_ended;
+        MsgConnection *connections; /* owned list */
+        MsgConnection *dead;        /* owned list, freed after each round */
+        MsgName *names;             /* owned list */
+        uint64_t next_id;
+};
+
+/* epoll data for the control connection; connections use their own pointer. */
+static char msg_control_tag;
+
+int msg_server_new(MsgServer **serverp, const char *instance, const MsgPolicy *policy) {
+        _cleanup_(msg_server_freep) MsgServer *s = calloc(1, sizeof(*s));
+
+        if (!s)
+                return -ENOMEM;
+        s->epoll_fd = -1;
+        s->control_fd = -1;
+        s->policy = policy;
+        s->next_id = 1;
+        s->instance = strdup(instance);
+        if (!s->instance)
+                return -ENOMEM;
+        s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+        if (s->epoll_fd < 0)
+                return -errno;
+        *serverp = steal_ptr(&s);
+        return 0;
+}
+
+static void msg_connection_free(MsgConnection *c) {
+        for (unsigned i = 0; i < c->queue_len; i++) {
+                MsgOutFrame *o = &c->queue[(c->queue_head + i) % MSG_SERVER_QUEUE_MAX];
+                if (o->fd >= 0)
+                        close(o->fd);
+        }
+        if (c->fd >= 0)
+                close(c->fd);
+        free(c->app);
+        free(c);
+}
+
+static void msg_server_free_dead(MsgServer *s) {
+        while (s->dead) {
+                MsgConnection *c = s->dead;
+                s->dead = c->next;
+                msg_connection_free(c);
+        }
+}
+
+MsgServer *msg_server_free(MsgServer *s) {
+        if (!s)
+                return NULL;
+        while (s->names) {
+                MsgName *n = s->names;
+                s->names = n->next;
+                free(n->protocol);
+                free(n);
+        }
+        while (s->connections) {
+                MsgConnection *c = s->connections;
+                s->connections = c->next;
+                msg_connection_free(c);
+        }
+        msg_server_free_dead(s);
+        if (s->control_fd >= 0)
+                close(s->control_fd);
+        if (s->epoll_fd >= 0)
+                close(s->epoll_fd);
+        free(s->instance);
+        free(s);
+        return NULL;
+}
+
+static MsgName *msg_server_find_name(MsgServer *s, const char *protocol) {
+        for (MsgName *n = s->names; n; n = n->next)
+                if (strcmp(n->protocol, protocol) == 0)
+                        return n;
+        return NULL;
+}
+
+/* Takes c out of service: unpublishes its names, forgets grants to it, closes it. */
+static void msg_connection_drop(MsgConnection *c, const char *why) {
+        MsgServer *s = c->server;
+
+        if (c->dead)
+                return;
+        log_info("[%s] app \"%s\": connection closed: %s", s->instance, c->app, why);
+        c->dead = true;
+        for (MsgName **np = &s->names; *np;) {
+                MsgName *n = *np;
+                if (n->publisher == c) {
+                        *np = n->next;
+                        free(n->protocol);
+                        free(n);
+                } else
+                        np = &n->next;
+        }
+        for (MsgConnection *o = s->connections; o; o = o->next)
+                for (unsigned i = 0; i < o->n_grants;)
+                        if (o->grants[i].publisher == c->id)
+                                o->grants[i] = o->grants[--o->n_grants];
+                        else
+                                i++;
+        epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+        close(c->fd);
+        c->fd = -1;
+        for (MsgConnection **cp = &s->connections; *cp; cp = &(*cp)->next)
+                if (*cp == c) {
+                        *cp = c->next;
+                        break;
+                }
+        c->next = s->dead;
+        s->dead = c;
+}
+
+/* Makes epoll watch what c needs: input while its queue has room, output while it is not empty. */
+static void msg_connection_update_events(MsgConnection *c) {
+        uint32_t want = 0;
+
+        if (c->dead)
+                return;
+        if (c->queue_len < MSG_SERVER_QUEUE_MAX)
+                want |= EPOLLIN;
+        if (c->queue_len > 0)
+                want |= EPOLLOUT;
+        if (want == c->events)
+                return;
+        struct epoll_event ev = { .events = want, .data.ptr = c };
+        if (epoll_ctl(c->server->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) < 0) {
+                msg_connection_drop(c, "cannot watch it");
+                return;
+        }
+        c->events = want;
+}
+
+/* Sends what is queued, in order, until the socket is full. */
+static void msg_connection_flush(MsgConnection *c) {
+        while (!c->dead && c->queue_len > 0) {
+                MsgOutFrame *o = &c->queue[c->queue_head];
+                int r = msg_frame_send(c->fd, &o->header, o->payload, o->fd, MSG_DONTWAIT);
+                if (r == -EAGAIN)
+                        break;
+                if (o->fd >= 0)
+                        close(o->fd);
+                o->fd = -1;
+                c->queue_head = (c->queue_head + 1) % MSG_SERVER_QUEUE_MAX;
+                c->queue_len--;
+                if (r < 0) {
+                        msg_connection_drop(c, "send failed");
+                        return;
+                }
+        }
+        msg_connection_update_events(c);
+}
+
+/*
+ * Queues a frame to c and sends what it can. Takes fd (closed in every case once sent or
+ * dropped). Returns -ENOBUFS if the queue is full (fd closed).
+ */
+static int msg_connection_queue(MsgConnection *c, MsgFrameType type, uint32_t serial, uint32_t status,
+                                const void *payload, size_t size, int fd) {
+        if (c->dead || c->queue_len >= MSG_SERVER_QUEUE_MAX || size > MSG_CONTROL_PAYLOAD_MAX) {
+                if (fd >= 0)
+                        close(fd);
+                return c->dead ? -ECONNRESET : -ENOBUFS;
+        }
+        MsgOutFrame *o = &c->queue[(c->queue_head + c->queue_len) % MSG_SERVER_QUEUE_MAX];
+        msg_header_init(&o->header, type, serial, status, size, fd >= 0);
+        if (size > 0)
+                memcpy(o->payload, payload, size);
+        o->fd = fd;
+        c->queue_len++;
+        msg_connection_flush(c);
+        return 0;
+}
+
+static int msg_connection_result(MsgConnection *c, uint32_t serial, MsgStatus status) {
+        return msg_connection_queue(c, MSG_FRAME_RESULT, serial, status, NULL, 0, -1);
+}
+
+static MsgGrant *msg_connection_grant(MsgConnection *c, uint64_t publisher) {
+        for (unsigned i = 0; i < c->n_grants; i++)
+                if (c->grants[i].publisher == publisher)
+                        return &c->grants[i];
+        if (c->n_grants >= MSG_SERVER_GRANT_PEERS_MAX)
+                return NULL;
+        c->grants[c->n_grants] = (MsgGrant){ .publisher = publisher };
+        return &c->grants[c->n_grants++];
+}
+
+static int msg_server_publish(MsgServer *s, MsgConnection *c, const MsgFrame *f) {
+        if (!s->policy->may_publish(s->policy->userdata, f->name, c->app)) {
+                log_warning("[%s] denied: app \"%s\" may not publish \"%s\"", s->instance, c->app, f->name);
+                return msg_connection_result(c, f->header.serial, MSG_STATUS_DENIED);
+        }
+        MsgName *n = msg_server_find_name(s, f->name);
+        if (n)
+                return msg_connection_result(c, f->header.serial,
+                                             n->publisher == c ? MSG_STATUS_OK : MSG_STATUS_EXISTS);
+        if (c->n_names >= MSG_SERVER_NAMES_MAX)
+                return msg_connection_result(c, f->header.serial, MSG_STATUS_LIMIT);
+
+        n = calloc(1, sizeof(*n));
+        if (!n)
+                return -ENOMEM;
+        n->protocol = strdup(f->name);
+        if (!n->protocol) {
+                free(n);
+                return -ENOMEM;
+        }
+        n->publisher = c;
+        n->next = s->names;
+        s->names = n;
+        c->n_names++;
+        log_info("[%s] app \"%s\" publishes \"%s\"", s->instance, c->app, f->name);
+        return msg_connection_result(c, f->header.serial, MSG_STATUS_OK);
+}
+
+static int msg_server_lookup(MsgServer *s, MsgConnection *c, const MsgFrame *f) {
+        /* Ask the matrix first, so a denied app cannot learn whether the name exists. */
+        if (!s->policy->may_lookup(s->policy->userdata, f->name, c->app)) {
+                log_warning("[%s] denied: app \"%s\" may not look up \"%s\"", s->instance, c->app, f->name);
+                return msg_connection_result(c, f->header.serial, MSG_STATUS_DENIED);
+        }
+        MsgName *n = msg_server_find_name(s, f->name);
+        if (!n)
+                return msg_connection_result(c, f->header.serial, MSG_STATUS_NOT_FOUND);
+        MsgConnection *p = n->publisher;
+        MsgGrant *g = msg_connection_grant(c, p->id);
+        if (!g || g->channels >= MSG_SERVER_CHANNELS_PER_PEER) {
+                log_warning("[%s] app \"%s\": channel limit reached for \"%s\"", s->instance, c->app, f->name);
+                return msg_connection_result(c, f->header.serial, MSG_STATUS_LIMIT);
+        }
+        if (p->queue_len >= MSG_SERVER_QUEUE_MAX)
+                return msg_connection_result(c, f->header.serial, MSG_STATUS_BUSY);
+
+        int pair[2];
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+                return msg_connection_result(c, f->header.serial, MSG_STATUS_BUSY);
+
+        /* "protocol\0client-app" to the publisher, so it learns who calls. */
+        uint8_t payload[MSG_CONTROL_PAYLOAD_MAX];
+        size_t lp = strlen(f->name), la = strlen(c->app);
+        memcpy(payload, f->name, lp);
+        payload[lp] = '\0';
+        memcpy(payload + lp + 1, c->app, la);
+        int r = msg_connection_queue(p, MSG_FRAME_CHANNEL, 0, 0, payload, lp + 1 + la, pair[0]);
+        if (r < 0 || p->dead) {
+                /* A publisher that died while we sent took its grants (and g) with it. */
+                close(pair[1]);
+                return msg_connection_result(c, f->header.serial,
+                                             p->dead ? MSG_STATUS_NOT_FOUND : MSG_STATUS_BUSY);
+        }
+        g->channels++;
+        log_info("[%s] app \"%s\" looked up \"%s\" (published by \"%s\")", s->instance, c->app, f->name,
+                 p->app);
+        return msg_connection_queue(c, MSG_FRAME_RESULT, f->header.serial, MSG_STATUS_OK, p->app,
+                                    strlen(p->app), pair[1]);
+}
+
+int msg_server_handle_frame(MsgServer *s, MsgConnection *c, const void *buf, size_t size, int fd) {
+        MsgFrame f;
+        int r;
+
+        if (c->dead) {
+                if (fd >= 0)
+                        close(fd);
+                return -ECONNRESET;
+        }
+        r = msg_frame_parse(buf, size, fd >= 0, MSG_ACCEPT_SERVER, &f);
+        /* No request to the server carries a descriptor; parse rejects one. */
+        if (fd >= 0)
+                close(fd);
+        if (r < 0) {
+                log_warning("[%s] app \"%s\": malformed frame", s->instance, c->app);
+                msg_connection_drop(c, "malformed frame");
+                return -EBADMSG;
+        }
+        switch (f.header.type) {
+        case MSG_FRAME_PUBLISH:
+                r = msg_server_publish(s, c, &f);
+                break;
+        case MSG_FRAME_LOOKUP:
+                r = msg_server_lookup(s, c, &f);
+                break;
+        default:
+                r = -EBADMSG; /* not reached: parse accepted only the two above */
+        }
+        if (r == -ENOMEM)
+                return r;
+        return 0;
+}
+
+int msg_server_add_connection(MsgServer *s, const char *app, int fd, MsgConnection **connectionp) {
+        _cleanup_close_ int sock = fd;
+        int type = 0;
+        socklen_t len = sizeof(type);
+
+        if (!msg_name_is_valid(app, strlen(app)) || !s->policy->has_app(s->policy->userdata, app)) {
+                log_error("[%s] refusing a connection for app \"%s\": not an app of this instance",
+                          s->instance, app);
+                return -EPERM;
+        }
+        if (getsockopt(sock, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_SEQPACKET) {
+                log_error("[%s] refusing a connection for app \"%s\": not a SOCK_SEQPACKET socket",
+                          s->instance, app);
+                return -ENOTSOCK;
+        }
+        if (fcntl(sock, F_SETFD, FD_CLOEXEC) < 0)
+                return -errno;
+
+        /* kosd makes a new connection only when it (re)starts the app: the old one is stale. */
+        for (MsgConnection *o = s->connections, *next; o; o = next) {
+                next = o->next;
+                if (strcmp(o->app, app) == 0)
+                        msg_connection_drop(o, "superseded by a new connection");
+        }
+
+        MsgConnection *c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        c->app = strdup(app);
+        if (!c->app) {
+                free(c);
+                return -ENOMEM;
+        }
+        c->server = s;
+        c->id = s->next_id++;
+        c->events = EPOLLIN;
+        struct epoll_event ev = { .events = c->events, .data.ptr = c };
+        if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, sock, &ev) < 0) {
+                int r = -errno;
+                free(c->app);
+                free(c);
+                return r;
+        }
+        c->fd = steal_fd(&sock);
+        c->next = s->connections;
+        s->connections = c;
+        log_info("[%s] app \"%s\" connected", s->instance, app);
+        if (connectionp)
+                *connectionp = c;
+        return 0;
+}
+
+int msg_server_set_control(MsgServer *s, int fd) {
+        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &msg_control_tag };
+
+        if (s->control_fd >= 0) {
+                close(fd);
+                return -EBUSY;
+        }
+        if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 || epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        s->control_fd = fd;
+        return 0;
+}
+
+/* One message from kosd: an app name (a trailing NUL is allowed) and its connection. */
+static void msg_server_handle_control(MsgServer *s) {
+        char buf[KOS_MSG_NAME_MAX + 2];
+        int fd = -1;
+        ssize_t n = msg_frame_receive(s->control_fd, buf, sizeof(buf), MSG_DONTWAIT, &fd);
+
+        if (n == -EAGAIN)
+                return;
+        if (n <= 0) {
+                if (n < 0)
+                        log_error("[%s] control connection: %s", s->instance, strerror((int)-n));
+                epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, s->control_fd, NULL);
+                close(s->control_fd);
+                s->control_fd = -1;
+                s->control_ended = true;
+                return;
+        }
+        if (n > 0 && buf[n - 1] == '\0')
+                n--;
+        buf[n] = '\0';
+        if (fd < 0 || strlen(buf) != (size_t)n) {
+                log_error("[%s] control connection: malformed message ignored", s->instance);
+                if (fd >= 0)
+                        close(fd);
+                return;
+        }
+        (void)msg_server_add_connection(s, buf, fd, NULL);
+}
+
+static void msg_server_handle_input(MsgServer *s, MsgConnection *c) {
+        uint8_t buf[MSG_HEADER_SIZE + MSG_CONTROL_PAYLOAD_MAX + 1];
+
+        for (int i = 0; i < MSG_SERVER_READS_PER_EVENT; i++) {
+                if (c->dead || c->queue_len >= MSG_SERVER_QUEUE_MAX)
+                        return;
+                int fd = -1;
+                ssize_t n = msg_frame_receive(c->fd, buf, sizeof(buf), MSG_DONTWAIT, &fd);
+                if (n == -EAGAIN)
+                        return;
+                if (n == 0) {
+                        msg_connection_drop(c, "app hung up");
+                        return;
+                }
+                if (n < 0) {
+                        msg_connection_drop(c, n == -EBADMSG ? "malformed frame" : "receive failed");
+                        return;
+                }
+                if (msg_server_handle_frame(s, c, buf, (size_t)n, fd) == -ENOMEM) {
+                        msg_connection_drop(c, "out of memory");
+                        return;
+                }
+        }
+}
+
+int msg_server_dispatch(MsgServer *s, int timeout_ms) {
+        struct epoll_event events[32];
+        int n;
+
+        if (s->control_ended)
+                return 1;
+        n = epoll_wait(s->epoll_fd, events, (int)ELEMENTSOF(events), timeout_ms);
+        if (n < 0)
+                return errno == EINTR ? 0 : -errno;
+        for (int i = 0; i < n; i++) {
+                if (events[i].data.ptr == &msg_control_tag) {
+                        msg_server_handle_control(s);
+                        continue;
+                }
+                MsgConnection *c = events[i].data.ptr;
+                if (c->dead)
+                        continue;
+                if (events[i].events & EPOLLOUT)
+                        msg_connection_flush(c);
+                if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+                        msg_server_handle_input(s, c);
+                msg_connection_update_events(c);
+        }
+        msg_server_free_dead(s);
+        return s->control_ended ? 1 : 0;
+}
+
+int msg_server_run(MsgServer *s) {
+        for (;;) {
+                int r = msg_server_dispatch(s, -1);
+                if (r != 0)
+                        return r < 0 ? r : 0;
+        }
+}
+
+size_t msg_server_n_connections(const MsgServer *s) {
+        size_t n = 0;
+        for (const MsgConnection *c = s->connections; c; c = c->next)
+                n++;
+        return n;
+}
+
+size_t msg_server_n_names(const MsgServer *s) {
+        size_t n = 0;
+        for (const MsgName *m = s->names; m; m = m->next)
+                n++;
+        return n;
+}

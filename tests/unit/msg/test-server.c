@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The message server core, driven in-process: raw frames in on app sockets, dispatch,
+ * answers read back. Proves the directory rules, denials, the per-app bounds and that a
+ * malformed frame closes only its own connection.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "msg/server.h"
+#include "msg/wire.h"
+#include "test.h"
+
+/* Matrix: "pub" and "rival" publish "echo", "cli" looks it up; "many.*" free for "pub". */
+static bool t_has_app(void *u, const char *app) {
+        return strcmp(app, "stranger") != 0;
+}
+
+static bool t_may_publish(void *u, const char *protocol, const char *app) {
+        if (strncmp(protocol, "many.", 5) == 0)
+                return strcmp(app, "pub") == 0;
+        return strcmp(protocol, "echo") == 0 && (strcmp(app, "pub") == 0 || strcmp(app, "rival") == 0);
+}
+
+static bool t_may_lookup(void *u, const char *protocol, const char *app) {
+        return (strcmp(protocol, "echo") == 0 || strcmp(protocol, "later") == 0) && strcmp(app, "cli") == 0;
+}
+
+static const MsgPolicy t_policy = { t_has_app, t_may_publish, t_may_lookup, NULL };
+
+/* Connects app to s; returns the app's end. */
+static int t_connect(MsgServer *s, const char *app) {
+        int pair[2];
+        CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) == 0);
+        CHECK_OK(msg_server_add_connection(s, app, pair[0], NULL));
+        return pair[1];
+}
+
+static void t_pump(MsgServer *s) {
+        for (int i = 0; i < 4; i++)
+                CHECK(msg_server_dispatch(s, 0) >= 0);
+}
+
+static void t_request(int fd, MsgFrameType type, uint32_t serial, const char *name) {
+        MsgHeader h;
+        msg_header_init(&h, type, serial, 0, strlen(name), false);
+        CHECK_OK(msg_frame_send(fd, &h, name, -1, 0));
+}
+
+/* Reads the next frame on fd (of a type in accept); returns its status, *fdp its fd. */
+static MsgFrame t_read(int fd, uint32_t accept, int *fdp) {
+        static uint8_t buf[MSG_FRAME_MAX];
+        MsgFrame f;
+        int got = -1;
+        ssize_t n = msg_frame_receive(fd, buf, sizeof(buf), MSG_DONTWAIT, &got);
+        CHECK(n > 0);
+        CHECK_OK(msg_frame_parse(buf, (size_t)n, got >= 0, accept, &f));
+        if (fdp)
+                *fdp = got;
+        else if (got >= 0)
+                close(got);
+        return f;
+}
+
+static uint32_t t_call(MsgServer *s, int fd, MsgFrameType type, const char *name, int *fdp) {
+        static uint32_t serial = 100;
+        t_request(fd, type, ++serial, name);
+        t_pump(s);
+        MsgFrame f = t_read(fd, MSG_ACCEPT(MSG_FRAME_RESULT), fdp);
+        CHECK_EQ_INT(f.header.serial, serial);
+        return f.header.status;
+}
+
+static bool t_is_closed(int fd) {
+        char b[64];
+        return recv(fd, b, sizeof(b), MSG_DONTWAIT) == 0;
+}
+
+TEST(publish_lookup_grant) {
+        _cleanup_(msg_server_freep) MsgServer *s = NULL;
+        CHECK_OK(msg_server_new(&s, "core", &t_policy));
+        _cleanup_close_ int pub = t_connect(s, "pub");
+        _cleanup_close_ int cli = t_connect(s, "cli");
+        _cleanup_close_ int rival = t_connect(s, "rival");
+
+        CHECK_EQ_INT(t_call(s, pub, MSG_FRAME_PUBLISH, "echo", NULL), MSG_STATUS_OK);
+        /* Publishing again from the same app is fine; another app may not take it. */
+        CHECK_EQ_INT(t_call(s, pub, MSG_FRAME_PUBLISH, "echo", NULL), MSG_STATUS_OK);
+        CHECK_EQ_INT(t_call(s, rival, MSG_FRAME_PUBLISH, "echo", NULL), MSG_STATUS_EXISTS);
+        CHECK_EQ_INT(msg_server_n_names(s), 1);
+
+        int chan_cli = -1, chan_pub = -1;
+        CHECK_EQ_INT(t_call(s, cli, MSG_FRAME_LOOKUP, "echo", &chan_cli), MSG_STATUS_OK);
+        CHECK(chan_cli >= 0);
+        MsgFrame ev = t_read(pub, MSG_ACCEPT(MSG_FRAME_CHANNEL), &chan_pub);
+        CHECK_EQ_STR(ev.name, "echo");
+        CHECK_EQ_STR(ev.peer, "cli");
+        CHECK(chan_pub >= 0);
+
+        /* The two ends are one direct channel: the server is not in between. */
+        CHECK(send(chan_cli, "ping", 4, 0) == 4);
+        char b[8] = { 0 };
+        CHECK(recv(chan_pub, b, sizeof(b), 0) == 4);
+        CHECK_EQ_STR(b, "ping");
+        close(chan_cli);
+        close(chan_pub);
+}
+
+TEST(denials_and_not_found) {
+        _cleanup_(msg_server_freep) MsgServer *s = NULL;
+        CHECK_OK(msg_server_new(&s, "core", &t_policy));
+        _cleanup_close_ int pub = t_connect(s, "pub");
+        _cleanup_close_ int cli = t_connect(s, "cli");
+        _cleanup_close_ int other = t_connect(s, "other");
+
+        CHECK_EQ_INT(t_call(s, cli, MSG_FRAME_PUBLISH, "echo", NULL), MSG_STATUS_DENIED);
+        CHECK_EQ_INT(t_call(s, cli, MSG_FRAME_LOOKUP, "later", NULL), MSG_STATUS_NOT_FOUND);
+        CHECK_EQ_INT(t_call(s, pub, MSG_FRAME_PUBLISH, "echo", NULL), MSG_STATUS_OK);
+        /* Denied even though it exists: the answer does not reveal that. */
+        CHECK_EQ_INT(t_call(s, other, MSG_FRAME_LOOKUP, "echo", NULL), MSG_STATUS_DENIED);
+        CHECK_EQ_INT(t_call(s, other, MSG_FRAME_LOOKUP, "nosuch", NULL), MSG_STATUS_DENIED);
+        /* Nothing was queued to the publisher for denied lookups. */
+        char b[64];
+        CHECK(recv(pub, b, sizeof(b), MSG_DONTWAIT) < 0 && errno == EAGAIN);
+}
+
+TEST(unknown_app_refused) {
+        _cleanup_(msg_server_freep) MsgServer *s = NULL;
+        int pair[2];
+        CHECK_OK(msg_server_new(&s, "core", &t_policy));
+        CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) == 0);
+        CHECK_EQ_INT(msg_server_add_connection(s, "stranger", pair[0], NULL), -EPERM);
+        CHECK(t_is_closed(pair[1]));
+        close(pair[1]);
+        CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) == 0);
+        CHECK_EQ_INT(msg_server_add_connection(s, "pub", pair[0], NULL), -ENOTSOCK);
+        close(pair[1]);
+        CHECK_EQ_INT(msg_server_n_connections(s), 0);
+}
+
+TEST(malformed_frame_closes_only_that_connection) {
+        _cleanup_(msg_server_freep) MsgServer *s = NULL;
+        CHECK_OK(msg_server_new(&s, "core", &t_policy));
+        _cleanup_close_ int pub = t_connect(s, "pub");
+        _cleanup_close_ int cli = t_connect(s, "cli");
+        _cleanup_close_ int rival = t_connect(s, "rival");
+
+        CHECK_EQ_INT(t_call(s, pub, MSG_FRAME_PUBLISH, "echo", NULL), MSG_STATUS_OK);
+        /* Bad version, then a channel frame an app may not send, then a bad name. */
+        CHECK(send(cli, "\x02\x01\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16, 0) == 16);
+        t_pump(s);
+        CHECK(t_is_closed(cli));
+        MsgHeader h;
+        msg_header_init(&h, MSG_FRAME_CALL, 1, 0, 0, false);
+        CHECK_OK(msg_frame_send(rival, &h, NULL, -1, 0));
+        t_pump(s);
+        CHECK(t_is_closed(rival));
+        CHECK_EQ_INT(msg_server_n_connections(s), 1);
+        /* The publisher and its name are untouched. */
+        CHECK_EQ_INT(msg_server_n_names(s), 1);
+        CHECK_EQ_INT(t_call(s, pub, MSG_FRAME_PUBLISH, "echo", NULL), MSG_STATUS_OK);
+
+        _cleanup_close_ int cli2 = t_connect(s, "cli");
+        t_request(cli2, MSG_FRAME_LOOKUP, 7, "bad/name");
+        t_pump(s);
+        CHECK(t_is_closed(cli2));
+        CHECK_EQ_INT(msg_server_n_connections(s), 1);
+}
+
+TEST(publisher_death_unpublishes) {
+        _cleanup_(msg_server_freep) MsgServer *s = NULL;
+        CHECK_OK(msg_server_new(&s, "core", &t_policy));
+        int pub = t_connect(s, "pub");
+        _cleanup_close_ int cli = t_connect(s, "cli");
+
+        CHECK_EQ_INT(t_call(s, pub, MSG_FRAME_PUBLISH, "echo", NULL), MSG_STATUS_OK);
+        close(pub);
+        t_pump(s);
+        CHECK_EQ_INT(msg_server_n_names(s), 0);
+        CHECK_EQ_INT(t_call(s, cli, MSG_FRAME_LOOKUP, "echo", NULL), MSG_STATUS_NOT_FOUND);
+        /* The restarted publisher gets a new connection and publishes again. */
+        _cleanup_close_ int pub2 = t_connect(s, "pub");
+        CHECK_EQ_INT(t_call(s, pub2, MSG_FRAME_PUBLISH, "echo", NULL), MSG_STATUS_OK);
+        CHECK_EQ_INT(t_call(s, cli, MSG_FRAME_LOOKUP, "echo", NULL), MSG_STATUS_OK);
+}
+
+TEST(new_connection_supersedes_old) {
+        _cleanup_(msg_server_freep) MsgServer *s = NULL;
+        CHECK_OK(msg_server_new(&s, "core", &t_policy));
+        _cleanup_close_ int pub = t_connect(s, "pub");
+        CHECK_EQ_INT(t_call(s, pub, MSG_FRAME_PUBLISH, "echo", NULL), MSG_STATUS_OK);
+        /* kosd restarted the app before the server saw the old one go. */
+        _cleanup_close_ int pub2 = t_connect(s, "pub");
+        t_pump(s);
+        CHECK(t_is_closed(pub));
+        CHECK_EQ_INT(msg_server_n_connections(s), 1);
+        CHECK_EQ_INT(t_call(s, pub2, MSG_FRAME_PUBLISH, "echo", NULL), MSG_STATUS_OK);
+}
+
+TEST(limits) {
+        _cleanup_(msg_server_freep) MsgServer *s = NULL;
+        CHECK_OK(msg_server_new(&s, "core", &t_policy));
+        _cleanup_close_ int pub = t_connect(s, "pub");
+        _cleanup_close_ int cli = t_connect(s, "cli");
+        char name[32];
+
+        CHECK_EQ_INT(t_call(s, pub, MSG_FRAME_PUBLISH, "echo", NULL), MSG_STATUS_OK);
+        for (int i = 1; i < MSG_SERVER_NAMES_MAX; i++) {
+                snprintf(name, sizeof(name), "many.%d", i);
+                CHECK_EQ_INT(t_call(s, pub, MSG_FRAME_PUBLISH, name, NULL), MSG_STATUS_OK);
+        }
+        CHECK_EQ_INT(t_call(s, pub, MSG_FRAME_PUBLISH, "many.last", NULL), MSG_STATUS_LIMIT);
+
+        for (int i = 0; i < MSG_SERVER_CHANNELS_PER_PEER; i++)
+                CHECK_EQ_INT(t_call(s, cli, MSG_FRAME_LOOKUP, "echo", NULL), MSG_STATUS_OK);
+        CHECK_EQ_INT(t_call(s, cli, MSG_FRAME_LOOKUP, "echo", NULL), MSG_STATUS_LIMIT);
+}
+
+TEST(control_connection) {
+        _cleanup_(msg_server_freep) MsgServer *s = NULL;
+        int control[2], app[2];
+        CHECK_OK(msg_server_new(&s, "core", &t_policy));
+        CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, control) == 0);
+        CHECK_OK(msg_server_set_control(s, control[0]));
+        CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, app) == 0);
+
+        /* kosd's message: the app name, the connection in SCM_RIGHTS. */
+        struct iovec iov = { .iov_base = "pub", .iov_len = 3 };
+        union {
+                struct cmsghdr align;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } cbuf = { 0 };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.buf,
+                             .msg_controllen = sizeof(cbuf.buf) };
+        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &app[0], sizeof(int));
+        CHECK(sendmsg(control[1], &mh, 0) == 3);
+        close(app[0]);
+        /* A message without a descriptor is ignored, not fatal. */
+        CHECK(send(control[1], "cli", 3, 0) == 3);
+        t_pump(s);
+        CHECK_EQ_INT(msg_server_n_connections(s), 1);
+        CHECK_EQ_INT(t_call(s, app[1], MSG_FRAME_PUBLISH, "echo", NULL), MSG_STATUS_OK);
+
+        close(control[1]);
+        CHECK_EQ_INT(msg_server_dispatch(s, 100), 1);
+        close(app[1]);
+}
+
+TEST_MAIN()
