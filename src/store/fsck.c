@@ -142,7 +142,7 @@ int store_fsck(const Store *store, unsigned n_threads, StoreFsckReport *reportp)
         for (size_t i = 0; i < need.n_items; i++) {
                 /* digests is sorted: a needed digest absent from it is missing. */
                 const char *d = need.items[i].digest;
-                char **hit = bsearch(&d, digests, work.n, sizeof(char *), store_fsck_strcmp);
+                char **hit = work.n == 0 ? NULL : bsearch(&d, digests, work.n, sizeof(char *), store_fsck_strcmp);
                 if (hit)
                         continue;
                 r = store_fsck_add_problem(&report, d, STORE_E_MISSING, need.items[i].needed_by);

@@ -104,6 +104,8 @@ static int store_need_cmp(const void *a, const void *b) {
 void store_need_set_sort(StoreNeedSet *set) {
         size_t out = 0;
 
+        if (set->n_items == 0)
+                return;
         qsort(set->items, set->n_items, sizeof(StoreNeed), store_need_cmp);
         for (size_t i = 0; i < set->n_items; i++) {
                 if (out > 0 && strcmp(set->items[out - 1].digest, set->items[i].digest) == 0) {
@@ -120,6 +122,8 @@ static int store_need_digest_cmp(const void *key, const void *item) {
 }
 
 const StoreNeed *store_need_set_find(const StoreNeedSet *set, const char *digest) {
+        if (set->n_items == 0)
+                return NULL;
         return bsearch(digest, set->items, set->n_items, sizeof(StoreNeed), store_need_digest_cmp);
 }
 
