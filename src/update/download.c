@@ -38,31 +38,61 @@
 #include "util/log.h"
 
 #define DOWNLOAD_READ_CHUNK (128U * 1024U)
+#define DOWNLOAD_WRITE_CHUNK (128U * 1024U)
 
 typedef struct DownloadSink {
         int fd;
         const char *detail; /* for crash-point logs */
         Sha256 *hash;
         UpdateProgress *progress;
-        uint64_t size;      /* bytes in the file */
+        uint64_t size;      /* bytes received: in the file or in buf */
         uint64_t max_size;
+        char *buf;          /* DOWNLOAD_WRITE_CHUNK bytes not yet written */
+        size_t buffered;
 } DownloadSink;
+
+/* Writes what is buffered. Writes go out in whole chunks whatever sizes the network
+ * delivers, so the crash points of a download are the same on every run. */
+static int download_flush(DownloadSink *d) {
+        int r;
+
+        if (d->buffered == 0)
+                return 0;
+        r = fault_write(d->fd, d->buf, d->buffered, d->detail);
+        if (r < 0)
+                return r;
+        d->buffered = 0;
+        return 0;
+}
 
 static int download_sink(const void *data, size_t size, void *userdata) {
         DownloadSink *d = userdata;
+        const char *p = data;
         int r;
 
         if (size > d->max_size - d->size)
                 return -EFBIG;
-        r = fault_write(d->fd, data, size, d->detail);
-        if (r < 0)
-                return r;
         r = sha256_update(d->hash, data, size);
         if (r < 0)
                 return r;
         d->size += size;
         if (d->progress)
                 update_progress_bytes(d->progress, size);
+        while (size > 0) {
+                size_t n = DOWNLOAD_WRITE_CHUNK - d->buffered;
+
+                if (n > size)
+                        n = size;
+                memcpy(d->buf + d->buffered, p, n);
+                d->buffered += n;
+                p += n;
+                size -= n;
+                if (d->buffered == DOWNLOAD_WRITE_CHUNK) {
+                        r = download_flush(d);
+                        if (r < 0)
+                                return r;
+                }
+        }
         return 0;
 }
 
@@ -150,10 +180,13 @@ int update_download_object(const Store *store, UpdateSource *source, const char 
         char source_path[sizeof("objects/ab/") + SHA256_HEX_LEN];
         Sha256Digest expected;
         uint64_t size = 0, resumed = 0;
+        _cleanup_free_ char *buf = malloc(DOWNLOAD_WRITE_CHUNK);
         bool restarted = false;
         unsigned attempts = 0;
-        int r;
+        int r, flushed;
 
+        if (!buf)
+                return -ENOMEM;
         r = sha256_from_hex(digest, &expected);
         if (r < 0)
                 return r;
@@ -211,9 +244,14 @@ int update_download_object(const Store *store, UpdateSource *source, const char 
                         .progress = progress,
                         .size = size,
                         .max_size = max_size,
+                        .buf = buf,
                 };
                 attempts++;
                 r = update_source_fetch(source, source_path, offset, max_size, download_sink, &sink);
+                /* Keep what arrived, also from a broken transfer: a resume starts there. */
+                flushed = download_flush(&sink);
+                if (flushed < 0)
+                        return flushed;
                 size = sink.size;
                 if (r == -ERANGE && offset > 0) {
                         /* The partial is as long as the object but not it: start over. */

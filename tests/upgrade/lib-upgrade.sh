@@ -1,0 +1,146 @@
+# SPDX-License-Identifier: Apache-2.0
+# Helpers for kos upgrade tests, sourced after tests/lib.sh: a real nginx serving a store
+# directory over HTTP on 127.0.0.1, releases made of files, and store snapshots.
+
+# nginx_start ROOT [RATE]: serves ROOT at a free port on 127.0.0.1, at most RATE bytes/s
+# per connection (nginx limit_rate; 0 = unlimited). Sets URL and NGINX_PID. The access
+# log ($T/nginx/access.log) has one line a request: STATUS BYTES_SENT "RANGE" URI.
+nginx_start() {
+	_root=$1 _rate=${2:-0}
+	mkdir -p "$T/nginx"
+	: >"$T/nginx/access.log"
+	for _try in 1 2 3 4 5 6 7 8 9 10; do
+		_port=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000))
+		_user=""
+		[ "$(id -u)" -eq 0 ] && _user="user root root;"
+		cat >"$T/nginx/nginx.conf" <<CONF
+daemon off;
+master_process off;
+worker_processes 1;
+$_user
+pid $T/nginx/nginx.pid;
+error_log $T/nginx/error.log warn;
+events { worker_connections 64; }
+http {
+	log_format upgrade '\$status \$bytes_sent "\$http_range" \$request_uri';
+	access_log $T/nginx/access.log upgrade;
+	client_body_temp_path $T/nginx/body;
+	proxy_temp_path $T/nginx/proxy;
+	fastcgi_temp_path $T/nginx/fastcgi;
+	uwsgi_temp_path $T/nginx/uwsgi;
+	scgi_temp_path $T/nginx/scgi;
+	default_type application/octet-stream;
+	sendfile on;
+	keepalive_requests 100000;
+	server {
+		listen 127.0.0.1:$_port;
+		root $_root;
+		limit_rate $_rate;
+	}
+}
+CONF
+		nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" -e "$T/nginx/error.log" &
+		NGINX_PID=$!
+		_i=0
+		while [ $_i -lt 100 ]; do
+			if ! kill -0 "$NGINX_PID" 2>/dev/null; then
+				break # could not start (port taken?): try another port
+			fi
+			if curl -s -o /dev/null "http://127.0.0.1:$_port/" 2>/dev/null; then
+				URL="http://127.0.0.1:$_port"
+				trap 'nginx_stop; rm -rf "$T"' EXIT
+				return 0
+			fi
+			sleep 0.05
+			_i=$((_i + 1))
+		done
+		kill -9 "$NGINX_PID" 2>/dev/null
+		wait "$NGINX_PID" 2>/dev/null
+	done
+	fail "nginx did not start: $(cat "$T/nginx/error.log" 2>/dev/null)"
+}
+
+# nginx_stop: kills the server (as a crash would: SIGKILL, connections cut).
+nginx_stop() {
+	if [ -n "${NGINX_PID:-}" ]; then
+		kill -9 "$NGINX_PID" 2>/dev/null
+		wait "$NGINX_PID" 2>/dev/null
+		NGINX_PID=""
+	fi
+}
+
+# nginx_bytes_sent: total bytes the server sent (headers and bodies), from its log.
+nginx_bytes_sent() {
+	awk '{ s += $2 } END { print s + 0 }' "$T/nginx/access.log"
+}
+
+# make_files DIR COUNT SIZE: COUNT files of SIZE random bytes, DIR/f000 ...
+make_files() {
+	mkdir -p "$1"
+	_n=0
+	while [ $_n -lt "$2" ]; do
+		head -c "$3" /dev/urandom >"$1/$(printf 'f%03d' $_n)"
+		_n=$((_n + 1))
+	done
+}
+
+# make_release STORE VERSION FILES_DIR [KEY]: a manifest whose apps are the files of
+# FILES_DIR as store images, signed with KEY (default $T/keys/dev.key), its objects added
+# to STORE and committed there (refs/latest). Sets MANIFEST to its digest.
+make_release() {
+	_store=$1 _version=$2 _files=$3 _key=${4:-$T/keys/dev.key}
+	[ -d "$_store" ] || "$KOS" store init "$_store" >/dev/null || fail "store init $_store"
+	"$KOS" store add "$_store" "$_files"/* >"$T/.added" || fail "store add $_files"
+	{
+		echo '/dts-v1/;'
+		echo '/ {'
+		echo '	compatible = "kos,manifest-v1";'
+		echo "	version = <$_version>;"
+		echo "	description = \"test release $_version\";"
+		echo '	apps {'
+		while read -r _digest _file; do
+			echo "		$(basename "$_file") { image = \"$_digest\"; };"
+		done <"$T/.added"
+		echo '	};'
+		echo '};'
+	} >"$T/release-$_version.dts"
+	"$KOS" manifest build "$T/release-$_version.dts" -o "$T/release-$_version.dtb" >/dev/null ||
+		fail "manifest build"
+	rm -f "$T/release-$_version.dtb.sig"
+	"$KOS" manifest sign "$T/release-$_version.dtb" --key "$_key" >/dev/null || fail "manifest sign"
+	"$KOS" store commit "$_store" "$T/release-$_version.dtb" --sig "$T/release-$_version.dtb.sig" >/dev/null ||
+		fail "store commit"
+	MANIFEST=$("$KOS" manifest digest "$T/release-$_version.dtb")
+}
+
+# keys: $T/keys (trusted: dev.pub) and $T/other (an untrusted key pair).
+make_keys() {
+	mkdir -p "$T/keys" "$T/other"
+	"$KOS" key generate "$T/keys/dev" >/dev/null || fail "key generate"
+	"$KOS" key generate "$T/other/evil" >/dev/null || fail "key generate"
+}
+
+# snapshot DIR: a digest of everything in a store but tmp/: objects, generations, refs,
+# floor. Two equal snapshots mean nothing changed.
+snapshot() {
+	(cd "$1" && find . -path ./tmp -prune -o -type f -print | LC_ALL=C sort | xargs sha256sum) | sha256sum
+}
+
+# transferred: the byte count the last kos upgrade printed.
+transferred() {
+	sed -n 's/^transferred \([0-9]*\) bytes.*/\1/p' "$T/.out"
+}
+
+# booted_generation DIR: the generation kos boot select picks (takes a try).
+booted_generation() {
+	"$KOS" boot select "$1" --trust "$T/keys" 2>/dev/null | sed -n 's/^generation \([0-9]*\) .*/\1/p'
+}
+
+# object_bytes DIGEST...: total size of those objects in the source store $SRC.
+object_bytes() {
+	_sum=0
+	for _d in "$@"; do
+		_sum=$((_sum + $(stat -c %s "$SRC/objects/$(echo "$_d" | cut -c1-2)/$(echo "$_d" | cut -c3-)")))
+	done
+	echo $_sum
+}
