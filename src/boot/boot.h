@@ -92,5 +92,8 @@ void boot_decision_done(BootDecision *decision);
  */
 int boot_confirm(Store *store, unsigned *numberp);
 
-/* The generation a reserved ref names: 0 (and success) if the ref does not exist. */
+/*
+ * The generation a reserved ref names: 0 (and success) if the ref does not exist or is
+ * malformed (with a warning), so damage there cannot stop a boot.
+ */
 int boot_ref_generation(const Store *store, const char *name, unsigned *numberp);

@@ -24,7 +24,9 @@ int boot_ref_generation(const Store *store, const char *name, unsigned *numberp)
         int r;
 
         r = store_ref_read(store, name, &ref);
-        if (r == -ENOENT) {
+        if (r == -EBADMSG)
+                log_warning("refs/%s is malformed; ignoring it", name);
+        if (r == -ENOENT || r == -EBADMSG) {
                 *numberp = 0;
                 return 0;
         }

@@ -315,6 +315,10 @@ static int store_verify_cmd(char **args, size_t n, const StoreOptions *o) {
                 return log_error("%s: cannot verify: %s", args[0], strerror(-r)), CLI_EXIT_FAILURE;
         for (size_t i = 0; i < report.n_problems; i++) {
                 const StoreFsckProblem *p = &report.problems[i];
+                if (p->verdict == STORE_E_MALFORMED) {
+                        log_error("%s: %s is malformed", args[0], p->needed_by);
+                        continue;
+                }
                 log_error("%s: object %s %s%s%s", args[0], p->digest,
                           p->verdict == STORE_E_MISSING ? "is missing" : "is corrupt",
                           p->needed_by ? ", needed by " : "", p->needed_by ? p->needed_by : "");

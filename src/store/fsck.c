@@ -6,7 +6,9 @@
  * threads share nothing but an atomic index into the object list and write only their own
  * slots of the verdict array.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -15,6 +17,7 @@
 
 #include "store/fsck.h"
 #include "store/needed.h"
+#include "store/parse.h"
 #include "store/store.h"
 #include "util/cleanup.h"
 #include "util/strv.h"
@@ -64,6 +67,44 @@ static int store_fsck_add_problem(StoreFsckReport *report, const char *digest, i
         }
         report->n_problems++;
         return 0;
+}
+
+/* Reports every generation or ref file that does not parse. */
+static int store_fsck_files(const Store *store, const char *dir, StoreFsckReport *report) {
+        _cleanup_close_ int fd = openat(store_dirfd(store), dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct dirent *de;
+        DIR *d;
+        int r = 0;
+
+        if (fd < 0)
+                return -errno;
+        d = fdopendir(fd);
+        if (!d)
+                return -errno;
+        steal_fd(&fd);
+        while ((de = readdir(d)) && r >= 0) {
+                char path[300];
+                int q;
+
+                if (strcmp(dir, "refs") == 0) {
+                        StoreRef ref;
+                        if (!store_ref_name_is_valid(de->d_name))
+                                continue;
+                        q = store_ref_read(store, de->d_name, &ref);
+                } else {
+                        StoreGeneration gen;
+                        unsigned number;
+                        if (store_parse_unsigned(de->d_name, 1, UINT32_MAX, &number) < 0)
+                                continue;
+                        q = store_generation_load(store, number, &gen);
+                }
+                if (q != -EBADMSG)
+                        continue;
+                snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+                r = store_fsck_add_problem(report, "", STORE_E_MALFORMED, path);
+        }
+        closedir(d);
+        return r;
 }
 
 int store_fsck(const Store *store, unsigned n_threads, StoreFsckReport *reportp) {
@@ -149,6 +190,12 @@ int store_fsck(const Store *store, unsigned n_threads, StoreFsckReport *reportp)
                 if (r < 0)
                         goto fail;
         }
+        r = store_fsck_files(store, "generations", &report);
+        if (r < 0)
+                goto fail;
+        r = store_fsck_files(store, "refs", &report);
+        if (r < 0)
+                goto fail;
         store_need_set_done(&need);
         *reportp = report;
         return 0;

@@ -14,10 +14,10 @@
 typedef struct Store Store;
 
 typedef struct StoreFsckProblem {
-        char digest[SHA256_HEX_LEN + 1];
-        int verdict;   /* STORE_E_MISSING or STORE_E_CORRUPT */
+        char digest[SHA256_HEX_LEN + 1]; /* "" for STORE_E_MALFORMED */
+        int verdict;   /* STORE_E_MISSING, STORE_E_CORRUPT or STORE_E_MALFORMED */
         char *needed_by; /* owned: "generation 3", "refs/latest"; NULL for a corrupt
-                          * object no one needs */
+                          * object no one needs; the file for STORE_E_MALFORMED */
 } StoreFsckProblem;
 
 typedef struct StoreFsckReport {

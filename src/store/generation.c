@@ -166,6 +166,11 @@ int store_generation_list(const Store *store, StoreGeneration **gensp, size_t *n
                         allocated = a;
                 }
                 r = store_generation_load(store, number, &gens[n]);
+                if (r == -EBADMSG) {
+                        /* Unreadable as a generation: never a candidate; fsck reports it. */
+                        r = 0;
+                        continue;
+                }
                 if (r < 0)
                         break;
                 n++;

@@ -53,7 +53,11 @@ int store_generation_format(const StoreGeneration *gen, char **textp);
 /* Loads generations/N: -ENOENT if absent, -EBADMSG if malformed. */
 int store_generation_load(const Store *store, unsigned number, StoreGeneration *genp);
 
-/* Every generation, by ascending number. The caller owns *gensp (free()). */
+/*
+ * Every generation, by ascending number. The caller owns *gensp (free()). Malformed
+ * generation files are skipped (store_fsck() reports them), so one damaged file never
+ * stops the others from booting.
+ */
 int store_generation_list(const Store *store, StoreGeneration **gensp, size_t *np);
 
 /* Replaces generations/N with gen, durably. */

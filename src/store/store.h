@@ -43,6 +43,7 @@ typedef enum StoreVerdict {
         STORE_OK = 0,
         STORE_E_MISSING = 1, /* the object is not in the store */
         STORE_E_CORRUPT = 2, /* the object's bytes do not hash to its name */
+        STORE_E_MALFORMED = 3, /* a generation or ref file does not parse (fsck) */
 } StoreVerdict;
 
 typedef enum StoreOpenFlags {

@@ -1,0 +1,129 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# Bad input: names that try to leave the store, refs to missing objects, truncated and
+# corrupt objects, a tampered manifest, an untrusted signature, a version below the
+# floor, damaged state files. Each is one clear error, and the previous generation (v1)
+# still boots.
+. "$KOS_SOURCE/tests/lib.sh"
+. "$KOS_SOURCE/tests/store/fixture.sh"
+
+fixture_keys
+fixture_release v1 1 20000 3000
+fixture_release v2 2 20000 5000
+V1=$(fixture_digest "$T/v1/v1.dtb")
+S="$T/s"
+fixture_store "$S"
+fixture_add "$S" v2
+
+# v1_boots: boot select (on a copy) still picks v1.
+v1_boots() {
+	[ "$(fixture_chosen "$S")" = "$V1" ] || fail "v1 no longer boots after: $*"
+	checks=$((checks + 1))
+}
+
+# Ref names that try to leave the store, or take the boot decision's own refs.
+for ref in ../escape a/b ../../etc/passwd .hidden "" current booted "x y"; do
+	fails 2 "invalid ref name|reserved" "$KOS" store commit "$S" "$T/v2/v2.dtb" --ref "$ref"
+done
+[ ! -e "$T/escape" ] && [ ! -e "$S/escape" ] || fail "a ref name escaped the store"
+v1_boots "bad ref names"
+
+# A ref file whose digest tries to leave the store: verify calls it malformed, boot ignores it.
+printf 'manifest ../../../../etc/passwd\n' >"$S/refs/evil"
+fails 1 "refs/evil is malformed" "$KOS" store verify "$S"
+v1_boots "a ref with a path for a digest"
+rm "$S/refs/evil"
+
+# A ref to a missing object.
+printf 'manifest %064d\n' 0 >"$S/refs/dangling"
+fails 1 "object 0{64} is missing, needed by refs/dangling" "$KOS" store verify "$S"
+v1_boots "a dangling ref"
+rm "$S/refs/dangling"
+
+# A generation file naming a path instead of a digest is never followed.
+printf 'manifest ../../../etc/passwd\nversion 9\nstate pending\ntries 3\n' >"$S/generations/7"
+fails 1 "generations/7 is malformed" "$KOS" store verify "$S"
+v1_boots "a generation with a path for a digest"
+rm "$S/generations/7"
+
+# A manifest that references an object the store lacks: commit refuses, changing nothing.
+fixture_release v9 9 1000
+before=$(ls -R "$S" | sha256sum)
+fails 1 "references object [0-9a-f]{64}, which is not in the store" "$KOS" store commit "$S" "$T/v9/v9.dtb"
+[ "$(ls -R "$S" | sha256sum)" = "$before" ] || fail "a refused commit changed the store"
+v1_boots "a commit with a missing object"
+
+# Truncated object: verify names it; boot select rejects v2 and boots v1.
+ok "$KOS" store commit "$S" "$T/v2/v2.dtb"
+obj=$(fixture_digest "$T/v2/obj2")
+p="$S/objects/$(echo "$obj" | cut -c1-2)/$(echo "$obj" | cut -c3-)"
+chmod u+w "$p" && truncate -s 100 "$p"
+fails 1 "object $obj is corrupt, needed by generation 2" "$KOS" store verify "$S"
+v1_boots "a truncated object"
+cp -a "$S" "$T/json" && ok "$KOS" boot select "$T/json" --trust "$T/trust" --json
+out_has "\"reason\": \"object corrupt\""
+out_has "$obj"
+# ... and a missing one.
+rm "$p"
+fails 1 "object $obj is missing, needed by generation 2" "$KOS" store verify "$S"
+v1_boots "a missing object"
+
+# Tampered manifest (a byte of the command line changed after signing): commit accepts
+# it (trust is not the store's business), boot select rejects its signature.
+fixture_release v4 4 6000
+perl -pe 's/ttyS0/ttyS1/' "$T/v4/v4.dtb" >"$T/tampered.dtb"
+ok "$KOS" manifest check "$T/tampered.dtb"
+fixture_add "$S" v4
+ok "$KOS" store commit "$S" "$T/tampered.dtb" --sig "$T/v4/v4.dtb.sig"
+cp -a "$S" "$T/json2" && ok "$KOS" boot select "$T/json2" --trust "$T/trust" --json
+out_has "\"reason\": \"bad signature\""
+v1_boots "a tampered manifest"
+
+# A corrupt manifest object in the store.
+m=$(fixture_digest "$T/v2/v2.dtb")
+mp="$S/objects/$(echo "$m" | cut -c1-2)/$(echo "$m" | cut -c3-)"
+chmod u+w "$mp" && printf 'Z' | dd of="$mp" bs=1 seek=100 conv=notrunc 2>/dev/null
+fails 1 "object $m is corrupt" "$KOS" store verify "$S"
+v1_boots "a corrupt manifest object"
+
+# Signed by an untrusted key only.
+fixture_release v3 3 4000
+cp "$T/v3/v3.dtb" "$T/untrusted.dtb"
+ok "$KOS" manifest sign "$T/untrusted.dtb" --key "$T/keys/evil.key"
+"$KOS" store add "$S" "$T/v3/obj1" >/dev/null
+ok "$KOS" store commit "$S" "$T/untrusted.dtb"
+cp -a "$S" "$T/json3" && ok "$KOS" boot select "$T/json3" --trust "$T/trust" --json
+out_has "\"reason\": \"bad signature\""
+out_has "no signature by a trusted key"
+v1_boots "an untrusted signature"
+
+# Below the floor: confirm v3 (floor 3); a v2 manifest can no longer be committed.
+S2="$T/s2"
+fixture_store "$S2"
+fixture_add "$S2" v3
+ok "$KOS" store commit "$S2" "$T/v3/v3.dtb"
+ok "$KOS" boot select "$S2" --trust "$T/trust"
+ok "$KOS" boot confirm "$S2"
+ok "$KOS" boot status "$S2"
+out_has "floor: +3"
+fixture_add "$S2" v2
+fails 1 "version 2 is below the store's version floor 3" "$KOS" store commit "$S2" "$T/v2/v2.dtb"
+# ... and an older good generation below the floor is not booted either.
+o=$(fixture_digest "$T/v3/obj1")
+rm -f "$S2/objects/$(echo "$o" | cut -c1-2)/$(echo "$o" | cut -c3-)"
+run "$KOS" boot select "$S2" --trust "$T/trust" --json
+[ "$status" -eq 1 ] || fail "boot select with nothing bootable must exit 1"
+out_has "\"reason\": \"below floor\""
+out_has "\"reason\": \"object missing\""
+
+# Damaged refs/current does not stop the boot.
+echo garbage >"$S/refs/current"
+v1_boots "a damaged refs/current"
+
+# Not a store; a non-empty directory is not turned into one.
+mkdir "$T/notstore" && echo x >"$T/notstore/file"
+fails 1 "not a store" "$KOS" store list "$T/notstore"
+fails 1 "not empty and not a store" "$KOS" store init "$T/notstore"
+fails 1 "no such store" "$KOS" boot status "$T/nonexistent"
+
+done_ok
