@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * kosd: the KOS node manager. Runs a manifest's apps and supervises them (supervisor.h).
+ *
+ *   kosd --manifest FILE.dtb [--run-dir DIR] [--msgd PATH] [--kos PATH]
+ *   kosd --store DIR         [--run-dir DIR] [--msgd PATH] [--kos PATH]
+ *
+ * Invariants: a manifest that does not load is refused before anything starts; kosd runs
+ * in the foreground and logs to stderr, one line a message (with "<N>" priority prefixes
+ * when stderr is the journal). As PID 1 it never exits: it reboots (escalation) or powers
+ * off (SIGTERM) once every app has stopped.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/reboot.h>
+#include <unistd.h>
+
+#include "manifest/manifest.h"
+#include "supervisor/boot-generation.h"
+#include "supervisor/control-protocol.h"
+#include "supervisor/msgserver.h"
+#include "supervisor/supervisor.h"
+#include "util/log.h"
+
+static void kosd_help(FILE *f) {
+        fprintf(f, "usage: kosd (--manifest FILE.dtb | --store DIR) [OPTIONS]\n\n"
+                   "Runs the manifest's apps and supervises them.\n\n"
+                   "  --manifest FILE.dtb  run this manifest (development)\n"
+                   "  --store DIR          run the generation the boot decision chose, confirm it\n"
+                   "  --run-dir DIR        control and notify sockets (default %s)\n"
+                   "  --msgd PATH          kos-msgd to run for message servers\n"
+                   "                       (default: next to kosd)\n"
+                   "  --kos PATH           kos command for 'kos boot confirm' (default: next to kosd)\n"
+                   "  --verbose            log debug messages too\n",
+                CONTROL_DEFAULT_RUN_DIR);
+}
+
+/* Finds a helper program: explicit path, then beside kosd, then in the build tree. */
+static char *kosd_find_program(const char *explicit_path, const char *name, const char *build_subdir) {
+        char self[PATH_MAX], candidate[PATH_MAX + 64];
+        ssize_t n;
+        char *dir;
+
+        if (explicit_path)
+                return access(explicit_path, X_OK) == 0 ? strdup(explicit_path) : NULL;
+        n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (n <= 0)
+                return NULL;
+        self[n] = '\0';
+        dir = dirname(self);
+        snprintf(candidate, sizeof(candidate), "%s/%s", dir, name);
+        if (access(candidate, X_OK) == 0)
+                return strdup(candidate);
+        snprintf(candidate, sizeof(candidate), "%s/../%s/%s", dir, build_subdir, name);
+        if (access(candidate, X_OK) == 0)
+                return realpath(candidate, NULL);
+        return NULL;
+}
+
+static void kosd_reset_signals(void) {
+        struct sigaction dfl = { .sa_handler = SIG_DFL }, ign = { .sa_handler = SIG_IGN };
+
+        /* Dispositions inherited as SIG_IGN would pass on to every app. */
+        for (int sig = 1; sig < NSIG; sig++)
+                if (sig != SIGKILL && sig != SIGSTOP)
+                        (void)sigaction(sig, &dfl, NULL);
+        (void)sigaction(SIGPIPE, &ign, NULL);
+}
+
+int main(int argc, char **argv) {
+        static const struct option options[] = {
+                { "manifest", required_argument, NULL, 'm' },
+                { "store", required_argument, NULL, 's' },
+                { "run-dir", required_argument, NULL, 'r' },
+                { "msgd", required_argument, NULL, 'M' },
+                { "kos", required_argument, NULL, 'k' },
+                { "verbose", no_argument, NULL, 'v' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        _cleanup_(manifest_freep) Manifest *m = NULL;
+        _cleanup_(supervisor_freep) Supervisor *s = NULL;
+        _cleanup_free_ char *store_manifest = NULL, *msgd = NULL, *kos = NULL;
+        const char *manifest_path = NULL, *store_dir = NULL, *run_dir = CONTROL_DEFAULT_RUN_DIR;
+        const char *msgd_arg = NULL, *kos_arg = NULL;
+        ManifestError err = { 0 };
+        SupervisorConfig config;
+        int c, r, status;
+
+        log_set_program("kosd");
+        if (getenv("JOURNAL_STREAM"))
+                log_set_priority_prefix(true);
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+                switch (c) {
+                case 'm': manifest_path = optarg; break;
+                case 's': store_dir = optarg; break;
+                case 'r': run_dir = optarg; break;
+                case 'M': msgd_arg = optarg; break;
+                case 'k': kos_arg = optarg; break;
+                case 'v': log_set_max_level(LOG_LEVEL_DEBUG); break;
+                case 'h': kosd_help(stdout); return 0;
+                default: kosd_help(stderr); return 2;
+                }
+        }
+        if (optind < argc || !!manifest_path == !!store_dir) {
+                log_error("exactly one of --manifest FILE.dtb or --store DIR is required");
+                kosd_help(stderr);
+                return 2;
+        }
+
+        if (store_dir) {
+                r = boot_generation_manifest(store_dir, &store_manifest);
+                if (r < 0)
+                        return 1;
+                manifest_path = store_manifest;
+        }
+        r = manifest_load(&m, manifest_path, &err);
+        if (r == -EBADMSG) {
+                char buf[512];
+                manifest_error_format(&err, buf, sizeof(buf));
+                log_error("%s: %s; nothing started", manifest_path, buf);
+                return 1;
+        }
+        if (r < 0) {
+                log_error("%s: %s; nothing started", manifest_path, strerror(-r));
+                return 1;
+        }
+
+        msgd = kosd_find_program(msgd_arg, MSG_SERVER_PROGRAM, "msg");
+        if (m->n_msg_servers > 0 && !msgd)
+                log_warning("no executable %s found%s%s; message servers not started, apps get no connections",
+                            MSG_SERVER_PROGRAM, msgd_arg ? " at " : "", msgd_arg ? msgd_arg : "");
+        kos = kosd_find_program(kos_arg, "kos", "cli");
+        if (store_dir && !kos) {
+                log_error("no kos command found to confirm the boot; use --kos PATH; nothing started");
+                return 1;
+        }
+
+        kosd_reset_signals();
+        config = (SupervisorConfig){
+                .manifest_path = manifest_path,
+                .run_dir = run_dir,
+                .msgd_path = m->n_msg_servers > 0 ? msgd : NULL,
+                .store_dir = store_dir,
+                .kos_path = kos,
+        };
+        r = supervisor_new(&s, m, &config);
+        if (r < 0) {
+                log_error("cannot set up supervision; nothing started");
+                return 1;
+        }
+        log_notice("running %s: %zu app%s, %zu message server%s", manifest_path, m->n_apps,
+                   m->n_apps == 1 ? "" : "s", config.msgd_path ? m->n_msg_servers : 0,
+                   config.msgd_path && m->n_msg_servers == 1 ? "" : "s");
+        status = supervisor_run(s);
+        s = supervisor_free(s);
+
+        if (getpid() == 1) {
+                sync();
+                (void)reboot(status == 0 ? RB_POWER_OFF : RB_AUTOBOOT);
+                for (;;)
+                        pause();
+        }
+        return status;
+}

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Process start with vfork() (see spawn.h).
+ * Invariants: between vfork() and exec the child calls only async-signal-safe system calls
+ * and writes only child_errno; it never returns, only execs or _exit()s. No fd of kosd
+ * survives into the child's program except those named in SpawnParams.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "supervisor/spawn.h"
+
+#define SPAWN_MAX_FDS 64
+
+static int spawn_close_from(int first) {
+        /* close_range(2), Linux 5.9; glibc may lack the wrapper. */
+        return (int)syscall(SYS_close_range, (unsigned)first, ~0U, 0U);
+}
+
+int spawn_process(const SpawnParams *p, pid_t *pidp) {
+        volatile int child_errno = 0;
+        int fd_above = 3 + (int)p->n_fds;
+        sigset_t empty;
+        pid_t pid;
+
+        if (p->n_fds > SPAWN_MAX_FDS)
+                return -E2BIG;
+        sigemptyset(&empty);
+
+        pid = vfork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                int moved[SPAWN_MAX_FDS];
+                struct sigaction dfl = { .sa_handler = SIG_DFL };
+
+                /* SIG_IGN survives exec, handlers do not; kosd ignores only SIGPIPE. */
+                if (sigaction(SIGPIPE, &dfl, NULL) < 0)
+                        goto fail;
+                if (sigprocmask(SIG_SETMASK, &empty, NULL) < 0)
+                        goto fail;
+                if (setpgid(0, 0) < 0)
+                        goto fail;
+                /* Move granted fds above their targets first, so no dup2 overwrites one. */
+                for (size_t i = 0; i < p->n_fds; i++) {
+                        moved[i] = fcntl(p->fds[i], F_DUPFD_CLOEXEC, fd_above);
+                        if (moved[i] < 0)
+                                goto fail;
+                }
+                if (dup2(p->devnull_fd, 0) < 0 || dup2(p->output_fd, 1) < 0 || dup2(p->output_fd, 2) < 0)
+                        goto fail;
+                for (size_t i = 0; i < p->n_fds; i++)
+                        if (dup2(moved[i], 3 + (int)i) < 0)
+                                goto fail;
+                if (spawn_close_from(fd_above) < 0)
+                        goto fail;
+                if (chdir("/") < 0)
+                        goto fail;
+                if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                        goto fail;
+                execve(p->path, p->argv, p->envp);
+        fail:
+                child_errno = errno ? errno : EIO;
+                _exit(127);
+        }
+
+        if (child_errno != 0) {
+                int r = -child_errno;
+                (void)waitpid(pid, NULL, 0);
+                return r;
+        }
+        *pidp = pid;
+        return 0;
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Starting a unit's process.
+ *
+ * The child gets: its own process group; stdin from /dev/null; stdout and stderr on
+ * output_fd; the granted fds as 3, 4, ...; no other fd; an empty signal mask and default
+ * signal dispositions; "/" as working directory; PR_SET_NO_NEW_PRIVS if asked. It is
+ * created with vfork(), so the parent resumes only once exec succeeded or failed, and an
+ * exec failure (a missing program, say) is reported to the caller as its errno.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+typedef struct SpawnParams {
+        const char *path;
+        char *const *argv;
+        char *const *envp;
+        int devnull_fd;  /* becomes fd 0 */
+        int output_fd;   /* becomes fds 1 and 2 */
+        const int *fds;  /* become 3, 4, ... in this order */
+        size_t n_fds;
+        bool no_new_privs;
+} SpawnParams;
+
+/*
+ * Starts the program. Returns 0 and *pidp once it runs the new program. If the child
+ * failed before or at exec, it has been reaped and the errno it met is returned negated.
+ */
+int spawn_process(const SpawnParams *params, pid_t *pidp);

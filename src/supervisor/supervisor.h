@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * kosd's supervisor: runs a manifest's apps (and its message servers) and keeps them up.
+ *
+ * Behaviour (docs/kosd.md has the user's view):
+ *  - Units start in order (message servers first, then apps in manifest order); the next
+ *    starts only when the one before is ready.
+ *  - When a unit exits without being asked to, it and every unit that depends on it
+ *    (transitively, through the supervision node, and every client of a message server)
+ *    are stopped in reverse order, one at a time, then started again in forward order, as
+ *    OTP's rest_for_one does. restart = permanent | transient | temporary as in OTP.
+ *  - More than restart_intensity restarts within restart_period_ms escalate: every unit
+ *    is stopped in reverse order and supervisor_run() returns 1.
+ *  - SIGTERM/SIGINT stop every unit in reverse order; supervisor_run() returns 0.
+ *  - When every wanted unit has been ready for settle_time_ms, the boot is confirmed once
+ *    (with a store: `kos boot confirm STORE`).
+ *
+ * Single-threaded: one epoll loop over a signalfd (SIGCHLD, SIGTERM, SIGINT, SIGHUP), the
+ * control socket and its clients, each notify socket and each output pipe. Timers (stop
+ * timeouts, settling) become the epoll_wait timeout; nothing polls.
+ */
+#pragma once
+
+#include "manifest/manifest.h"
+#include "util/cleanup.h"
+
+typedef struct SupervisorConfig {
+        const char *manifest_path; /* the DTB; kos-msgd reads it too */
+        const char *run_dir;       /* control socket and notify sockets live here */
+        const char *msgd_path;     /* kos-msgd; NULL: message servers are not started */
+        const char *store_dir;     /* NULL unless --store: image apps, boot confirmation */
+        const char *kos_path;      /* the kos command, for `kos boot confirm` */
+} SupervisorConfig;
+
+typedef struct Supervisor Supervisor;
+
+/*
+ * Prepares units for manifest m (borrowed; must outlive the Supervisor), creates the run
+ * directory, the control socket, notify sockets and output pipes. Starts nothing.
+ * Returns 0 and *supervisorp, or a negative errno after logging why.
+ */
+int supervisor_new(Supervisor **supervisorp, const Manifest *m, const SupervisorConfig *config);
+
+/* Runs until shutdown. Returns the exit status for kosd: 0 after SIGTERM, 1 on escalation. */
+int supervisor_run(Supervisor *s);
+
+Supervisor *supervisor_free(Supervisor *s);
+
+DEFINE_CLEANUP_FUNC(Supervisor, supervisor_free)
