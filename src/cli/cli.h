@@ -31,5 +31,6 @@ int cli_manifest(int argc, char **argv);
 int cli_upgrade(int argc, char **argv);
 int cli_store(int argc, char **argv);
 int cli_boot(int argc, char **argv);
+int cli_msg(int argc, char **argv);
 int cli_ps(int argc, char **argv);
 int cli_app(int argc, char **argv);
