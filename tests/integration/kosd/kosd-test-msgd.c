@@ -3,7 +3,8 @@
  * A stand-in for kos-msgd in kosd's handover test: what kosd starts for each msg_servers
  * instance (`--instance NAME --manifest FILE`, control connection on fd 3). For each
  * message on fd 3 it records "conn INSTANCE APP TYPE" (TYPE: seqpacket, or what was wrong)
- * to DIR/msgd.log, DIR being the manifest's directory, and sends "hello APP from INSTANCE"
+ * to DIR/msgd.log, DIR being the manifest's directory (and at start "run INSTANCE N", N = 1
+ * if any fd besides 0-3 was open), and sends "hello APP from INSTANCE"
  * on the received connection. It exits when kosd closes the control connection.
  */
 #include <fcntl.h>
@@ -17,7 +18,7 @@
 int main(int argc, char **argv) {
         const char *instance = "?", *manifest = ".";
         char dir[4096], path[4200];
-        int log_fd;
+        int log_fd, extra_fd = fcntl(4, F_GETFD) >= 0; /* before we open anything */
 
         for (int i = 1; i + 1 < argc; i++) {
                 if (strcmp(argv[i], "--instance") == 0)
@@ -28,7 +29,7 @@ int main(int argc, char **argv) {
         snprintf(dir, sizeof(dir), "%s", manifest);
         snprintf(path, sizeof(path), "%s/msgd.log", dirname(dir));
         log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-        dprintf(log_fd, "run %s %d\n", instance, fcntl(4, F_GETFD) < 0 ? 0 : 1);
+        dprintf(log_fd, "run %s %d\n", instance, extra_fd);
 
         for (;;) {
                 char app[256], line[512], ctl[CMSG_SPACE(sizeof(int))];

@@ -1,0 +1,58 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# 10,000 crash/restart cycles: afterwards kosd holds exactly the fds it held before, has
+# no zombie children and no child but the one steady app. The crasher is /bin/false
+# (restart = permanent), with an intensity loose enough to never escalate.
+. "$KOS_SOURCE/tests/lib.sh"
+. "$KOS_SOURCE/tests/integration/kosd/kosd-lib.sh"
+CYCLES=${KOSD_TEST_CYCLES:-10000}
+
+kosd_manifest "$T/m.dtb" <<'EOF_DTS'
+/dts-v1/;
+/ {
+	compatible = "kos,manifest-v1";
+	version = <1>;
+	apps {
+		steady { path = "@APP@"; args = "--name", "steady", "--record", "@REC@"; };
+		crasher { path = "/bin/false"; };
+	};
+	node-manager { restart-intensity = <1000000>; restart-period-ms = <1000>; };
+};
+EOF_DTS
+kosd_start "$T/m.dtb"
+wait_until 10 count_is 1 'start steady'
+
+fds() { ls "/proc/$KOSD_PID/fd" | wc -l; }
+# zombies: children of kosd in state Z. children: all children of kosd.
+children() { awk -v p="$KOSD_PID" '$4 == p { n++ } END { print n + 0 }' /proc/[0-9]*/stat 2>/dev/null; }
+zombies() { awk -v p="$KOSD_PID" '$4 == p && $3 == "Z" { n++ } END { print n + 0 }' /proc/[0-9]*/stat 2>/dev/null; }
+restarts() {
+	"$KOS" ps >"$T/ps" 2>/dev/null && awk '$1 == "crasher" { print $4 }' "$T/ps"
+}
+enough() { [ "$(restarts)" -ge "$CYCLES" ]; }
+
+ok "$KOS" app stop crasher
+sleep 0.2
+fds_before=$(fds)
+started=$(date +%s)
+ok "$KOS" app start crasher
+wait_until 100 enough
+ok "$KOS" app stop crasher
+stopped_state() { "$KOS" ps >"$T/ps" 2>/dev/null && grep -q '^crasher  *stopped' "$T/ps"; }
+wait_until 10 stopped_state
+elapsed=$(($(date +%s) - started))
+n=$(awk '$1 == "crasher" { print $4 }' "$T/ps")
+fds_after=$(fds)
+echo "cycles: $n in ${elapsed}s; kosd fds before $fds_before, after $fds_after; zombies $(zombies); children $(children)"
+[ "$n" -ge "$CYCLES" ] || fail "only $n cycles"
+[ "$fds_after" -eq "$fds_before" ] || { ls -l "/proc/$KOSD_PID/fd" >&2; fail "fd leak: $fds_before -> $fds_after"; }
+[ "$(zombies)" -eq 0 ] || fail "zombies left"
+[ "$(children)" -eq 1 ] || fail "kosd has $(children) children, expected 1 (steady)"
+[ "$(count_events 'start steady')" -eq 1 ] || fail "steady was restarted"
+grep -q 'restart intensity exceeded' "$T/kosd.log" && fail "escalated"
+checks=$((checks + 6))
+
+kill -TERM "$KOSD_PID"
+kosd_wait_exit
+[ "$kosd_status" -eq 0 ] || fail "kosd exited $kosd_status"
+done_ok

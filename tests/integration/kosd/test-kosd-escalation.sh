@@ -1,0 +1,105 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# Restart intensity: a crash loop escalates (everything stops in reverse order, kosd exits
+# 1); a missing program is a clear error at each start and counts toward the intensity; a
+# bad manifest is refused before anything starts.
+. "$KOS_SOURCE/tests/lib.sh"
+. "$KOS_SOURCE/tests/integration/kosd/kosd-lib.sh"
+
+# A crash loop after two healthy apps: 3 restarts in 10 s are allowed, the 4th escalates.
+kosd_manifest "$T/loop.dtb" <<'EOF_DTS'
+/dts-v1/;
+/ {
+	compatible = "kos,manifest-v1";
+	version = <1>;
+	apps {
+		first { path = "@APP@"; args = "--name", "first", "--record", "@REC@", "--notify-after", "0";
+		        ready = "notify"; };
+		second { path = "@APP@"; args = "--name", "second", "--record", "@REC@", "--notify-after", "0";
+		         ready = "notify"; };
+		crasher { path = "@APP@"; args = "--name", "crasher", "--record", "@REC@", "--exit-after", "20", "3"; };
+	};
+	node-manager { restart-intensity = <3>; restart-period-ms = <10000>; };
+};
+EOF_DTS
+kosd_start "$T/loop.dtb"
+kosd_wait_exit
+[ "$kosd_status" -eq 1 ] || fail "kosd exited $kosd_status on a crash loop, expected 1"
+[ "$(count_events 'start crasher')" -eq 4 ] || fail "crasher started $(count_events 'start crasher') times, expected 4"
+grep -q 'crasher: restart intensity exceeded (more than 3 restarts in 10000 ms); stopping everything' "$T/kosd.log" ||
+	fail "no escalation message"
+[ "$(grep -c 'crasher: exited with status 3' "$T/kosd.log")" -eq 4 ] || fail "exit status not logged"
+mark=0
+expect_events "start first
+start second
+start crasher
+start crasher
+start crasher
+start crasher
+stop second
+stop first"
+checks=$((checks + 3))
+
+# A missing program: the error names it, each failed start counts, then escalation.
+rm -f "$REC"
+kosd_manifest "$T/missing.dtb" <<'EOF_DTS'
+/dts-v1/;
+/ {
+	compatible = "kos,manifest-v1";
+	version = <1>;
+	apps {
+		first { path = "@APP@"; args = "--name", "first", "--record", "@REC@"; };
+		ghost { path = "@T@/no-such-program"; };
+	};
+	node-manager { restart-intensity = <2>; restart-period-ms = <10000>; };
+};
+EOF_DTS
+kosd_start "$T/missing.dtb"
+kosd_wait_exit
+[ "$kosd_status" -eq 1 ] || fail "kosd exited $kosd_status on a missing program, expected 1"
+[ "$(grep -c "kosd: ghost: cannot execute $T/no-such-program: No such file or directory" "$T/kosd.log")" -eq 3 ] ||
+	fail "missing program not reported once per start: $(cat "$T/kosd.log")"
+grep -q 'ghost: restart intensity exceeded' "$T/kosd.log" || fail "no escalation for the missing program"
+[ "$(count_events 'stop first')" -eq 1 ] || fail "first was not stopped"
+checks=$((checks + 4))
+
+# transient: a clean exit is final, a crash restarts; temporary: never restarted.
+rm -f "$REC"
+kosd_manifest "$T/types.dtb" <<'EOF_DTS'
+/dts-v1/;
+/ {
+	compatible = "kos,manifest-v1";
+	version = <1>;
+	apps {
+		done-ok { path = "@APP@"; args = "--name", "done-ok", "--record", "@REC@", "--exit-after", "0", "0";
+		          restart = "transient"; };
+		once { path = "@APP@"; args = "--name", "once", "--record", "@REC@", "--exit-after", "0", "1";
+		       restart = "temporary"; };
+		flaky { path = "@APP@"; args = "--name", "flaky", "--record", "@REC@", "--exit-after", "50", "1";
+		        restart = "transient"; };
+	};
+	node-manager { restart-intensity = <2>; restart-period-ms = <60000>; };
+};
+EOF_DTS
+kosd_start "$T/types.dtb"
+kosd_wait_exit
+[ "$kosd_status" -eq 1 ] || fail "flaky should have escalated"
+[ "$(count_events 'start done-ok')" -eq 1 ] || fail "transient app restarted after a clean exit"
+[ "$(count_events 'start once')" -eq 1 ] || fail "temporary app restarted"
+[ "$(count_events 'start flaky')" -eq 3 ] || fail "transient app not restarted after a crash"
+grep -q 'once: not restarted (restart = temporary)' "$T/kosd.log" || fail "temporary not logged"
+checks=$((checks + 5))
+
+# A bad manifest (an unknown property) is refused and nothing starts.
+rm -f "$REC"
+printf '/dts-v1/;\n/ { compatible = "kos,manifest-v1"; version = <1>;\n  apps { a { path = "%s"; args = "--record", "%s"; colour = "red"; }; }; };\n' \
+	"$APP" "$REC" >"$T/bad.dts"
+dtc -I dts -O dtb -o "$T/bad.dtb" "$T/bad.dts" 2>/dev/null || fail "dtc"
+run "$KOSD" --manifest "$T/bad.dtb" --run-dir "$RUN"
+[ "$status" -eq 1 ] || fail "kosd accepted a bad manifest (status $status)"
+grep -q "kosd: $T/bad.dtb: .*colour.*; nothing started" "$T/.err" || fail "no clear error: $(cat "$T/.err")"
+[ ! -e "$REC" ] || fail "an app started from a bad manifest"
+run "$KOSD"
+[ "$status" -eq 2 ] && grep -q '^kosd: exactly one of --manifest' "$T/.err" || fail "usage error"
+checks=$((checks + 4))
+done_ok
