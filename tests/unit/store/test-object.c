@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Store objects on a real temporary store: adding, publishing, verifying, and refusing
+ * names that would leave the store.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store/store.h"
+#include "test.h"
+#include "util/fileio.h"
+
+#define HELLO_SHA256 "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824" /* "hello" */
+
+static char *make_store(void) {
+        char *dir = strdup("/tmp/kos-test-object.XXXXXX");
+        char *path;
+
+        CHECK(dir && mkdtemp(dir));
+        CHECK(asprintf(&path, "%s/s", dir) > 0);
+        CHECK_OK(store_init(path));
+        free(dir);
+        return path;
+}
+
+static void write_text(const char *path, const char *text) {
+        CHECK_OK(write_file_atomic(path, text, strlen(text), 0644));
+}
+
+TEST(add_and_verify) {
+        _cleanup_free_ char *dir = make_store(), *file = NULL, *objpath = NULL;
+        _cleanup_store_close_ Store *s = NULL;
+        char hex[SHA256_HEX_LEN + 1];
+        Sha256Digest d;
+        uint64_t size;
+
+        CHECK_OK(store_open(&s, dir, STORE_OPEN_WRITE));
+        CHECK(asprintf(&file, "%s/../hello", dir) > 0);
+        write_text(file, "hello");
+        CHECK_OK(store_object_add_file(s, file, NULL, &d));
+        sha256_to_hex(&d, hex);
+        CHECK_EQ_STR(hex, HELLO_SHA256);
+        CHECK(store_object_exists(s, HELLO_SHA256));
+        CHECK_EQ_INT(store_object_verify(s, HELLO_SHA256, &size), STORE_OK);
+        CHECK_EQ_INT(size, 5);
+        /* Read-only, named objects/2c/f24d... */
+        CHECK_OK(store_object_path(s, HELLO_SHA256, &objpath));
+        CHECK(strstr(objpath, "/objects/2c/f24dba5fb0a30e26") != NULL);
+        struct stat st;
+        CHECK(stat(objpath, &st) == 0 && (st.st_mode & 0222) == 0);
+        /* Adding again is success; a wrong claimed digest keeps nothing. */
+        CHECK_OK(store_object_add_file(s, file, HELLO_SHA256, NULL));
+        CHECK_EQ_INT(store_object_add_file(s, file, "0000000000000000000000000000000000000000000000000000000000000000", NULL),
+                     -EBADMSG);
+        /* Corrupt it: verify and a checked read notice. */
+        CHECK(chmod(objpath, 0644) == 0);
+        write_text(objpath, "jello");
+        CHECK_EQ_INT(store_object_verify(s, HELLO_SHA256, NULL), STORE_E_CORRUPT);
+        char *buf;
+        size_t n;
+        CHECK_EQ_INT(store_object_read(s, HELLO_SHA256, 1024, &buf, &n), STORE_E_CORRUPT);
+        CHECK(unlink(objpath) == 0);
+        CHECK_EQ_INT(store_object_verify(s, HELLO_SHA256, NULL), STORE_E_MISSING);
+}
+
+TEST(names_that_leave_the_store) {
+        _cleanup_free_ char *dir = make_store(), *p = NULL;
+        _cleanup_store_close_ Store *s = NULL;
+        static const char *const bad[] = {
+                "../../../../../../../../etc/passwd",
+                "..",
+                "/etc/passwd",
+                "2c/f24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b98",
+                "2CF24DBA5FB0A30E26E83B2AC5B9E29E1B161E5C1FA7425E73043362938B9824",
+                "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b982",
+                "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b98244",
+                "",
+        };
+        StoreRef ref = {};
+
+        CHECK_OK(store_open(&s, dir, STORE_OPEN_WRITE));
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                CHECK_EQ_INT(store_object_path(s, bad[i], &p), -EINVAL);
+                CHECK(!store_object_exists(s, bad[i]));
+                CHECK_EQ_INT(store_object_verify(s, bad[i], NULL), -EINVAL);
+                CHECK_EQ_INT(store_object_remove(s, bad[i]), -EINVAL);
+                CHECK_EQ_INT(store_object_add_fd(s, 0, bad[i], NULL), -EINVAL);
+                unsigned number;
+                CHECK_EQ_INT(store_commit_objects(s, bad[i], NULL, 3, NULL, &number, NULL), -EINVAL);
+        }
+        CHECK_EQ_INT(store_ref_write(s, "../escape", &ref), -EINVAL);
+        CHECK_EQ_INT(store_ref_read(s, "../../etc/passwd", &ref), -EINVAL);
+        CHECK_EQ_INT(store_commit_objects(s, HELLO_SHA256, NULL, 3, "current", NULL, NULL), -EPERM);
+}
+
+TEST(publish_from_tmp) {
+        _cleanup_free_ char *dir = make_store(), *tmp = NULL, *outside = NULL;
+        _cleanup_store_close_ Store *s = NULL;
+        _cleanup_close_ int fd = -1;
+
+        CHECK_OK(store_open(&s, dir, STORE_OPEN_WRITE));
+        CHECK_OK(store_tmp_create(s, "test", &fd, &tmp));
+        CHECK_OK(write_full(fd, "hello", 5));
+        /* A wrong digest leaves the file for the caller. */
+        CHECK_EQ_INT(store_object_publish(s, tmp, "0000000000000000000000000000000000000000000000000000000000000000", NULL),
+                     -EBADMSG);
+        CHECK(access(tmp, F_OK) == 0);
+        CHECK_OK(store_object_publish(s, tmp, HELLO_SHA256, NULL));
+        CHECK(access(tmp, F_OK) < 0);
+        CHECK_EQ_INT(store_object_verify(s, HELLO_SHA256, NULL), STORE_OK);
+        /* Only files directly in <store>/tmp may be published. */
+        CHECK(asprintf(&outside, "%s/../elsewhere", dir) > 0);
+        write_text(outside, "hello");
+        CHECK_EQ_INT(store_object_publish(s, outside, NULL, NULL), -EXDEV);
+}
+
+TEST(floor_only_rises) {
+        _cleanup_free_ char *dir = make_store();
+        _cleanup_store_close_ Store *s = NULL;
+        uint32_t f;
+
+        CHECK_OK(store_open(&s, dir, STORE_OPEN_WRITE));
+        CHECK_OK(store_floor_get(s, &f));
+        CHECK_EQ_INT(f, 0);
+        CHECK_OK(store_floor_raise(s, 5));
+        CHECK_OK(store_floor_raise(s, 3));
+        CHECK_OK(store_floor_get(s, &f));
+        CHECK_EQ_INT(f, 5);
+}
+
+TEST(open_refuses_non_stores) {
+        Store *s = NULL;
+
+        CHECK_EQ_INT(store_open(&s, "/nonexistent/kos", STORE_OPEN_READ), -ENOENT);
+        CHECK_EQ_INT(store_open(&s, "/tmp", STORE_OPEN_READ), -EMEDIUMTYPE);
+        CHECK_EQ_INT(store_init("/proc"), -ENOTEMPTY);
+}
+
+TEST_MAIN()
