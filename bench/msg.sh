@@ -1,0 +1,85 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# Message round trips, side by side in one run: a KOS direct channel (set up by a real
+# kos-msgd lookup between two apps), a raw SOCK_SEQPACKET socketpair (the floor), and a
+# D-Bus method call through dbus-daemon. Payloads of 64 B and 4 KiB; p50 and p99 latency
+# and calls per second of one client/server pair; ratios against the floor and the peer.
+# usage: bench/msg.sh BUILD_DIR [CALLS]
+set -eu
+build=$(cd "$1" && pwd)
+calls=${2:-100000}
+dbus_calls=$((calls / 5))
+src=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d "${TMPDIR:-/tmp}/kos-bench-msg.XXXXXX")
+dbus_pid=
+cleanup() {
+	[ -n "$dbus_pid" ] && kill "$dbus_pid" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+# The bench program links the build's client library; match the build's sanitizer flags.
+cc=$(sed -n 's/^CMAKE_C_COMPILER:[A-Z]*=//p' "$build/CMakeCache.txt")
+flags="-O2"
+grep -q '^KOS_SANITIZE:BOOL=ON' "$build/CMakeCache.txt" && flags="$flags -fsanitize=address,undefined"
+"${cc:-cc}" $flags -D_GNU_SOURCE -I"$src/include" -I"$src/src" $(pkg-config --cflags dbus-1) \
+	-o "$work/msg-bench" "$src/bench/msg-bench.c" \
+	"$build/src/msg/libkos-msg.a" "$build/src/util/libkos-util.a" $(pkg-config --libs dbus-1)
+export PATH="$work:$PATH"
+
+cat >"$work/m.dts" <<'DTS'
+/dts-v1/;
+/ {
+	compatible = "kos,manifest-v1";
+	version = <1>;
+	apps {
+		server { path = "/bin/true"; msg_servers = "core"; };
+		client { path = "/bin/true"; msg_servers = "core"; };
+	};
+	msg_servers { core { dir_access_control { bench { publish = "server"; lookup = "client"; }; }; }; };
+};
+DTS
+"$build/src/cli/kos" manifest build "$work/m.dts" -o "$work/m.dtb" >/dev/null
+
+dbus-daemon --session --nofork --address="unix:path=$work/bus" >/dev/null 2>&1 &
+dbus_pid=$!
+i=0
+until [ -S "$work/bus" ] || [ $i -gt 100 ]; do sleep 0.05; i=$((i + 1)); done
+addr="unix:path=$work/bus"
+msg-bench dbus-serve "$addr" >"$work/dbus-ready" &
+serve_pid=$!
+i=0
+until grep -q ready "$work/dbus-ready" 2>/dev/null || [ $i -gt 100 ]; do sleep 0.05; i=$((i + 1)); done
+
+: >"$work/results"
+for size in 64 4096; do
+	msg-bench raw "$size" "$calls" >>"$work/results"
+	"$build/tests/integration/msg/msg-launch" --msgd "$build/src/msg/kos-msgd" --manifest "$work/m.dtb" \
+		>>"$work/results" 2>"$work/launch.log" <<SCRIPT
+start server exec msg-bench kos-serve bench
+run client msg-bench kos bench $size $calls
+SCRIPT
+	msg-bench dbus "$addr" "$size" "$dbus_calls" >>"$work/results"
+done
+kill "$serve_pid" 2>/dev/null || true
+
+grep -Ev '^client: exit' "$work/results" >"$work/table"
+grep -q '^client: exit 0$' "$work/results" || { cat "$work/launch.log" >&2; echo "kos client failed" >&2; exit 1; }
+echo "msg round trips ($calls calls each; dbus $dbus_calls), one client/server pair"
+awk '
+{ t[$1" "$2] = $0; p50[$1" "$2] = $3; p99[$1" "$2] = $4; cps[$1" "$2] = $5 }
+END {
+	printf "%-12s %6s %10s %10s %12s\n", "transport", "bytes", "p50 us", "p99 us", "calls/s"
+	split("socketpair kos-channel dbus-daemon", names, " ")
+	for (s = 64; s <= 4096; s *= 64)
+		for (n = 1; n <= 3; n++) {
+			k = names[n] " " s
+			printf "%-12s %6d %10.2f %10.2f %12.0f\n", names[n], s, p50[k], p99[k], cps[k]
+		}
+	print ""
+	for (s = 64; s <= 4096; s *= 64) {
+		k = "kos-channel " s; f = "socketpair " s; d = "dbus-daemon " s
+		printf "%5d B: kos/socketpair p50 %.2fx p99 %.2fx calls/s %.2fx | dbus/kos p50 %.1fx, kos calls/s %.1fx dbus\n", \
+			s, p50[k] / p50[f], p99[k] / p99[f], cps[f] / cps[k], p50[d] / p50[k], cps[k] / cps[d]
+	}
+}' "$work/table"
