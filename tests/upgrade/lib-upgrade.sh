@@ -12,6 +12,10 @@ nginx_start() {
 	for _try in 1 2 3 4 5 6 7 8 9 10; do
 		_port=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000))
 		_user=""
+		# A small send buffer makes limit_rate pace every object, not just large ones
+		# (on loopback, a default buffer takes a whole object in one write).
+		_sndbuf=""
+		[ "$_rate" != 0 ] && _sndbuf=" sndbuf=32k"
 		[ "$(id -u)" -eq 0 ] && _user="user root root;"
 		cat >"$T/nginx/nginx.conf" <<CONF
 daemon off;
@@ -33,7 +37,7 @@ http {
 	sendfile on;
 	keepalive_requests 100000;
 	server {
-		listen 127.0.0.1:$_port;
+		listen 127.0.0.1:$_port$_sndbuf;
 		root $_root;
 		limit_rate $_rate;
 	}
@@ -48,7 +52,7 @@ CONF
 			fi
 			if curl -s -o /dev/null "http://127.0.0.1:$_port/" 2>/dev/null; then
 				URL="http://127.0.0.1:$_port"
-				trap 'nginx_stop; rm -rf "$T"' EXIT
+				trap upgrade_test_cleanup EXIT
 				return 0
 			fi
 			sleep 0.05
@@ -58,6 +62,13 @@ CONF
 		wait "$NGINX_PID" 2>/dev/null
 	done
 	fail "nginx did not start: $(cat "$T/nginx/error.log" 2>/dev/null)"
+}
+
+# At exit: the server stopped, $UNMOUNT (if set) unmounted, $T removed.
+upgrade_test_cleanup() {
+	nginx_stop
+	[ -n "${UNMOUNT:-}" ] && umount "$UNMOUNT" 2>/dev/null
+	rm -rf "$T"
 }
 
 # nginx_stop: kills the server (as a crash would: SIGKILL, connections cut).
