@@ -153,7 +153,7 @@ int kos_msg_set_active_server(const char *name) {
 }
 
 int kos_msg_server_fd(void) {
-        MsgServerLink *l;
+        MsgServerLink *l = NULL;
         int r = msg_client_active(&l);
         return r < 0 ? r : l->fd;
 }
@@ -276,7 +276,7 @@ static int msg_link_request(MsgServerLink *l, MsgFrameType type, const char *pro
 }
 
 int kos_msg_publish(const char *protocol) {
-        MsgServerLink *l;
+        MsgServerLink *l = NULL;
         MsgFrame f;
         int fd = -1;
         int r = msg_client_active(&l);
@@ -291,7 +291,7 @@ int kos_msg_publish(const char *protocol) {
 
 int kos_msg_lookup(const char *protocol, int timeout_ms, KosMsgChannel **channelp) {
         int64_t deadline = msg_client_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
-        MsgServerLink *l;
+        MsgServerLink *l = NULL;
         int r;
 
         for (;;) {
@@ -321,7 +321,7 @@ int kos_msg_lookup(const char *protocol, int timeout_ms, KosMsgChannel **channel
 
 int kos_msg_accept(int timeout_ms, KosMsgChannel **channelp) {
         int64_t deadline = msg_client_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
-        MsgServerLink *l;
+        MsgServerLink *l = NULL;
         int r = msg_client_active(&l);
 
         if (r < 0)
