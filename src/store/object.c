@@ -64,14 +64,13 @@ static int store_object_open_rel(const Store *store, const char *rel) {
         return fd;
 }
 
-/* Hashes fd to its end. */
-static int store_hash_fd(int fd, Sha256Digest *digestp, uint64_t *sizep) {
-        _cleanup_(sha256_freep) Sha256 *ctx = sha256_new();
+/* Hashes fd from its current offset to its end with read(). */
+static int store_hash_fd_read(int fd, Sha256 *ctx, uint64_t *sizep) {
         _cleanup_free_ uint8_t *buf = malloc(STORE_OBJECT_CHUNK);
         uint64_t total = 0;
         int r;
 
-        if (!ctx || !buf)
+        if (!buf)
                 return -ENOMEM;
         (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
         for (;;) {
@@ -88,6 +87,25 @@ static int store_hash_fd(int fd, Sha256Digest *digestp, uint64_t *sizep) {
                         return r;
                 total += (uint64_t)n;
         }
+        *sizep = total;
+        return 0;
+}
+
+/*
+ * Hashes fd to its end. read() into a cache-sized buffer beats mmap() here: hashing a
+ * mapping of the page cache pays a TLB miss per 4 KiB page (expensive under
+ * virtualisation), while the kernel copies through its huge-page direct map.
+ */
+static int store_hash_fd(int fd, Sha256Digest *digestp, uint64_t *sizep) {
+        _cleanup_(sha256_freep) Sha256 *ctx = sha256_new();
+        uint64_t total;
+        int r;
+
+        if (!ctx)
+                return -ENOMEM;
+        r = store_hash_fd_read(fd, ctx, &total);
+        if (r < 0)
+                return r;
         r = sha256_final(ctx, digestp);
         if (r < 0)
                 return r;
