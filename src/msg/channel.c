@@ -30,9 +30,12 @@ struct KosMsgChannel {
         char protocol[KOS_MSG_NAME_MAX + 1];
         char peer[KOS_MSG_NAME_MAX + 1];
         uint8_t *buf; /* owned, MSG_FRAME_MAX bytes */
+        int link;     /* publisher side: the server link it came from, else -1 */
+        uint32_t id;  /* publisher side: the server's id for it */
 };
 
-int msg_channel_new(int fd, const char *protocol, const char *peer, KosMsgChannel **channelp) {
+int msg_channel_new(int fd, const char *protocol, const char *peer, int link, uint32_t id,
+                    KosMsgChannel **channelp) {
         KosMsgChannel *ch = calloc(1, sizeof(*ch));
 
         if (!ch) {
@@ -46,6 +49,8 @@ int msg_channel_new(int fd, const char *protocol, const char *peer, KosMsgChanne
                 return -ENOMEM;
         }
         ch->fd = fd;
+        ch->link = link;
+        ch->id = id;
         ch->rcvtimeo_ms = -1;
         ch->next_serial = 1;
         snprintf(ch->protocol, sizeof(ch->protocol), "%s", protocol);
@@ -59,6 +64,8 @@ KosMsgChannel *kos_msg_channel_free(KosMsgChannel *channel) {
                 return NULL;
         if (channel->fd >= 0)
                 close(channel->fd);
+        if (channel->link >= 0)
+                msg_client_channel_closed(channel->link, channel->id);
         free(channel->buf);
         free(channel);
         return NULL;

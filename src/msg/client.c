@@ -6,7 +6,8 @@
  * SOCK_SEQPACKET socket and is made close-on-exec, so programs an app runs do not inherit
  * its identity. Channels that arrive while the app waits for an answer are queued (at most
  * MSG_CLIENT_PENDING_MAX per instance; beyond that they are closed, and their client sees
- * the publisher's end) and handed out by kos_msg_accept() in arrival order.
+ * the publisher's end) and handed out by kos_msg_accept() in arrival order. Closing an
+ * accepted channel tells the server, so it stops counting against its client's bound.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +28,7 @@
 
 typedef struct MsgPendingChannel {
         int fd;
+        uint32_t id;
         char protocol[KOS_MSG_NAME_MAX + 1];
         char peer[KOS_MSG_NAME_MAX + 1];
 } MsgPendingChannel;
@@ -172,10 +174,12 @@ static void msg_link_lost(MsgServerLink *l) {
 static void msg_link_queue_channel(MsgServerLink *l, const MsgFrame *f, int fd) {
         if (l->pending_len >= MSG_CLIENT_PENDING_MAX) {
                 close(fd);
+                msg_client_channel_closed((int)(l - msg_client.links), f->header.serial);
                 return;
         }
         MsgPendingChannel *p = &l->pending[(l->pending_head + l->pending_len++) % MSG_CLIENT_PENDING_MAX];
         p->fd = fd;
+        p->id = f->header.serial;
         memcpy(p->protocol, f->name, sizeof(p->protocol));
         memcpy(p->peer, f->peer, sizeof(p->peer));
 }
@@ -218,6 +222,15 @@ static int msg_link_read(MsgServerLink *l, int timeout_ms, MsgFrame *fp, int *fd
         *fp = f;
         *fdp = fd;
         return 1;
+}
+
+void msg_client_channel_closed(int link, uint32_t id) {
+        MsgHeader h;
+
+        if (link < 0 || (unsigned)link >= msg_client.n_links || msg_client.links[link].fd < 0)
+                return;
+        msg_header_init(&h, MSG_FRAME_CLOSED, id, 0, 0, false);
+        (void)msg_frame_send(msg_client.links[link].fd, &h, NULL, -1, MSG_DONTWAIT);
 }
 
 static int msg_status_to_errno(uint32_t status) {
@@ -304,7 +317,7 @@ int kos_msg_lookup(const char *protocol, int timeout_ms, KosMsgChannel **channel
                 if (r == 0) {
                         if (fd < 0)
                                 return -EPROTO;
-                        return msg_channel_new(fd, protocol, f.peer, channelp);
+                        return msg_channel_new(fd, protocol, f.peer, -1, 0, channelp);
                 }
                 if (fd >= 0)
                         close(fd);
@@ -331,7 +344,8 @@ int kos_msg_accept(int timeout_ms, KosMsgChannel **channelp) {
                         MsgPendingChannel *p = &l->pending[l->pending_head];
                         l->pending_head = (l->pending_head + 1) % MSG_CLIENT_PENDING_MAX;
                         l->pending_len--;
-                        return msg_channel_new(p->fd, p->protocol, p->peer, channelp);
+                        return msg_channel_new(p->fd, p->protocol, p->peer, (int)(l - msg_client.links), p->id,
+                                               channelp);
                 }
                 int wait = timeout_ms;
                 if (timeout_ms > 0) {

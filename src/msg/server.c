@@ -51,6 +51,13 @@ struct MsgConnection {
         unsigned n_grants;
 };
 
+/* A granted channel still open as far as its publisher has said (see MSG_FRAME_CLOSED). */
+typedef struct MsgChannelRecord {
+        struct MsgChannelRecord *next;
+        uint32_t id;
+        uint64_t client, publisher; /* connection ids */
+} MsgChannelRecord;
+
 typedef struct MsgName {
         struct MsgName *next;
         char *protocol; /* owned */
@@ -66,7 +73,9 @@ struct MsgServer {
         MsgConnection *connections; /* owned list */
         MsgConnection *dead;        /* owned list, freed after each round */
         MsgName *names;             /* owned list */
+        MsgChannelRecord *records;  /* owned list */
         uint64_t next_id;
+        uint32_t next_channel_id;
 };
 
 /* epoll data for the control connection; connections use their own pointer. */
@@ -120,6 +129,11 @@ MsgServer *msg_server_free(MsgServer *s) {
                 free(n->protocol);
                 free(n);
         }
+        while (s->records) {
+                MsgChannelRecord *r = s->records;
+                s->records = r->next;
+                free(r);
+        }
         while (s->connections) {
                 MsgConnection *c = s->connections;
                 s->connections = c->next;
@@ -165,6 +179,14 @@ static void msg_connection_drop(MsgConnection *c, const char *why) {
                                 o->grants[i] = o->grants[--o->n_grants];
                         else
                                 i++;
+        for (MsgChannelRecord **rp = &s->records; *rp;) {
+                MsgChannelRecord *r = *rp;
+                if (r->client == c->id || r->publisher == c->id) {
+                        *rp = r->next;
+                        free(r);
+                } else
+                        rp = &r->next;
+        }
         epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
         close(c->fd);
         c->fd = -1;
@@ -298,9 +320,17 @@ static int msg_server_lookup(MsgServer *s, MsgConnection *c, const MsgFrame *f) 
         if (p->queue_len >= MSG_SERVER_QUEUE_MAX)
                 return msg_connection_result(c, f->header.serial, MSG_STATUS_BUSY);
 
+        MsgChannelRecord *rec = calloc(1, sizeof(*rec));
+        if (!rec)
+                return -ENOMEM;
         int pair[2];
-        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
+                free(rec);
                 return msg_connection_result(c, f->header.serial, MSG_STATUS_BUSY);
+        }
+        if (++s->next_channel_id == 0)
+                s->next_channel_id = 1;
+        *rec = (MsgChannelRecord){ .id = s->next_channel_id, .client = c->id, .publisher = p->id };
 
         /* "protocol\0client-app" to the publisher, so it learns who calls. */
         uint8_t payload[MSG_CONTROL_PAYLOAD_MAX];
@@ -308,18 +338,44 @@ static int msg_server_lookup(MsgServer *s, MsgConnection *c, const MsgFrame *f) 
         memcpy(payload, f->name, lp);
         payload[lp] = '\0';
         memcpy(payload + lp + 1, c->app, la);
-        int r = msg_connection_queue(p, MSG_FRAME_CHANNEL, 0, 0, payload, lp + 1 + la, pair[0]);
+        int r = msg_connection_queue(p, MSG_FRAME_CHANNEL, rec->id, 0, payload, lp + 1 + la, pair[0]);
         if (r < 0 || p->dead) {
                 /* A publisher that died while we sent took its grants (and g) with it. */
+                free(rec);
                 close(pair[1]);
                 return msg_connection_result(c, f->header.serial,
                                              p->dead ? MSG_STATUS_NOT_FOUND : MSG_STATUS_BUSY);
         }
         g->channels++;
+        rec->next = s->records;
+        s->records = rec;
         log_info("[%s] app \"%s\" looked up \"%s\" (published by \"%s\")", s->instance, c->app, f->name,
                  p->app);
         return msg_connection_queue(c, MSG_FRAME_RESULT, f->header.serial, MSG_STATUS_OK, p->app,
                                     strlen(p->app), pair[1]);
+}
+
+/* The publisher closed channel id: it no longer counts against its client's bound. */
+static void msg_server_closed(MsgServer *s, MsgConnection *p, uint32_t id) {
+        for (MsgChannelRecord **rp = &s->records; *rp; rp = &(*rp)->next) {
+                MsgChannelRecord *r = *rp;
+                if (r->id != id || r->publisher != p->id)
+                        continue;
+                *rp = r->next;
+                for (MsgConnection *c = s->connections; c; c = c->next) {
+                        if (c->id != r->client)
+                                continue;
+                        for (unsigned i = 0; i < c->n_grants; i++)
+                                if (c->grants[i].publisher == p->id && c->grants[i].channels > 0) {
+                                        if (--c->grants[i].channels == 0)
+                                                c->grants[i] = c->grants[--c->n_grants];
+                                        break;
+                                }
+                        break;
+                }
+                free(r);
+                return;
+        }
 }
 
 int msg_server_handle_frame(MsgServer *s, MsgConnection *c, const void *buf, size_t size, int fd) {
@@ -346,6 +402,10 @@ int msg_server_handle_frame(MsgServer *s, MsgConnection *c, const void *buf, siz
                 break;
         case MSG_FRAME_LOOKUP:
                 r = msg_server_lookup(s, c, &f);
+                break;
+        case MSG_FRAME_CLOSED:
+                msg_server_closed(s, c, f.header.serial);
+                r = 0;
                 break;
         default:
                 r = -EBADMSG; /* not reached: parse accepted only the two above */

@@ -10,7 +10,10 @@
  *
  * Invariants:
  *  - every published name belongs to exactly one live connection; dropping a connection
- *    unpublishes its names and forgets every channel grant to it;
+ *    unpublishes its names and forgets every channel grant to and from it;
+ *  - a client holds at most MSG_SERVER_CHANNELS_PER_PEER channels to one publisher
+ *    connection that the publisher has not reported closed (the bound protects the
+ *    publisher, so its word is the one that counts);
  *  - a connection has at most MSG_SERVER_QUEUE_MAX frames queued for sending; the server
  *    reads a request from a connection only while its queue has room, so every answer fits;
  *  - a malformed frame, a frame the connection may not send, or a peer that hangs up drops
@@ -30,7 +33,7 @@
 #define MSG_SERVER_QUEUE_MAX 32        /* frames queued to one connection */
 #define MSG_SERVER_NAMES_MAX 32        /* names one connection may publish */
 #define MSG_SERVER_GRANT_PEERS_MAX 64  /* distinct publishers one connection holds channels to */
-#define MSG_SERVER_CHANNELS_PER_PEER 16 /* channels one client may get to one publisher */
+#define MSG_SERVER_CHANNELS_PER_PEER 16 /* open channels one client may hold to one publisher */
 
 /* The access matrix of one instance, as the server asks it. */
 typedef struct MsgPolicy {

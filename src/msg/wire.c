@@ -91,6 +91,10 @@ int msg_frame_parse(const void *buf, size_t size, unsigned n_fds, uint32_t accep
                 if (msg_parse_name_pair(&f, f.payload, f.size) < 0)
                         return -EBADMSG;
                 break;
+        case MSG_FRAME_CLOSED:
+                if (f.has_fd || f.header.status != 0 || f.size != 0)
+                        return -EBADMSG;
+                break;
         case MSG_FRAME_CALL:
         case MSG_FRAME_SEND:
                 if (f.header.status != 0)

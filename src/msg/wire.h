@@ -32,7 +32,8 @@ typedef enum MsgFrameType {
         MSG_FRAME_RESULT = 3,  /* answers PUBLISH/LOOKUP by serial; a granted LOOKUP carries
                                   the channel fd and the publisher's app name */
         MSG_FRAME_CHANNEL = 4, /* to a publisher: a client channel (fd), payload
-                                  "protocol\0client-app" */
+                                  "protocol\0client-app"; serial is the channel's id */
+        MSG_FRAME_CLOSED = 5,  /* publisher -> server: channel serial is closed; no answer */
         /* on a direct channel */
         MSG_FRAME_CALL = 16,  /* request; a REPLY with the same serial answers it */
         MSG_FRAME_SEND = 17,  /* one-way message */
@@ -79,7 +80,8 @@ typedef struct MsgFrame {
 
 /* Which frame types a parser accepts, as a bit mask of (1 << type). */
 #define MSG_ACCEPT(t) (1U << (t))
-#define MSG_ACCEPT_SERVER (MSG_ACCEPT(MSG_FRAME_PUBLISH) | MSG_ACCEPT(MSG_FRAME_LOOKUP))
+#define MSG_ACCEPT_SERVER \
+        (MSG_ACCEPT(MSG_FRAME_PUBLISH) | MSG_ACCEPT(MSG_FRAME_LOOKUP) | MSG_ACCEPT(MSG_FRAME_CLOSED))
 #define MSG_ACCEPT_APP_CONTROL (MSG_ACCEPT(MSG_FRAME_RESULT) | MSG_ACCEPT(MSG_FRAME_CHANNEL))
 #define MSG_ACCEPT_PUBLISHER (MSG_ACCEPT(MSG_FRAME_CALL) | MSG_ACCEPT(MSG_FRAME_SEND))
 #define MSG_ACCEPT_CLIENT MSG_ACCEPT(MSG_FRAME_REPLY)

@@ -39,6 +39,7 @@ run tunnel kos msg publish weather
 run tunnel kos msg lookup weather --server secure
 run loner kos msg lookup weather
 run admin kos msg servers
+run admin sh -c 'for i in $(seq 40); do kos msg call weather x >/dev/null || exit 1; done; echo forty calls'
 start watcher exec msg-test-client weather 12 100
 sleep 400
 restart weather-a
@@ -63,6 +64,8 @@ grep -Eq 'msg lookup "weather" on "none": no connection' "$T/.err" || fail "lone
 [ "$(grep -c ': exit 1$' "$T/.out")" -eq 4 ] || fail "expected exactly four refused commands"
 out_has '^0 core$'
 out_has '^1 secure$'
+# many short-lived channels in a row: each one closed is no longer counted
+out_has '^forty calls$'
 # the publisher restarted: its client got an error, looked up again and carried on
 out_has '^reconnected$'
 out_has '^calls=12 reconnects=1$'

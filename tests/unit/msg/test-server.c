@@ -218,6 +218,22 @@ TEST(limits) {
         for (int i = 0; i < MSG_SERVER_CHANNELS_PER_PEER; i++)
                 CHECK_EQ_INT(t_call(s, cli, MSG_FRAME_LOOKUP, "echo", NULL), MSG_STATUS_OK);
         CHECK_EQ_INT(t_call(s, cli, MSG_FRAME_LOOKUP, "echo", NULL), MSG_STATUS_LIMIT);
+
+        /* The publisher reports a channel closed: one more may open, and no more. Reports of
+         * ids it does not hold change nothing. */
+        MsgFrame ev = t_read(pub, MSG_ACCEPT(MSG_FRAME_CHANNEL), NULL);
+        MsgHeader h;
+        msg_header_init(&h, MSG_FRAME_CLOSED, ev.header.serial + 1000, 0, 0, false);
+        CHECK_OK(msg_frame_send(pub, &h, NULL, -1, 0));
+        t_pump(s);
+        CHECK_EQ_INT(t_call(s, cli, MSG_FRAME_LOOKUP, "echo", NULL), MSG_STATUS_LIMIT);
+        msg_header_init(&h, MSG_FRAME_CLOSED, ev.header.serial, 0, 0, false);
+        CHECK_OK(msg_frame_send(cli, &h, NULL, -1, 0)); /* not the client's to report */
+        CHECK_OK(msg_frame_send(pub, &h, NULL, -1, 0));
+        CHECK_OK(msg_frame_send(pub, &h, NULL, -1, 0)); /* twice counts once */
+        t_pump(s);
+        CHECK_EQ_INT(t_call(s, cli, MSG_FRAME_LOOKUP, "echo", NULL), MSG_STATUS_OK);
+        CHECK_EQ_INT(t_call(s, cli, MSG_FRAME_LOOKUP, "echo", NULL), MSG_STATUS_LIMIT);
 }
 
 TEST(control_connection) {
