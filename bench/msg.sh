@@ -79,7 +79,12 @@ END {
 	print ""
 	for (s = 64; s <= 4096; s *= 64) {
 		k = "kos-channel " s; f = "socketpair " s; d = "dbus-daemon " s
-		printf "%5d B: kos/socketpair p50 %.2fx p99 %.2fx calls/s %.2fx | dbus/kos p50 %.1fx, kos calls/s %.1fx dbus\n", \
-			s, p50[k] / p50[f], p99[k] / p99[f], cps[f] / cps[k], p50[d] / p50[k], cps[k] / cps[d]
+		printf "%4d B  kos-channel/socketpair: p50 %.2fx  p99 %.2fx  calls/s %.0f%% of the floor\n", \
+			s, p50[k] / p50[f], p99[k] / p99[f], 100 * cps[k] / cps[f]
+		printf "%4d B  dbus-daemon/kos-channel: p50 %.1fx  p99 %.1fx  kos does %.1fx the calls/s\n", \
+			s, p50[d] / p50[k], p99[d] / p99[k], cps[k] / cps[d]
 	}
+	k = "kos-channel 64"; f = "socketpair 64"
+	printf "\naim: p50 within 1.2x of socketpair (64 B): %s; >= 100000 calls/s (64 B): %s\n", \
+		(p50[k] <= 1.2 * p50[f]) ? "yes" : "NO", (cps[k] >= 100000) ? "yes" : "NO"
 }' "$work/table"

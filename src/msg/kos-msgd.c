@@ -60,6 +60,8 @@ int main(int argc, char **argv) {
         ManifestError err = { 0 };
 
         log_set_program("kos-msgd");
+        if (getenv("JOURNAL_STREAM"))
+                log_set_priority_prefix(true);
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
                 switch (c) {
                 case 'i':
