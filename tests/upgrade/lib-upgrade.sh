@@ -59,7 +59,7 @@ CONF
 			_i=$((_i + 1))
 		done
 		kill -9 "$NGINX_PID" 2>/dev/null
-		wait "$NGINX_PID" 2>/dev/null
+		wait "$NGINX_PID" 2>/dev/null || true
 	done
 	fail "nginx did not start: $(cat "$T/nginx/error.log" 2>/dev/null)"
 }
@@ -75,7 +75,7 @@ upgrade_test_cleanup() {
 nginx_stop() {
 	if [ -n "${NGINX_PID:-}" ]; then
 		kill -9 "$NGINX_PID" 2>/dev/null
-		wait "$NGINX_PID" 2>/dev/null
+		wait "$NGINX_PID" 2>/dev/null || true
 		NGINX_PID=""
 	fi
 }
