@@ -23,9 +23,18 @@ kosd_start "$T/m.dtb"
 wait_until 10 count_is 1 'start steady'
 
 fds() { ls "/proc/$KOSD_PID/fd" | wc -l; }
-# zombies: children of kosd in state Z. children: all children of kosd.
+# children: all children of kosd.
 children() { awk -v p="$KOSD_PID" '$4 == p { n++ } END { print n + 0 }' /proc/[0-9]*/stat 2>/dev/null; }
-zombies() { awk -v p="$KOSD_PID" '$4 == p && $3 == "Z" { n++ } END { print n + 0 }' /proc/[0-9]*/stat 2>/dev/null; }
+zombie_pids() { awk -v p="$KOSD_PID" '$4 == p && $3 == "Z" { print $1 }' /proc/[0-9]*/stat 2>/dev/null; }
+# zombies: children of kosd that stay unreaped across 300 ms (a child that has just died
+# and is about to be reaped is not one).
+zombies() {
+	z1=$(zombie_pids)
+	[ -n "$z1" ] || { echo 0; return; }
+	sleep 0.3
+	z2=$(zombie_pids)
+	for z in $z1; do echo "$z2" | grep -qx "$z" && echo "$z"; done | wc -l
+}
 restarts() {
 	"$KOS" ps >"$T/ps" 2>/dev/null && awk '$1 == "crasher" { print $4 }' "$T/ps"
 }
@@ -46,7 +55,10 @@ fds_after=$(fds)
 echo "cycles: $n in ${elapsed}s; kosd fds before $fds_before, after $fds_after; zombies $(zombies); children $(children)"
 [ "$n" -ge "$CYCLES" ] || fail "only $n cycles"
 [ "$fds_after" -eq "$fds_before" ] || { ls -l "/proc/$KOSD_PID/fd" >&2; fail "fd leak: $fds_before -> $fds_after"; }
-[ "$(zombies)" -eq 0 ] || fail "zombies left"
+[ "$(zombies)" -eq 0 ] || {
+	awk -v p="$KOSD_PID" '$4 == p' /proc/[0-9]*/stat >&2
+	fail "zombies left"
+}
 [ "$(children)" -eq 1 ] || fail "kosd has $(children) children, expected 1 (steady)"
 [ "$(count_events 'start steady')" -eq 1 ] || fail "steady was restarted"
 grep -q 'restart intensity exceeded' "$T/kosd.log" && fail "escalated"
