@@ -4,7 +4,8 @@
  *
  * The child gets: its own process group; stdin from /dev/null; stdout and stderr on
  * output_fd; the granted fds as 3, 4, ...; no other fd; an empty signal mask and default
- * signal dispositions; "/" as working directory; PR_SET_NO_NEW_PRIVS if asked. It is
+ * signal dispositions (kosd resets inherited ones at start and ignores only SIGPIPE, which
+ * the child resets); "/" as working directory; PR_SET_NO_NEW_PRIVS if asked. It is
  * created with vfork(), so the parent resumes only once exec succeeded or failed, and an
  * exec failure (a missing program, say) is reported to the caller as its errno.
  */
