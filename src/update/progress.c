@@ -31,7 +31,7 @@ static void progress_draw(UpdateProgress *p, bool force) {
         uint64_t now;
         int n;
 
-        if (!p->enabled)
+        if (!p->enabled || p->count == 0) /* the manifest and signatures: too small to show */
                 return;
         now = now_ns();
         if (!force && now - p->last_draw_ns < PROGRESS_INTERVAL_NS)

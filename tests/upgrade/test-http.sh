@@ -19,6 +19,7 @@ ok "$KOS" store init "$T/dev"
 ok "$KOS" upgrade "$T/dev" --from "$URL" --trust "$T/keys"
 out_has "^generation 1 pending: manifest $M1, version 1$"
 out_has "fetched 22 objects"
+err_empty # no progress display: stderr is not a terminal
 [ "$(transferred)" -ge $((20 * 51200)) ] || fail "transferred $(transferred) < the release's bytes"
 ok "$KOS" store verify "$T/dev"
 [ "$(booted_generation "$T/dev")" = 1 ] || fail "boot select does not pick generation 1"
@@ -68,4 +69,11 @@ fails 1 'not a source' "$KOS" upgrade "$T/dev" --from ftp://127.0.0.1/x --trust 
 fails 1 'not a store' "$KOS" upgrade "$T/nostore" --from "$URL" --trust "$T/keys"
 fails 1 'no trusted keys' "$KOS" upgrade "$T/dev" --from "$URL" --trust "$T/v1"
 ok "$KOS" store verify "$T/dev"
+
+# On a terminal, progress is drawn on stderr (script(1) gives the upgrade a pty).
+ok "$KOS" store init "$T/tty"
+script -qec "$KOS upgrade $T/tty --from $URL --trust $T/keys" /dev/null >"$T/tty.out" 2>&1 </dev/null ||
+	fail "upgrade on a terminal failed: $(cat "$T/tty.out")"
+grep -q "fetching object [0-9]*/20" "$T/tty.out" || fail "no progress on a terminal: $(cat "$T/tty.out")"
+checks=$((checks + 1))
 done_ok
