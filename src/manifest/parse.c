@@ -84,7 +84,7 @@ static int prop_string(Parser *p, int node, const char *name, const void *value,
 }
 
 static int prop_string_dup(Parser *p, int node, const char *name, const void *value, int len, char **strp) {
-        const char *s;
+        const char *s = NULL;
         int r = prop_string(p, node, name, value, len, &s);
 
         if (r < 0)
@@ -95,7 +95,7 @@ static int prop_string_dup(Parser *p, int node, const char *name, const void *va
 
 static int prop_digest(Parser *p, int node, const char *name, const void *value, int len,
                        char digest[SHA256_HEX_LEN + 1]) {
-        const char *s;
+        const char *s = NULL;
         int r = prop_string(p, node, name, value, len, &s);
 
         if (r < 0)
@@ -304,7 +304,7 @@ static int parse_env(Parser *p, int node, const char *prop, char **env) {
 static int parse_app(Parser *p, int node, void *elem) {
         ManifestApp *a = elem;
         int off;
-        const char *name, *s;
+        const char *name = NULL, *s = NULL;
         bool have_image = false;
         int r;
 
@@ -511,7 +511,7 @@ static int parse_key(Parser *p, int node, void *elem) {
 static int parse_node_manager(Parser *p, int node) {
         int off;
         ManifestNodeManager *nm = &p->m->node_manager;
-        uint32_t v;
+        uint32_t v = 0;
         int r;
 
         fdt_for_each_property_offset(off, p->fdt, node) {
@@ -581,7 +581,7 @@ static int parse_root(Parser *p) {
                 const void *value = fdt_getprop_by_offset(p->fdt, off, &prop, &len);
 
                 if (strcmp(prop, "compatible") == 0) {
-                        const char *s;
+                        const char *s = NULL;
                         r = prop_string(p, 0, prop, value, len, &s);
                         if (r == 0 && strcmp(s, MANIFEST_COMPATIBLE) != 0)
                                 r = parser_error(p, 0, prop,
@@ -748,7 +748,19 @@ int manifest_parse(Manifest **manifestp, const void *dtb, size_t size, ManifestE
                                  MANIFEST_MAX_SIZE);
                 return -EFBIG;
         }
-        r = fdt_check_full(dtb, size);
+        /*
+         * Accept exactly the header dtc writes (version 17, compatible back to 16, no
+         * trailing bytes) before fdt_check_full() reads anything: older header versions
+         * take code paths in libfdt 1.6 that dereference NULL on crafted input.
+         */
+        if (size < sizeof(struct fdt_header) || fdt_magic(dtb) != FDT_MAGIC)
+                r = -FDT_ERR_BADMAGIC;
+        else if (fdt_version(dtb) != 17 || fdt_last_comp_version(dtb) != 16)
+                r = -FDT_ERR_BADVERSION;
+        else if (fdt_totalsize(dtb) != size)
+                r = -FDT_ERR_TRUNCATED;
+        else
+                r = fdt_check_full(dtb, size);
         if (r < 0) {
                 if (err)
                         snprintf(err->message, sizeof(err->message), "not a valid device tree blob (%s)",
