@@ -573,6 +573,8 @@ int update_upgrade(const UpdateOptions *opts, UpdateResult *resultp) {
                         upgrade_remove_downloads(&u);
                 return u.error < 0 ? u.error : -EIO;
         }
+        if (u.result.up_to_date)
+                upgrade_remove_downloads(&u); /* nothing of this run is needed */
         memcpy(u.result.manifest, u.manifest_hex, sizeof(u.result.manifest));
         if (u.source)
                 u.result.bytes_transferred = update_source_bytes_received(u.source);

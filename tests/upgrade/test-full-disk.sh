@@ -3,7 +3,7 @@
 # A full disk during an upgrade: the device's store lives on a 2 MiB tmpfs, and the
 # release needs more. The upgrade fails saying so, changes nothing, gives back the space
 # its downloads took, and the confirmed generation still boots. Needs root (mount); exits
-# 77 (skipped) without it.
+# 77 (skipped) without it, or where mounting is not allowed.
 . "$KOS_SOURCE/tests/lib.sh"
 . "$KOS_SOURCE/tests/upgrade/lib-upgrade.sh"
 command -v nginx >/dev/null || fail "nginx is not installed (scripts/deps/update.list)"
@@ -13,7 +13,10 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 mkdir "$T/small"
-mount -t tmpfs -o size=2m,mode=0755 kos-test-full "$T/small" || fail "cannot mount a tmpfs"
+if ! mount -t tmpfs -o size=2m,mode=0755 kos-test-full "$T/small"; then
+	echo "skipped: this machine does not let root mount a tmpfs"
+	exit 77
+fi
 UNMOUNT=$T/small
 trap upgrade_test_cleanup EXIT
 
