@@ -108,7 +108,7 @@ static int upgrade_fail(Upgrade *u, int r, const char *fmt, ...) {
 }
 
 static bool error_is_transfer(int r) {
-        return r == -ECONNABORTED || r == -ECONNREFUSED || r == -EIO || r == -EPROTO;
+        return r == -ECONNABORTED || r == -ECONNREFUSED || r == -EIO;
 }
 
 /* One line for a failed fetch of what (a ref, an object) from the source. */
@@ -127,6 +127,8 @@ static int upgrade_fail_fetch(Upgrade *u, int r, const char *what) {
                                     u->opts->store_path, what);
         if (r == -EBUSY)
                 return upgrade_fail(u, r, "upgrade: %s: another upgrade is fetching %s into this store", u->opts->store_path, what);
+        if (r == -EPROTO && *detail)
+                return upgrade_fail(u, r, "upgrade: refusing: %s: the source did not serve a store file: %s", what, detail);
         if (error_is_transfer(r) && *detail)
                 return upgrade_fail(u, -ECONNABORTED,
                                     "upgrade: source %s disappeared midway (fetching %s): %s; nothing changed, a rerun resumes",
