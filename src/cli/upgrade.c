@@ -12,14 +12,15 @@
 #include "util/log.h"
 
 static const char upgrade_usage[] =
-        "usage: kos upgrade DIR --from SOURCE --trust KEYDIR [--ref NAME] [--tries N]\n"
+        "usage: kos upgrade DIR --from SOURCE --trust KEYDIR [--ref NAME] [--tries N] [--ca FILE]\n"
         "\n"
         "Fetches the release refs/NAME (default latest) names at SOURCE, another store as a\n"
         "directory or an http:// or https:// URL, into the store DIR as a new pending\n"
         "generation. The manifest must be signed by a key in KEYDIR (*.pub, or one .pub file)\n"
         "and not be below DIR's version floor. Only objects DIR lacks are transferred, each\n"
         "checked against its digest; an interrupted transfer resumes where it stopped.\n"
-        "Progress is shown when stderr is a terminal.\n"
+        "Progress is shown when stderr is a terminal. An https server must present a\n"
+        "certificate the system's CAs (or, with --ca, those in FILE) vouch for.\n"
         "\n"
         "Prints the generation, then the bytes transferred and the bytes saved (already in\n"
         "DIR, or left by an interrupted earlier run). Exit 1 and nothing changed if anything\n"
@@ -52,7 +53,7 @@ int cli_upgrade(int argc, char **argv) {
                 const char *value = i + 1 < argc ? argv[i + 1] : NULL;
 
                 if (strcmp(arg, "--from") == 0 || strcmp(arg, "--trust") == 0 ||
-                    strcmp(arg, "--ref") == 0 || strcmp(arg, "--tries") == 0) {
+                    strcmp(arg, "--ref") == 0 || strcmp(arg, "--tries") == 0 || strcmp(arg, "--ca") == 0) {
                         if (!value)
                                 return cli_usage_error("upgrade: %s needs a value", arg);
                         i++;
@@ -62,6 +63,8 @@ int cli_upgrade(int argc, char **argv) {
                                 opts.trust_path = value;
                         else if (strcmp(arg, "--ref") == 0)
                                 opts.ref_name = value;
+                        else if (strcmp(arg, "--ca") == 0)
+                                opts.ca_path = value;
                         else if (parse_tries(value, &opts.tries) < 0)
                                 return cli_usage_error("upgrade: --tries: \"%s\" is not a number from 1 to %u",
                                                        value, STORE_TRIES_MAX);

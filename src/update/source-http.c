@@ -282,9 +282,19 @@ static int http_fetch(UpdateSource *s, const char *path, uint64_t offset, uint64
         return http_result(s, &t, code, url);
 }
 
+static int http_set_ca_file(UpdateSource *s, const char *path) {
+        HttpSource *h = s->backend_data;
+
+        if (curl_easy_setopt(h->curl, CURLOPT_CAINFO, path) != CURLE_OK ||
+            curl_easy_setopt(h->curl, CURLOPT_CAPATH, NULL) != CURLE_OK)
+                return -ENOMEM;
+        return 0;
+}
+
 const UpdateSourceBackend update_source_http_backend = {
         .kind = "http",
         .open = http_open,
         .close = http_close,
         .fetch = http_fetch,
+        .set_ca_file = http_set_ca_file,
 };

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "update/source-backend.h"
 #include "util/cleanup.h"
@@ -152,6 +153,14 @@ int update_source_read(UpdateSource *s, const char *path, size_t max_size, char 
         *bufp = steal_ptr(&buf);
         *sizep = m.size;
         return 0;
+}
+
+int update_source_set_ca_file(UpdateSource *s, const char *path) {
+        if (access(path, R_OK) < 0)
+                return -errno;
+        if (!s->backend->set_ca_file)
+                return 0;
+        return s->backend->set_ca_file(s, path);
 }
 
 uint64_t update_source_bytes_received(const UpdateSource *s) {

@@ -51,6 +51,13 @@ int update_source_fetch(UpdateSource *s, const char *path, uint64_t offset, uint
 /* Reads a whole small file into a new NUL-terminated buffer owned by the caller. */
 int update_source_read(UpdateSource *s, const char *path, size_t max_size, char **bufp, size_t *sizep);
 
+/*
+ * Trusts only the CA certificates in path (PEM) for an https source's server, instead of
+ * the system's. No effect on directory or plain http sources. -ENOENT/-EACCES if the file
+ * cannot be read.
+ */
+int update_source_set_ca_file(UpdateSource *s, const char *path);
+
 /* Bytes received from the source so far, protocol overhead (HTTP headers) included. */
 uint64_t update_source_bytes_received(const UpdateSource *s);
 

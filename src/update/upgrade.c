@@ -128,7 +128,7 @@ static int upgrade_fail_fetch(Upgrade *u, int r, const char *what) {
         if (r == -EBUSY)
                 return upgrade_fail(u, r, "upgrade: %s: another upgrade is fetching %s into this store", u->opts->store_path, what);
         if (r == -EPROTO && *detail)
-                return upgrade_fail(u, r, "upgrade: refusing: %s: the source did not serve a store file: %s", what, detail);
+                return upgrade_fail(u, r, "upgrade: refusing %s from the source: %s", what, detail);
         if (error_is_transfer(r) && *detail)
                 return upgrade_fail(u, -ECONNABORTED,
                                     "upgrade: source %s disappeared midway (fetching %s): %s; nothing changed, a rerun resumes",
@@ -236,6 +236,11 @@ static int step_resolve(Upgrade *u) {
                                     u->opts->source);
         if (r < 0)
                 return upgrade_fail(u, r, "upgrade: source %s: %s", u->opts->source, strerror(-r));
+        if (u->opts->ca_path) {
+                r = update_source_set_ca_file(u->source, u->opts->ca_path);
+                if (r < 0)
+                        return upgrade_fail(u, r, "upgrade: --ca %s: %s", u->opts->ca_path, strerror(-r));
+        }
 
         {
                 char path[sizeof("refs/") + STORE_REF_NAME_MAX];

@@ -26,6 +26,7 @@ typedef struct UpdateOptions {
         const char *source;     /* a store directory, or an http:// or https:// URL */
         const char *trust_path; /* a directory of *.pub, or one .pub file */
         const char *ref_name;   /* NULL: "latest" */
+        const char *ca_path;    /* NULL: the system's CAs verify an https source */
         unsigned tries;         /* boot tries of the new generation; 0: the store's default */
         int progress_fd;        /* progress is drawn here if it is a terminal; -1: never */
 } UpdateOptions;

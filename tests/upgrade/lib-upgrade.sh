@@ -5,6 +5,8 @@
 # nginx_start ROOT [RATE]: serves ROOT at a free port on 127.0.0.1, at most RATE bytes/s
 # per connection (nginx limit_rate; 0 = unlimited). Sets URL and NGINX_PID. The access
 # log ($T/nginx/access.log) has one line a request: STATUS BYTES_SENT "RANGE" URI.
+# With NGINX_TLS=1 it speaks https, with a new self-signed certificate for IP 127.0.0.1
+# ($T/nginx/cert.pem: the CA file a client must trust).
 nginx_start() {
 	_root=$1 _rate=${2:-0}
 	mkdir -p "$T/nginx"
@@ -16,6 +18,17 @@ nginx_start() {
 		# (on loopback, a default buffer takes a whole object in one write).
 		_sndbuf=""
 		[ "$_rate" != 0 ] && _sndbuf=" sndbuf=32k"
+		_tls="" _tlsconf="" _scheme=http
+		if [ "${NGINX_TLS:-0}" = 1 ]; then
+			[ -f "$T/nginx/cert.pem" ] ||
+				openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+					-keyout "$T/nginx/key.pem" -out "$T/nginx/cert.pem" -days 2 \
+					-subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" 2>/dev/null ||
+				fail "cannot make a test certificate"
+			_tls=" ssl"
+			_tlsconf="ssl_certificate $T/nginx/cert.pem; ssl_certificate_key $T/nginx/key.pem;"
+			_scheme=https
+		fi
 		[ "$(id -u)" -eq 0 ] && _user="user root root;"
 		cat >"$T/nginx/nginx.conf" <<CONF
 daemon off;
@@ -37,7 +50,8 @@ http {
 	sendfile on;
 	keepalive_requests 100000;
 	server {
-		listen 127.0.0.1:$_port$_sndbuf;
+		listen 127.0.0.1:$_port$_tls$_sndbuf;
+		$_tlsconf
 		root $_root;
 		limit_rate $_rate;
 	}
@@ -50,8 +64,8 @@ CONF
 			if ! kill -0 "$NGINX_PID" 2>/dev/null; then
 				break # could not start (port taken?): try another port
 			fi
-			if curl -s -o /dev/null "http://127.0.0.1:$_port/" 2>/dev/null; then
-				URL="http://127.0.0.1:$_port"
+			if curl -sk -o /dev/null "$_scheme://127.0.0.1:$_port/" 2>/dev/null; then
+				URL="$_scheme://127.0.0.1:$_port"
 				trap upgrade_test_cleanup EXIT
 				return 0
 			fi
