@@ -5,13 +5,14 @@
  *   kos     a KOS direct channel, set up by a real kos-msgd lookup (run as apps);
  *   dbus    a D-Bus method call through a bus daemon (libdbus, both ends).
  *
- *   msg-bench raw SIZE CALLS
  *   msg-bench kos-serve NAME            (publisher app: echoes every call)
- *   msg-bench kos NAME SIZE CALLS       (client app)
+ *   msg-bench kos NAME SIZE CALLS       (client app; measures the floor too, in turns)
  *   msg-bench dbus-serve ADDRESS
  *   msg-bench dbus ADDRESS SIZE CALLS
  *
- * Client modes print one line: "TRANSPORT SIZE p50_us p99_us calls_per_s". Each call sends
+ * Client modes print a line per transport: "TRANSPORT SIZE p50_us p99_us calls_per_s". The kos
+ * client alternates ten rounds of the floor and of the channel, so load from elsewhere on a
+ * shared machine falls on both alike. Each call sends
  * SIZE bytes and gets SIZE bytes back; latencies are measured per call with
  * CLOCK_MONOTONIC after 1000 warm-up calls.
  */
@@ -46,28 +47,61 @@ static int cmp_double(const void *a, const void *b) {
 
 typedef int (*CallFunc)(void *ctx, const char *buf, size_t size);
 
-static int measure(const char *name, CallFunc call, void *ctx, size_t size, long calls) {
-        char *buf = malloc(size ? size : 1);
-        double *lat = malloc(sizeof(double) * (size_t)calls);
-        if (!buf || !lat)
-                return 1;
-        memset(buf, 'k', size);
+/* One transport's measurements, possibly gathered over several rounds. */
+typedef struct Series {
+        const char *name;
+        CallFunc call;
+        void *ctx;
+        double *lat;
+        long n;
+        double total_us;
+} Series;
+
+/* Makes calls round trips, appending their latencies to s. */
+static int measure_round(Series *s, const char *buf, size_t size, long calls) {
         for (int i = 0; i < WARMUP; i++)
-                if (call(ctx, buf, size) < 0)
-                        return fprintf(stderr, "msg-bench %s: call failed in warm-up\n", name), 1;
+                if (s->call(s->ctx, buf, size) < 0)
+                        return fprintf(stderr, "msg-bench %s: call failed in warm-up\n", s->name), -1;
         double start = now_us();
         for (long i = 0; i < calls; i++) {
                 double t0 = now_us();
-                if (call(ctx, buf, size) < 0)
-                        return fprintf(stderr, "msg-bench %s: call failed\n", name), 1;
-                lat[i] = now_us() - t0;
+                if (s->call(s->ctx, buf, size) < 0)
+                        return fprintf(stderr, "msg-bench %s: call failed\n", s->name), -1;
+                s->lat[s->n++] = now_us() - t0;
         }
-        double total = now_us() - start;
-        qsort(lat, (size_t)calls, sizeof(double), cmp_double);
-        printf("%s %zu %.2f %.2f %.0f\n", name, size, lat[calls / 2], lat[calls * 99 / 100],
-               (double)calls / (total / 1e6));
+        s->total_us += now_us() - start;
+        return 0;
+}
+
+static void series_print(Series *s, size_t size) {
+        qsort(s->lat, (size_t)s->n, sizeof(double), cmp_double);
+        printf("%s %zu %.2f %.2f %.0f\n", s->name, size, s->lat[s->n / 2], s->lat[s->n * 99 / 100],
+               (double)s->n / (s->total_us / 1e6));
+}
+
+/*
+ * Measures the series in turns, rounds times calls/rounds each, so a change in the
+ * machine's load (it is shared) falls on all of them alike; prints one line per series.
+ */
+static int measure(Series *series, size_t n_series, size_t size, long calls, int rounds) {
+        char *buf = malloc(size ? size : 1);
+        if (!buf)
+                return 1;
+        memset(buf, 'k', size);
+        for (size_t k = 0; k < n_series; k++) {
+                series[k].lat = malloc(sizeof(double) * (size_t)calls);
+                if (!series[k].lat)
+                        return 1;
+        }
+        for (int r = 0; r < rounds; r++)
+                for (size_t k = 0; k < n_series; k++)
+                        if (measure_round(&series[k], buf, size, calls / rounds) < 0)
+                                return 1;
+        for (size_t k = 0; k < n_series; k++) {
+                series_print(&series[k], size);
+                free(series[k].lat);
+        }
         free(buf);
-        free(lat);
         return 0;
 }
 
@@ -81,10 +115,11 @@ static int raw_call(void *ctx, const char *buf, size_t size) {
         return recv(fd, raw_buf, sizeof(raw_buf), 0) == (ssize_t)size ? 0 : -1;
 }
 
-static int bench_raw(size_t size, long calls) {
+/* Starts the floor's echo server; returns the client's end and the server's pid. */
+static int raw_start(int *fdp, pid_t *pidp) {
         int pair[2];
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
-                return 1;
+                return -1;
         pid_t pid = fork();
         if (pid == 0) {
                 static char b[KOS_MSG_MAX_PAYLOAD];
@@ -96,10 +131,9 @@ static int bench_raw(size_t size, long calls) {
                 }
         }
         close(pair[1]);
-        int r = measure("socketpair", raw_call, &pair[0], size, calls);
-        close(pair[0]);
-        waitpid(pid, NULL, 0);
-        return r;
+        *fdp = pair[0];
+        *pidp = pid;
+        return 0;
 }
 
 /* KOS direct channel */
@@ -109,13 +143,24 @@ static int kos_call(void *ctx, const char *buf, size_t size) {
         return r < 0 || reply.size != size ? -1 : 0;
 }
 
+/* The KOS channel and the floor, measured in turns (10 rounds) by the same client. */
 static int bench_kos(const char *name, size_t size, long calls) {
         KosMsgChannel *ch = NULL;
+        int raw_fd;
+        pid_t raw_pid;
         int r = kos_msg_lookup(name, 10000, &ch);
         if (r < 0)
                 return fprintf(stderr, "msg-bench: lookup %s: %s\n", name, strerror(-r)), 1;
-        r = measure("kos-channel", kos_call, ch, size, calls);
+        if (raw_start(&raw_fd, &raw_pid) < 0)
+                return 1;
+        Series series[] = {
+                { .name = "socketpair", .call = raw_call, .ctx = &raw_fd },
+                { .name = "kos-channel", .call = kos_call, .ctx = ch },
+        };
+        r = measure(series, 2, size, calls, 10);
         kos_msg_channel_free(ch);
+        close(raw_fd);
+        waitpid(raw_pid, NULL, 0);
         return r;
 }
 
@@ -205,7 +250,8 @@ static int bench_dbus(const char *address, size_t size, long calls) {
         DBusConnection *c = dbus_connect(address);
         if (!c)
                 return 1;
-        int r = measure("dbus-daemon", dbus_call, c, size, calls);
+        Series series[] = { { .name = "dbus-daemon", .call = dbus_call, .ctx = c } };
+        int r = measure(series, 1, size, calls, 1);
         dbus_connection_close(c);
         dbus_connection_unref(c);
         return r;
@@ -213,8 +259,6 @@ static int bench_dbus(const char *address, size_t size, long calls) {
 
 int main(int argc, char **argv) {
         signal(SIGPIPE, SIG_IGN);
-        if (argc == 4 && strcmp(argv[1], "raw") == 0)
-                return bench_raw(strtoul(argv[2], NULL, 10), atol(argv[3]));
         if (argc == 3 && strcmp(argv[1], "kos-serve") == 0)
                 return kos_serve(argv[2]);
         if (argc == 5 && strcmp(argv[1], "kos") == 0)

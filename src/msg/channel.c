@@ -175,10 +175,12 @@ int kos_msg_call(KosMsgChannel *channel, const void *data, size_t size, int fd, 
         r = msg_channel_send(channel, MSG_FRAME_CALL, serial, 0, data, size, fd);
         if (r < 0)
                 return r;
-        for (;;) {
+        for (bool first = true;; first = false) {
                 MsgFrame f;
                 int rfd = -1, wait = timeout_ms;
-                if (timeout_ms > 0) {
+                /* Only a stale reply makes a second round, so the common call reads no clock
+                 * past the first and keeps the socket's timeout as it was. */
+                if (timeout_ms > 0 && !first) {
                         int64_t left = deadline - msg_now_ms();
                         if (left <= 0)
                                 return -ETIMEDOUT;

@@ -121,7 +121,28 @@ void msg_header_init(MsgHeader *h, MsgFrameType type, uint32_t serial, uint32_t 
         };
 }
 
+/* Frames up to this size without a descriptor go out with one send() of a copy. */
+#define MSG_FRAME_COPY_MAX (MSG_HEADER_SIZE + 4096)
+
 int msg_frame_send(int sock, const MsgHeader *h, const void *payload, int fd, int flags) {
+        /* A plain send() of a contiguous copy is measurably cheaper than a two-part sendmsg()
+         * (bench/msg.sh: ~0.4 us a round trip), and copying 4 KiB costs less than that. */
+        if (fd < 0 && MSG_HEADER_SIZE + (size_t)h->size <= MSG_FRAME_COPY_MAX) {
+                uint8_t frame[MSG_FRAME_COPY_MAX];
+                memcpy(frame, h, MSG_HEADER_SIZE);
+                if (h->size > 0)
+                        memcpy(frame + MSG_HEADER_SIZE, payload, h->size);
+                for (;;) {
+                        ssize_t n = send(sock, frame, MSG_HEADER_SIZE + (size_t)h->size, flags | MSG_NOSIGNAL);
+                        if (n >= 0)
+                                return 0;
+                        if (errno == EINTR)
+                                continue;
+                        if (errno == EPIPE || errno == ENOTCONN)
+                                return -ECONNRESET;
+                        return -errno;
+                }
+        }
         struct iovec iov[2] = {
                 { .iov_base = (void *)h, .iov_len = MSG_HEADER_SIZE },
                 { .iov_base = (void *)payload, .iov_len = h->size },
