@@ -22,6 +22,7 @@
 #include "manifest/manifest.h"
 #include "util/fileio.h"
 #include "util/strv.h"
+#include "util/utf8.h"
 
 #define MANIFEST_NAME_MAX 63
 
@@ -79,6 +80,8 @@ static const char *printable(const char *s, char *buf, size_t size) {
 static int prop_string(Parser *p, int node, const char *name, const void *value, int len, const char **strp) {
         if (len < 2 || ((const char *)value)[len - 1] != '\0' || memchr(value, '\0', (size_t)len - 1))
                 return parser_error(p, node, name, "must be one non-empty string");
+        if (!utf8_is_printable(value))
+                return parser_error(p, node, name, "must be UTF-8 text without control characters");
         *strp = value;
         return 0;
 }
@@ -121,6 +124,8 @@ static int prop_strv(Parser *p, int node, const char *name, const void *value, i
 
                 if (n == 0 && !allow_empty)
                         return parser_error(p, node, name, "empty string in list");
+                if (!utf8_is_printable(s))
+                        return parser_error(p, node, name, "must be UTF-8 text without control characters");
                 r = strv_extend(&l, s);
                 if (r < 0)
                         return r;

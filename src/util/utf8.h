@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* UTF-8 validation for text that reaches people: logs, JSON, terminals. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * True if s (NUL-terminated) is well-formed UTF-8 (no overlong forms, surrogates or code
+ * points above U+10FFFF) and holds no control character (U+0000-U+001F, U+007F).
+ */
+bool utf8_is_printable(const char *s);
