@@ -340,7 +340,7 @@ int cli_manifest(int argc, char **argv) {
                 { "digest", "", NULL },
         };
         ManifestOptions o = {};
-        const char *file;
+        const char *file = NULL;
 
         if (argc < 2 || cli_wants_help(argc, argv)) {
                 fputs(manifest_usage, argc < 2 ? stderr : stdout);

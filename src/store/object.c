@@ -98,7 +98,7 @@ static int store_hash_fd_read(int fd, Sha256 *ctx, uint64_t *sizep) {
  */
 static int store_hash_fd(int fd, Sha256Digest *digestp, uint64_t *sizep) {
         _cleanup_(sha256_freep) Sha256 *ctx = sha256_new();
-        uint64_t total;
+        uint64_t total = 0;
         int r;
 
         if (!ctx)
