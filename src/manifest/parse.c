@@ -12,8 +12,10 @@
  * Parsing runs in two passes: the first builds the model node by node, the second checks
  * cross-references (which need every name defined). The first error ends the parse.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -76,76 +78,200 @@ static const char *printable(const char *s, char *buf, size_t size) {
 }
 #define P(s) printable((s), (char[80]){0}, 80)
 
-/* A property value that is exactly one non-empty NUL-terminated string. */
-static int prop_string(Parser *p, int node, const char *name, const void *value, int len, const char **strp) {
-        if (len < 2 || ((const char *)value)[len - 1] != '\0' || memchr(value, '\0', (size_t)len - 1))
+/*
+ * Properties are parsed from tables: each node kind lists the properties it accepts, their
+ * types and where in the model they go. Anything not in the table is an error.
+ */
+typedef enum PropKind {
+        PROP_TEXT, /* char *: one string, may be empty; "" when absent */
+        PROP_STRING, /* char *: one non-empty string, one of values if given; NULL when absent */
+        PROP_PATH, /* char *: an absolute path; NULL when absent */
+        PROP_DIGEST, /* char[65]: 64 lowercase hex digits; "" when absent */
+        PROP_LIST, /* char **: non-empty strings; empty list when absent */
+        PROP_ARGS, /* char **: strings, empty ones allowed; empty list when absent */
+        PROP_ENUM, /* int: the index of the value in values; 0 when absent */
+        PROP_U32, /* uint32_t: one cell; unchanged when absent */
+        PROP_FLAG, /* bool: no value; false when absent */
+} PropKind;
+
+#define PROP_NO_FIELD SIZE_MAX /* validate the value, store it nowhere */
+
+typedef struct PropSpec {
+        const char *name;
+        PropKind kind;
+        size_t offset; /* of the field in the node's model struct, or PROP_NO_FIELD */
+        bool required;
+        const char *const *values; /* PROP_STRING, PROP_ENUM: accepted values, NULL-terminated */
+} PropSpec;
+
+#define PROP_MAX 16
+
+/* One non-empty NUL-terminated string of printable UTF-8, or "" if allow_empty. */
+static int prop_string(Parser *p, int node, const char *name, const char *value, int len, bool allow_empty) {
+        if (allow_empty && len == 1 && value[0] == '\0')
+                return 0;
+        if (len < 2 || value[len - 1] != '\0' || memchr(value, '\0', (size_t)len - 1))
                 return parser_error(p, node, name, "must be one non-empty string");
         if (!utf8_is_printable(value))
                 return parser_error(p, node, name, "must be UTF-8 text without control characters");
-        *strp = value;
         return 0;
 }
 
-static int prop_string_dup(Parser *p, int node, const char *name, const void *value, int len, char **strp) {
-        const char *s = NULL;
-        int r = prop_string(p, node, name, value, len, &s);
-
-        if (r < 0)
-                return r;
-        *strp = strdup(s);
-        return *strp ? 0 : -ENOMEM;
-}
-
-static int prop_digest(Parser *p, int node, const char *name, const void *value, int len,
-                       char digest[SHA256_HEX_LEN + 1]) {
-        const char *s = NULL;
-        int r = prop_string(p, node, name, value, len, &s);
-
-        if (r < 0)
-                return r;
-        if (!hex_is_sha256(s))
-                return parser_error(p, node, name,
-                                    "malformed digest \"%s\": expected 64 lowercase hex digits", P(s));
-        memcpy(digest, s, SHA256_HEX_LEN + 1);
-        return 0;
-}
-
-/* A string list: NUL-terminated strings back to back. Empty elements only if allowed. */
-static int prop_strv(Parser *p, int node, const char *name, const void *value, int len, bool allow_empty,
-                     char ***strvp) {
-        _cleanup_strv_free_ char **l = NULL;
-        const char *s = value, *end = s + len;
+static int prop_list(Parser *p, int node, const char *name, const char *value, int len, bool allow_empty,
+                     char ***listp) {
+        _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
+        const char *end = value + len;
         int r;
 
-        if (len == 0 || s[len - 1] != '\0')
+        if (!l)
+                return -ENOMEM;
+        if (len == 0 || value[len - 1] != '\0')
                 return parser_error(p, node, name, "must be a list of strings");
-        while (s < end) {
-                size_t n = strlen(s);
-
-                if (n == 0 && !allow_empty)
+        for (const char *s = value; s < end; s += strlen(s) + 1) {
+                if (s[0] == '\0' && !allow_empty)
                         return parser_error(p, node, name, "empty string in list");
                 if (!utf8_is_printable(s))
                         return parser_error(p, node, name, "must be UTF-8 text without control characters");
                 r = strv_extend(&l, s);
                 if (r < 0)
                         return r;
-                s += n + 1;
         }
-        *strvp = steal_ptr(&l);
+        *listp = steal_ptr(&l);
         return 0;
 }
 
-static int prop_u32(Parser *p, int node, const char *name, const void *value, int len, uint32_t *vp) {
-        if (len != 4)
-                return parser_error(p, node, name, "must be one 32-bit cell, like <5>");
-        *vp = fdt32_to_cpu(*(const fdt32_t *)value);
-        return 0;
+/* Index of s in values, or -1; writes "a, b or c" to expected. */
+static int value_index(const char *const *values, const char *s, char *expected, size_t size) {
+        size_t n = 0, used = 0;
+
+        for (n = 0; values[n]; n++)
+                if (strcmp(values[n], s) == 0)
+                        return (int)n;
+        expected[0] = '\0';
+        for (size_t i = 0; i < n && used < size; i++)
+                used += (size_t)snprintf(expected + used, size - used, "%s%s",
+                                         i == 0       ? ""
+                                         : i + 1 == n ? " or "
+                                                      : ", ",
+                                         values[i]);
+        return -1;
 }
 
-static int prop_flag(Parser *p, int node, const char *name, int len, bool *vp) {
-        if (len != 0)
-                return parser_error(p, node, name, "takes no value");
-        *vp = true;
+static int prop_parse(Parser *p, int node, const PropSpec *spec, const char *value, int len, void *field) {
+        char expected[256];
+        char *copy;
+        int r, i;
+
+        switch (spec->kind) {
+        case PROP_TEXT:
+        case PROP_STRING:
+        case PROP_PATH:
+        case PROP_DIGEST:
+        case PROP_ENUM:
+                r = prop_string(p, node, spec->name, value, len, spec->kind == PROP_TEXT);
+                if (r < 0)
+                        return r;
+                if (spec->kind == PROP_PATH && value[0] != '/')
+                        return parser_error(p, node, spec->name, "must be an absolute path");
+                if (spec->kind == PROP_DIGEST && !hex_is_sha256(value))
+                        return parser_error(p, node, spec->name,
+                                            "malformed digest \"%s\": expected 64 lowercase hex digits",
+                                            P(value));
+                i = spec->values ? value_index(spec->values, value, expected, sizeof(expected)) : 0;
+                if (i < 0)
+                        return parser_error(p, node, spec->name, "unknown value \"%s\": expected %s",
+                                            P(value), expected);
+                if (!field)
+                        return 0;
+                if (spec->kind == PROP_DIGEST)
+                        memcpy(field, value, SHA256_HEX_LEN + 1);
+                else if (spec->kind == PROP_ENUM)
+                        *(int *)field = i;
+                else {
+                        copy = strdup(value);
+                        if (!copy)
+                                return -ENOMEM;
+                        free(*(char **)field);
+                        *(char **)field = copy;
+                }
+                return 0;
+        case PROP_LIST:
+        case PROP_ARGS: {
+                char **l = NULL;
+
+                r = prop_list(p, node, spec->name, value, len, spec->kind == PROP_ARGS, &l);
+                if (r < 0)
+                        return r;
+                if (field) {
+                        strv_free(*(char ***)field);
+                        *(char ***)field = l;
+                } else
+                        strv_free(l);
+                return 0;
+        }
+        case PROP_U32:
+                if (len != 4)
+                        return parser_error(p, node, spec->name, "must be one 32-bit cell, like <5>");
+                if (field)
+                        *(uint32_t *)field = fdt32_to_cpu(*(const fdt32_t *)value);
+                return 0;
+        case PROP_FLAG:
+                if (len != 0)
+                        return parser_error(p, node, spec->name, "takes no value");
+                if (field)
+                        *(bool *)field = true;
+                return 0;
+        }
+        return -EINVAL;
+}
+
+/*
+ * Parses every property of node into base by the table specs, rejecting unknown, duplicate
+ * and missing required properties, then gives absent text and lists their empty values.
+ */
+static int parse_properties(Parser *p, int node, const PropSpec *specs, size_t n_specs, void *base) {
+        bool seen[PROP_MAX] = {false};
+        int off, r;
+
+        assert(n_specs <= PROP_MAX);
+        fdt_for_each_property_offset(off, p->fdt, node) {
+                const char *name;
+                int len;
+                const char *value = fdt_getprop_by_offset(p->fdt, off, &name, &len);
+                size_t i;
+
+                if (!value)
+                        return parser_error(p, node, NULL, "unreadable property");
+                for (i = 0; i < n_specs; i++)
+                        if (strcmp(specs[i].name, name) == 0)
+                                break;
+                if (i == n_specs)
+                        return parser_error(p, node, name, "unknown property");
+                if (seen[i])
+                        return parser_error(p, node, name, "duplicate property");
+                seen[i] = true;
+                r = prop_parse(p, node, &specs[i], value, len,
+                               specs[i].offset == PROP_NO_FIELD ? NULL : (char *)base + specs[i].offset);
+                if (r < 0)
+                        return r;
+        }
+
+        for (size_t i = 0; i < n_specs; i++) {
+                void *field;
+
+                if (seen[i])
+                        continue;
+                if (specs[i].required)
+                        return parser_error(p, node, NULL, "missing property \"%s\"", specs[i].name);
+                if (specs[i].offset == PROP_NO_FIELD)
+                        continue;
+                field = (char *)base + specs[i].offset;
+                if (specs[i].kind == PROP_TEXT && !(*(char **)field = strdup("")))
+                        return -ENOMEM;
+                if ((specs[i].kind == PROP_LIST || specs[i].kind == PROP_ARGS) &&
+                    !(*(char ***)field = calloc(1, sizeof(char *))))
+                        return -ENOMEM;
+        }
         return 0;
 }
 
@@ -157,29 +283,15 @@ static int node_no_subnodes(Parser *p, int node) {
         return 0;
 }
 
-static int node_no_properties(Parser *p, int node) {
-        int off = fdt_first_property_offset(p->fdt, node);
-        const char *name = "";
+/* A leaf node: the table's properties and no children. */
+static int parse_leaf(Parser *p, int node, const PropSpec *specs, size_t n_specs, void *base) {
+        int r = parse_properties(p, node, specs, n_specs, base);
 
-        if (off >= 0) {
-                (void)fdt_getprop_by_offset(p->fdt, off, &name, NULL);
-                return parser_error(p, node, name, "unknown property");
-        }
-        return 0;
+        return r < 0 ? r : node_no_subnodes(p, node);
 }
 
-static int node_name(Parser *p, int node, const char **namep) {
-        const char *name = fdt_get_name(p->fdt, node, NULL);
-
-        if (!name || !manifest_name_is_valid(name))
-                return parser_error(p, node, NULL, "invalid name: use 1-%d of A-Z a-z 0-9 _ - . + ,",
-                                    MANIFEST_NAME_MAX);
-        *namep = name;
-        return 0;
-}
-
-/* Counts subnodes and grows an array to hold them (zeroed). */
-static int alloc_children(Parser *p, int node, size_t elem_size, void **arrayp, size_t *np) {
+/* Counts subnodes and allocates a zeroed array for them. Returns the count. */
+static int alloc_children(Parser *p, int node, size_t elem_size, void **arrayp) {
         size_t n = 0;
         int child;
 
@@ -187,434 +299,231 @@ static int alloc_children(Parser *p, int node, size_t elem_size, void **arrayp, 
         if (n == 0)
                 return 0;
         *arrayp = calloc(n, elem_size);
-        if (!*arrayp)
-                return -ENOMEM;
-        *np = 0;
-        return (int)n;
-}
-
-static int parse_boot(Parser *p, int node) {
-        int off;
-        Manifest *m = p->m;
-        bool have_kernel = false;
-        int r;
-
-        m->boot = calloc(1, sizeof(ManifestBoot));
-        if (!m->boot)
-                return -ENOMEM;
-        fdt_for_each_property_offset(off, p->fdt, node) {
-                const char *name;
-                int len;
-                const void *value = fdt_getprop_by_offset(p->fdt, off, &name, &len);
-
-                if (strcmp(name, "kernel") == 0) {
-                        r = prop_digest(p, node, name, value, len, m->boot->kernel);
-                        have_kernel = true;
-                } else if (strcmp(name, "initrd") == 0)
-                        r = prop_digest(p, node, name, value, len, m->boot->initrd);
-                else if (strcmp(name, "cmdline") == 0) {
-                        free(m->boot->cmdline);
-                        m->boot->cmdline = NULL;
-                        r = len == 1 && *(const char *)value == '\0'
-                                    ? ((m->boot->cmdline = strdup("")) ? 0 : -ENOMEM)
-                                    : prop_string_dup(p, node, name, value, len, &m->boot->cmdline);
-                } else
-                        r = parser_error(p, node, name, "unknown property");
-                if (r < 0)
-                        return r;
-        }
-        if (!have_kernel)
-                return parser_error(p, node, NULL, "missing property \"kernel\"");
-        if (!m->boot->cmdline && !(m->boot->cmdline = strdup("")))
-                return -ENOMEM;
-        return node_no_subnodes(p, node);
-}
-
-static int parse_component(Parser *p, int node, void *elem) {
-        ManifestComponent *c = elem;
-        int off;
-        static const char *const formats[] = {"squashfs", "erofs", "ext4"};
-        const char *name;
-        bool have_digest = false;
-        int r;
-
-        r = node_name(p, node, &name);
-        if (r < 0)
-                return r;
-        c->name = strdup(name);
-        if (!c->name)
-                return -ENOMEM;
-        fdt_for_each_property_offset(off, p->fdt, node) {
-                const char *prop;
-                int len;
-                const void *value = fdt_getprop_by_offset(p->fdt, off, &prop, &len);
-
-                if (strcmp(prop, "sha256") == 0) {
-                        r = prop_digest(p, node, prop, value, len, c->sha256);
-                        have_digest = true;
-                } else if (strcmp(prop, "format") == 0) {
-                        r = prop_string_dup(p, node, prop, value, len, &c->format);
-                        if (r == 0) {
-                                bool known = false;
-                                for (size_t i = 0; i < ELEMENTSOF(formats); i++)
-                                        known = known || strcmp(c->format, formats[i]) == 0;
-                                if (!known)
-                                        r = parser_error(
-                                                p, node, prop,
-                                                "unknown format \"%s\": expected squashfs, erofs or ext4",
-                                                P(c->format));
-                        }
-                } else if (strcmp(prop, "encryption-key") == 0)
-                        r = prop_string_dup(p, node, prop, value, len, &c->encryption_key);
-                else
-                        r = parser_error(p, node, prop, "unknown property");
-                if (r < 0)
-                        return r;
-        }
-        if (!have_digest)
-                return parser_error(p, node, NULL, "missing property \"sha256\"");
-        if (!c->format)
-                return parser_error(p, node, NULL, "missing property \"format\"");
-        return node_no_subnodes(p, node);
-}
-
-static int parse_env(Parser *p, int node, const char *prop, char **env) {
-        for (size_t i = 0; env[i]; i++) {
-                const char *eq = strchr(env[i], '=');
-                size_t n = eq ? (size_t)(eq - env[i]) : 0;
-
-                if (!eq)
-                        return parser_error(p, node, prop, "entry \"%s\" has no '=': use \"NAME=value\"",
-                                            P(env[i]));
-                if (n == 0)
-                        return parser_error(p, node, prop, "entry \"%s\" has an empty name", P(env[i]));
-                for (size_t k = 0; k < n; k++)
-                        if (!((env[i][k] >= 'A' && env[i][k] <= 'Z') ||
-                              (env[i][k] >= 'a' && env[i][k] <= 'z') || env[i][k] == '_' ||
-                              (k > 0 && env[i][k] >= '0' && env[i][k] <= '9')))
-                                return parser_error(p, node, prop, "entry \"%s\": invalid variable name",
-                                                    P(env[i]));
-                if (strncmp(env[i], "KOS_", 4) == 0 || (n == 13 && strncmp(env[i], "NOTIFY_SOCKET", 13) == 0))
-                        return parser_error(p, node, prop,
-                                            "entry \"%s\": variable is reserved for the node manager",
-                                            P(env[i]));
-                for (size_t k = 0; k < i; k++)
-                        if (strncmp(env[k], env[i], n + 1) == 0)
-                                return parser_error(p, node, prop, "variable \"%.*s\" set twice", (int)n,
-                                                    env[i]);
-        }
-        return 0;
-}
-
-static int parse_app(Parser *p, int node, void *elem) {
-        ManifestApp *a = elem;
-        int off;
-        const char *name = NULL, *s = NULL;
-        bool have_image = false;
-        int r;
-
-        r = node_name(p, node, &name);
-        if (r < 0)
-                return r;
-        a->name = strdup(name);
-        if (!a->name)
-                return -ENOMEM;
-        fdt_for_each_property_offset(off, p->fdt, node) {
-                const char *prop;
-                int len;
-                const void *value = fdt_getprop_by_offset(p->fdt, off, &prop, &len);
-
-                if (strcmp(prop, "path") == 0) {
-                        r = prop_string_dup(p, node, prop, value, len, &a->path);
-                        if (r == 0 && a->path[0] != '/')
-                                r = parser_error(p, node, prop, "must be an absolute path");
-                } else if (strcmp(prop, "image") == 0) {
-                        r = prop_digest(p, node, prop, value, len, a->image);
-                        have_image = true;
-                } else if (strcmp(prop, "args") == 0)
-                        r = prop_strv(p, node, prop, value, len, true, &a->args);
-                else if (strcmp(prop, "env") == 0) {
-                        r = prop_strv(p, node, prop, value, len, false, &a->env);
-                        if (r == 0)
-                                r = parse_env(p, node, prop, a->env);
-                } else if (strcmp(prop, "msg_servers") == 0)
-                        r = prop_strv(p, node, prop, value, len, false, &a->msg_servers);
-                else if (strcmp(prop, "restart") == 0) {
-                        r = prop_string(p, node, prop, value, len, &s);
-                        if (r == 0 && strcmp(s, "permanent") == 0)
-                                a->restart = MANIFEST_RESTART_PERMANENT;
-                        else if (r == 0 && strcmp(s, "transient") == 0)
-                                a->restart = MANIFEST_RESTART_TRANSIENT;
-                        else if (r == 0 && strcmp(s, "temporary") == 0)
-                                a->restart = MANIFEST_RESTART_TEMPORARY;
-                        else if (r == 0)
-                                r = parser_error(
-                                        p, node, prop,
-                                        "unknown value \"%s\": expected permanent, transient or temporary",
-                                        P(s));
-                } else if (strcmp(prop, "ready") == 0) {
-                        r = prop_string(p, node, prop, value, len, &s);
-                        if (r == 0 && strcmp(s, "started") == 0)
-                                a->ready = MANIFEST_READY_STARTED;
-                        else if (r == 0 && strcmp(s, "notify") == 0)
-                                a->ready = MANIFEST_READY_NOTIFY;
-                        else if (r == 0)
-                                r = parser_error(p, node, prop,
-                                                 "unknown value \"%s\": expected started or notify", P(s));
-                } else if (strcmp(prop, "aux_device_setup_script") == 0) {
-                        r = prop_string_dup(p, node, prop, value, len, &a->aux_device_setup_script);
-                        if (r == 0 && a->aux_device_setup_script[0] != '/')
-                                r = parser_error(p, node, prop, "must be an absolute path");
-                } else
-                        r = parser_error(p, node, prop, "unknown property");
-                if (r < 0)
-                        return r;
-        }
-        if (!a->path && !have_image)
-                return parser_error(p, node, NULL, "app has neither \"path\" nor \"image\"");
-        if (a->path && have_image)
-                return parser_error(p, node, NULL, "app has both \"path\" and \"image\": give one");
-        if ((!a->args && !(a->args = calloc(1, sizeof(char *)))) ||
-            (!a->env && !(a->env = calloc(1, sizeof(char *)))) ||
-            (!a->msg_servers && !(a->msg_servers = calloc(1, sizeof(char *)))))
-                return -ENOMEM;
-        return node_no_subnodes(p, node);
-}
-
-static int parse_supervision(Parser *p, int node) {
-        int off;
-        Manifest *m = p->m;
-        size_t n = 0;
-        int r;
-
-        fdt_for_each_property_offset(off, p->fdt, node) n++;
-        if (n > 0 && !(m->supervision = calloc(n, sizeof(ManifestSupervision))))
-                return -ENOMEM;
-        fdt_for_each_property_offset(off, p->fdt, node) {
-                const char *prop;
-                int len;
-                const void *value = fdt_getprop_by_offset(p->fdt, off, &prop, &len);
-
-                ManifestSupervision *s = &m->supervision[m->n_supervision++];
-
-                s->app = strdup(prop);
-                if (!s->app)
-                        return -ENOMEM;
-                r = prop_strv(p, node, prop, value, len, false, &s->dependents);
-                if (r < 0)
-                        return r;
-        }
-        return node_no_subnodes(p, node);
-}
-
-static int parse_access(Parser *p, int node, ManifestAccess *a) {
-        int off;
-        const char *name;
-        int r;
-
-        r = node_name(p, node, &name);
-        if (r < 0)
-                return r;
-        a->protocol = strdup(name);
-        if (!a->protocol)
-                return -ENOMEM;
-        fdt_for_each_property_offset(off, p->fdt, node) {
-                const char *prop;
-                int len;
-                const void *value = fdt_getprop_by_offset(p->fdt, off, &prop, &len);
-
-                if (strcmp(prop, "publish") == 0)
-                        r = prop_strv(p, node, prop, value, len, false, &a->publish);
-                else if (strcmp(prop, "lookup") == 0)
-                        r = prop_strv(p, node, prop, value, len, false, &a->lookup);
-                else
-                        r = parser_error(p, node, prop, "unknown property");
-                if (r < 0)
-                        return r;
-        }
-        if ((!a->publish && !(a->publish = calloc(1, sizeof(char *)))) ||
-            (!a->lookup && !(a->lookup = calloc(1, sizeof(char *)))))
-                return -ENOMEM;
-        return node_no_subnodes(p, node);
-}
-
-static int parse_msg_server(Parser *p, int node, void *elem) {
-        ManifestMsgServer *s = elem;
-        const char *name;
-        int child, r;
-
-        r = node_name(p, node, &name);
-        if (r < 0)
-                return r;
-        s->name = strdup(name);
-        if (!s->name)
-                return -ENOMEM;
-        r = node_no_properties(p, node);
-        if (r < 0)
-                return r;
-        fdt_for_each_subnode(child, p->fdt, node) {
-                int proto;
-
-                if (strcmp(fdt_get_name(p->fdt, child, NULL), "dir_access_control") != 0)
-                        return parser_error(p, child, NULL, "unknown node");
-                if (s->access)
-                        return parser_error(p, child, NULL, "duplicate node");
-                r = node_no_properties(p, child);
-                if (r < 0)
-                        return r;
-                r = alloc_children(p, child, sizeof(ManifestAccess), (void **)&s->access, &s->n_access);
-                if (r < 0)
-                        return r;
-                fdt_for_each_subnode(proto, p->fdt, child) {
-                        r = parse_access(p, proto, &s->access[s->n_access++]);
-                        if (r < 0)
-                                return r;
-                        for (size_t i = 0; i + 1 < s->n_access; i++)
-                                if (strcmp(s->access[i].protocol, s->access[s->n_access - 1].protocol) == 0)
-                                        return parser_error(p, proto, NULL, "duplicate protocol");
-                }
-        }
-        return 0;
-}
-
-static int parse_key(Parser *p, int node, void *elem) {
-        ManifestKey *k = elem;
-        int off;
-        const char *name;
-        int r;
-
-        r = node_name(p, node, &name);
-        if (r < 0)
-                return r;
-        k->name = strdup(name);
-        if (!k->name)
-                return -ENOMEM;
-        fdt_for_each_property_offset(off, p->fdt, node) {
-                const char *prop;
-                int len;
-                const void *value = fdt_getprop_by_offset(p->fdt, off, &prop, &len);
-
-                if (strcmp(prop, "type") == 0) {
-                        r = prop_string_dup(p, node, prop, value, len, &k->type);
-                        if (r == 0 && strcmp(k->type, "ed25519") != 0)
-                                r = parser_error(p, node, prop, "unknown key type \"%s\": expected ed25519",
-                                                 P(k->type));
-                } else if (strcmp(prop, "apps") == 0)
-                        r = prop_strv(p, node, prop, value, len, false, &k->apps);
-                else
-                        r = parser_error(p, node, prop, "unknown property");
-                if (r < 0)
-                        return r;
-        }
-        if (!k->type)
-                return parser_error(p, node, NULL, "missing property \"type\"");
-        if (!k->apps && !(k->apps = calloc(1, sizeof(char *))))
-                return -ENOMEM;
-        return node_no_subnodes(p, node);
-}
-
-static int parse_node_manager(Parser *p, int node) {
-        int off;
-        ManifestNodeManager *nm = &p->m->node_manager;
-        uint32_t v = 0;
-        int r;
-
-        fdt_for_each_property_offset(off, p->fdt, node) {
-                const char *prop;
-                int len;
-                const void *value = fdt_getprop_by_offset(p->fdt, off, &prop, &len);
-
-                unsigned *field;
-
-                if (strcmp(prop, "restart-intensity") == 0)
-                        field = &nm->restart_intensity;
-                else if (strcmp(prop, "restart-period-ms") == 0)
-                        field = &nm->restart_period_ms;
-                else if (strcmp(prop, "settle-time-ms") == 0)
-                        field = &nm->settle_time_ms;
-                else if (strcmp(prop, "stop-timeout-ms") == 0)
-                        field = &nm->stop_timeout_ms;
-                else
-                        return parser_error(p, node, prop, "unknown property");
-                r = prop_u32(p, node, prop, value, len, &v);
-                if (r < 0)
-                        return r;
-                if (v == 0 && field != &nm->settle_time_ms && field != &nm->restart_intensity)
-                        return parser_error(p, node, prop, "must be greater than 0");
-                *field = v;
-        }
-        return node_no_subnodes(p, node);
+        return *arrayp ? (int)n : -ENOMEM;
 }
 
 /*
  * Parses the children of a collection node (components, apps, ...) into a new array, in
- * order. Every element type starts with its owned name, which must be unique.
+ * order. Every element type starts with its owned name: the node's name, which must be a
+ * valid identifier and unique among its siblings.
  */
 static int parse_collection(Parser *p, int node, void **arrayp, size_t elem_size, size_t *countp,
                             int (*parse_one)(Parser *p, int node, void *elem), const char *what) {
         int child, r;
 
-        r = alloc_children(p, node, elem_size, arrayp, countp);
+        r = alloc_children(p, node, elem_size, arrayp);
         if (r <= 0)
                 return r;
         fdt_for_each_subnode(child, p->fdt, node) {
                 char *elem = (char *)*arrayp + *countp * elem_size;
+                const char *name = fdt_get_name(p->fdt, child, NULL);
 
+                if (!name || !manifest_name_is_valid(name))
+                        return parser_error(p, child, NULL, "invalid name: use 1-%d of A-Z a-z 0-9 _ - . + ,",
+                                            MANIFEST_NAME_MAX);
+                for (size_t i = 0; i < *countp; i++)
+                        if (strcmp(*(char **)((char *)*arrayp + i * elem_size), name) == 0)
+                                return parser_error(p, child, NULL, "duplicate %s", what);
+                if (!(*(char **)elem = strdup(name)))
+                        return -ENOMEM;
                 (*countp)++;
                 r = parse_one(p, child, elem);
                 if (r < 0)
                         return r;
-                for (size_t i = 0; i + 1 < *countp; i++)
-                        if (strcmp(*(char **)((char *)*arrayp + i * elem_size), *(char **)elem) == 0)
-                                return parser_error(p, child, NULL, "duplicate %s", what);
         }
         return 0;
 }
 
-static int parse_root(Parser *p) {
-        int off;
-        Manifest *m = p->m;
-        bool have_compatible = false, have_version = false;
-        bool seen[7] = {false};
-        static const char *const nodes[] = {"boot",        "components", "apps",        "supervision",
-                                            "msg_servers", "key_store",  "node-manager"};
+#define FIELD(type, field) offsetof(type, field)
+_Static_assert(sizeof(ManifestRestart) == sizeof(int) && sizeof(ManifestReady) == sizeof(int),
+               "PROP_ENUM stores an int");
+/* parse_collection() stores each element's name in its first field. */
+_Static_assert(offsetof(ManifestComponent, name) == 0 && offsetof(ManifestApp, name) == 0 &&
+                       offsetof(ManifestAccess, protocol) == 0 && offsetof(ManifestMsgServer, name) == 0 &&
+                       offsetof(ManifestKey, name) == 0,
+               "collection elements start with their name");
+#define VALUES(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+static const PropSpec boot_props[] = {
+        {"kernel", PROP_DIGEST, FIELD(ManifestBoot, kernel), true, NULL},
+        {"initrd", PROP_DIGEST, FIELD(ManifestBoot, initrd), false, NULL},
+        {"cmdline", PROP_TEXT, FIELD(ManifestBoot, cmdline), false, NULL},
+};
+
+static const PropSpec component_props[] = {
+        {"sha256", PROP_DIGEST, FIELD(ManifestComponent, sha256), true, NULL},
+        {"format", PROP_STRING, FIELD(ManifestComponent, format), true, VALUES("squashfs", "erofs", "ext4")},
+        {"encryption-key", PROP_STRING, FIELD(ManifestComponent, encryption_key), false, NULL},
+};
+
+static const PropSpec app_props[] = {
+        {"path", PROP_PATH, FIELD(ManifestApp, path), false, NULL},
+        {"image", PROP_DIGEST, FIELD(ManifestApp, image), false, NULL},
+        {"args", PROP_ARGS, FIELD(ManifestApp, args), false, NULL},
+        {"env", PROP_LIST, FIELD(ManifestApp, env), false, NULL},
+        {"msg_servers", PROP_LIST, FIELD(ManifestApp, msg_servers), false, NULL},
+        {"restart", PROP_ENUM, FIELD(ManifestApp, restart), false,
+         VALUES("permanent", "transient", "temporary")},
+        {"ready", PROP_ENUM, FIELD(ManifestApp, ready), false, VALUES("started", "notify")},
+        {"aux_device_setup_script", PROP_PATH, FIELD(ManifestApp, aux_device_setup_script), false, NULL},
+};
+
+static const PropSpec access_props[] = {
+        {"publish", PROP_LIST, FIELD(ManifestAccess, publish), false, NULL},
+        {"lookup", PROP_LIST, FIELD(ManifestAccess, lookup), false, NULL},
+};
+
+static const PropSpec key_props[] = {
+        {"type", PROP_STRING, FIELD(ManifestKey, type), true, VALUES("ed25519")},
+        {"apps", PROP_LIST, FIELD(ManifestKey, apps), false, NULL},
+};
+
+static const PropSpec node_manager_props[] = {
+        {"restart-intensity", PROP_U32, FIELD(ManifestNodeManager, restart_intensity), false, NULL},
+        {"restart-period-ms", PROP_U32, FIELD(ManifestNodeManager, restart_period_ms), false, NULL},
+        {"settle-time-ms", PROP_U32, FIELD(ManifestNodeManager, settle_time_ms), false, NULL},
+        {"stop-timeout-ms", PROP_U32, FIELD(ManifestNodeManager, stop_timeout_ms), false, NULL},
+};
+
+static const PropSpec root_props[] = {
+        {"compatible", PROP_STRING, PROP_NO_FIELD, true, VALUES(MANIFEST_COMPATIBLE)},
+        {"version", PROP_U32, FIELD(Manifest, version), true, NULL},
+        {"description", PROP_TEXT, FIELD(Manifest, description), false, NULL},
+        {"persistent-boot", PROP_FLAG, FIELD(Manifest, persistent_boot), false, NULL},
+};
+
+static int check_env(Parser *p, int node, char **env) {
+        for (size_t i = 0; env[i]; i++) {
+                const char *eq = strchr(env[i], '=');
+                size_t n = eq ? (size_t)(eq - env[i]) : 0;
+
+                if (!eq)
+                        return parser_error(p, node, "env", "entry \"%s\" has no '=': use \"NAME=value\"",
+                                            P(env[i]));
+                if (n == 0)
+                        return parser_error(p, node, "env", "entry \"%s\" has an empty name", P(env[i]));
+                for (size_t k = 0; k < n; k++)
+                        if (!((env[i][k] >= 'A' && env[i][k] <= 'Z') ||
+                              (env[i][k] >= 'a' && env[i][k] <= 'z') || env[i][k] == '_' ||
+                              (k > 0 && env[i][k] >= '0' && env[i][k] <= '9')))
+                                return parser_error(p, node, "env", "entry \"%s\": invalid variable name",
+                                                    P(env[i]));
+                if (strncmp(env[i], "KOS_", 4) == 0 || (n == 13 && strncmp(env[i], "NOTIFY_SOCKET", 13) == 0))
+                        return parser_error(p, node, "env",
+                                            "entry \"%s\": variable is reserved for the node manager",
+                                            P(env[i]));
+                for (size_t k = 0; k < i; k++)
+                        if (strncmp(env[k], env[i], n + 1) == 0)
+                                return parser_error(p, node, "env", "variable \"%.*s\" set twice", (int)n,
+                                                    env[i]);
+        }
+        return 0;
+}
+
+static int parse_component(Parser *p, int node, void *elem) {
+        return parse_leaf(p, node, component_props, ELEMENTSOF(component_props), elem);
+}
+
+static int parse_app(Parser *p, int node, void *elem) {
+        ManifestApp *a = elem;
+        int r;
+
+        r = parse_leaf(p, node, app_props, ELEMENTSOF(app_props), a);
+        if (r < 0)
+                return r;
+        if (!a->path && !a->image[0])
+                return parser_error(p, node, NULL, "app has neither \"path\" nor \"image\"");
+        if (a->path && a->image[0])
+                return parser_error(p, node, NULL, "app has both \"path\" and \"image\": give one");
+        return check_env(p, node, a->env);
+}
+
+static int parse_access(Parser *p, int node, void *elem) {
+        return parse_leaf(p, node, access_props, ELEMENTSOF(access_props), elem);
+}
+
+static int parse_key(Parser *p, int node, void *elem) {
+        return parse_leaf(p, node, key_props, ELEMENTSOF(key_props), elem);
+}
+
+static int parse_msg_server(Parser *p, int node, void *elem) {
+        ManifestMsgServer *s = elem;
+        bool have_access = false;
         int child, r;
 
-        fdt_for_each_property_offset(off, p->fdt, 0) {
-                const char *prop;
-                int len;
-                const void *value = fdt_getprop_by_offset(p->fdt, off, &prop, &len);
-
-                if (strcmp(prop, "compatible") == 0) {
-                        const char *s = NULL;
-                        r = prop_string(p, 0, prop, value, len, &s);
-                        if (r == 0 && strcmp(s, MANIFEST_COMPATIBLE) != 0)
-                                r = parser_error(p, 0, prop,
-                                                 "is \"%s\", expected \"" MANIFEST_COMPATIBLE "\"", P(s));
-                        have_compatible = true;
-                } else if (strcmp(prop, "version") == 0) {
-                        r = prop_u32(p, 0, prop, value, len, &m->version);
-                        have_version = true;
-                } else if (strcmp(prop, "description") == 0) {
-                        free(m->description);
-                        m->description = NULL;
-                        r = len == 1 && *(const char *)value == '\0'
-                                    ? ((m->description = strdup("")) ? 0 : -ENOMEM)
-                                    : prop_string_dup(p, 0, prop, value, len, &m->description);
-                } else if (strcmp(prop, "persistent-boot") == 0)
-                        r = prop_flag(p, 0, prop, len, &m->persistent_boot);
-                else
-                        r = parser_error(p, 0, prop, "unknown property");
+        r = parse_properties(p, node, NULL, 0, s);
+        if (r < 0)
+                return r;
+        fdt_for_each_subnode(child, p->fdt, node) {
+                if (strcmp(fdt_get_name(p->fdt, child, NULL), "dir_access_control") != 0)
+                        return parser_error(p, child, NULL, "unknown node");
+                if (have_access)
+                        return parser_error(p, child, NULL, "duplicate node");
+                have_access = true;
+                r = parse_properties(p, child, NULL, 0, s);
+                if (r < 0)
+                        return r;
+                r = parse_collection(p, child, (void **)&s->access, sizeof(*s->access), &s->n_access,
+                                     parse_access, "protocol");
                 if (r < 0)
                         return r;
         }
-        if (!have_compatible)
-                return parser_error(p, 0, NULL,
-                                    "missing property \"compatible\" (\"" MANIFEST_COMPATIBLE "\")");
-        if (!have_version)
-                return parser_error(p, 0, NULL, "missing property \"version\"");
-        if (!m->description && !(m->description = strdup("")))
+        return 0;
+}
+
+/* supervision: each property is an app name, its value the apps that depend on it. */
+static int parse_supervision(Parser *p, int node) {
+        Manifest *m = p->m;
+        size_t n = 0;
+        int off, r;
+
+        fdt_for_each_property_offset(off, p->fdt, node) n++;
+        if (n > 0 && !(m->supervision = calloc(n, sizeof(ManifestSupervision))))
                 return -ENOMEM;
+        fdt_for_each_property_offset(off, p->fdt, node) {
+                const char *name;
+                int len;
+                const char *value = fdt_getprop_by_offset(p->fdt, off, &name, &len);
+                ManifestSupervision *s = &m->supervision[m->n_supervision];
+
+                if (!value)
+                        return parser_error(p, node, NULL, "unreadable property");
+                if (manifest_find_supervision(m, name))
+                        return parser_error(p, node, name, "duplicate property");
+                if (!(s->app = strdup(name)))
+                        return -ENOMEM;
+                m->n_supervision++;
+                r = prop_list(p, node, name, value, len, false, &s->dependents);
+                if (r < 0)
+                        return r;
+        }
+        return node_no_subnodes(p, node);
+}
+
+static int parse_node_manager(Parser *p, int node) {
+        ManifestNodeManager *nm = &p->m->node_manager;
+        int r;
+
+        r = parse_leaf(p, node, node_manager_props, ELEMENTSOF(node_manager_props), nm);
+        if (r < 0)
+                return r;
+        if (nm->restart_period_ms == 0)
+                return parser_error(p, node, "restart-period-ms", "must be greater than 0");
+        if (nm->stop_timeout_ms == 0)
+                return parser_error(p, node, "stop-timeout-ms", "must be greater than 0");
+        return 0;
+}
+
+static int parse_root(Parser *p) {
+        static const char *const nodes[] = {"boot",        "components", "apps",        "supervision",
+                                            "msg_servers", "key_store",  "node-manager"};
+        Manifest *m = p->m;
+        bool seen[ELEMENTSOF(nodes)] = {false};
+        int child, r;
+
+        r = parse_properties(p, 0, root_props, ELEMENTSOF(root_props), m);
+        if (r < 0)
+                return r;
 
         fdt_for_each_subnode(child, p->fdt, 0) {
                 const char *name = fdt_get_name(p->fdt, child, NULL);
@@ -628,22 +537,25 @@ static int parse_root(Parser *p) {
                 if (seen[kind])
                         return parser_error(p, child, NULL, "duplicate node");
                 seen[kind] = true;
-                if (kind != 0 && kind != 3 && kind != 6) {
-                        r = node_no_properties(p, child);
-                        if (r < 0)
-                                return r;
-                }
+
                 switch (kind) {
                 case 0:
-                        r = parse_boot(p, child);
+                        if (!(m->boot = calloc(1, sizeof(ManifestBoot))))
+                                return -ENOMEM;
+                        r = parse_leaf(p, child, boot_props, ELEMENTSOF(boot_props), m->boot);
                         break;
                 case 1:
-                        r = parse_collection(p, child, (void **)&m->components, sizeof(*m->components),
-                                             &m->n_components, parse_component, "component");
+                        r = parse_properties(p, child, NULL, 0, m);
+                        if (r >= 0)
+                                r = parse_collection(p, child, (void **)&m->components,
+                                                     sizeof(*m->components), &m->n_components,
+                                                     parse_component, "component");
                         break;
                 case 2:
-                        r = parse_collection(p, child, (void **)&m->apps, sizeof(*m->apps), &m->n_apps,
-                                             parse_app, "app");
+                        r = parse_properties(p, child, NULL, 0, m);
+                        if (r >= 0)
+                                r = parse_collection(p, child, (void **)&m->apps, sizeof(*m->apps),
+                                                     &m->n_apps, parse_app, "app");
                         for (size_t i = 0; i < m->n_apps; i++)
                                 m->apps[i].index = i;
                         break;
@@ -651,12 +563,17 @@ static int parse_root(Parser *p) {
                         r = parse_supervision(p, child);
                         break;
                 case 4:
-                        r = parse_collection(p, child, (void **)&m->msg_servers, sizeof(*m->msg_servers),
-                                             &m->n_msg_servers, parse_msg_server, "message server");
+                        r = parse_properties(p, child, NULL, 0, m);
+                        if (r >= 0)
+                                r = parse_collection(p, child, (void **)&m->msg_servers,
+                                                     sizeof(*m->msg_servers), &m->n_msg_servers,
+                                                     parse_msg_server, "message server");
                         break;
                 case 5:
-                        r = parse_collection(p, child, (void **)&m->keys, sizeof(*m->keys), &m->n_keys,
-                                             parse_key, "key");
+                        r = parse_properties(p, child, NULL, 0, m);
+                        if (r >= 0)
+                                r = parse_collection(p, child, (void **)&m->keys, sizeof(*m->keys),
+                                                     &m->n_keys, parse_key, "key");
                         break;
                 default:
                         r = parse_node_manager(p, child);

@@ -117,7 +117,7 @@ fails 1 '^kos: syntax\.dts:4: syntax error' "$KOS" manifest check syntax.dts
 
 # Every rejection, each with its own message.
 bad no-compatible 'missing property "compatible"' '/dts-v1/; / { version = <1>; };'
-bad wrong-compatible 'compatible: is "acme,thing", expected "kos,manifest-v1"' \
+bad wrong-compatible 'compatible: unknown value "acme,thing": expected kos,manifest-v1' \
 	'/dts-v1/; / { compatible = "acme,thing"; version = <1>; };'
 bad no-version 'missing property "version"' '/dts-v1/; / { compatible = "kos,manifest-v1"; };'
 bad version-width 'version: must be one 32-bit cell' \
@@ -192,10 +192,10 @@ bad key-unknown-app 'key_store/vpn/apps: unknown app "tunnel"' "$H
 $APPS
 	key_store { vpn { type = \"ed25519\"; apps = \"tunnel\"; }; };
 };"
-bad key-type 'key_store/vpn/type: unknown key type "rsa"' "$H
+bad key-type 'key_store/vpn/type: unknown value "rsa": expected ed25519' "$H
 	key_store { vpn { type = \"rsa\"; }; };
 };"
-bad format 'components/c/format: unknown format "zip"' "$H
+bad format 'components/c/format: unknown value "zip": expected squashfs, erofs or ext4' "$H
 	components { c { sha256 = \"$D1\"; format = \"zip\"; }; };
 };"
 bad bad-name 'invalid name' "$H
