@@ -64,56 +64,6 @@ static int store_object_open_rel(const Store *store, const char *rel) {
         return fd;
 }
 
-/* Hashes fd from its current offset to its end with read(). */
-static int store_hash_fd_read(int fd, Sha256 *ctx, uint64_t *sizep) {
-        _cleanup_free_ uint8_t *buf = malloc(STORE_OBJECT_CHUNK);
-        uint64_t total = 0;
-        int r;
-
-        if (!buf)
-                return -ENOMEM;
-        (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-        for (;;) {
-                ssize_t n = read(fd, buf, STORE_OBJECT_CHUNK);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                r = sha256_update(ctx, buf, (size_t)n);
-                if (r < 0)
-                        return r;
-                total += (uint64_t)n;
-        }
-        *sizep = total;
-        return 0;
-}
-
-/*
- * Hashes fd to its end. read() into a cache-sized buffer beats mmap() here: hashing a
- * mapping of the page cache pays a TLB miss per 4 KiB page (expensive under
- * virtualisation), while the kernel copies through its huge-page direct map.
- */
-static int store_hash_fd(int fd, Sha256Digest *digestp, uint64_t *sizep) {
-        _cleanup_(sha256_freep) Sha256 *ctx = sha256_new();
-        uint64_t total = 0;
-        int r;
-
-        if (!ctx)
-                return -ENOMEM;
-        r = store_hash_fd_read(fd, ctx, &total);
-        if (r < 0)
-                return r;
-        r = sha256_final(ctx, digestp);
-        if (r < 0)
-                return r;
-        if (sizep)
-                *sizep = total;
-        return 0;
-}
-
 int store_object_verify(const Store *store, const char *digest, uint64_t *sizep) {
         char rel[8 + 3 + SHA256_HEX_LEN];
         _cleanup_close_ int fd = -1;
@@ -132,7 +82,7 @@ int store_object_verify(const Store *store, const char *digest, uint64_t *sizep)
                 return STORE_E_MISSING;
         if (fd < 0)
                 return fd;
-        r = store_hash_fd(fd, &got, &size);
+        r = sha256_fd(fd, &got, &size);
         if (r < 0)
                 return r;
         if (sizep)
@@ -295,7 +245,7 @@ int store_object_publish(Store *store, const char *tmp_path, const char *expecte
                 return -errno;
         if (!S_ISREG(st.st_mode))
                 return -EINVAL;
-        r = store_hash_fd(fd, &got, NULL);
+        r = sha256_fd(fd, &got, NULL);
         if (r < 0)
                 return r;
         if (expected && !sha256_equal(&want, &got))
