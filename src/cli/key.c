@@ -46,17 +46,17 @@ int cli_key(int argc, char **argv) {
                 return cli_usage_error("key: expected a command and one argument; see 'kos key --help'");
 
         if (strcmp(argv[1], "generate") == 0) {
+                char public_path[4096];
                 int r = key_generate(argv[2]);
 
                 if (r < 0) {
                         log_error("%s.key: %s", argv[2], key_strerror(r));
                         return CLI_EXIT_FAILURE;
                 }
-                char path[4096];
-                snprintf(path, sizeof(path), "%s.pub", argv[2]);
-                printf("%s.key %s.pub ", argv[2], argv[2]);
+                snprintf(public_path, sizeof(public_path), "%s.pub", argv[2]);
+                printf("%s.key: private key (keep it secret)\n%s: public key, id ", argv[2], public_path);
                 fflush(stdout);
-                return key_print_id(path);
+                return key_print_id(public_path);
         }
         if (strcmp(argv[1], "id") == 0)
                 return key_print_id(argv[2]);

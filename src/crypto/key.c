@@ -13,30 +13,43 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/buffer.h>
 #include <openssl/pem.h>
 
 #include "crypto/key.h"
 #include "util/cleanup.h"
+#include "util/fileio.h"
 
+/*
+ * Writes key as PEM to a new file (O_EXCL). The PEM text is built in memory that is wiped
+ * before it is freed, so no copy of a private key outlives this call in our address space.
+ */
 static int key_write_pem(const char *path, mode_t mode, EVP_PKEY *key, bool private) {
         _cleanup_close_ int fd = -1;
-        FILE *f;
-        int ok;
+        BIO *bio = BIO_new(BIO_s_secmem());
+        BUF_MEM *mem = NULL;
+        int r = -EIO;
 
-        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-        if (fd < 0)
-                return -errno;
-        f = fdopen(fd, "w");
-        if (!f)
-                return -errno;
-        steal_fd(&fd);
-        ok = private ? PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL)
-                     : PEM_write_PUBKEY(f, key);
-        if (fflush(f) != 0 || fsync(fileno(f)) < 0)
-                ok = 0;
-        if (fclose(f) != 0)
-                ok = 0;
-        return ok ? 0 : -EIO;
+        if (!bio)
+                return -ENOMEM;
+        if (private ? PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL) : PEM_write_bio_PUBKEY(bio, key))
+                BIO_get_mem_ptr(bio, &mem);
+        if (mem) {
+                fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+                if (fd < 0)
+                        r = -errno;
+                else {
+                        r = write_full(fd, mem->data, mem->length);
+                        if (r >= 0 && fsync(fd) < 0)
+                                r = -errno;
+                        if (r >= 0 && close(steal_fd(&fd)) < 0)
+                                r = -errno;
+                }
+                OPENSSL_cleanse(mem->data, mem->length);
+        }
+        BIO_free(bio);
+        ERR_clear_error();
+        return r;
 }
 
 int key_generate(const char *stem) {

@@ -4,6 +4,7 @@
 . "$KOS_SOURCE/tests/lib.sh"
 
 ok "$KOS" key generate dev
+out_has '^dev\.pub: public key, id [0-9a-f]{64}$'
 [ -f dev.key ] && [ -f dev.pub ] || fail "key files not written"
 [ "$(stat -c %a dev.key)" = 600 ] || fail "private key is not mode 0600"
 grep -q 'BEGIN PRIVATE KEY' dev.key || fail "private key is not PEM PKCS#8"
