@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * NOTIFY_SOCKET receiver (see notify.h).
- * Invariants: the parser reads only data[0..size); any file descriptors an app attaches are
- * never installed (recv without ancillary space), so a sender cannot make kosd leak fds.
+ * Invariants: the parser reads only data[0..size); file descriptors a sender attaches
+ * (systemd-notify's BARRIER=1 pipe) are received close-on-exec and closed before the next
+ * datagram is read, so a sender can neither make kosd leak fds nor pass one to an app; a
+ * datagram counts only if its kernel-stamped sender is in the expected process group,
+ * checked while that sender still waits on its barrier.
  */
 #include <errno.h>
 #include <string.h>
@@ -65,18 +68,64 @@ int notify_socket_open(const char *path, int *fdp) {
                 return -errno;
         if (chmod(path, 0600) < 0)
                 return -errno;
+        if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &(int){ 1 }, sizeof(int)) < 0)
+                return -errno;
         *fdp = steal_fd(&fd);
         return 0;
 }
 
-int notify_socket_drain(int fd, NotifyMessage *msgp) {
+/* Closes any fds in mh's SCM_RIGHTS and returns the sender's pid (0 if not stamped). */
+static pid_t notify_control(struct msghdr *mh) {
+        pid_t pid = 0;
+
+        for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+                if (cm->cmsg_level != SOL_SOCKET)
+                        continue;
+                if (cm->cmsg_type == SCM_RIGHTS) {
+                        size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+                        for (size_t i = 0; i < n; i++) {
+                                int passed;
+
+                                memcpy(&passed, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+                                (void)close(passed);
+                        }
+                } else if (cm->cmsg_type == SCM_CREDENTIALS && cm->cmsg_len >= CMSG_LEN(sizeof(struct ucred))) {
+                        struct ucred uc;
+
+                        memcpy(&uc, CMSG_DATA(cm), sizeof(uc));
+                        pid = uc.pid;
+                }
+        }
+        return pid;
+}
+
+static bool notify_sender_in_group(pid_t pid, pid_t pgid) {
+        if (pgid <= 0 || pid <= 0)
+                return false;
+        return pid == pgid || getpgid(pid) == pgid;
+}
+
+int notify_socket_drain(int fd, pid_t pgid, NotifyMessage *msgp) {
         char buf[NOTIFY_MESSAGE_MAX];
+        union {
+                struct cmsghdr align;
+                char buf[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(8 * sizeof(int))];
+        } control;
         NotifyMessage merged = *msgp;
         int n = 0;
 
         for (;;) {
                 NotifyMessage one;
-                ssize_t k = recv(fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
+                struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+                struct msghdr mh = {
+                        .msg_iov = &iov,
+                        .msg_iovlen = 1,
+                        .msg_control = control.buf,
+                        .msg_controllen = sizeof(control.buf),
+                };
+                ssize_t k = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
+                pid_t sender;
 
                 if (k < 0) {
                         if (errno == EINTR)
@@ -86,6 +135,12 @@ int notify_socket_drain(int fd, NotifyMessage *msgp) {
                         return -errno;
                 }
                 n++;
+                sender = notify_control(&mh);
+                if (!notify_sender_in_group(sender, pgid)) {
+                        merged.rejected++;
+                        merged.rejected_pid = sender;
+                        continue;
+                }
                 if ((size_t)k > sizeof(buf))
                         continue; /* longer than any honest message: ignored whole */
                 notify_message_parse(buf, (size_t)k, &one);

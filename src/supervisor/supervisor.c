@@ -233,7 +233,7 @@ static void unit_exited(Supervisor *s, Unit *u, const siginfo_t *si) {
         if (u->notify_fd >= 0) {
                 /* Whatever the old process said must not make its successor ready. */
                 NotifyMessage discard = { 0 };
-                (void)notify_socket_drain(u->notify_fd, &discard);
+                (void)notify_socket_drain(u->notify_fd, 0, &discard);
         }
 
         if (was == UNIT_STOPPING) {
@@ -521,8 +521,12 @@ static void supervisor_output(Supervisor *s, Unit *u) {
 static void supervisor_notify(Supervisor *s, Unit *u) {
         NotifyMessage msg = { 0 };
 
-        if (notify_socket_drain(u->notify_fd, &msg) <= 0)
+        /* Only the app's process group speaks for it: not a setup script, not a stranger. */
+        if (notify_socket_drain(u->notify_fd, unit_is_active(u) && !u->in_setup_script ? u->pid : 0, &msg) <= 0)
                 return;
+        if (msg.rejected > 0)
+                log_warning("%s: ignored %u notification%s from pid %d, which is not in the app's process group",
+                            u->name, msg.rejected, msg.rejected == 1 ? "" : "s", (int)msg.rejected_pid);
         if (msg.has_status)
                 memcpy(u->status, msg.status, sizeof(u->status) < sizeof(msg.status) ? sizeof(u->status)
                                                                                        : sizeof(msg.status));

@@ -11,7 +11,8 @@
  *   stop NAME               on SIGTERM (then it exits 0, unless --ignore-term)
  *
  * Options: --record FILE, --name NAME, --notify-after MS, --exit-after MS CODE,
- * --ignore-term, --msg-check.
+ * --ignore-term, --msg-check, --notify-socket PATH (send READY=1 there, not to
+ * $NOTIFY_SOCKET: an impostor).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -30,6 +31,7 @@ extern char **environ;
 
 static int record_fd = -1;
 static const char *name = "app";
+static const char *notify_socket;
 
 static void record(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void record(const char *fmt, ...) {
@@ -120,7 +122,7 @@ static void msg_check(void) {
 }
 
 static void notify_ready(void) {
-        const char *path = getenv("NOTIFY_SOCKET");
+        const char *path = notify_socket ? notify_socket : getenv("NOTIFY_SOCKET");
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         int fd;
 
@@ -151,6 +153,8 @@ int main(int argc, char **argv) {
                         exit_code = atoi(argv[++i]);
                 } else if (strcmp(argv[i], "--ignore-term") == 0)
                         ignore_term = 1;
+                else if (strcmp(argv[i], "--notify-socket") == 0 && i + 1 < argc)
+                        notify_socket = argv[++i];
                 else if (strcmp(argv[i], "--msg-check") == 0)
                         check_msg = 1;
         }
