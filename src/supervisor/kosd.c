@@ -2,8 +2,8 @@
 /*
  * kosd: the KOS node manager. Runs a manifest's apps and supervises them (supervisor.h).
  *
- *   kosd --manifest FILE.dtb [--run-dir DIR] [--msgd PATH] [--kos PATH]
- *   kosd --store DIR         [--run-dir DIR] [--msgd PATH] [--kos PATH]
+ *   kosd --manifest FILE.dtb [--run-dir DIR] [--msgd PATH] [--kos PATH] [--start-timeout-ms MS]
+ *   kosd --store DIR         [--run-dir DIR] [--msgd PATH] [--kos PATH] [--start-timeout-ms MS]
  *
  * Invariants: a manifest that does not load is refused before anything starts; kosd runs
  * in the foreground and logs to stderr, one line a message (with "<N>" priority prefixes
@@ -28,6 +28,9 @@
 #include "supervisor/supervisor.h"
 #include "util/log.h"
 
+/* systemd's DefaultTimeoutStartSec: an app gets this long to become ready. */
+#define KOSD_START_TIMEOUT_MS_DEFAULT 90000U
+
 static void kosd_help(FILE *f) {
         fprintf(f, "usage: kosd (--manifest FILE.dtb | --store DIR) [OPTIONS]\n\n"
                    "Runs the manifest's apps and supervises them.\n\n"
@@ -37,8 +40,24 @@ static void kosd_help(FILE *f) {
                    "  --msgd PATH          kos-msgd to run for message servers\n"
                    "                       (default: next to kosd)\n"
                    "  --kos PATH           kos command for 'kos boot confirm' (default: next to kosd)\n"
+                   "  --start-timeout-ms MS  an app not ready this long after its start (setup\n"
+                   "                       script included) is stopped as faulty (default %u; 0: never)\n"
                    "  --verbose            log debug messages too\n",
-                CONTROL_DEFAULT_RUN_DIR);
+                CONTROL_DEFAULT_RUN_DIR, KOSD_START_TIMEOUT_MS_DEFAULT);
+}
+
+static int parse_ms(const char *s, unsigned *msp) {
+        unsigned long n;
+        char *end;
+
+        if (!*s || *s == '-')
+                return -EINVAL;
+        errno = 0;
+        n = strtoul(s, &end, 10);
+        if (errno || *end || n > 24UL * 3600 * 1000)
+                return -EINVAL;
+        *msp = (unsigned)n;
+        return 0;
 }
 
 /* Finds a helper program: explicit path, then beside kosd, then in the build tree. */
@@ -80,6 +99,7 @@ int main(int argc, char **argv) {
                 { "run-dir", required_argument, NULL, 'r' },
                 { "msgd", required_argument, NULL, 'M' },
                 { "kos", required_argument, NULL, 'k' },
+                { "start-timeout-ms", required_argument, NULL, 't' },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
                 {},
@@ -91,6 +111,7 @@ int main(int argc, char **argv) {
         const char *msgd_arg = NULL, *kos_arg = NULL;
         ManifestError err = { 0 };
         SupervisorConfig config;
+        unsigned start_timeout_ms = KOSD_START_TIMEOUT_MS_DEFAULT;
         int c, r, status;
 
         log_set_program("kosd");
@@ -103,6 +124,13 @@ int main(int argc, char **argv) {
                 case 'r': run_dir = optarg; break;
                 case 'M': msgd_arg = optarg; break;
                 case 'k': kos_arg = optarg; break;
+                case 't':
+                        if (parse_ms(optarg, &start_timeout_ms) < 0) {
+                                log_error("--start-timeout-ms: \"%s\" is not a number of milliseconds (at most a day)",
+                                          optarg);
+                                return 2;
+                        }
+                        break;
                 case 'v': log_set_max_level(LOG_LEVEL_DEBUG); break;
                 case 'h': kosd_help(stdout); return 0;
                 default: kosd_help(stderr); return 2;
@@ -149,6 +177,7 @@ int main(int argc, char **argv) {
                 .msgd_path = m->n_msg_servers > 0 ? msgd : NULL,
                 .store_dir = store_dir,
                 .kos_path = kos,
+                .start_timeout_ms = start_timeout_ms,
         };
         r = supervisor_new(&s, m, &config);
         if (r < 0) {

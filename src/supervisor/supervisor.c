@@ -213,6 +213,8 @@ static void unit_exec(Supervisor *s, Unit *u) {
 
 static void unit_start(Supervisor *s, Unit *u) {
         u->restart_pending = false;
+        u->start_timed_out = false;
+        u->start_deadline_ms = s->config.start_timeout_ms ? now_ms() + s->config.start_timeout_ms : 0;
         if (u->kind == UNIT_KIND_APP && u->app->aux_device_setup_script)
                 unit_run_setup_script(s, u);
         else
@@ -236,6 +238,14 @@ static void unit_exited(Supervisor *s, Unit *u, const siginfo_t *si) {
                 (void)notify_socket_drain(u->notify_fd, 0, &discard);
         }
 
+        if (was == UNIT_STOPPING && u->start_timed_out) {
+                /* Stopped because it never became ready: a fault, not a requested stop. */
+                u->start_timed_out = false;
+                u->restart_pending = false;
+                log_error("%s: stopped (%s) after its start timed out", u->name, how);
+                unit_fault(s, u, true);
+                return;
+        }
         if (was == UNIT_STOPPING) {
                 bool again = u->restart_pending && !s->shutting_down;
 
@@ -286,6 +296,7 @@ static void unit_queue_chain_stop(Supervisor *s, Unit *u, bool restart) {
 
                 if (d->state == UNIT_STOPPED)
                         continue;
+                d->start_timed_out = false; /* the request decides what comes next */
                 if (d->state == UNIT_STOPPING) {
                         d->restart_pending = restart;
                         continue;
@@ -403,10 +414,28 @@ static void supervisor_confirm_boot(Supervisor *s) {
                           strerror(-r));
 }
 
-/* Deadlines: SIGKILL for overdue stops, settling. Returns ms until the next one, or -1. */
+/* Deadlines: start timeouts, SIGKILL for overdue stops, settling. Returns ms until the
+ * next one, 0 if a stop was queued (a step is due), or -1. */
 static int supervisor_timers(Supervisor *s) {
         uint64_t now = now_ms(), next = UINT64_MAX;
 
+        for (size_t i = 0; i < s->n_units; i++) {
+                Unit *u = &s->units[i];
+
+                if ((u->state != UNIT_SETUP && u->state != UNIT_STARTING) || u->start_deadline_ms == 0 ||
+                    u->start_timed_out || u->stop_queued)
+                        continue;
+                if (u->start_deadline_ms <= now) {
+                        log_error("%s: %s within %u ms; stopping it, which counts as a fault", u->name,
+                                  u->state == UNIT_SETUP ? "aux_device_setup_script did not finish" : "not ready",
+                                  s->config.start_timeout_ms);
+                        u->start_timed_out = true;
+                        u->stop_queued = true;
+                        next = now;
+                } else if (u->start_deadline_ms < next) {
+                        next = u->start_deadline_ms;
+                }
+        }
         for (size_t i = 0; i < s->n_units; i++) {
                 Unit *u = &s->units[i];
 

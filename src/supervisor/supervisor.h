@@ -5,6 +5,8 @@
  * Behaviour (docs/kosd.md has the user's view):
  *  - Units start in order (message servers first, then apps in manifest order); the next
  *    starts only when the one before is ready.
+ *  - A unit not ready within start_timeout_ms of its start (setup script and READY=1
+ *    included) is stopped, and that counts as a fault, as systemd's TimeoutStartSec does.
  *  - When a unit exits without being asked to, it and every unit that depends on it
  *    (transitively, through the supervision node, and every client of a message server)
  *    are stopped in reverse order, one at a time, then started again in forward order, as
@@ -30,6 +32,7 @@ typedef struct SupervisorConfig {
         const char *msgd_path;     /* kos-msgd; NULL: message servers are not started */
         const char *store_dir;     /* NULL unless --store: image apps, boot confirmation */
         const char *kos_path;      /* the kos command, for `kos boot confirm` */
+        unsigned start_timeout_ms; /* setup script + READY=1 must take less; 0: no limit */
 } SupervisorConfig;
 
 typedef struct Supervisor Supervisor;

@@ -26,6 +26,11 @@
  * ready = "started" units go WAITING → RUNNING directly once exec succeeded (or
  * SETUP → RUNNING); ready = "notify" units pass through STARTING.
  *
+ * Start timeout (systemd's TimeoutStartSec): a unit still in SETUP or STARTING at
+ * start_deadline_ms is stopped like any other (→ STOPPING) with start_timed_out set, and
+ * its exit then counts as an abnormal exit: restarted by its restart type, toward the
+ * restart intensity. An explicit stop or restart request clears start_timed_out.
+ *
  * Invariants: pid > 0 exactly in SETUP (the aux script's pid), STARTING, RUNNING and
  * STOPPING (the app's, or the script's when a stop caught the unit in SETUP). Every unit
  * process leads its own process group (pgid == pid). stop_queued is only set on a unit
@@ -87,6 +92,8 @@ typedef struct Unit {
         uint64_t stop_deadline_ms; /* STOPPING: when SIGKILL goes out */
         bool killed;               /* STOPPING: SIGKILL already sent */
         uint64_t started_ms;       /* when the current process was started */
+        uint64_t start_deadline_ms; /* SETUP/STARTING: when it must be ready; 0: never */
+        bool start_timed_out;       /* stopping because it was not ready in time: a fault */
         unsigned restarts;         /* restarts since kosd started */
         int last_exit_status;      /* as from waitid: CLD_* code and status */
 

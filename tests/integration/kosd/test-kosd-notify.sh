@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # The notify socket believes only the app's own process group: another app that sends
 # READY=1 to it is ignored (and logged), and the next app still waits for the real one.
+# The start timeout: a setup script that hangs, or a notify app that never says READY=1,
+# is stopped, and that is a fault (restart type and intensity apply), never a hang.
 . "$KOS_SOURCE/tests/lib.sh"
 . "$KOS_SOURCE/tests/integration/kosd/kosd-lib.sh"
 
@@ -37,4 +39,37 @@ checks=$((checks + 2))
 kill -TERM "$KOSD_PID"
 kosd_wait_exit
 [ "$kosd_status" -eq 0 ] || fail "kosd exited $kosd_status"
+
+rm -f "$REC"
+printf '#!/bin/sh\nexec sleep 100\n' >"$T/hang.sh"
+chmod +x "$T/hang.sh"
+kosd_manifest "$T/timeout.dtb" <<'EOF_DTS'
+/dts-v1/;
+/ {
+	compatible = "kos,manifest-v1";
+	version = <1>;
+	apps {
+		hang { path = "@APP@"; args = "--name", "hang", "--record", "@REC@"; restart = "temporary";
+		       aux_device_setup_script = "@T@/hang.sh"; };
+		never { path = "@APP@"; args = "--name", "never", "--record", "@REC@"; ready = "notify"; };
+		after { path = "@APP@"; args = "--name", "after", "--record", "@REC@"; };
+	};
+	node-manager { restart-intensity = <1>; restart-period-ms = <60000>; stop-timeout-ms = <300>; };
+};
+EOF_DTS
+kosd_start "$T/timeout.dtb" --start-timeout-ms 400
+kosd_wait_exit
+[ "$kosd_status" -eq 1 ] || fail "kosd exited $kosd_status; a notify app that is never ready must escalate"
+mark=0
+expect_events "start never
+stop never
+start never
+stop never"
+grep -q 'kosd: hang: aux_device_setup_script did not finish within 400 ms; stopping it, which counts as a fault' \
+	"$T/kosd.log" || fail "hung setup script not reported: $(cat "$T/kosd.log")"
+grep -q 'kosd: hang: not restarted (restart = temporary)' "$T/kosd.log" || fail "temporary app restarted"
+[ "$(grep -c 'kosd: never: not ready within 400 ms; stopping it, which counts as a fault' "$T/kosd.log")" -eq 2 ] ||
+	fail "start timeout not reported twice: $(cat "$T/kosd.log")"
+grep -q 'kosd: never: restart intensity exceeded' "$T/kosd.log" || fail "no escalation"
+checks=$((checks + 4))
 done_ok
