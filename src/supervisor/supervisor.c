@@ -31,6 +31,7 @@
 
 #include "supervisor/msgserver.h"
 #include "supervisor/notify.h"
+#include "supervisor/output.h"
 #include "supervisor/spawn.h"
 #include "supervisor/supervisor-internal.h"
 #include "util/log.h"
@@ -525,6 +526,22 @@ static void supervisor_signal(Supervisor *s) {
         supervisor_reap(s);
 }
 
+/* Logs one line of u's output (without its newline), escaped, in as many log lines as
+ * it takes. A CR before the newline is part of the line's end, not of its text. */
+static void unit_log_output_line(const Unit *u, const char *line, size_t len, bool complete) {
+        char text[OUTPUT_LOG_TEXT_MAX];
+
+        if (complete && len > 0 && line[len - 1] == '\r')
+                len--;
+        do {
+                size_t used = output_escape(line, len, text, sizeof(text));
+
+                log_info("%s: %s", u->name, text);
+                line += used;
+                len -= used;
+        } while (len > 0);
+}
+
 static void supervisor_output(Supervisor *s, Unit *u) {
         for (;;) {
                 ssize_t n = read(u->output_fd, u->output + u->output_len, sizeof(u->output) - u->output_len);
@@ -535,11 +552,11 @@ static void supervisor_output(Supervisor *s, Unit *u) {
                 u->output_len += (size_t)n;
                 for (size_t i = 0; i < u->output_len; i++)
                         if (u->output[i] == '\n') {
-                                log_info("%s: %.*s", u->name, (int)(i - start), u->output + start);
+                                unit_log_output_line(u, u->output + start, i - start, true);
                                 start = i + 1;
                         }
                 if (start == 0 && u->output_len == sizeof(u->output)) {
-                        log_info("%s: %.*s", u->name, (int)u->output_len, u->output);
+                        unit_log_output_line(u, u->output, u->output_len, false);
                         start = u->output_len;
                 }
                 memmove(u->output, u->output + start, u->output_len - start);

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Readiness by notify (our test app and systemd-notify itself), aux_device_setup_script
 # (success starts the app, failure does not), SIGKILL after stop-timeout-ms, output
-# capture, and the control socket refusing non-root users.
+# capture (control characters escaped, long lines logged whole in pieces), and the
+# control socket refusing non-root users.
 . "$KOS_SOURCE/tests/lib.sh"
 . "$KOS_SOURCE/tests/integration/kosd/kosd-lib.sh"
 
@@ -31,6 +32,8 @@ kosd_manifest "$T/m.dtb" <<'EOF_DTS'
 		broken { path = "@APP@"; args = "--name", "broken", "--record", "@REC@"; restart = "temporary";
 		         aux_device_setup_script = "@T@/setup-fail.sh"; };
 		stubborn { path = "@APP@"; args = "--name", "stubborn", "--record", "@REC@", "--ignore-term"; };
+		noisy { path = "/bin/sh";
+		        args = "-c", "printf 'a\\033[31mred\\rkosd: fake\\r\\n'; head -c 5000 /dev/zero | tr '\\000' x; echo; exec sleep 1000"; };
 	};
 	node-manager { stop-timeout-ms = <300>; settle-time-ms = <100>; };
 };
@@ -50,6 +53,12 @@ checks=$((checks + 2))
 ok "$KOS" ps
 out_has '^sd +running +[0-9]+ +0 .* up$'
 out_has '^slow +running .* serving$'
+
+# App output cannot forge log lines or colour the console, and a 5000-byte line is all there.
+wait_until 5 grep -q '^kosd: noisy: x' "$T/kosd.log"
+grep -qxF 'kosd: noisy: a\x1b[31mred\x0dkosd: fake' "$T/kosd.log" || fail "control characters not escaped: $(grep noisy "$T/kosd.log")"
+wait_until 5 sh -c "[ \$(grep '^kosd: noisy: x' '$T/kosd.log' | tr -cd x | wc -c) -eq 5000 ]"
+checks=$((checks + 1))
 
 # The setup script ran before eth, with the app's name; its output is logged under eth.
 awk '$1 == "setup" { s = NR } $1 == "start" && $2 == "eth" { a = NR } END { exit !(s && a > s) }' "$T/order" ||
