@@ -7,8 +7,9 @@
  *
  * Invariants: a manifest that does not load is refused before anything starts; kosd runs
  * in the foreground and logs to stderr, one line a message (with "<N>" priority prefixes
- * when stderr is the journal). As PID 1 it never exits: it reboots (escalation) or powers
- * off (SIGTERM) once every app has stopped.
+ * when stderr is the journal). As PID 1 it never exits, whatever went wrong (the kernel
+ * would panic): it powers off after SIGTERM and reboots after anything else (escalation,
+ * a manifest that does not load, a bad command line), so the boot decision can fall back.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -92,7 +93,7 @@ static void kosd_reset_signals(void) {
         (void)sigaction(SIGPIPE, &ign, NULL);
 }
 
-int main(int argc, char **argv) {
+static int kosd_main(int argc, char **argv) {
         static const struct option options[] = {
                 { "manifest", required_argument, NULL, 'm' },
                 { "store", required_argument, NULL, 's' },
@@ -188,9 +189,14 @@ int main(int argc, char **argv) {
                    m->n_apps == 1 ? "" : "s", config.msgd_path ? m->n_msg_servers : 0,
                    config.msgd_path && m->n_msg_servers == 1 ? "" : "s");
         status = supervisor_run(s);
-        s = supervisor_free(s);
+        return status;
+}
+
+int main(int argc, char **argv) {
+        int status = kosd_main(argc, argv);
 
         if (getpid() == 1) {
+                log_notice("%s", status == 0 ? "powering off" : "rebooting");
                 sync();
                 (void)reboot(status == 0 ? RB_POWER_OFF : RB_AUTOBOOT);
                 for (;;)

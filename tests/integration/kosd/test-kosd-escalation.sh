@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Restart intensity: a crash loop escalates (everything stops in reverse order, kosd exits
 # 1); a missing program is a clear error at each start and counts toward the intensity; a
-# bad manifest is refused before anything starts.
+# bad manifest is refused before anything starts. As PID 1 (of a new PID namespace) kosd
+# never exits: a bad manifest reboots, SIGTERM powers off.
 . "$KOS_SOURCE/tests/lib.sh"
 . "$KOS_SOURCE/tests/integration/kosd/kosd-lib.sh"
 
@@ -102,4 +103,30 @@ grep -q "kosd: $T/bad.dtb: .*colour.*; nothing started" "$T/.err" || fail "no cl
 run "$KOSD"
 [ "$status" -eq 2 ] && grep -q '^kosd: exactly one of --manifest' "$T/.err" || fail "usage error"
 checks=$((checks + 4))
+
+# PID 1: reboot(2) in a PID namespace ends its init with SIGHUP (reboot) or SIGINT (power
+# off), which unshare passes on: 129 and 130 instead of an exit that would panic a kernel.
+if unshare --pid --fork true 2>/dev/null; then
+	run unshare --pid --fork "$KOSD" --manifest "$T/bad.dtb" --run-dir "$RUN"
+	[ "$status" -eq 129 ] || fail "as PID 1, a bad manifest gave status $status, not a reboot"
+	grep -q '^kosd: rebooting$' "$T/.err" || fail "no reboot message: $(cat "$T/.err")"
+	kosd_manifest "$T/one.dtb" <<'EOF_DTS'
+/dts-v1/;
+/ {
+	compatible = "kos,manifest-v1";
+	version = <1>;
+	apps { one { path = "@APP@"; args = "--name", "one", "--record", "@REC@"; }; };
+};
+EOF_DTS
+	rm -f "$REC"
+	unshare --pid --fork "$KOSD" --manifest "$T/one.dtb" --run-dir "$RUN" >"$T/kosd.log" 2>&1 &
+	KOSD_PID=$!
+	wait_until 10 count_is 1 'start one'
+	kill -TERM "$(cat "/proc/$KOSD_PID/task/$KOSD_PID/children")"
+	kosd_wait_exit
+	[ "$kosd_status" -eq 130 ] || fail "as PID 1, SIGTERM gave status $kosd_status, not a power-off"
+	grep -q '^kosd: powering off$' "$T/kosd.log" || fail "no power-off message"
+	[ "$(count_events 'stop one')" -eq 1 ] || fail "one was not stopped before the power-off"
+	checks=$((checks + 5))
+fi
 done_ok
