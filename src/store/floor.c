@@ -5,34 +5,30 @@
  * Invariant: store_floor_raise() never lowers it, and replaces the file atomically.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "store/parse.h"
 #include "store/store.h"
 #include "util/cleanup.h"
 
 int store_floor_get(const Store *store, uint32_t *floorp) {
-        _cleanup_close_ int fd = openat(store_dirfd(store), "floor", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        char buf[16];
+        _cleanup_free_ char *text = NULL;
         unsigned v;
-        ssize_t n;
+        size_t n;
+        int r;
 
-        if (fd < 0) {
-                if (errno != ENOENT)
-                        return -errno;
+        r = store_read_file(store, "floor", 15, &text, &n);
+        if (r == -ENOENT) {
                 *floorp = 0;
                 return 0;
         }
-        n = read(fd, buf, sizeof(buf) - 1);
-        if (n < 0)
-                return -errno;
-        if (n < 2 || buf[n - 1] != '\n')
+        if (r < 0)
+                return r;
+        if (n < 2 || text[n - 1] != '\n')
                 return -EBADMSG;
-        buf[n - 1] = '\0';
-        if (store_parse_unsigned(buf, 0, UINT32_MAX, &v) < 0)
+        text[n - 1] = '\0';
+        if (strlen(text) != n - 1 || store_parse_unsigned(text, 0, UINT32_MAX, &v) < 0)
                 return -EBADMSG;
         *floorp = v;
         return 0;

@@ -6,18 +6,16 @@
  * threads share nothing but an atomic index into the object list and write only their own
  * slots of the verdict array.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/dir.h"
 #include "store/fsck.h"
 #include "store/needed.h"
-#include "store/parse.h"
 #include "store/store.h"
 #include "util/cleanup.h"
 #include "util/strv.h"
@@ -69,42 +67,46 @@ static int store_fsck_add_problem(StoreFsckReport *report, const char *digest, i
         return 0;
 }
 
+static bool store_fsck_is_ref(const struct dirent *de) {
+        return store_ref_name_is_valid(de->d_name);
+}
+
+static bool store_fsck_is_generation(const struct dirent *de) {
+        unsigned number;
+
+        return store_generation_name_parse(de->d_name, &number);
+}
+
 /* Reports every generation or ref file that does not parse. */
 static int store_fsck_files(const Store *store, const char *dir, StoreFsckReport *report) {
-        _cleanup_close_ int fd = openat(store_dirfd(store), dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        struct dirent *de;
-        DIR *d;
-        int r = 0;
+        bool refs = strcmp(dir, "refs") == 0;
+        _cleanup_strv_free_ char **names = NULL;
+        int r;
 
-        if (fd < 0)
-                return -errno;
-        d = fdopendir(fd);
-        if (!d)
-                return -errno;
-        steal_fd(&fd);
-        while ((de = readdir(d)) && r >= 0) {
+        r = store_dir_list_at(store_dirfd(store), dir, refs ? store_fsck_is_ref : store_fsck_is_generation,
+                              &names);
+        if (r < 0)
+                return r;
+        for (char **name = names; *name; name++) {
                 char path[300];
-                int q;
 
-                if (strcmp(dir, "refs") == 0) {
+                if (refs) {
                         StoreRef ref;
-                        if (!store_ref_name_is_valid(de->d_name))
-                                continue;
-                        q = store_ref_read(store, de->d_name, &ref);
+                        r = store_ref_read(store, *name, &ref);
                 } else {
                         StoreGeneration gen;
                         unsigned number;
-                        if (store_parse_unsigned(de->d_name, 1, UINT32_MAX, &number) < 0)
-                                continue;
-                        q = store_generation_load(store, number, &gen);
+                        (void)store_generation_name_parse(*name, &number);
+                        r = store_generation_load(store, number, &gen);
                 }
-                if (q != -EBADMSG)
+                if (r != -EBADMSG)
                         continue;
-                snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+                snprintf(path, sizeof(path), "%s/%s", dir, *name);
                 r = store_fsck_add_problem(report, "", STORE_E_MALFORMED, path);
+                if (r < 0)
+                        return r;
         }
-        closedir(d);
-        return r;
+        return 0;
 }
 
 int store_fsck(const Store *store, unsigned n_threads, StoreFsckReport *reportp) {
@@ -156,13 +158,9 @@ int store_fsck(const Store *store, unsigned n_threads, StoreFsckReport *reportp)
         for (unsigned i = 0; i < started; i++)
                 pthread_join(threads[i + 1], NULL);
 
-        for (size_t i = 0; i < n_gens && r >= 0; i++)
-                r = store_need_set_add_generation(&need, store, &gens[i]);
-        for (char **n = refs; *n && r >= 0; n++)
-                r = store_need_set_add_ref(&need, store, *n);
+        r = store_need_set_build(&need, store, gens, n_gens, NULL, refs);
         if (r < 0)
                 goto fail;
-        store_need_set_sort(&need);
 
         for (size_t i = 0; i < work.n; i++) {
                 const StoreNeed *n;

@@ -31,6 +31,9 @@ typedef struct StoreFsckReport {
  * Verifies the store. Returns 0 with *reportp filled (the caller frees it with
  * store_fsck_report_done()) whether or not problems were found, or a negative errno if
  * the check itself could not run. Uses up to n_threads threads for hashing (0: one).
+ * Open store with STORE_OPEN_CONSISTENT: a commit or gc running meanwhile would otherwise
+ * make objects seem missing (listed before they arrived, or needed by a generation that
+ * was being removed).
  */
 int store_fsck(const Store *store, unsigned n_threads, StoreFsckReport *reportp);
 

@@ -7,15 +7,14 @@
  * generation is always kept, so generation numbers are never reused; only "store.*" files
  * in tmp/ are removed (others belong to kos upgrade's resumable downloads).
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "store/dir.h"
 #include "store/gc.h"
 #include "store/needed.h"
 #include "store/store.h"
@@ -30,37 +29,28 @@ static unsigned store_gc_ref_generation(const Store *store, const char *name) {
         return ref.generation;
 }
 
+/* Leftovers of crashed writers in tmp/: "store.*" files (never directories). */
+static bool store_gc_is_stale_tmp(const struct dirent *de) {
+        return strncmp(de->d_name, "store.", 6) == 0 && de->d_type != DT_DIR;
+}
+
 static int store_gc_tmp(Store *store) {
         _cleanup_strv_free_ char **names = NULL;
-        _cleanup_close_ int fd = -1;
-        struct dirent *de;
-        DIR *d;
-        int r = 0;
+        int r;
 
-        fd = openat(store_dirfd(store), "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        d = fdopendir(fd);
-        if (!d)
-                return -errno;
-        steal_fd(&fd);
-        while ((de = readdir(d))) {
-                char *rel;
+        r = store_dir_list_at(store_dirfd(store), "tmp", store_gc_is_stale_tmp, &names);
+        if (r < 0)
+                return r;
+        for (char **n = names; *n; n++) {
+                _cleanup_free_ char *rel = NULL;
 
-                if (strncmp(de->d_name, "store.", 6) != 0 || de->d_type == DT_DIR)
-                        continue;
-                if (asprintf(&rel, "tmp/%s", de->d_name) < 0) {
-                        r = -ENOMEM;
-                        break;
-                }
-                r = strv_push(&names, rel);
+                if (asprintf(&rel, "tmp/%s", *n) < 0)
+                        return -ENOMEM;
+                r = store_remove_file(store, rel);
                 if (r < 0)
-                        break;
+                        return r;
         }
-        closedir(d);
-        for (char **n = names; n && *n && r >= 0; n++)
-                r = store_remove_file(store, *n);
-        return r;
+        return 0;
 }
 
 int store_gc(Store *store, unsigned keep, StoreGcStats *statsp) {
@@ -106,14 +96,9 @@ int store_gc(Store *store, unsigned keep, StoreGcStats *statsp) {
         }
 
         /* 2. Objects nothing kept needs. */
-        for (size_t i = 0; i < n_gens && r >= 0; i++)
-                if (kept[i])
-                        r = store_need_set_add_generation(&need, store, &gens[i]);
-        for (char **n = refs; *n && r >= 0; n++)
-                r = store_need_set_add_ref(&need, store, *n);
+        r = store_need_set_build(&need, store, gens, n_gens, kept, refs);
         if (r < 0)
                 goto finish;
-        store_need_set_sort(&need);
 
         r = store_object_list(store, &digests);
         if (r < 0)

@@ -7,20 +7,17 @@
  * no new generation (garbage objects only) or a complete pending one. Generation numbers
  * are never reused, because gc never removes the newest generation.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "crypto/signature.h"
 #include "manifest/manifest.h"
+#include "store/dir.h"
 #include "store/parse.h"
 #include "store/store.h"
 #include "util/cleanup.h"
-#include "util/fileio.h"
 #include "util/strv.h"
 
 #define STORE_GENERATION_FILE_MAX 4096
@@ -105,7 +102,6 @@ int store_generation_format(const StoreGeneration *gen, char **textp) {
 
 int store_generation_load(const Store *store, unsigned number, StoreGeneration *genp) {
         _cleanup_free_ char *text = NULL;
-        _cleanup_close_ int fd = -1;
         StoreGeneration gen;
         char rel[32];
         size_t size;
@@ -114,12 +110,7 @@ int store_generation_load(const Store *store, unsigned number, StoreGeneration *
         if (number == 0)
                 return -EINVAL;
         snprintf(rel, sizeof(rel), "generations/%u", number);
-        fd = openat(store_dirfd(store), rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-        if (fd < 0)
-                return errno == ELOOP ? -EBADMSG : -errno;
-        r = read_fd_full(fd, STORE_GENERATION_FILE_MAX, &text, &size);
-        if (r == -EFBIG)
-                return -EBADMSG;
+        r = store_read_file(store, rel, STORE_GENERATION_FILE_MAX, &text, &size);
         if (r < 0)
                 return r;
         r = store_generation_parse(text, size, &gen);
@@ -135,53 +126,69 @@ static int store_generation_cmp(const void *a, const void *b) {
         return x < y ? -1 : x > y;
 }
 
+bool store_generation_name_parse(const char *name, unsigned *numberp) {
+        return store_parse_unsigned(name, 1, UINT32_MAX, numberp) >= 0;
+}
+
+static bool store_generation_is_name(const struct dirent *de) {
+        unsigned number;
+
+        return store_generation_name_parse(de->d_name, &number);
+}
+
 int store_generation_list(const Store *store, StoreGeneration **gensp, size_t *np) {
+        _cleanup_strv_free_ char **names = NULL;
         _cleanup_free_ StoreGeneration *gens = NULL;
-        _cleanup_close_ int fd = -1;
-        size_t n = 0, allocated = 0;
-        struct dirent *de;
-        DIR *d;
-        int r = 0;
+        size_t n = 0;
+        int r;
 
-        fd = openat(store_dirfd(store), "generations", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        d = fdopendir(fd);
-        if (!d)
-                return -errno;
-        steal_fd(&fd);
-        while ((de = readdir(d))) {
-                unsigned number;
-
-                if (store_parse_unsigned(de->d_name, 1, UINT32_MAX, &number) < 0)
-                        continue;
-                if (n == allocated) {
-                        size_t a = allocated ? allocated * 2 : 16;
-                        StoreGeneration *p = reallocarray(gens, a, sizeof(*gens));
-                        if (!p) {
-                                r = -ENOMEM;
-                                break;
-                        }
-                        gens = p;
-                        allocated = a;
-                }
-                r = store_generation_load(store, number, &gens[n]);
-                if (r == -EBADMSG) {
-                        /* Unreadable as a generation: never a candidate; fsck reports it. */
-                        r = 0;
-                        continue;
-                }
-                if (r < 0)
-                        break;
-                n++;
-        }
-        closedir(d);
+        r = store_dir_list_at(store_dirfd(store), "generations", store_generation_is_name, &names);
         if (r < 0)
                 return r;
-        if (n > 0)
-                qsort(gens, n, sizeof(*gens), store_generation_cmp);
+        gens = calloc(strv_length(names) + 1, sizeof(*gens));
+        if (!gens)
+                return -ENOMEM;
+        for (char **name = names; *name; name++) {
+                unsigned number;
+
+                (void)store_generation_name_parse(*name, &number);
+                r = store_generation_load(store, number, &gens[n]);
+                if (r == -EBADMSG)
+                        continue; /* unreadable as a generation: never a candidate; fsck reports it */
+                if (r == -ENOENT)
+                        continue; /* removed since it was listed (a reader holds no lock) */
+                if (r < 0)
+                        return r;
+                n++;
+        }
+        qsort(gens, n, sizeof(*gens), store_generation_cmp);
         *gensp = steal_ptr(&gens);
         *np = n;
+        return 0;
+}
+
+/*
+ * One above the highest generation file name present, malformed files included: a
+ * damaged generation's number is never handed out again (its file is never overwritten).
+ */
+static int store_generation_next_number(const Store *store, unsigned *numberp) {
+        _cleanup_strv_free_ char **names = NULL;
+        unsigned highest = 0;
+        int r;
+
+        r = store_dir_list_at(store_dirfd(store), "generations", store_generation_is_name, &names);
+        if (r < 0)
+                return r;
+        for (char **name = names; *name; name++) {
+                unsigned number;
+
+                (void)store_generation_name_parse(*name, &number);
+                if (number > highest)
+                        highest = number;
+        }
+        if (highest == UINT32_MAX)
+                return -EOVERFLOW;
+        *numberp = highest + 1;
         return 0;
 }
 
@@ -208,68 +215,39 @@ int store_generation_remove(Store *store, unsigned number) {
         return store_remove_file(store, rel);
 }
 
-int store_commit_objects(Store *store, const char *manifest, const char *signatures,
-                         unsigned tries, const char *ref_name, unsigned *numberp, char **missingp) {
-        _cleanup_(manifest_freep) Manifest *m = NULL;
-        _cleanup_(signature_list_freep) SignatureList *sigs = NULL;
-        _cleanup_strv_free_ char **objects = NULL;
-        _cleanup_free_ StoreGeneration *gens = NULL;
-        _cleanup_free_ char *dtb = NULL;
-        StoreGeneration gen = {};
-        StoreRef ref = {};
-        size_t size, n_gens;
-        uint32_t floor_version;
-        int r;
+/*
+ * Reads an object a commit needs: 0 with the bytes; -ENOENT with *missingp (if not NULL)
+ * set to its digest if it is absent; -EUCLEAN if it does not hash to its name.
+ */
+static int store_commit_read(const Store *store, const char *digest, size_t max_size, char **bufp,
+                             size_t *sizep, char **missingp) {
+        int r = store_object_read(store, digest, max_size, bufp, sizep);
 
-        if (!hex_is_sha256(manifest) || (signatures && !hex_is_sha256(signatures)))
-                return -EINVAL;
-        if (!ref_name)
-                ref_name = STORE_REF_DEFAULT;
-        if (!store_ref_name_is_valid(ref_name))
-                return -EINVAL;
-        if (store_ref_name_is_reserved(ref_name))
-                return -EPERM;
-        if (tries == 0 || tries > STORE_TRIES_MAX)
-                return -EINVAL;
-
-        r = store_object_read(store, manifest, MANIFEST_MAX_SIZE, &dtb, &size);
         if (r == STORE_E_MISSING) {
                 if (missingp)
-                        *missingp = strdup(manifest);
+                        *missingp = strdup(digest);
                 return -ENOENT;
         }
         if (r == STORE_E_CORRUPT)
                 return -EUCLEAN;
-        if (r < 0)
-                return r;
-        r = manifest_parse(&m, dtb, size, NULL);
-        if (r < 0)
-                return r;
+        return r;
+}
 
-        if (signatures) {
-                _cleanup_free_ char *text = NULL;
-
-                r = store_object_read(store, signatures, SIGNATURE_FILE_MAX, &text, &size);
-                if (r == STORE_E_MISSING) {
-                        if (missingp)
-                                *missingp = strdup(signatures);
-                        return -ENOENT;
-                }
-                if (r == STORE_E_CORRUPT)
-                        return -EUCLEAN;
-                if (r < 0)
-                        return r;
-                r = signature_list_parse(&sigs, text, size, NULL);
-                if (r < 0)
-                        return r;
-        }
+/*
+ * What every commit checks of a manifest before it changes anything: its version is not
+ * below the floor (-ERANGE) and every object it references is present (-ENOENT, with
+ * *missingp set to the first missing digest if missingp is not NULL).
+ */
+static int store_commit_check(const Store *store, const Manifest *m, char **missingp) {
+        _cleanup_strv_free_ char **objects = NULL;
+        uint32_t floor_version;
+        int r;
 
         r = store_floor_get(store, &floor_version);
         if (r < 0)
                 return r;
         if (m->version < floor_version)
                 return -ERANGE;
-
         r = manifest_objects(m, &objects);
         if (r < 0)
                 return r;
@@ -279,14 +257,61 @@ int store_commit_objects(Store *store, const char *manifest, const char *signatu
                                 *missingp = strdup(*o);
                         return -ENOENT;
                 }
+        return 0;
+}
 
-        r = store_generation_list(store, &gens, &n_gens);
+/* -EINVAL for an invalid ref name, -EPERM for one only the boot decision may write. */
+static int store_commit_check_ref(const char *ref_name) {
+        if (!store_ref_name_is_valid(ref_name))
+                return -EINVAL;
+        if (store_ref_name_is_reserved(ref_name))
+                return -EPERM;
+        return 0;
+}
+
+int store_commit_objects(Store *store, const char *manifest, const char *signatures,
+                         unsigned tries, const char *ref_name, unsigned *numberp, char **missingp) {
+        _cleanup_(manifest_freep) Manifest *m = NULL;
+        _cleanup_(signature_list_freep) SignatureList *sigs = NULL;
+        _cleanup_free_ char *dtb = NULL;
+        StoreGeneration gen = {};
+        StoreRef ref = {};
+        size_t size;
+        int r;
+
+        if (!hex_is_sha256(manifest) || (signatures && !hex_is_sha256(signatures)))
+                return -EINVAL;
+        if (!ref_name)
+                ref_name = STORE_REF_DEFAULT;
+        r = store_commit_check_ref(ref_name);
+        if (r < 0)
+                return r;
+        if (tries == 0 || tries > STORE_TRIES_MAX)
+                return -EINVAL;
+
+        r = store_commit_read(store, manifest, MANIFEST_MAX_SIZE, &dtb, &size, missingp);
+        if (r < 0)
+                return r;
+        r = manifest_parse(&m, dtb, size, NULL);
+        if (r < 0)
+                return r;
+        if (signatures) {
+                _cleanup_free_ char *text = NULL;
+
+                r = store_commit_read(store, signatures, SIGNATURE_FILE_MAX, &text, &size, missingp);
+                if (r < 0)
+                        return r;
+                r = signature_list_parse(&sigs, text, size, NULL);
+                if (r < 0)
+                        return r;
+        }
+        r = store_commit_check(store, m, missingp);
         if (r < 0)
                 return r;
 
-        gen.number = n_gens > 0 ? gens[n_gens - 1].number + 1 : 1;
-        if (gen.number == 0)
-                return -EOVERFLOW;
+        r = store_generation_next_number(store, &gen.number);
+        if (r < 0)
+                return r;
         (void)sha256_from_hex(manifest, &gen.manifest);
         if (signatures) {
                 gen.has_signatures = true;
@@ -312,14 +337,14 @@ int store_commit_objects(Store *store, const char *manifest, const char *signatu
 
 int store_commit_files(Store *store, const char *manifest_path, const char *sig_path,
                        unsigned tries, const char *ref_name, unsigned *numberp, char **missingp) {
+        _cleanup_(manifest_freep) Manifest *m = NULL;
         char mhex[SHA256_HEX_LEN + 1], shex[SHA256_HEX_LEN + 1];
         Sha256Digest md, sd;
         int r;
 
-        if (!store_ref_name_is_valid(ref_name ? ref_name : STORE_REF_DEFAULT))
-                return -EINVAL;
-        if (store_ref_name_is_reserved(ref_name))
-                return -EPERM;
+        r = store_commit_check_ref(ref_name ? ref_name : STORE_REF_DEFAULT);
+        if (r < 0)
+                return r;
         if (sig_path) {
                 _cleanup_(signature_list_freep) SignatureList *sigs = NULL;
 
@@ -327,30 +352,14 @@ int store_commit_files(Store *store, const char *manifest_path, const char *sig_
                 if (r < 0)
                         return r;
         }
-        {
-                /* Refuse before adding anything, so a failed commit leaves no garbage. */
-                _cleanup_(manifest_freep) Manifest *m = NULL;
-                _cleanup_strv_free_ char **objects = NULL;
-                uint32_t floor_version;
+        /* Refuse before adding anything, so a failed commit leaves no garbage. */
+        r = manifest_load(&m, manifest_path, NULL);
+        if (r < 0)
+                return r;
+        r = store_commit_check(store, m, missingp);
+        if (r < 0)
+                return r;
 
-                r = manifest_load(&m, manifest_path, NULL);
-                if (r < 0)
-                        return r;
-                r = store_floor_get(store, &floor_version);
-                if (r < 0)
-                        return r;
-                if (m->version < floor_version)
-                        return -ERANGE;
-                r = manifest_objects(m, &objects);
-                if (r < 0)
-                        return r;
-                for (char **o = objects; *o; o++)
-                        if (!store_object_exists(store, *o)) {
-                                if (missingp)
-                                        *missingp = strdup(*o);
-                                return -ENOENT;
-                        }
-        }
         r = store_object_add_file(store, manifest_path, NULL, &md);
         if (r < 0)
                 return r;

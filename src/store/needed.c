@@ -92,6 +92,26 @@ int store_need_set_add_ref(StoreNeedSet *set, const Store *store, const char *na
                                            &ref.signatures, by);
 }
 
+int store_need_set_build(StoreNeedSet *set, const Store *store, const StoreGeneration *gens,
+                         size_t n_gens, const bool *kept, char **refs) {
+        int r;
+
+        for (size_t i = 0; i < n_gens; i++) {
+                if (kept && !kept[i])
+                        continue;
+                r = store_need_set_add_generation(set, store, &gens[i]);
+                if (r < 0)
+                        return r;
+        }
+        for (char **n = refs; n && *n; n++) {
+                r = store_need_set_add_ref(set, store, *n);
+                if (r < 0)
+                        return r;
+        }
+        store_need_set_sort(set);
+        return 0;
+}
+
 static int store_need_cmp(const void *a, const void *b) {
         const StoreNeed *x = a, *y = b;
         int c = strcmp(x->digest, y->digest);

@@ -29,6 +29,12 @@ int store_need_set_add_generation(StoreNeedSet *set, const Store *store, const S
 /* Adds everything refs/name needs. A ref that cannot be read adds nothing. */
 int store_need_set_add_ref(StoreNeedSet *set, const Store *store, const char *name);
 void store_need_set_sort(StoreNeedSet *set);
+/*
+ * Adds what gens[i] needs for each i with kept[i] (every i if kept is NULL) and what each
+ * ref in refs (a strv) needs, then sorts: the set fsck and gc both judge objects by.
+ */
+int store_need_set_build(StoreNeedSet *set, const Store *store, const StoreGeneration *gens,
+                         size_t n_gens, const bool *kept, char **refs);
 /* After sorting: the entry for digest, or NULL. */
 const StoreNeed *store_need_set_find(const StoreNeedSet *set, const char *digest);
 void store_need_set_done(StoreNeedSet *set);

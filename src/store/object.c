@@ -7,7 +7,6 @@
  * read-only and fsynced; the rename is followed by an fsync of objects/ab/ (and the
  * creation of objects/ab/ by an fsync of objects/), so a published object is durable.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "store/dir.h"
 #include "store/store.h"
 #include "util/cleanup.h"
 #include "util/fault.h"
@@ -56,32 +56,47 @@ bool store_object_exists(const Store *store, const char *digest) {
         return fstatat(store_dirfd(store), rel, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
 }
 
-static int store_object_open_rel(const Store *store, const char *rel) {
-        int fd = openat(store_dirfd(store), rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-
-        if (fd < 0)
-                return errno == ENOENT ? -ENOENT : -errno;
-        return fd;
-}
-
-int store_object_verify(const Store *store, const char *digest, uint64_t *sizep) {
+/*
+ * Opens the object digest names: 0 with *fdp (owned by the caller) and *wantp, the digest
+ * it must hash to; STORE_E_MISSING; STORE_E_CORRUPT if something other than a regular
+ * file sits at its name (a symlink, a directory or a FIFO: no object is one, and opening
+ * a FIFO must not hang verify or the boot decision); or a negative errno.
+ */
+static int store_object_open(const Store *store, const char *digest, Sha256Digest *wantp, int *fdp) {
         char rel[8 + 3 + SHA256_HEX_LEN];
         _cleanup_close_ int fd = -1;
-        Sha256Digest want, got;
-        uint64_t size;
+        struct stat st;
         int r;
 
         r = store_object_relpath(digest, rel);
         if (r < 0)
                 return r;
-        r = sha256_from_hex(digest, &want);
+        r = sha256_from_hex(digest, wantp);
         if (r < 0)
                 return r;
-        fd = store_object_open_rel(store, rel);
-        if (fd == -ENOENT)
-                return STORE_E_MISSING;
-        if (fd < 0)
-                return fd;
+        fd = openat(store_dirfd(store), rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0) {
+                if (errno == ENOENT)
+                        return STORE_E_MISSING;
+                return errno == ELOOP ? STORE_E_CORRUPT : -errno;
+        }
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return STORE_E_CORRUPT;
+        *fdp = steal_fd(&fd);
+        return 0;
+}
+
+int store_object_verify(const Store *store, const char *digest, uint64_t *sizep) {
+        _cleanup_close_ int fd = -1;
+        Sha256Digest want, got;
+        uint64_t size;
+        int r;
+
+        r = store_object_open(store, digest, &want, &fd);
+        if (r != 0)
+                return r;
         r = sha256_fd(fd, &got, &size);
         if (r < 0)
                 return r;
@@ -98,15 +113,21 @@ static int store_object_install(Store *store, int fd, const char *tmp_path, cons
         char hex[SHA256_HEX_LEN + 1], rel[8 + 3 + SHA256_HEX_LEN], dir[12];
         int dirfd = store_dirfd(store);
         _cleanup_close_ int subfd = -1;
-        struct stat st;
         int r;
 
         sha256_to_hex(digest, hex);
         (void)store_object_relpath(hex, rel);
         snprintf(dir, sizeof(dir), "objects/%.2s", hex);
 
-        if (fstatat(dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
-                /* Already present (and immutable): the copy is garbage. */
+        /*
+         * Already present and intact: the copy is garbage. A present but corrupt object is
+         * replaced by the copy in hand (the rename below), so adding or upgrading again
+         * repairs it instead of keeping the damage forever.
+         */
+        r = store_object_verify(store, hex, NULL);
+        if (r < 0)
+                return r;
+        if (r == STORE_OK) {
                 r = fault_unlinkat(AT_FDCWD, tmp_path, 0);
                 return r == -ENOENT ? 0 : r;
         }
@@ -145,56 +166,73 @@ static int store_parse_expected(const char *expected, Sha256Digest *wantp) {
         return sha256_from_hex(expected, wantp);
 }
 
-int store_object_add_fd(Store *store, int fd, const char *expected, Sha256Digest *digestp) {
-        _cleanup_(sha256_freep) Sha256 *ctx = sha256_new();
-        _cleanup_free_ uint8_t *buf = malloc(STORE_OBJECT_CHUNK);
-        _cleanup_free_ char *tmp = NULL;
-        _cleanup_close_ int out = -1;
+/*
+ * The tail of every way in: hashes the complete file in tmp/ from its start (the bytes
+ * that will be published, not the bytes that were meant to be written), checks them
+ * against expected if not NULL (-EBADMSG), and installs the file under its digest.
+ */
+static int store_object_hash_install(Store *store, int fd, const char *tmp_path, const char *expected,
+                                     Sha256Digest *digestp) {
         Sha256Digest want, got;
         int r;
 
         r = store_parse_expected(expected, &want);
         if (r < 0)
                 return r;
-        if (!ctx || !buf)
-                return -ENOMEM;
-        r = store_tmp_create(store, "add", &out, &tmp);
+        if (lseek(fd, 0, SEEK_SET) < 0)
+                return -errno;
+        r = sha256_fd(fd, &got, NULL);
         if (r < 0)
                 return r;
+        if (expected && !sha256_equal(&want, &got))
+                return -EBADMSG;
+        r = store_object_install(store, fd, tmp_path, &got);
+        if (r < 0)
+                return r;
+        if (digestp)
+                *digestp = got;
+        return 0;
+}
 
+/* Copies everything readable from fd (a file, a pipe) to out. */
+static int store_object_copy(int fd, int out, const char *out_path) {
+        _cleanup_free_ uint8_t *buf = malloc(STORE_OBJECT_CHUNK);
+        int r;
+
+        if (!buf)
+                return -ENOMEM;
         for (;;) {
                 ssize_t n = read(fd, buf, STORE_OBJECT_CHUNK);
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
-                        r = -errno;
-                        goto fail;
+                        return -errno;
                 }
                 if (n == 0)
-                        break;
-                r = sha256_update(ctx, buf, (size_t)n);
+                        return 0;
+                r = fault_write(out, buf, (size_t)n, out_path);
                 if (r < 0)
-                        goto fail;
-                r = fault_write(out, buf, (size_t)n, tmp);
-                if (r < 0)
-                        goto fail;
+                        return r;
         }
-        r = sha256_final(ctx, &got);
-        if (r < 0)
-                goto fail;
-        if (expected && !sha256_equal(&want, &got)) {
-                r = -EBADMSG;
-                goto fail;
-        }
-        r = store_object_install(store, out, tmp, &got);
-        if (r < 0)
-                goto fail;
-        if (digestp)
-                *digestp = got;
-        return 0;
+}
 
-fail:
-        (void)unlink(tmp);
+int store_object_add_fd(Store *store, int fd, const char *expected, Sha256Digest *digestp) {
+        _cleanup_free_ char *tmp = NULL;
+        _cleanup_close_ int out = -1;
+        Sha256Digest want;
+        int r;
+
+        r = store_parse_expected(expected, &want);
+        if (r < 0)
+                return r;
+        r = store_tmp_create(store, "add", &out, &tmp);
+        if (r < 0)
+                return r;
+        r = store_object_copy(fd, out, tmp);
+        if (r >= 0)
+                r = store_object_hash_install(store, out, tmp, expected, digestp);
+        if (r < 0)
+                (void)unlink(tmp);
         return r;
 }
 
@@ -215,7 +253,7 @@ int store_object_publish(Store *store, const char *tmp_path, const char *expecte
         _cleanup_free_ char *copy = NULL;
         _cleanup_close_ int fd = -1, tmpfd = -1;
         struct stat st, dst;
-        Sha256Digest want, got;
+        Sha256Digest want;
         const char *slash;
         int r;
 
@@ -238,45 +276,26 @@ int store_object_publish(Store *store, const char *tmp_path, const char *expecte
         if (st.st_dev != dst.st_dev || st.st_ino != dst.st_ino)
                 return -EXDEV;
 
-        fd = open(tmp_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+        fd = open(tmp_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
                 return -errno;
         if (fstat(fd, &st) < 0)
                 return -errno;
         if (!S_ISREG(st.st_mode))
                 return -EINVAL;
-        r = sha256_fd(fd, &got, NULL);
-        if (r < 0)
-                return r;
-        if (expected && !sha256_equal(&want, &got))
-                return -EBADMSG;
-        r = store_object_install(store, fd, tmp_path, &got);
-        if (r < 0)
-                return r;
-        if (digestp)
-                *digestp = got;
-        return 0;
+        return store_object_hash_install(store, fd, tmp_path, expected, digestp);
 }
 
 int store_object_read(const Store *store, const char *digest, size_t max_size, char **bufp, size_t *sizep) {
-        char rel[8 + 3 + SHA256_HEX_LEN];
         _cleanup_close_ int fd = -1;
         _cleanup_free_ char *buf = NULL;
         Sha256Digest want, got;
         size_t size;
         int r;
 
-        r = store_object_relpath(digest, rel);
-        if (r < 0)
+        r = store_object_open(store, digest, &want, &fd);
+        if (r != 0)
                 return r;
-        r = sha256_from_hex(digest, &want);
-        if (r < 0)
-                return r;
-        fd = store_object_open_rel(store, rel);
-        if (fd == -ENOENT)
-                return STORE_E_MISSING;
-        if (fd < 0)
-                return fd;
         r = read_fd_full(fd, max_size, &buf, &size);
         if (r == -EFBIG)
                 return STORE_E_CORRUPT; /* no valid object of this name is that large */
@@ -301,65 +320,56 @@ static bool store_is_hex(const char *s, size_t len) {
         return true;
 }
 
-static int store_strcmp(const void *a, const void *b) {
-        return strcmp(*(char *const *)a, *(char *const *)b);
+/* objects/ab: two hex digits, a directory (or a file system that does not say). */
+static bool store_object_is_fanout_dir(const struct dirent *de) {
+        return store_is_hex(de->d_name, 2) && (de->d_type == DT_DIR || de->d_type == DT_UNKNOWN);
+}
+
+/* objects/ab/cdef…: the other 62 hex digits, whatever the file type (verify judges it). */
+static bool store_object_is_name(const struct dirent *de) {
+        return store_is_hex(de->d_name, SHA256_HEX_LEN - 2);
 }
 
 int store_object_list(const Store *store, char ***digestsp) {
-        _cleanup_strv_free_ char **list = NULL;
-        _cleanup_close_ int objfd = -1;
-        DIR *top;
-        struct dirent *de;
-        int r = 0;
+        _cleanup_strv_free_ char **fanout = NULL, **list = NULL;
+        size_t n = 0;
+        int r;
 
-        objfd = openat(store_dirfd(store), "objects", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (objfd < 0)
-                return -errno;
-        top = fdopendir(objfd);
-        if (!top)
-                return -errno;
-        steal_fd(&objfd);
-        while ((de = readdir(top))) {
-                int subfd;
-                DIR *sub;
-                struct dirent *se;
-
-                if (!store_is_hex(de->d_name, 2))
-                        continue;
-                subfd = openat(dirfd(top), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (subfd < 0)
-                        continue;
-                sub = fdopendir(subfd);
-                if (!sub) {
-                        close(subfd);
-                        continue;
-                }
-                while ((se = readdir(sub))) {
-                        char *hex;
-
-                        if (!store_is_hex(se->d_name, SHA256_HEX_LEN - 2))
-                                continue;
-                        if (asprintf(&hex, "%s%s", de->d_name, se->d_name) < 0) {
-                                r = -ENOMEM;
-                                break;
-                        }
-                        r = strv_push(&list, hex);
-                        if (r < 0)
-                                break;
-                }
-                closedir(sub);
-                if (r < 0)
-                        break;
-        }
-        closedir(top);
+        r = store_dir_list_at(store_dirfd(store), "objects", store_object_is_fanout_dir, &fanout);
         if (r < 0)
                 return r;
+        for (char **f = fanout; *f; f++) {
+                _cleanup_strv_free_ char **names = NULL;
+                char rel[16], **p;
+                size_t k;
+
+                snprintf(rel, sizeof(rel), "objects/%s", *f);
+                r = store_dir_list_at(store_dirfd(store), rel, store_object_is_name, &names);
+                if (r == -ENOTDIR || r == -ELOOP)
+                        continue; /* not an object directory: never looked into */
+                if (r < 0)
+                        return r;
+                k = strv_length(names);
+                p = reallocarray(list, n + k + 1, sizeof(char *));
+                if (!p)
+                        return -ENOMEM;
+                list = p;
+                list[n] = NULL;
+                for (char **name = names; *name; name++) {
+                        char *digest;
+
+                        if (asprintf(&digest, "%s%s", *f, *name) < 0)
+                                return -ENOMEM;
+                        list[n++] = digest;
+                        list[n] = NULL;
+                }
+        }
         if (!list) {
                 list = calloc(1, sizeof(char *));
                 if (!list)
                         return -ENOMEM;
         }
-        qsort(list, strv_length(list), sizeof(char *), store_strcmp);
+        /* Sorted: the fan-out directories and the names within each come sorted. */
         *digestsp = steal_ptr(&list);
         return 0;
 }

@@ -6,19 +6,15 @@
  * it; the parser accepts exactly the format store_ref_format() writes (modulo a missing
  * final newline) and nothing else, since refs come from remote stores.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "store/store.h"
+#include "store/dir.h"
 #include "store/parse.h"
+#include "store/store.h"
 #include "util/cleanup.h"
-#include "util/fileio.h"
-#include "util/strv.h"
 
 bool store_ref_name_is_valid(const char *name) {
         size_t n;
@@ -93,7 +89,6 @@ int store_ref_format(const StoreRef *ref, char **textp) {
 
 int store_ref_read(const Store *store, const char *name, StoreRef *refp) {
         _cleanup_free_ char *text = NULL;
-        _cleanup_close_ int fd = -1;
         char rel[8 + STORE_REF_NAME_MAX];
         size_t size;
         int r;
@@ -101,12 +96,7 @@ int store_ref_read(const Store *store, const char *name, StoreRef *refp) {
         if (!store_ref_name_is_valid(name))
                 return -EINVAL;
         snprintf(rel, sizeof(rel), "refs/%s", name);
-        fd = openat(store_dirfd(store), rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-        if (fd < 0)
-                return errno == ELOOP ? -EBADMSG : -errno;
-        r = read_fd_full(fd, STORE_REF_FILE_MAX, &text, &size);
-        if (r == -EFBIG)
-                return -EBADMSG;
+        r = store_read_file(store, rel, STORE_REF_FILE_MAX, &text, &size);
         if (r < 0)
                 return r;
         return store_ref_parse(text, size, refp);
@@ -126,40 +116,10 @@ int store_ref_write(Store *store, const char *name, const StoreRef *ref) {
         return store_replace_file(store, rel, text, strlen(text));
 }
 
-static int store_ref_strcmp(const void *a, const void *b) {
-        return strcmp(*(char *const *)a, *(char *const *)b);
+static bool store_ref_is_name(const struct dirent *de) {
+        return store_ref_name_is_valid(de->d_name);
 }
 
 int store_ref_list(const Store *store, char ***namesp) {
-        _cleanup_strv_free_ char **names = NULL;
-        _cleanup_close_ int fd = -1;
-        struct dirent *de;
-        DIR *d;
-        int r = 0;
-
-        fd = openat(store_dirfd(store), "refs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        d = fdopendir(fd);
-        if (!d)
-                return -errno;
-        steal_fd(&fd);
-        while ((de = readdir(d))) {
-                if (!store_ref_name_is_valid(de->d_name))
-                        continue;
-                r = strv_extend(&names, de->d_name);
-                if (r < 0)
-                        break;
-        }
-        closedir(d);
-        if (r < 0)
-                return r;
-        if (!names) {
-                names = calloc(1, sizeof(char *));
-                if (!names)
-                        return -ENOMEM;
-        }
-        qsort(names, strv_length(names), sizeof(char *), store_ref_strcmp);
-        *namesp = steal_ptr(&names);
-        return 0;
+        return store_dir_list_at(store_dirfd(store), "refs", store_ref_is_name, namesp);
 }

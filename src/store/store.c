@@ -7,7 +7,6 @@
  * valid marker has every subdirectory; all paths are resolved relative to the store's
  * directory fd; temporary files live in tmp/ and are named "store.*" so gc knows them.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -18,16 +17,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "store/dir.h"
+#include "store/parse.h"
 #include "store/store.h"
 #include "util/cleanup.h"
 #include "util/fault.h"
 #include "util/fileio.h"
 #include "util/hex.h"
+#include "util/strv.h"
 
 struct Store {
         char *path; /* owned */
         int dirfd;
-        int lockfd; /* -1 unless opened for writing */
+        int lockfd; /* -1 unless opened with STORE_OPEN_WRITE or STORE_OPEN_CONSISTENT */
 };
 
 static const char *const store_subdirs[] = { "objects", "generations", "refs", "tmp" };
@@ -147,31 +149,55 @@ int store_tmp_path(const Store *store, char **pathp) {
         return 0;
 }
 
+int store_read_file_at(int dirfd, const char *relpath, size_t max_size, char **textp, size_t *sizep) {
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+        int r;
+
+        /* O_NONBLOCK: a FIFO planted here must fail the S_ISREG check, not hang the open. */
+        fd = openat(dirfd, relpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return errno == ELOOP ? -EBADMSG : -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EBADMSG;
+        r = read_fd_full(fd, max_size, textp, sizep);
+        return r == -EFBIG ? -EBADMSG : r;
+}
+
+int store_read_file(const Store *store, const char *relpath, size_t max_size, char **textp, size_t *sizep) {
+        return store_read_file_at(store->dirfd, relpath, max_size, textp, sizep);
+}
+
 /* 0 if the marker is ours, -EMEDIUMTYPE if absent or not a marker, -EPROTONOSUPPORT. */
 static int store_check_marker(int dirfd) {
-        _cleanup_close_ int fd = openat(dirfd, STORE_MARKER, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        char buf[64];
-        ssize_t n;
+        _cleanup_free_ char *text = NULL;
+        const char *prefix = STORE_MARKER " ";
         unsigned version;
+        size_t size;
+        int r;
 
-        if (fd < 0)
-                return errno == ENOENT || errno == ELOOP ? -EMEDIUMTYPE : -errno;
-        n = read(fd, buf, sizeof(buf) - 1);
-        if (n < 0)
-                return -errno;
-        buf[n] = '\0';
-        if (sscanf(buf, STORE_MARKER " %u", &version) != 1)
+        r = store_read_file_at(dirfd, STORE_MARKER, 64, &text, &size);
+        if (r == -ENOENT || r == -EBADMSG)
+                return -EMEDIUMTYPE;
+        if (r < 0)
+                return r;
+        if (size > 0 && text[size - 1] == '\n')
+                text[--size] = '\0';
+        if (strncmp(text, prefix, strlen(prefix)) != 0 || strlen(text) != size ||
+            store_parse_unsigned(text + strlen(prefix), 0, UINT32_MAX, &version) < 0)
                 return -EMEDIUMTYPE;
         if (version != STORE_FORMAT_VERSION)
                 return -EPROTONOSUPPORT;
         return 0;
 }
 
-static bool store_is_own_entry(const char *name) {
+static bool store_is_foreign_entry(const struct dirent *de) {
         for (size_t i = 0; i < ELEMENTSOF(store_subdirs); i++)
-                if (strcmp(name, store_subdirs[i]) == 0)
-                        return true;
-        return false;
+                if (strcmp(de->d_name, store_subdirs[i]) == 0)
+                        return false;
+        return true;
 }
 
 int store_init(const char *path) {
@@ -197,25 +223,13 @@ int store_init(const char *path) {
         is_store = r == 0;
         if (!is_store) {
                 /* Not a store yet: only an empty directory or a crashed init may become one. */
-                _cleanup_close_ int fd = dup(dirfd);
-                DIR *d;
-                struct dirent *de;
+                _cleanup_strv_free_ char **foreign = NULL;
 
-                if (fd < 0)
-                        return -errno;
-                d = fdopendir(fd);
-                if (!d)
-                        return -errno;
-                steal_fd(&fd);
-                while ((de = readdir(d))) {
-                        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                                continue;
-                        if (!store_is_own_entry(de->d_name)) {
-                                closedir(d);
-                                return -ENOTEMPTY;
-                        }
-                }
-                closedir(d);
+                r = store_dir_list_at(dirfd, ".", store_is_foreign_entry, &foreign);
+                if (r < 0)
+                        return r;
+                if (foreign[0])
+                        return -ENOTEMPTY;
         }
 
         for (size_t i = 0; i < ELEMENTSOF(store_subdirs); i++) {
@@ -250,11 +264,13 @@ int store_open(Store **storep, const char *path, StoreOpenFlags flags) {
         r = store_check_marker(store->dirfd);
         if (r < 0)
                 return r;
-        if (flags & STORE_OPEN_WRITE) {
-                store->lockfd = openat(store->dirfd, STORE_MARKER, O_RDONLY | O_CLOEXEC);
+        if (flags & (STORE_OPEN_WRITE | STORE_OPEN_CONSISTENT)) {
+                int op = flags & STORE_OPEN_WRITE ? LOCK_EX : LOCK_SH;
+
+                store->lockfd = openat(store->dirfd, STORE_MARKER, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
                 if (store->lockfd < 0)
                         return -errno;
-                while (flock(store->lockfd, LOCK_EX) < 0)
+                while (flock(store->lockfd, op) < 0)
                         if (errno != EINTR)
                                 return -errno;
         }

@@ -22,7 +22,10 @@
  *    checked by every function that takes them, so callers may pass untrusted strings.
  *  - Trust never comes from the store: signatures are checked against keys from outside.
  *  - A Store opened with STORE_OPEN_WRITE holds an exclusive flock() on kos-store until
- *    store_close(); every writer opens it so. Readers take no lock.
+ *    store_close(); every writer opens it so. A reader that must see one state across
+ *    several files (store verify: objects listed, then the generations that need them)
+ *    holds it shared (STORE_OPEN_CONSISTENT); other readers take no lock, so a slow
+ *    upgrade never blocks store list or boot status.
  *
  * For kos upgrade: create download files with store_tmp_create() (or any name of your own
  * in store_tmp_path() that does not start with "store."), then store_object_publish() each
@@ -49,6 +52,7 @@ typedef enum StoreVerdict {
 typedef enum StoreOpenFlags {
         STORE_OPEN_READ = 0,
         STORE_OPEN_WRITE = 1 << 0, /* take the store's exclusive lock (blocks until free) */
+        STORE_OPEN_CONSISTENT = 1 << 1, /* take it shared: no writer runs while it is open */
 } StoreOpenFlags;
 
 typedef struct Store Store;
@@ -89,6 +93,16 @@ int store_tmp_create(Store *store, const char *prefix, int *fdp, char **pathp);
  * directory fsynced. relpath is trusted (built by the store itself), e.g. "refs/latest".
  */
 int store_replace_file(Store *store, const char *relpath, const void *data, size_t size);
+
+/*
+ * Reads <store>/relpath, a small state file (ref, generation, floor), whole into a new
+ * NUL-terminated buffer the caller owns. -ENOENT if absent; -EBADMSG if it is larger than
+ * max_size, a symlink or not a regular file (so a FIFO or directory planted there can
+ * neither hang a reader nor stop the boot decision). relpath is trusted.
+ */
+int store_read_file(const Store *store, const char *relpath, size_t max_size, char **textp, size_t *sizep);
+/* The same relative to a directory fd, for use before a Store exists (store_init()). */
+int store_read_file_at(int dirfd, const char *relpath, size_t max_size, char **textp, size_t *sizep);
 
 /* Removes <store>/relpath (ENOENT is success) and fsyncs its directory. */
 int store_remove_file(Store *store, const char *relpath);
