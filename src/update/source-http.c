@@ -8,8 +8,10 @@
  * OFFSET) or 200 with the whole file (we drop the bytes we already have). The sink sees
  * the same byte stream either way.
  *
- * Invariants: only http and https are spoken, redirects included; TLS peers are verified
- * (libcurl's default, never turned off); a body is never accepted past max_size, whatever
+ * Invariants: only http and https are spoken, redirects included, and a source given as
+ * https is never followed to plain http (a downgrade would let anyone on the path choose
+ * what we fetch, within what signatures allow); TLS peers are verified (libcurl's
+ * default, never turned off), TLS 1.2 at least; a body is never accepted past max_size, whatever
  * Content-Length said; error bodies are counted and dropped, never passed to the sink; a
  * stalled transfer (under 1 byte/s for HTTP_STALL_SECONDS) is a broken one.
  */
@@ -33,6 +35,7 @@
 
 typedef struct HttpSource {
         CURL *curl;
+        bool https; /* the location is https: so must every redirect be */
         char curl_error[CURL_ERROR_SIZE];
 } HttpSource;
 
@@ -87,8 +90,10 @@ static int http_open(UpdateSource *s) {
                 curl_global_cleanup();
                 return -ENOMEM;
         }
-        curl_easy_setopt(h->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(h->curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+        h->https = strncmp(s->location, "https://", 8) == 0;
+        curl_easy_setopt(h->curl, CURLOPT_PROTOCOLS_STR, h->https ? "https" : "http,https");
+        curl_easy_setopt(h->curl, CURLOPT_REDIR_PROTOCOLS_STR, h->https ? "https" : "http,https");
+        curl_easy_setopt(h->curl, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
         curl_easy_setopt(h->curl, CURLOPT_FOLLOWLOCATION, 1L);
         curl_easy_setopt(h->curl, CURLOPT_MAXREDIRS, HTTP_MAX_REDIRECTS);
         curl_easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L);
@@ -212,8 +217,12 @@ static int http_result(UpdateSource *s, HttpTransfer *t, CURLcode code, const ch
         case CURLE_HTTP2:
         case CURLE_HTTP2_STREAM:
                 return update_source_fail(s, -ECONNABORTED, "%s: transfer broke off: %s", url, h->curl_error);
-        case CURLE_TOO_MANY_REDIRECTS:
         case CURLE_UNSUPPORTED_PROTOCOL:
+                if (h->https)
+                        return update_source_fail(s, -EPROTO, "%s: refusing a redirect away from https: %s", url,
+                                                  h->curl_error);
+                return update_source_fail(s, -EPROTO, "%s: %s", url, h->curl_error);
+        case CURLE_TOO_MANY_REDIRECTS:
         case CURLE_WEIRD_SERVER_REPLY:
                 return update_source_fail(s, -EPROTO, "%s: %s", url, h->curl_error);
         case CURLE_PEER_FAILED_VERIFICATION:

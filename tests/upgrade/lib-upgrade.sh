@@ -6,7 +6,8 @@
 # per connection (nginx limit_rate; 0 = unlimited). Sets URL and NGINX_PID. The access
 # log ($T/nginx/access.log) has one line a request: STATUS BYTES_SENT "RANGE" URI.
 # With NGINX_TLS=1 it speaks https, with a new self-signed certificate for IP 127.0.0.1
-# ($T/nginx/cert.pem: the CA file a client must trust).
+# ($T/nginx/cert.pem: the CA file a client must trust). NGINX_SERVER_EXTRA is added to
+# the server block, NGINX_HTTP_EXTRA to the http block (another server, say).
 nginx_start() {
 	_root=$1 _rate=${2:-0}
 	mkdir -p "$T/nginx"
@@ -54,7 +55,9 @@ http {
 		$_tlsconf
 		root $_root;
 		limit_rate $_rate;
+		${NGINX_SERVER_EXTRA:-}
 	}
+	${NGINX_HTTP_EXTRA:-}
 }
 CONF
 		nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" -e "$T/nginx/error.log" &
