@@ -27,6 +27,7 @@ typedef struct UpdateSourceBackend {
 struct UpdateSource {
         const UpdateSourceBackend *backend;
         char *location; /* owned; as given, less trailing slashes */
+        char *shown;    /* owned: location with any URL password replaced, for messages */
         uint64_t bytes_received;
         char error[UPDATE_SOURCE_ERROR_MAX];
         void *backend_data; /* owned by the backend */

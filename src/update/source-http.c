@@ -78,7 +78,7 @@ static int http_open(UpdateSource *s) {
         }
         curl_url_cleanup(url);
         if (bad)
-                return update_source_fail(s, -EINVAL, "%s: not a usable http(s) URL", s->location);
+                return update_source_fail(s, -EINVAL, "%s: not a usable http(s) URL", s->shown);
 
         h = calloc(1, sizeof(*h));
         if (!h)
@@ -254,7 +254,7 @@ static int http_result(UpdateSource *s, HttpTransfer *t, CURLcode code, const ch
 static int http_fetch(UpdateSource *s, const char *path, uint64_t offset, uint64_t max_size,
                       UpdateSink sink, void *userdata) {
         HttpSource *h = s->backend_data;
-        _cleanup_free_ char *url = NULL;
+        _cleanup_free_ char *url = NULL, *shown = NULL;
         char range[48];
         HttpTransfer t = {
                 .curl = h->curl,
@@ -267,7 +267,7 @@ static int http_fetch(UpdateSource *s, const char *path, uint64_t offset, uint64
         long header_size = 0;
         CURLcode code;
 
-        if (asprintf(&url, "%s/%s", s->location, path) < 0)
+        if (asprintf(&url, "%s/%s", s->location, path) < 0 || asprintf(&shown, "%s/%s", s->shown, path) < 0)
                 return -ENOMEM;
         snprintf(range, sizeof(range), "%" PRIu64 "-", offset);
 
@@ -288,7 +288,7 @@ static int http_fetch(UpdateSource *s, const char *path, uint64_t offset, uint64
                 headers = header_size;
         s->bytes_received += (uint64_t)headers;
 
-        return http_result(s, &t, code, url);
+        return http_result(s, &t, code, shown);
 }
 
 static int http_set_ca_file(UpdateSource *s, const char *path) {

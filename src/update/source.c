@@ -54,6 +54,32 @@ static bool location_is_url(const char *location) {
         return strncmp(location, "http://", 7) == 0 || strncmp(location, "https://", 8) == 0;
 }
 
+int update_source_location_shown(const char *location, char **shownp) {
+        const char *authority, *end, *at, *colon;
+        char *shown;
+
+        authority = strstr(location, "://");
+        if (!authority) {
+                shown = strdup(location);
+                if (!shown)
+                        return -ENOMEM;
+                *shownp = shown;
+                return 0;
+        }
+        authority += 3;
+        end = authority + strcspn(authority, "/?#");
+        at = memrchr(authority, '@', (size_t)(end - authority));
+        colon = at ? memchr(authority, ':', (size_t)(at - authority)) : NULL;
+        if (!colon)
+                shown = strdup(location);
+        else if (asprintf(&shown, "%.*s***%s", (int)(colon + 1 - location), location, at) < 0)
+                shown = NULL;
+        if (!shown)
+                return -ENOMEM;
+        *shownp = shown;
+        return 0;
+}
+
 int update_source_open(UpdateSource **sourcep, const char *location) {
         _cleanup_(update_source_freep) UpdateSource *s = NULL;
         size_t n;
@@ -73,6 +99,9 @@ int update_source_open(UpdateSource **sourcep, const char *location) {
         n = strlen(s->location);
         while (n > 1 && s->location[n - 1] == '/')
                 s->location[--n] = '\0';
+        r = update_source_location_shown(s->location, &s->shown);
+        if (r < 0)
+                return r;
 
         s->backend = location_is_url(location) ? &update_source_http_backend
                                                : &update_source_directory_backend;
@@ -91,6 +120,7 @@ UpdateSource *update_source_free(UpdateSource *s) {
         if (s->backend)
                 s->backend->close(s);
         free(s->location);
+        free(s->shown);
         free(s);
         return NULL;
 }
@@ -168,7 +198,7 @@ uint64_t update_source_bytes_received(const UpdateSource *s) {
 }
 
 const char *update_source_location(const UpdateSource *s) {
-        return s->location;
+        return s->shown;
 }
 
 const char *update_source_last_error(const UpdateSource *s) {

@@ -61,8 +61,11 @@ int update_source_set_ca_file(UpdateSource *s, const char *path);
 /* Bytes received from the source so far, protocol overhead (HTTP headers) included. */
 uint64_t update_source_bytes_received(const UpdateSource *s);
 
-/* The source as the user wrote it, for messages. */
+/* The source as the user wrote it, for messages, with a URL's password (if any) as "***". */
 const char *update_source_location(const UpdateSource *s);
+
+/* Writes location as messages show it (a URL's password as "***") to *shownp (owned). */
+int update_source_location_shown(const char *location, char **shownp);
 
 /* A one-line explanation of the last failure, "" if none. */
 const char *update_source_last_error(const UpdateSource *s);

@@ -231,11 +231,16 @@ static int step_resolve(Upgrade *u) {
                 return upgrade_fail(u, -EKEYREJECTED, "upgrade: %s: no trusted keys (*.pub)", u->opts->trust_path);
 
         r = update_source_open(&u->source, u->opts->source);
-        if (r == -EINVAL)
-                return upgrade_fail(u, r, "upgrade: %s: not a source (a store directory or an http:// or https:// URL)",
-                                    u->opts->source);
-        if (r < 0)
-                return upgrade_fail(u, r, "upgrade: source %s: %s", u->opts->source, strerror(-r));
+        if (r < 0) {
+                _cleanup_free_ char *shown = NULL;
+
+                if (update_source_location_shown(u->opts->source, &shown) < 0)
+                        return upgrade_fail(u, -ENOMEM, "upgrade: out of memory");
+                if (r == -EINVAL)
+                        return upgrade_fail(u, r, "upgrade: %s: not a source (a store directory or an http:// or https:// URL)",
+                                            shown);
+                return upgrade_fail(u, r, "upgrade: source %s: %s", shown, strerror(-r));
+        }
         if (u->opts->ca_path) {
                 r = update_source_set_ca_file(u->source, u->opts->ca_path);
                 if (r < 0)

@@ -3,7 +3,8 @@
 # kos upgrade over real HTTP (nginx on 127.0.0.1): a full upgrade, then an upgrade where
 # 90% of the bytes are already here transfers only the new objects (+ at most 64 KiB),
 # measured both by kos and by the server's own log; reruns are no-ops; bad arguments,
-# missing refs and unreachable sources are clear errors.
+# missing refs and unreachable sources are clear errors; a password in the URL is never
+# printed.
 . "$KOS_SOURCE/tests/lib.sh"
 . "$KOS_SOURCE/tests/upgrade/lib-upgrade.sh"
 command -v nginx >/dev/null || fail "nginx is not installed (scripts/deps/update.list)"
@@ -66,6 +67,14 @@ fails 2 'expected DIR --from SOURCE --trust KEYDIR' "$KOS" upgrade "$T/dev" --fr
 fails 2 'unknown option' "$KOS" upgrade "$T/dev" --from "$URL" --trust "$T/keys" --bogus
 fails 1 'cannot reach http://127.0.0.1:1' "$KOS" upgrade "$T/dev" --from http://127.0.0.1:1 --trust "$T/keys"
 fails 1 'not a source' "$KOS" upgrade "$T/dev" --from ftp://127.0.0.1/x --trust "$T/keys"
+secret_url="http://kos:hunter2@${URL#http://}"
+fails 1 "$URL/refs/nope|no ref \"nope\"" "$KOS" upgrade "$T/dev" --from "$secret_url" --trust "$T/keys" --ref nope
+grep -q "http://kos:\*\*\*@127" "$T/.err" && ! grep -q hunter2 "$T/.err" || fail "password shown: $(cat "$T/.err")"
+fails 1 'cannot reach http://kos:\*\*\*@127.0.0.1:1' "$KOS" upgrade "$T/dev" --from http://kos:hunter2@127.0.0.1:1 --trust "$T/keys"
+! grep -q hunter2 "$T/.err" || fail "password shown: $(cat "$T/.err")"
+fails 1 'not a source' "$KOS" upgrade "$T/dev" --from ftp://kos:hunter2@127.0.0.1/x --trust "$T/keys"
+! grep -q hunter2 "$T/.err" || fail "password shown: $(cat "$T/.err")"
+checks=$((checks + 3))
 fails 1 'not a store' "$KOS" upgrade "$T/nostore" --from "$URL" --trust "$T/keys"
 fails 1 'no trusted keys' "$KOS" upgrade "$T/dev" --from "$URL" --trust "$T/v1"
 ok "$KOS" store verify "$T/dev"

@@ -71,6 +71,25 @@ TEST(locations) {
         s = update_source_free(s);
 }
 
+TEST(passwords_are_not_shown) {
+        static const char *const cases[][2] = {
+                { "https://kos:hunter2@orbit.example/store", "https://kos:***@orbit.example/store" },
+                { "http://a:b:c@h:8080", "http://a:***@h:8080" },
+                { "http://kos@host/x", "http://kos@host/x" },
+                { "http://host/p@th:x", "http://host/p@th:x" },
+                { "ftp://u:p@host", "ftp://u:***@host" },
+                { "/srv/store", "/srv/store" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                char *shown = NULL;
+
+                CHECK_OK(update_source_location_shown(cases[i][0], &shown));
+                CHECK_EQ_STR(shown, cases[i][1]);
+                free(shown);
+        }
+}
+
 TEST(unreachable_http) {
         _cleanup_(update_source_freep) UpdateSource *s = NULL;
         char *buf = NULL;
