@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,14 +18,29 @@
 
 #define SPAWN_MAX_FDS 64
 
-static int spawn_close_from(int first) {
-        /* close_range(2), Linux 5.9; glibc may lack the wrapper. */
-        return (int)syscall(SYS_close_range, (unsigned)first, ~0U, 0U);
+/* Closes every fd from first on. close_range(2) came with Linux 5.9; before it (5.4 LTS
+ * devices), close one by one up to the fd limit the parent read. Async-signal-safe. */
+static int spawn_close_from(int first, int limit) {
+        if (syscall(SYS_close_range, (unsigned)first, ~0U, 0U) == 0)
+                return 0;
+        if (errno != ENOSYS)
+                return -1;
+        for (int fd = first; fd < limit; fd++)
+                (void)close(fd);
+        return 0;
+}
+
+static int spawn_fd_limit(void) {
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (1U << 20))
+                return 1 << 20;
+        return (int)rl.rlim_cur;
 }
 
 int spawn_process(const SpawnParams *p, pid_t *pidp) {
         volatile int child_errno = 0;
-        int fd_above = 3 + (int)p->n_fds;
+        int fd_above = 3 + (int)p->n_fds, fd_limit = spawn_fd_limit();
         sigset_t empty;
         pid_t pid;
 
@@ -39,12 +55,14 @@ int spawn_process(const SpawnParams *p, pid_t *pidp) {
                 int moved[SPAWN_MAX_FDS];
                 struct sigaction dfl = { .sa_handler = SIG_DFL };
 
+                /* Its own group first: a signal to kosd's group (a ^C on its terminal)
+                 * must not reach the child once its mask is cleared. */
+                if (setpgid(0, 0) < 0)
+                        goto fail;
                 /* SIG_IGN survives exec, handlers do not; kosd ignores only SIGPIPE. */
                 if (sigaction(SIGPIPE, &dfl, NULL) < 0)
                         goto fail;
                 if (sigprocmask(SIG_SETMASK, &empty, NULL) < 0)
-                        goto fail;
-                if (setpgid(0, 0) < 0)
                         goto fail;
                 /* Move granted fds above their targets first, so no dup2 overwrites one. */
                 for (size_t i = 0; i < p->n_fds; i++) {
@@ -57,7 +75,7 @@ int spawn_process(const SpawnParams *p, pid_t *pidp) {
                 for (size_t i = 0; i < p->n_fds; i++)
                         if (dup2(moved[i], 3 + (int)i) < 0)
                                 goto fail;
-                if (spawn_close_from(fd_above) < 0)
+                if (spawn_close_from(fd_above, fd_limit) < 0)
                         goto fail;
                 if (chdir("/") < 0)
                         goto fail;

@@ -1,0 +1,26 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# On a kernel without close_range(2) (before 5.9, emulated with seccomp), apps still start
+# and get no fd but 0, 1 and 2, even one kosd itself inherited without close-on-exec.
+. "$KOS_SOURCE/tests/lib.sh"
+. "$KOS_SOURCE/tests/integration/kosd/kosd-lib.sh"
+WRAP="$KOS_BUILD/tests/integration/kosd/kosd-test-no-close-range"
+
+kosd_manifest "$T/m.dtb" <<'EOF_DTS'
+/dts-v1/;
+/ {
+	compatible = "kos,manifest-v1";
+	version = <1>;
+	apps { one { path = "@APP@"; args = "--name", "one", "--record", "@REC@"; }; };
+};
+EOF_DTS
+"$WRAP" "$KOSD" --manifest "$T/m.dtb" --run-dir "$RUN" >"$T/kosd.log" 2>&1 &
+KOSD_PID=$!
+wait_until 10 count_is 1 'start one'
+grep -qx 'fds one 0,1,2' "$REC" || fail "app fds: $(grep '^fds' "$REC")"
+[ -e "/proc/$KOSD_PID/fd/9" ] || fail "the wrapper did not leave kosd an fd 9"
+checks=$((checks + 2))
+kill -TERM "$KOSD_PID"
+kosd_wait_exit
+[ "$kosd_status" -eq 0 ] || fail "kosd exited $kosd_status: $(cat "$T/kosd.log")"
+done_ok
