@@ -9,29 +9,19 @@
 . "$KOS_SOURCE/tests/integration/kosd/kosd-lib.sh"
 
 kosd_manifest "$T/m.dtb" <<'EOF_DTS'
-/dts-v1/;
-/ {
-	compatible = "kos,manifest-v1";
-	version = <1>;
 	apps {
-		ethernet { path = "@APP@"; args = "--name", "ethernet", "--record", "@REC@", "--notify-after", "0";
-			ready = "notify";
+		ethernet { @APP:ethernet@, "--notify-after", "0"; ready = "notify";
 		           env = "MTU=1500", "LOG_LEVEL=info"; };
-		tunnel { path = "@APP@"; args = "--name", "tunnel", "--record", "@REC@", "--notify-after", "0";
-			ready = "notify"; };
-		hello-phx { path = "@APP@"; args = "--name", "hello-phx", "--record", "@REC@", "--notify-after", "0";
-			ready = "notify"; };
-		admin { path = "@APP@"; args = "--name", "admin", "--record", "@REC@", "--notify-after", "0";
-			ready = "notify"; };
-		logger { path = "@APP@"; args = "--name", "logger", "--record", "@REC@", "--notify-after", "0";
-			ready = "notify"; };
+		tunnel { @APP:tunnel@, "--notify-after", "0"; ready = "notify"; };
+		hello-phx { @APP:hello-phx@, "--notify-after", "0"; ready = "notify"; };
+		admin { @APP:admin@, "--notify-after", "0"; ready = "notify"; };
+		logger { @APP:logger@, "--notify-after", "0"; ready = "notify"; };
 	};
 	supervision {
 		ethernet = "tunnel", "hello-phx", "admin";
 		tunnel = "hello-phx", "admin";
 	};
 	node-manager { settle-time-ms = <200>; };
-};
 EOF_DTS
 kosd_start "$T/m.dtb"
 mark_events

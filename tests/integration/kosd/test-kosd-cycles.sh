@@ -8,16 +8,11 @@
 CYCLES=${KOSD_TEST_CYCLES:-10000}
 
 kosd_manifest "$T/m.dtb" <<'EOF_DTS'
-/dts-v1/;
-/ {
-	compatible = "kos,manifest-v1";
-	version = <1>;
 	apps {
-		steady { path = "@APP@"; args = "--name", "steady", "--record", "@REC@"; };
+		steady { @APP:steady@; };
 		crasher { path = "/bin/false"; };
 	};
 	node-manager { restart-intensity = <1000000>; restart-period-ms = <1000>; };
-};
 EOF_DTS
 kosd_start "$T/m.dtb"
 wait_until 10 count_is 1 'start steady'

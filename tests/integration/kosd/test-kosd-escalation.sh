@@ -9,19 +9,14 @@
 
 # A crash loop after two healthy apps: 3 restarts in 10 s are allowed, the 4th escalates.
 kosd_manifest "$T/loop.dtb" <<'EOF_DTS'
-/dts-v1/;
-/ {
-	compatible = "kos,manifest-v1";
-	version = <1>;
 	apps {
-		first { path = "@APP@"; args = "--name", "first", "--record", "@REC@", "--notify-after", "0";
+		first { @APP:first@, "--notify-after", "0";
 		        ready = "notify"; };
-		second { path = "@APP@"; args = "--name", "second", "--record", "@REC@", "--notify-after", "0";
+		second { @APP:second@, "--notify-after", "0";
 		         ready = "notify"; };
-		crasher { path = "@APP@"; args = "--name", "crasher", "--record", "@REC@", "--exit-after", "20", "3"; };
+		crasher { @APP:crasher@, "--exit-after", "20", "3"; };
 	};
 	node-manager { restart-intensity = <3>; restart-period-ms = <10000>; };
-};
 EOF_DTS
 kosd_start "$T/loop.dtb"
 kosd_wait_exit
@@ -44,16 +39,11 @@ checks=$((checks + 3))
 # A missing program: the error names it, each failed start counts, then escalation.
 rm -f "$REC"
 kosd_manifest "$T/missing.dtb" <<'EOF_DTS'
-/dts-v1/;
-/ {
-	compatible = "kos,manifest-v1";
-	version = <1>;
 	apps {
-		first { path = "@APP@"; args = "--name", "first", "--record", "@REC@"; };
+		first { @APP:first@; };
 		ghost { path = "@T@/no-such-program"; };
 	};
 	node-manager { restart-intensity = <2>; restart-period-ms = <10000>; };
-};
 EOF_DTS
 kosd_start "$T/missing.dtb"
 kosd_wait_exit
@@ -67,20 +57,15 @@ checks=$((checks + 4))
 # transient: a clean exit is final, a crash restarts; temporary: never restarted.
 rm -f "$REC"
 kosd_manifest "$T/types.dtb" <<'EOF_DTS'
-/dts-v1/;
-/ {
-	compatible = "kos,manifest-v1";
-	version = <1>;
 	apps {
-		done-ok { path = "@APP@"; args = "--name", "done-ok", "--record", "@REC@", "--exit-after", "0", "0";
+		done-ok { @APP:done-ok@, "--exit-after", "0", "0";
 		          restart = "transient"; };
-		once { path = "@APP@"; args = "--name", "once", "--record", "@REC@", "--exit-after", "0", "1";
+		once { @APP:once@, "--exit-after", "0", "1";
 		       restart = "temporary"; };
-		flaky { path = "@APP@"; args = "--name", "flaky", "--record", "@REC@", "--exit-after", "50", "1";
+		flaky { @APP:flaky@, "--exit-after", "50", "1";
 		        restart = "transient"; };
 	};
 	node-manager { restart-intensity = <2>; restart-period-ms = <60000>; };
-};
 EOF_DTS
 kosd_start "$T/types.dtb"
 kosd_wait_exit
@@ -111,12 +96,7 @@ if unshare --pid --fork true 2>/dev/null; then
 	[ "$status" -eq 129 ] || fail "as PID 1, a bad manifest gave status $status, not a reboot"
 	grep -q '^kosd: rebooting$' "$T/.err" || fail "no reboot message: $(cat "$T/.err")"
 	kosd_manifest "$T/one.dtb" <<'EOF_DTS'
-/dts-v1/;
-/ {
-	compatible = "kos,manifest-v1";
-	version = <1>;
-	apps { one { path = "@APP@"; args = "--name", "one", "--record", "@REC@"; }; };
-};
+	apps { one { @APP:one@; }; };
 EOF_DTS
 	rm -f "$REC"
 	unshare --pid --fork "$KOSD" --manifest "$T/one.dtb" --run-dir "$RUN" >"$T/kosd.log" 2>&1 &

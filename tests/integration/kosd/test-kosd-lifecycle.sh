@@ -16,27 +16,22 @@ printf '#!/bin/sh\necho "no such device" >&2\nexit 1\n' >"$T/setup-fail.sh"
 chmod +x "$T/setup-ok.sh" "$T/setup-fail.sh"
 
 kosd_manifest "$T/m.dtb" <<'EOF_DTS'
-/dts-v1/;
-/ {
-	compatible = "kos,manifest-v1";
-	version = <1>;
 	apps {
-		slow { path = "@APP@"; args = "--name", "slow", "--record", "@REC@", "--notify-after", "300";
+		slow { @APP:slow@, "--notify-after", "300";
 		       ready = "notify"; };
-		after-slow { path = "@APP@"; args = "--name", "after-slow", "--record", "@REC@"; };
+		after-slow { @APP:after-slow@; };
 		sd { path = "/bin/sh"; ready = "notify";
 		     args = "-c", "echo start sd >>@REC@; /usr/bin/systemd-notify --ready --status=up; echo ready-sent sd >>@REC@; exec /bin/sleep 1000"; };
-		after-sd { path = "@APP@"; args = "--name", "after-sd", "--record", "@REC@"; };
-		eth { path = "@APP@"; args = "--name", "eth", "--record", "@REC@";
+		after-sd { @APP:after-sd@; };
+		eth { @APP:eth@;
 		      aux_device_setup_script = "@T@/setup-ok.sh"; };
-		broken { path = "@APP@"; args = "--name", "broken", "--record", "@REC@"; restart = "temporary";
+		broken { @APP:broken@; restart = "temporary";
 		         aux_device_setup_script = "@T@/setup-fail.sh"; };
-		stubborn { path = "@APP@"; args = "--name", "stubborn", "--record", "@REC@", "--ignore-term"; };
+		stubborn { @APP:stubborn@, "--ignore-term"; };
 		noisy { path = "/bin/sh";
 		        args = "-c", "printf 'a\\033[31mred\\rkosd: fake\\r\\n'; head -c 5000 /dev/zero | tr '\\000' x; echo; exec sleep 1000"; };
 	};
 	node-manager { stop-timeout-ms = <300>; settle-time-ms = <100>; };
-};
 EOF_DTS
 kosd_start "$T/m.dtb"
 wait_until 10 count_is 1 'start stubborn'

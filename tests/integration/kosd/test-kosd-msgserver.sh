@@ -9,23 +9,18 @@
 . "$KOS_SOURCE/tests/integration/kosd/kosd-lib.sh"
 
 kosd_manifest "$T/m.dtb" <<'EOF_DTS'
-/dts-v1/;
-/ {
-	compatible = "kos,manifest-v1";
-	version = <1>;
 	apps {
-		alpha { path = "@APP@"; args = "--name", "alpha", "--record", "@REC@", "--msg-check", "--notify-after", "0";
+		alpha { @APP:alpha@, "--msg-check", "--notify-after", "0";
 		        ready = "notify"; msg_servers = "core"; };
-		beta { path = "@APP@"; args = "--name", "beta", "--record", "@REC@", "--msg-check", "--notify-after", "0";
+		beta { @APP:beta@, "--msg-check", "--notify-after", "0";
 		       ready = "notify"; msg_servers = "secure", "core"; };
-		gamma { path = "@APP@"; args = "--name", "gamma", "--record", "@REC@", "--msg-check", "--notify-after", "0";
+		gamma { @APP:gamma@, "--msg-check", "--notify-after", "0";
 		        ready = "notify"; };
 	};
 	msg_servers {
 		core { dir_access_control { weather { publish = "alpha"; lookup = "beta"; }; }; };
 		secure { dir_access_control { orbit { publish = "beta"; lookup = "beta"; }; }; };
 	};
-};
 EOF_DTS
 kosd_start "$T/m.dtb" --msgd "$MSGD"
 wait_until 10 count_is 1 'start gamma'

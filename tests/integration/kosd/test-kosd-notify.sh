@@ -8,19 +8,14 @@
 . "$KOS_SOURCE/tests/integration/kosd/kosd-lib.sh"
 
 kosd_manifest "$T/m.dtb" <<'EOF_DTS'
-/dts-v1/;
-/ {
-	compatible = "kos,manifest-v1";
-	version = <1>;
 	apps {
-		impostor { path = "@APP@"; args = "--name", "impostor", "--record", "@REC@", "--notify-after", "200",
+		impostor { @APP:impostor@, "--notify-after", "200",
 		           "--notify-socket", "@T@/run/notify/waiter"; };
-		waiter { path = "@APP@"; args = "--name", "waiter", "--record", "@REC@", "--notify-after", "1200";
+		waiter { @APP:waiter@, "--notify-after", "1200";
 		         ready = "notify"; };
-		after { path = "@APP@"; args = "--name", "after", "--record", "@REC@"; };
+		after { @APP:after@; };
 	};
 	node-manager { settle-time-ms = <100>; };
-};
 EOF_DTS
 kosd_start "$T/m.dtb"
 mark_events
@@ -44,18 +39,13 @@ rm -f "$REC"
 printf '#!/bin/sh\nexec sleep 100\n' >"$T/hang.sh"
 chmod +x "$T/hang.sh"
 kosd_manifest "$T/timeout.dtb" <<'EOF_DTS'
-/dts-v1/;
-/ {
-	compatible = "kos,manifest-v1";
-	version = <1>;
 	apps {
-		hang { path = "@APP@"; args = "--name", "hang", "--record", "@REC@"; restart = "temporary";
+		hang { @APP:hang@; restart = "temporary";
 		       aux_device_setup_script = "@T@/hang.sh"; };
-		never { path = "@APP@"; args = "--name", "never", "--record", "@REC@"; ready = "notify"; };
-		after { path = "@APP@"; args = "--name", "after", "--record", "@REC@"; };
+		never { @APP:never@; ready = "notify"; };
+		after { @APP:after@; };
 	};
 	node-manager { restart-intensity = <1>; restart-period-ms = <60000>; stop-timeout-ms = <300>; };
-};
 EOF_DTS
 kosd_start "$T/timeout.dtb" --start-timeout-ms 400
 kosd_wait_exit

@@ -7,12 +7,7 @@
 WRAP="$KOS_BUILD/tests/integration/kosd/kosd-test-no-close-range"
 
 kosd_manifest "$T/m.dtb" <<'EOF_DTS'
-/dts-v1/;
-/ {
-	compatible = "kos,manifest-v1";
-	version = <1>;
-	apps { one { path = "@APP@"; args = "--name", "one", "--record", "@REC@"; }; };
-};
+	apps { one { @APP:one@; }; };
 EOF_DTS
 "$WRAP" "$KOSD" --manifest "$T/m.dtb" --run-dir "$RUN" >"$T/kosd.log" 2>&1 &
 KOSD_PID=$!

@@ -12,7 +12,7 @@ kosd_manifest "$T/m.dtb" <<'EOF_DTS'
 	compatible = "kos,manifest-v1";
 	version = <3>;
 	apps {
-		one { path = "@APP@"; args = "--name", "one", "--record", "@REC@"; };
+		one { @APP:one@; };
 	};
 	node-manager { settle-time-ms = <300>; };
 };
