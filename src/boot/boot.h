@@ -28,7 +28,10 @@
  * Invariants: every state change is one store_replace_file(); the order of changes in
  * select is (mark bad)* → take a try → refs/booted, and in confirm good → refs/current →
  * floor, so a crash between any two leaves a state from which select still finds the old
- * or the new generation, and the command can simply be run again.
+ * or the new generation, and the command can simply be run again. Damage is confined
+ * to the generation it touches: an object that cannot be read rejects that candidate
+ * only, a malformed generation file is skipped, a malformed refs/current counts as none,
+ * and a malformed floor is read as the current generation's version.
  */
 #pragma once
 

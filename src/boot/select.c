@@ -51,20 +51,24 @@ static void boot_reject(BootCandidate *c, unsigned generation, BootRejection rea
         }
 }
 
-/* Reads an object for a check: 0, or 1 with *c filled in for missing/corrupt. */
-static int boot_read_object(const Store *store, const StoreGeneration *gen, const char *hex,
-                            size_t max, char **bufp, size_t *sizep, BootCandidate *c) {
-        int r = store_object_read(store, hex, max, bufp, sizep);
-
-        if (r == STORE_E_MISSING) {
+/*
+ * Judges the verdict r on one object a candidate needs (from store_object_read() or
+ * store_object_verify()): 0 if intact; 1 with *c filled in if it is missing, corrupt or
+ * cannot be read. Only -ENOMEM passes up: damage to one generation's objects (an I/O
+ * error, a permission, a planted symlink) must never stop another generation from booting.
+ */
+static int boot_judge_object(int r, const StoreGeneration *gen, const char *hex, BootCandidate *c) {
+        if (r == STORE_OK)
+                return 0;
+        if (r == -ENOMEM)
+                return r;
+        if (r == STORE_E_MISSING)
                 boot_reject(c, gen->number, BOOT_REJECT_OBJECT_MISSING, "%s", hex);
-                return 1;
-        }
-        if (r == STORE_E_CORRUPT) {
+        else if (r == STORE_E_CORRUPT)
                 boot_reject(c, gen->number, BOOT_REJECT_OBJECT_CORRUPT, "%s", hex);
-                return 1;
-        }
-        return r;
+        else
+                boot_reject(c, gen->number, BOOT_REJECT_OBJECT_CORRUPT, "%s: %s", hex, strerror(r < 0 ? -r : EIO));
+        return 1;
 }
 
 /* 0 if gen may boot, 1 if not (with *c filled in), negative errno if the check failed. */
@@ -85,10 +89,10 @@ static int boot_check(const Store *store, const TrustStore *trust, uint32_t floo
         }
         sha256_to_hex(&gen->manifest, mhex);
         sha256_to_hex(&gen->signatures, shex);
-        r = boot_read_object(store, gen, mhex, MANIFEST_MAX_SIZE, &dtb, &dtb_size, c);
+        r = boot_judge_object(store_object_read(store, mhex, MANIFEST_MAX_SIZE, &dtb, &dtb_size), gen, mhex, c);
         if (r != 0)
                 return r;
-        r = boot_read_object(store, gen, shex, SIGNATURE_FILE_MAX, &sigtext, &sig_size, c);
+        r = boot_judge_object(store_object_read(store, shex, SIGNATURE_FILE_MAX, &sigtext, &sig_size), gen, shex, c);
         if (r != 0)
                 return r;
         r = signature_list_parse(&sigs, sigtext, sig_size, NULL);
@@ -124,18 +128,33 @@ static int boot_check(const Store *store, const TrustStore *trust, uint32_t floo
         if (r < 0)
                 return r;
         for (char **o = objects; *o; o++) {
-                r = store_object_verify(store, *o, NULL);
-                if (r == STORE_E_MISSING) {
-                        boot_reject(c, gen->number, BOOT_REJECT_OBJECT_MISSING, "%s", *o);
-                        return 1;
-                }
-                if (r == STORE_E_CORRUPT) {
-                        boot_reject(c, gen->number, BOOT_REJECT_OBJECT_CORRUPT, "%s", *o);
-                        return 1;
-                }
-                if (r < 0)
+                r = boot_judge_object(store_object_verify(store, *o, NULL), gen, *o, c);
+                if (r != 0)
                         return r;
         }
+        return 0;
+}
+
+/*
+ * The version floor. A damaged floor file must neither stop every boot nor open the door
+ * to a rollback: confirm sets the floor to the confirmed generation's version, so the
+ * version of the current generation stands in for it.
+ */
+static int boot_floor(const Store *store, unsigned current, uint32_t *floorp) {
+        StoreGeneration gen;
+        int r;
+
+        r = store_floor_get(store, floorp);
+        if (r != -EBADMSG)
+                return r;
+        if (current > 0 && store_generation_load(store, current, &gen) >= 0) {
+                log_warning("floor is malformed; using the current generation's version %u",
+                            (unsigned)gen.version);
+                *floorp = gen.version;
+                return 0;
+        }
+        log_warning("floor is malformed and there is no current generation; using 0");
+        *floorp = 0;
         return 0;
 }
 
@@ -182,7 +201,7 @@ int boot_select(Store *store, const TrustStore *trust, BootDecision *decisionp) 
         r = boot_ref_generation(store, STORE_REF_CURRENT, &current);
         if (r < 0)
                 return r;
-        r = store_floor_get(store, &floor_version);
+        r = boot_floor(store, current, &floor_version);
         if (r < 0)
                 return r;
         order = calloc(n + 1, sizeof(size_t));

@@ -6,7 +6,6 @@
  * every rejection is logged (notice level) with its reason, and listed with --json.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,40 +26,6 @@ static const char boot_usage[] =
         "                                      it good and current, raise the version floor\n"
         "  status DIR [--json]                 current, booted, floor\n";
 
-typedef struct BootOptions {
-        const char *trust;
-        bool json;
-} BootOptions;
-
-enum { OPT_TRUST = 256, OPT_JSON };
-
-static int parse_options(int argc, char **argv, const char *allowed, BootOptions *o) {
-        static const struct option options[] = {
-                { "trust", required_argument, NULL, OPT_TRUST },
-                { "json", no_argument, NULL, OPT_JSON },
-                {},
-        };
-        int c;
-
-        optind = 1;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, ":", options, NULL)) >= 0) {
-                char letter = c == OPT_TRUST ? 't' : c == OPT_JSON ? 'j' : 0;
-
-                if (c == '?')
-                        return cli_usage_error("boot %s: unknown option \"%s\"", argv[0], argv[optind - 1]);
-                if (c == ':')
-                        return cli_usage_error("boot %s: option \"%s\" needs a value", argv[0], argv[optind - 1]);
-                if (!letter || !strchr(allowed, letter))
-                        return cli_usage_error("boot %s: option \"%s\" does not apply", argv[0], argv[optind - 1]);
-                if (c == OPT_TRUST)
-                        o->trust = optarg;
-                else
-                        o->json = true;
-        }
-        return 0;
-}
-
 static json_t *boot_generation_json(const StoreGeneration *g) {
         char m[SHA256_HEX_LEN + 1];
 
@@ -70,7 +35,7 @@ static json_t *boot_generation_json(const StoreGeneration *g) {
                          "state", store_generation_state_to_string(g->state), "tries", (json_int_t)g->tries);
 }
 
-static int boot_select_cmd(char **args, size_t n, const BootOptions *o) {
+static int boot_select_cmd(char **args, size_t n, const CliStoreOptions *o) {
         _cleanup_store_close_ Store *store = NULL;
         _cleanup_(trust_store_freep) TrustStore *trust = NULL;
         _cleanup_free_ char *bad_file = NULL;
@@ -120,7 +85,7 @@ static int boot_select_cmd(char **args, size_t n, const BootOptions *o) {
         return ret;
 }
 
-static int boot_confirm_cmd(char **args, size_t n, const BootOptions *o) {
+static int boot_confirm_cmd(char **args, size_t n, const CliStoreOptions *o) {
         _cleanup_store_close_ Store *store = NULL;
         unsigned number;
         int r;
@@ -144,7 +109,7 @@ static int boot_confirm_cmd(char **args, size_t n, const BootOptions *o) {
         return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
 }
 
-static int boot_status_cmd(char **args, size_t n, const BootOptions *o) {
+static int boot_status_cmd(char **args, size_t n, const CliStoreOptions *o) {
         _cleanup_store_close_ Store *store = NULL;
         StoreGeneration current = {}, booted = {};
         unsigned current_n, booted_n;
@@ -192,30 +157,11 @@ static int boot_status_cmd(char **args, size_t n, const BootOptions *o) {
 }
 
 int cli_boot(int argc, char **argv) {
-        static const struct {
-                const char *name;
-                const char *options;
-                int (*run)(char **args, size_t n, const BootOptions *o);
-        } commands[] = {
-                { "select", "tj", boot_select_cmd },
-                { "confirm", "", boot_confirm_cmd },
-                { "status", "j", boot_status_cmd },
+        static const CliStoreCommand commands[] = {
+                { "select", CLI_STORE_OPTION_TRUST | CLI_STORE_OPTION_JSON, boot_select_cmd },
+                { "confirm", 0, boot_confirm_cmd },
+                { "status", CLI_STORE_OPTION_JSON, boot_status_cmd },
         };
-        BootOptions o = {};
 
-        if (argc < 2 || cli_wants_help(argc, argv)) {
-                fputs(boot_usage, argc < 2 ? stderr : stdout);
-                return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
-        }
-        for (size_t i = 0; i < ELEMENTSOF(commands); i++) {
-                int r;
-
-                if (strcmp(argv[1], commands[i].name) != 0)
-                        continue;
-                r = parse_options(argc - 1, argv + 1, commands[i].options, &o);
-                if (r != 0)
-                        return r;
-                return commands[i].run(argv + 1 + optind, (size_t)(argc - 1 - optind), &o);
-        }
-        return cli_usage_error("boot: unknown command \"%s\"; see 'kos boot --help'", argv[1]);
+        return cli_store_dispatch("boot", boot_usage, commands, ELEMENTSOF(commands), argc, argv);
 }

@@ -38,18 +38,7 @@ static const char store_usage[] =
         "  verify DIR [--jobs N]              re-hash every object; exit 1 naming each bad one\n"
         "  gc DIR [--keep N]                  delete what no kept generation needs (keep 2 good)\n";
 
-typedef struct StoreOptions {
-        const char *sig;
-        const char *ref;
-        unsigned tries;
-        unsigned keep;
-        unsigned jobs;
-        bool json;
-} StoreOptions;
-
-enum { OPT_SIG = 256, OPT_TRIES, OPT_REF, OPT_JSON, OPT_KEEP, OPT_JOBS };
-
-static int parse_unsigned_option(const char *cmd, const char *name, const char *value,
+static int parse_unsigned_option(const char *verb, const char *cmd, const char *name, const char *value,
                                  unsigned min, unsigned max, unsigned *out) {
         char *end;
         unsigned long v;
@@ -57,18 +46,22 @@ static int parse_unsigned_option(const char *cmd, const char *name, const char *
         errno = 0;
         v = strtoul(value, &end, 10);
         if (errno || *end || !*value || value[0] == '-' || v < min || v > max)
-                return cli_usage_error("store %s: %s must be a number from %u to %u, not \"%s\"",
-                                       cmd, name, min, max, value);
+                return cli_usage_error("%s %s: %s must be a number from %u to %u, not \"%s\"",
+                                       verb, cmd, name, min, max, value);
         *out = (unsigned)v;
         return 0;
 }
 
-/* Parses options; allowed lists letters: s --sig, t --tries, r --ref, j --json, k --keep, J --jobs. */
-static int parse_options(int argc, char **argv, const char *allowed, StoreOptions *o) {
+/* Parses argv (argv[0] is the command) for the options in allowed (CliStoreOption). */
+static int parse_options(const char *verb, int argc, char **argv, unsigned allowed, CliStoreOptions *o) {
         static const struct option options[] = {
-                { "sig", required_argument, NULL, OPT_SIG },   { "tries", required_argument, NULL, OPT_TRIES },
-                { "ref", required_argument, NULL, OPT_REF },   { "json", no_argument, NULL, OPT_JSON },
-                { "keep", required_argument, NULL, OPT_KEEP }, { "jobs", required_argument, NULL, OPT_JOBS },
+                { "sig", required_argument, NULL, CLI_STORE_OPTION_SIG },
+                { "tries", required_argument, NULL, CLI_STORE_OPTION_TRIES },
+                { "ref", required_argument, NULL, CLI_STORE_OPTION_REF },
+                { "json", no_argument, NULL, CLI_STORE_OPTION_JSON },
+                { "keep", required_argument, NULL, CLI_STORE_OPTION_KEEP },
+                { "jobs", required_argument, NULL, CLI_STORE_OPTION_JOBS },
+                { "trust", required_argument, NULL, CLI_STORE_OPTION_TRUST },
                 {},
         };
         const char *cmd = argv[0];
@@ -77,40 +70,61 @@ static int parse_options(int argc, char **argv, const char *allowed, StoreOption
         optind = 1;
         opterr = 0;
         while ((c = getopt_long(argc, argv, ":", options, NULL)) >= 0) {
-                char letter = c == OPT_SIG ? 's' : c == OPT_TRIES ? 't' : c == OPT_REF ? 'r' :
-                              c == OPT_JSON ? 'j' : c == OPT_KEEP ? 'k' : c == OPT_JOBS ? 'J' : 0;
-
                 if (c == '?')
-                        return cli_usage_error("store %s: unknown option \"%s\"", cmd, argv[optind - 1]);
+                        return cli_usage_error("%s %s: unknown option \"%s\"", verb, cmd, argv[optind - 1]);
                 if (c == ':')
-                        return cli_usage_error("store %s: option \"%s\" needs a value", cmd, argv[optind - 1]);
-                if (!letter || !strchr(allowed, letter))
-                        return cli_usage_error("store %s: option \"%s\" does not apply", cmd, argv[optind - 1]);
+                        return cli_usage_error("%s %s: option \"%s\" needs a value", verb, cmd, argv[optind - 1]);
+                if (!(allowed & (unsigned)c))
+                        return cli_usage_error("%s %s: option \"%s\" does not apply", verb, cmd, argv[optind - 1]);
                 r = 0;
                 switch (c) {
-                case OPT_SIG:
+                case CLI_STORE_OPTION_SIG:
                         o->sig = optarg;
                         break;
-                case OPT_REF:
+                case CLI_STORE_OPTION_REF:
                         o->ref = optarg;
                         break;
-                case OPT_JSON:
+                case CLI_STORE_OPTION_TRUST:
+                        o->trust = optarg;
+                        break;
+                case CLI_STORE_OPTION_JSON:
                         o->json = true;
                         break;
-                case OPT_TRIES:
-                        r = parse_unsigned_option(cmd, "--tries", optarg, 1, STORE_TRIES_MAX, &o->tries);
+                case CLI_STORE_OPTION_TRIES:
+                        r = parse_unsigned_option(verb, cmd, "--tries", optarg, 1, STORE_TRIES_MAX, &o->tries);
                         break;
-                case OPT_KEEP:
-                        r = parse_unsigned_option(cmd, "--keep", optarg, 0, 1000000, &o->keep);
+                case CLI_STORE_OPTION_KEEP:
+                        r = parse_unsigned_option(verb, cmd, "--keep", optarg, 0, 1000000, &o->keep);
                         break;
-                case OPT_JOBS:
-                        r = parse_unsigned_option(cmd, "--jobs", optarg, 1, 16, &o->jobs);
+                case CLI_STORE_OPTION_JOBS:
+                        r = parse_unsigned_option(verb, cmd, "--jobs", optarg, 1, 16, &o->jobs);
                         break;
                 }
                 if (r != 0)
                         return r;
         }
         return 0;
+}
+
+int cli_store_dispatch(const char *verb, const char *usage, const CliStoreCommand *commands,
+                       size_t n_commands, int argc, char **argv) {
+        CliStoreOptions o = { .keep = STORE_GC_KEEP_DEFAULT };
+
+        if (argc < 2 || cli_wants_help(argc, argv)) {
+                fputs(usage, argc < 2 ? stderr : stdout);
+                return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+        }
+        for (size_t i = 0; i < n_commands; i++) {
+                int r;
+
+                if (strcmp(argv[1], commands[i].name) != 0)
+                        continue;
+                r = parse_options(verb, argc - 1, argv + 1, commands[i].options, &o);
+                if (r != 0)
+                        return r;
+                return commands[i].run(argv + 1 + optind, (size_t)(argc - 1 - optind), &o);
+        }
+        return cli_usage_error("%s: unknown command \"%s\"; see 'kos %s --help'", verb, argv[1], verb);
 }
 
 /* Opens a store, reporting errors as "kos: DIR: ...". Shared with kos boot. */
@@ -129,7 +143,7 @@ int cli_store_open(Store **storep, const char *dir, StoreOpenFlags flags) {
         return 0;
 }
 
-static int store_init_cmd(char **args, size_t n, const StoreOptions *o) {
+static int store_init_cmd(char **args, size_t n, const CliStoreOptions *o) {
         int r;
 
         if (n != 1)
@@ -146,7 +160,7 @@ static int store_init_cmd(char **args, size_t n, const StoreOptions *o) {
         return CLI_EXIT_OK;
 }
 
-static int store_add_cmd(char **args, size_t n, const StoreOptions *o) {
+static int store_add_cmd(char **args, size_t n, const CliStoreOptions *o) {
         _cleanup_store_close_ Store *store = NULL;
 
         if (n < 2)
@@ -167,7 +181,7 @@ static int store_add_cmd(char **args, size_t n, const StoreOptions *o) {
         return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
 }
 
-static int store_commit_cmd(char **args, size_t n, const StoreOptions *o) {
+static int store_commit_cmd(char **args, size_t n, const CliStoreOptions *o) {
         _cleanup_store_close_ Store *store = NULL;
         _cleanup_(manifest_freep) Manifest *m = NULL;
         _cleanup_free_ char *default_sig = NULL, *missing = NULL;
@@ -215,28 +229,24 @@ static int store_commit_cmd(char **args, size_t n, const StoreOptions *o) {
 
         if (cli_store_open(&store, dir, STORE_OPEN_WRITE) < 0)
                 return CLI_EXIT_FAILURE;
-        r = store_floor_get(store, &floor_version);
-        if (r < 0)
-                return log_error("%s/floor: %s", dir, strerror(-r)), CLI_EXIT_FAILURE;
-        if (m->version < floor_version)
-                return log_error("%s: version %u is below the store's version floor %u",
-                                 path, (unsigned)m->version, (unsigned)floor_version), CLI_EXIT_FAILURE;
-
         r = store_commit_files(store, path, sig, o->tries ? o->tries : STORE_TRIES_DEFAULT, ref,
                                &number, &missing);
         if (r == -ENOENT && missing)
                 return log_error("%s: references object %s, which is not in the store %s",
                                  path, missing, dir), CLI_EXIT_FAILURE;
-        if (r == -ERANGE)
-                return log_error("%s: version %u is below the store's version floor", path,
-                                 (unsigned)m->version), CLI_EXIT_FAILURE;
+        if (r == -ERANGE && store_floor_get(store, &floor_version) >= 0)
+                return log_error("%s: version %u is below the store's version floor %u",
+                                 path, (unsigned)m->version, (unsigned)floor_version), CLI_EXIT_FAILURE;
+        if (r == -EBADMSG && store_floor_get(store, &floor_version) == -EBADMSG)
+                return log_error("%s: cannot commit: %s/floor is malformed (boot confirm rewrites it)",
+                                 path, dir), CLI_EXIT_FAILURE;
         if (r < 0)
                 return log_error("%s: cannot commit to %s: %s", path, dir, strerror(-r)), CLI_EXIT_FAILURE;
         printf("%u\n", number);
         return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
 }
 
-static int store_list_cmd(char **args, size_t n, const StoreOptions *o) {
+static int store_list_cmd(char **args, size_t n, const CliStoreOptions *o) {
         _cleanup_store_close_ Store *store = NULL;
         _cleanup_free_ StoreGeneration *gens = NULL;
         unsigned current = 0, booted = 0;
@@ -296,7 +306,7 @@ static int store_list_cmd(char **args, size_t n, const StoreOptions *o) {
         return fflush(stdout) == 0 && r >= 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
 }
 
-static int store_verify_cmd(char **args, size_t n, const StoreOptions *o) {
+static int store_verify_cmd(char **args, size_t n, const CliStoreOptions *o) {
         _cleanup_store_close_ Store *store = NULL;
         StoreFsckReport report;
         unsigned jobs = o->jobs;
@@ -304,7 +314,7 @@ static int store_verify_cmd(char **args, size_t n, const StoreOptions *o) {
 
         if (n != 1)
                 return cli_usage_error("store verify: expected DIR");
-        if (cli_store_open(&store, args[0], STORE_OPEN_READ) < 0)
+        if (cli_store_open(&store, args[0], STORE_OPEN_CONSISTENT) < 0)
                 return CLI_EXIT_FAILURE;
         if (jobs == 0) {
                 long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -331,7 +341,7 @@ static int store_verify_cmd(char **args, size_t n, const StoreOptions *o) {
         return r;
 }
 
-static int store_gc_cmd(char **args, size_t n, const StoreOptions *o) {
+static int store_gc_cmd(char **args, size_t n, const CliStoreOptions *o) {
         _cleanup_store_close_ Store *store = NULL;
         StoreGcStats stats;
         int r;
@@ -349,30 +359,14 @@ static int store_gc_cmd(char **args, size_t n, const StoreOptions *o) {
 }
 
 int cli_store(int argc, char **argv) {
-        static const struct {
-                const char *name;
-                const char *options;
-                int (*run)(char **args, size_t n, const StoreOptions *o);
-        } commands[] = {
-                { "init", "", store_init_cmd },    { "add", "", store_add_cmd },
-                { "commit", "str", store_commit_cmd }, { "list", "j", store_list_cmd },
-                { "verify", "J", store_verify_cmd }, { "gc", "k", store_gc_cmd },
+        static const CliStoreCommand commands[] = {
+                { "init", 0, store_init_cmd },
+                { "add", 0, store_add_cmd },
+                { "commit", CLI_STORE_OPTION_SIG | CLI_STORE_OPTION_TRIES | CLI_STORE_OPTION_REF, store_commit_cmd },
+                { "list", CLI_STORE_OPTION_JSON, store_list_cmd },
+                { "verify", CLI_STORE_OPTION_JOBS, store_verify_cmd },
+                { "gc", CLI_STORE_OPTION_KEEP, store_gc_cmd },
         };
-        StoreOptions o = { .keep = STORE_GC_KEEP_DEFAULT };
 
-        if (argc < 2 || cli_wants_help(argc, argv)) {
-                fputs(store_usage, argc < 2 ? stderr : stdout);
-                return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
-        }
-        for (size_t i = 0; i < ELEMENTSOF(commands); i++) {
-                int r;
-
-                if (strcmp(argv[1], commands[i].name) != 0)
-                        continue;
-                r = parse_options(argc - 1, argv + 1, commands[i].options, &o);
-                if (r != 0)
-                        return r;
-                return commands[i].run(argv + 1 + optind, (size_t)(argc - 1 - optind), &o);
-        }
-        return cli_usage_error("store: unknown command \"%s\"; see 'kos store --help'", argv[1]);
+        return cli_store_dispatch("store", store_usage, commands, ELEMENTSOF(commands), argc, argv);
 }

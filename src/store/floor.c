@@ -40,7 +40,9 @@ int store_floor_raise(Store *store, uint32_t version) {
         int r;
 
         r = store_floor_get(store, &current);
-        if (r < 0)
+        if (r == -EBADMSG)
+                current = 0; /* damaged: the version being confirmed replaces it */
+        else if (r < 0)
                 return r;
         if (version <= current)
                 return 0;

@@ -13,5 +13,9 @@ typedef struct Store Store;
 /* Reads the floor (0 if none was ever set). -EBADMSG if the file is malformed. */
 int store_floor_get(const Store *store, uint32_t *floorp);
 
-/* Raises the floor to version, durably; a lower or equal version changes nothing. */
+/*
+ * Raises the floor to version, durably; a lower or equal version changes nothing. A
+ * malformed floor file is replaced (the boot decision read it as the current generation's
+ * version, which the version being confirmed has passed).
+ */
 int store_floor_raise(Store *store, uint32_t version);

@@ -120,6 +120,68 @@ out_has "\"reason\": \"object missing\""
 echo garbage >"$S/refs/current"
 v1_boots "a damaged refs/current"
 
+# Things that are not files where state files belong (a FIFO must not hang anything, a
+# directory must not stop the boot): skipped by boot select, malformed to verify.
+S3="$T/s3"
+fixture_store "$S3"
+V1_S3() { [ "$(fixture_chosen "$S3")" = "$V1" ] || fail "v1 no longer boots after: $*"; }
+mkfifo "$S3/generations/9" "$S3/refs/fifo"
+mkdir "$S3/generations/8"
+V1_S3 "a FIFO and a directory for generation files"
+run timeout 20 "$KOS" store verify "$S3"
+[ "$status" -eq 1 ] || fail "verify with a FIFO for a generation: exit $status, expected 1"
+grep -q "generations/9 is malformed" "$T/.err" && grep -q "refs/fifo is malformed" "$T/.err" &&
+	grep -q "generations/8 is malformed" "$T/.err" || fail "verify did not name each non-file"
+# ... and the next commit never takes the number of a damaged generation file.
+fixture_add "$S3" v2
+ok "$KOS" store commit "$S3" "$T/v2/v2.dtb"
+out_is 10
+rm -r "$S3/generations/8" "$S3/generations/9" "$S3/refs/fifo"
+
+# An object of v2 replaced by a FIFO, then by a symlink to its own bytes: v2 is rejected
+# as corrupt (not a failed boot decision), v1 boots, verify names it.
+o=$(fixture_digest "$T/v2/obj1")
+op="$S3/objects/$(echo "$o" | cut -c1-2)/$(echo "$o" | cut -c3-)"
+rm -f "$op" && mkfifo "$op"
+cp -a "$S3" "$T/json4" && run timeout 20 "$KOS" boot select "$T/json4" --trust "$T/trust" --json
+[ "$status" -eq 0 ] || fail "boot select with a FIFO for an object: exit $status"
+out_has "\"reason\": \"object corrupt\""
+V1_S3 "a FIFO for an object"
+fails 1 "object $o is corrupt, needed by generation 10" timeout 20 "$KOS" store verify "$S3"
+rm "$op" && ln -s "$T/v2/obj1" "$op"
+V1_S3 "a symlink for an object"
+fails 1 "object $o is corrupt, needed by generation 10" "$KOS" store verify "$S3"
+# Adding the object again repairs it in place.
+rm "$op" && echo damaged >"$op"
+fails 1 "object $o is corrupt" "$KOS" store verify "$S3"
+fixture_add "$S3" v2
+ok "$KOS" store verify "$S3"
+
+# A damaged floor stops nothing and opens no rollback: it reads as the current
+# generation's version; boot confirm rewrites it.
+ok "$KOS" boot select "$S3" --trust "$T/trust"
+ok "$KOS" boot confirm "$S3"
+echo garbage >"$S3/floor"
+[ "$(fixture_chosen "$S3")" = "$(fixture_digest "$T/v2/v2.dtb")" ] || fail "a damaged floor stopped v2 from booting"
+fails 1 "floor is malformed" "$KOS" store commit "$S3" "$T/v2/v2.dtb"
+rm -f "$op"
+cp -a "$S3" "$T/json5" && run "$KOS" boot select "$T/json5" --trust "$T/trust" --json
+[ "$status" -eq 1 ] || fail "v1 booted below the floor a damaged floor file stood for"
+out_has "\"reason\": \"below floor\""
+fixture_add "$S3" v2
+ok "$KOS" boot select "$S3" --trust "$T/trust"
+ok "$KOS" boot confirm "$S3"
+[ "$(cat "$S3/floor")" = 2 ] || fail "boot confirm did not rewrite the damaged floor"
+
+# store verify sees one state: it waits while a writer holds the store's lock (a commit or
+# gc in progress would make objects seem missing); store list does not wait.
+flock -x "$S3/kos-store" sh -c '
+	timeout 2 "$1" store verify "$2" >/dev/null 2>&1; echo "verify $?"
+	timeout 5 "$1" store list "$2" >/dev/null 2>&1; echo "list $?"' sh "$KOS" "$S3" >"$T/lock.out"
+grep -qx "verify 124" "$T/lock.out" || fail "store verify did not wait for the writer: $(cat "$T/lock.out")"
+grep -qx "list 0" "$T/lock.out" || fail "store list waited for the writer: $(cat "$T/lock.out")"
+checks=$((checks + 2))
+
 # Not a store; a non-empty directory is not turned into one.
 mkdir "$T/notstore" && echo x >"$T/notstore/file"
 fails 1 "not a store" "$KOS" store list "$T/notstore"

@@ -4,6 +4,7 @@
  * names that would leave the store.
  */
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "store/store.h"
 #include "test.h"
 #include "util/fileio.h"
+#include "util/strv.h"
 
 #define HELLO_SHA256 "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824" /* "hello" */
 
@@ -138,6 +140,134 @@ TEST(open_refuses_non_stores) {
         CHECK_EQ_INT(store_open(&s, "/nonexistent/kos", STORE_OPEN_READ), -ENOENT);
         CHECK_EQ_INT(store_open(&s, "/tmp", STORE_OPEN_READ), -EMEDIUMTYPE);
         CHECK_EQ_INT(store_init("/proc"), -ENOTEMPTY);
+}
+
+/* Something other than a regular file at an object's name is corrupt: never a hang on a
+ * FIFO, never an error that would stop verify or the boot decision. */
+TEST(non_regular_objects_are_corrupt) {
+        _cleanup_free_ char *dir = make_store(), *objpath = NULL, *target = NULL;
+        _cleanup_store_close_ Store *s = NULL;
+        char *buf;
+        size_t n;
+
+        CHECK_OK(store_open(&s, dir, STORE_OPEN_WRITE));
+        CHECK_OK(store_object_path(s, HELLO_SHA256, &objpath));
+        CHECK(asprintf(&target, "%s/../hello", dir) > 0);
+        write_text(target, "hello");
+        CHECK(mkdir(dirname(strdupa(objpath)), 0755) == 0);
+
+        CHECK(mkfifo(objpath, 0644) == 0);
+        CHECK_EQ_INT(store_object_verify(s, HELLO_SHA256, NULL), STORE_E_CORRUPT);
+        CHECK_EQ_INT(store_object_read(s, HELLO_SHA256, 1024, &buf, &n), STORE_E_CORRUPT);
+        CHECK(unlink(objpath) == 0);
+
+        CHECK(symlink(target, objpath) == 0); /* even to the right bytes */
+        CHECK_EQ_INT(store_object_verify(s, HELLO_SHA256, NULL), STORE_E_CORRUPT);
+        CHECK(unlink(objpath) == 0);
+
+        CHECK(mkdir(objpath, 0755) == 0);
+        CHECK_EQ_INT(store_object_verify(s, HELLO_SHA256, NULL), STORE_E_CORRUPT);
+        CHECK(rmdir(objpath) == 0);
+}
+
+/* Adding an object that is present but damaged replaces it with the good copy. */
+TEST(add_repairs_a_corrupt_object) {
+        _cleanup_free_ char *dir = make_store(), *file = NULL, *objpath = NULL;
+        _cleanup_store_close_ Store *s = NULL;
+
+        CHECK_OK(store_open(&s, dir, STORE_OPEN_WRITE));
+        CHECK(asprintf(&file, "%s/../hello", dir) > 0);
+        write_text(file, "hello");
+        CHECK_OK(store_object_add_file(s, file, NULL, NULL));
+        CHECK_OK(store_object_path(s, HELLO_SHA256, &objpath));
+        CHECK(chmod(objpath, 0644) == 0 && truncate(objpath, 2) == 0);
+        CHECK_EQ_INT(store_object_verify(s, HELLO_SHA256, NULL), STORE_E_CORRUPT);
+        CHECK_OK(store_object_add_file(s, file, HELLO_SHA256, NULL));
+        CHECK_EQ_INT(store_object_verify(s, HELLO_SHA256, NULL), STORE_OK);
+}
+
+static int add_text(Store *s, const char *dir, const char *text, char hex[SHA256_HEX_LEN + 1]) {
+        _cleanup_free_ char *file = NULL;
+        Sha256Digest d;
+        int r;
+
+        CHECK(asprintf(&file, "%s/../in", dir) > 0);
+        write_text(file, text);
+        r = store_object_add_file(s, file, NULL, &d);
+        if (r >= 0)
+                sha256_to_hex(&d, hex);
+        return r;
+}
+
+/* The object list is complete, sorted, and holds nothing that is not an object's name. */
+TEST(object_list_sorted) {
+        _cleanup_free_ char *dir = make_store(), *stray = NULL;
+        _cleanup_store_close_ Store *s = NULL;
+        _cleanup_strv_free_ char **list = NULL;
+        char hex[5][SHA256_HEX_LEN + 1];
+
+        CHECK_OK(store_open(&s, dir, STORE_OPEN_WRITE));
+        CHECK_OK(store_object_list(s, &list));
+        CHECK(list && !list[0]);
+        list = strv_free(list);
+        for (int i = 0; i < 5; i++) {
+                char text[16];
+                snprintf(text, sizeof(text), "object %d", i);
+                CHECK_OK(add_text(s, dir, text, hex[i]));
+        }
+        CHECK(asprintf(&stray, "%s/objects/zz", dir) > 0);
+        write_text(stray, "not an object directory");
+        CHECK_OK(store_object_list(s, &list));
+        CHECK_EQ_INT(strv_length(list), 5);
+        for (size_t i = 0; i < 5; i++) {
+                CHECK(strv_contains(list, hex[i]));
+                if (i > 0)
+                        CHECK(strcmp(list[i - 1], list[i]) < 0);
+        }
+}
+
+/* State files that are not regular files (a FIFO, a directory) are malformed: readers
+ * neither hang nor fail as a whole. The marker must be exactly the marker. */
+TEST(state_files_that_are_not_files) {
+        _cleanup_free_ char *dir = make_store(), *p = NULL;
+        _cleanup_free_ StoreGeneration *gens = NULL;
+        _cleanup_store_close_ Store *s = NULL;
+        StoreGeneration gen;
+        StoreRef ref;
+        uint32_t f;
+        size_t n;
+
+        CHECK_OK(store_open(&s, dir, STORE_OPEN_WRITE));
+        CHECK(asprintf(&p, "%s/refs/fifo", dir) > 0);
+        CHECK(mkfifo(p, 0644) == 0);
+        CHECK_EQ_INT(store_ref_read(s, "fifo", &ref), -EBADMSG);
+        free(p);
+        CHECK(asprintf(&p, "%s/generations/3", dir) > 0);
+        CHECK(mkdir(p, 0755) == 0);
+        CHECK_EQ_INT(store_generation_load(s, 3, &gen), -EBADMSG);
+        CHECK_OK(store_generation_list(s, &gens, &n));
+        CHECK_EQ_INT(n, 0);
+        free(p);
+        CHECK(asprintf(&p, "%s/floor", dir) > 0);
+        CHECK(mkfifo(p, 0644) == 0);
+        CHECK_EQ_INT(store_floor_get(s, &f), -EBADMSG);
+        /* A malformed floor is replaced by the next raise. */
+        CHECK(unlink(p) == 0);
+        write_text(p, "7x\n");
+        CHECK_EQ_INT(store_floor_get(s, &f), -EBADMSG);
+        CHECK_OK(store_floor_raise(s, 2));
+        CHECK_OK(store_floor_get(s, &f));
+        CHECK_EQ_INT(f, 2);
+        free(p);
+        CHECK(asprintf(&p, "%s/kos-store", dir) > 0);
+        CHECK(chmod(p, 0644) == 0);
+        write_text(p, "kos-store 1garbage\n");
+        s = store_close(s);
+        CHECK_EQ_INT(store_open(&s, dir, STORE_OPEN_READ), -EMEDIUMTYPE);
+        write_text(p, "kos-store 2\n");
+        CHECK_EQ_INT(store_open(&s, dir, STORE_OPEN_READ), -EPROTONOSUPPORT);
+        write_text(p, "kos-store 1\n");
+        CHECK_OK(store_open(&s, dir, STORE_OPEN_CONSISTENT));
 }
 
 TEST_MAIN()
