@@ -88,6 +88,7 @@ typedef struct ManifestNodeManager {
         unsigned restart_period_ms; /* ... within this many ms escalate (default 10000) */
         unsigned settle_time_ms;    /* all apps ready this long confirms the boot (10000) */
         unsigned stop_timeout_ms;   /* SIGTERM to SIGKILL (default 5000) */
+        unsigned start_timeout_ms;  /* not ready this long after its start is a fault; 0: no limit (90000) */
 } ManifestNodeManager;
 
 typedef struct Manifest {

@@ -383,6 +383,7 @@ static const PropSpec node_manager_props[] = {
         {"restart-period-ms", PROP_U32, FIELD(ManifestNodeManager, restart_period_ms), false, NULL},
         {"settle-time-ms", PROP_U32, FIELD(ManifestNodeManager, settle_time_ms), false, NULL},
         {"stop-timeout-ms", PROP_U32, FIELD(ManifestNodeManager, stop_timeout_ms), false, NULL},
+        {"start-timeout-ms", PROP_U32, FIELD(ManifestNodeManager, start_timeout_ms), false, NULL},
 };
 
 static const PropSpec root_props[] = {
@@ -698,6 +699,7 @@ int manifest_parse(Manifest **manifestp, const void *dtb, size_t size, ManifestE
                 .restart_period_ms = 10000,
                 .settle_time_ms = 10000,
                 .stop_timeout_ms = 5000,
+                .start_timeout_ms = 90000, /* systemd's DefaultTimeoutStartSec */
         };
         p.m = m;
 

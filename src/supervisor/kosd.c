@@ -30,7 +30,6 @@
 #include "util/log.h"
 
 /* systemd's DefaultTimeoutStartSec: an app gets this long to become ready. */
-#define KOSD_START_TIMEOUT_MS_DEFAULT 90000U
 
 static void kosd_help(FILE *f) {
         fprintf(f, "usage: kosd (--manifest FILE.dtb | --store DIR) [OPTIONS]\n\n"
@@ -42,9 +41,10 @@ static void kosd_help(FILE *f) {
                    "                       (default: next to kosd)\n"
                    "  --kos PATH           kos command for 'kos boot confirm' (default: next to kosd)\n"
                    "  --start-timeout-ms MS  an app not ready this long after its start (setup\n"
-                   "                       script included) is stopped as faulty (default %u; 0: never)\n"
+                   "                       script included) is stopped as faulty (default: the\n"
+                   "                       manifest's node-manager start-timeout-ms; 0: never)\n"
                    "  --verbose            log debug messages too\n",
-                CONTROL_DEFAULT_RUN_DIR, KOSD_START_TIMEOUT_MS_DEFAULT);
+                CONTROL_DEFAULT_RUN_DIR);
 }
 
 static int parse_ms(const char *s, unsigned *msp) {
@@ -112,7 +112,8 @@ static int kosd_main(int argc, char **argv) {
         const char *msgd_arg = NULL, *kos_arg = NULL;
         ManifestError err = { 0 };
         SupervisorConfig config;
-        unsigned start_timeout_ms = KOSD_START_TIMEOUT_MS_DEFAULT;
+        unsigned start_timeout_ms = 0;
+        bool start_timeout_set = false;
         int c, r, status;
 
         log_set_program("kosd");
@@ -131,6 +132,7 @@ static int kosd_main(int argc, char **argv) {
                                           optarg);
                                 return 2;
                         }
+                        start_timeout_set = true;
                         break;
                 case 'v': log_set_max_level(LOG_LEVEL_DEBUG); break;
                 case 'h': kosd_help(stdout); return 0;
@@ -178,7 +180,7 @@ static int kosd_main(int argc, char **argv) {
                 .msgd_path = m->n_msg_servers > 0 ? msgd : NULL,
                 .store_dir = store_dir,
                 .kos_path = kos,
-                .start_timeout_ms = start_timeout_ms,
+                .start_timeout_ms = start_timeout_set ? start_timeout_ms : m->node_manager.start_timeout_ms,
         };
         r = supervisor_new(&s, m, &config);
         if (r < 0) {

@@ -45,9 +45,10 @@ kosd_manifest "$T/timeout.dtb" <<'EOF_DTS'
 		never { @APP:never@; ready = "notify"; };
 		after { @APP:after@; };
 	};
-	node-manager { restart-intensity = <1>; restart-period-ms = <60000>; stop-timeout-ms = <300>; };
+	node-manager { restart-intensity = <1>; restart-period-ms = <60000>; stop-timeout-ms = <300>;
+		       start-timeout-ms = <400>; };
 EOF_DTS
-kosd_start "$T/timeout.dtb" --start-timeout-ms 400
+kosd_start "$T/timeout.dtb"
 kosd_wait_exit
 [ "$kosd_status" -eq 1 ] || fail "kosd exited $kosd_status; a notify app that is never ready must escalate"
 mark=0

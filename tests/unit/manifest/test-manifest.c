@@ -45,7 +45,7 @@ static const char full[] =
         "    orbit-identity { type = \"ed25519\"; apps = \"admin\"; };\n"
         "    vpn { type = \"ed25519\"; apps = \"tunnel\"; };\n"
         "  };\n"
-        "  node-manager { restart-intensity = <3>; restart-period-ms = <2000>; };\n"
+        "  node-manager { restart-intensity = <3>; restart-period-ms = <2000>; start-timeout-ms = <0>; };\n"
         "};\n";
 
 static Manifest *compile(const char *dts, ManifestError *err, int *rp) {
@@ -112,6 +112,7 @@ TEST(full_example_model) {
         CHECK_EQ_INT(m->node_manager.restart_intensity, 3);
         CHECK_EQ_INT(m->node_manager.restart_period_ms, 2000);
         CHECK_EQ_INT(m->node_manager.settle_time_ms, 10000);
+        CHECK_EQ_INT(m->node_manager.start_timeout_ms, 0);
 
         CHECK_OK(manifest_objects(m, &objects));
         CHECK_EQ_INT(strv_length(objects), 3); /* D1, D2, D3 once each */
@@ -133,6 +134,7 @@ TEST(minimal_defaults) {
         CHECK_EQ_STR(m->description, "");
         CHECK_EQ_INT(m->node_manager.restart_intensity, 5);
         CHECK_EQ_INT(m->node_manager.restart_period_ms, 10000);
+        CHECK_EQ_INT(m->node_manager.start_timeout_ms, 90000);
 }
 
 TEST(error_locates_node_and_property) {
