@@ -329,8 +329,10 @@ static int store_verify_cmd(char **args, size_t n, const CliStoreOptions *o) {
                         log_error("%s: %s is malformed", args[0], p->needed_by);
                         continue;
                 }
-                log_error("%s: object %s %s%s%s", args[0], p->digest,
-                          p->verdict == STORE_E_MISSING ? "is missing" : "is corrupt",
+                log_error("%s: object %s %s%s%s%s", args[0], p->digest,
+                          p->verdict == STORE_E_MISSING ? "is missing" :
+                          p->verdict == STORE_E_CORRUPT ? "is corrupt" : "cannot be read: ",
+                          p->verdict < 0 ? strerror(-p->verdict) : "",
                           p->needed_by ? ", needed by " : "", p->needed_by ? p->needed_by : "");
         }
         if (report.n_problems == 0)

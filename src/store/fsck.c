@@ -165,7 +165,7 @@ int store_fsck(const Store *store, unsigned n_threads, StoreFsckReport *reportp)
         for (size_t i = 0; i < work.n; i++) {
                 const StoreNeed *n;
 
-                if (verdicts[i] < 0) {
+                if (verdicts[i] == -ENOMEM) {
                         r = verdicts[i];
                         goto fail;
                 }

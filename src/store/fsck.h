@@ -15,7 +15,8 @@ typedef struct Store Store;
 
 typedef struct StoreFsckProblem {
         char digest[SHA256_HEX_LEN + 1]; /* "" for STORE_E_MALFORMED */
-        int verdict;   /* STORE_E_MISSING, STORE_E_CORRUPT or STORE_E_MALFORMED */
+        int verdict;   /* STORE_E_MISSING, STORE_E_CORRUPT, STORE_E_MALFORMED, or a
+                        * negative errno: the object could not be read (an I/O error) */
         char *needed_by; /* owned: "generation 3", "refs/latest"; NULL for a corrupt
                           * object no one needs; the file for STORE_E_MALFORMED */
 } StoreFsckProblem;
