@@ -8,6 +8,7 @@
  *   mmap        mmap() the file, madvise(MADV_SEQUENTIAL), hash the mapping
  *   mmap-pop    the same with MAP_POPULATE (page tables filled before hashing)
  *   afalg       sendfile() into the kernel's AF_ALG sha256: hashed in place, no copy
+ *   read-256-alloc  read-256 as sha256_fd() does it (context and buffer per file)
  *   memory      the floor: hash a 256 KiB buffer in place, as many bytes as the files
  *
  * Strategies run in alternating rounds (each round hashes every file once per strategy)
@@ -138,6 +139,20 @@ static uint64_t hash_afalg(const char *path, int alg) {
         return (uint64_t)st.st_size;
 }
 
+/* read-256 as sha256_fd() does it: a new EVP context and a new 256 KiB buffer per file. */
+static uint64_t hash_read_alloc(const char *path) {
+        EVP_MD_CTX *md = EVP_MD_CTX_new();
+        uint8_t *buf = malloc(256 << 10);
+        uint64_t total;
+
+        if (!md || !buf)
+                die("malloc", path);
+        total = hash_read(path, buf, 256 << 10, 0, md);
+        free(buf);
+        EVP_MD_CTX_free(md);
+        return total;
+}
+
 /* The floor: the same bytes hashed from a buffer already in cache, in 256 KiB updates. */
 static uint64_t hash_memory(uint64_t bytes, const uint8_t *buf, size_t file_size, EVP_MD_CTX *md) {
         uint64_t done = 0;
@@ -159,7 +174,8 @@ int main(int argc, char **argv) {
                 { "read-128", 128 << 10, -1, 0, 0, 0 },  { "read-256", 256 << 10, -1, 0, 0, 0 },
                 { "read-1024", 1 << 20, -1, 0, 0, 0 },   { "direct-1024", 1 << 20, -1, O_DIRECT, 0, 0 },
                 { "mmap", 0, 0, 0, 0, 0 },               { "mmap-pop", 0, MAP_POPULATE, 0, 0, 0 },
-                { "afalg", 0, -1, 0, 0, 0 },             { "memory", 0, -1, 0, 0, 0 },
+                { "afalg", 0, -1, 0, 0, 0 },             { "read-256-alloc", 256 << 10, -1, 0, 0, 0 },
+                { "memory", 0, -1, 0, 0, 0 },
         };
         size_t n_strategies = sizeof(strategies) / sizeof(strategies[0]);
         EVP_MD_CTX *md = EVP_MD_CTX_new();
@@ -197,7 +213,10 @@ int main(int argc, char **argv) {
 
                         if (strcmp(st->name, "memory") == 0)
                                 total = hash_memory(bytes, buf, file_size, md);
-                        else if (strcmp(st->name, "afalg") == 0) {
+                        else if (strcmp(st->name, "read-256-alloc") == 0) {
+                                for (int i = 2; i < argc; i++)
+                                        total += hash_read_alloc(argv[i]);
+                        } else if (strcmp(st->name, "afalg") == 0) {
                                 if (alg < 0)
                                         continue;
                                 for (int i = 2; i < argc; i++)
