@@ -40,7 +40,10 @@ static int spawn_fd_limit(void) {
 
 int spawn_process(const SpawnParams *p, pid_t *pidp) {
         volatile int child_errno = 0;
-        int fd_above = 3 + (int)p->n_fds, fd_limit = spawn_fd_limit();
+        const int fd_above = 3 + (int)p->n_fds;
+        /* Read in the parent (getrlimit is not async-signal-safe); volatile, as the child
+         * of vfork() shares this frame and may find a register the parent reloaded. */
+        volatile int fd_limit = spawn_fd_limit();
         sigset_t empty;
         pid_t pid;
 
