@@ -121,6 +121,19 @@ void msg_header_init(MsgHeader *h, MsgFrameType type, uint32_t serial, uint32_t 
         };
 }
 
+/*
+ * What a send() or sendmsg() of a whole frame returned, as 0 or a negative errno. A
+ * SOCK_SEQPACKET send is all or nothing, so there is no partial count to resume from; a
+ * peer that is gone reads as -ECONNRESET whichever way the kernel put it.
+ */
+static int msg_send_result(ssize_t n) {
+        if (n >= 0)
+                return 0;
+        if (errno == EPIPE || errno == ENOTCONN)
+                return -ECONNRESET;
+        return -errno;
+}
+
 /* Frames up to this size without a descriptor go out with one send() of a copy. */
 #define MSG_FRAME_COPY_MAX (MSG_HEADER_SIZE + 4096)
 
@@ -132,16 +145,11 @@ int msg_frame_send(int sock, const MsgHeader *h, const void *payload, int fd, in
                 memcpy(frame, h, MSG_HEADER_SIZE);
                 if (h->size > 0)
                         memcpy(frame + MSG_HEADER_SIZE, payload, h->size);
-                for (;;) {
-                        ssize_t n = send(sock, frame, MSG_HEADER_SIZE + (size_t)h->size, flags | MSG_NOSIGNAL);
-                        if (n >= 0)
-                                return 0;
-                        if (errno == EINTR)
-                                continue;
-                        if (errno == EPIPE || errno == ENOTCONN)
-                                return -ECONNRESET;
-                        return -errno;
-                }
+                ssize_t n;
+                do
+                        n = send(sock, frame, MSG_HEADER_SIZE + (size_t)h->size, flags | MSG_NOSIGNAL);
+                while (n < 0 && errno == EINTR);
+                return msg_send_result(n);
         }
         struct iovec iov[2] = {
                 { .iov_base = (void *)h, .iov_len = MSG_HEADER_SIZE },
@@ -166,16 +174,11 @@ int msg_frame_send(int sock, const MsgHeader *h, const void *payload, int fd, in
                 c->cmsg_len = CMSG_LEN(sizeof(int));
                 memcpy(CMSG_DATA(c), &fd, sizeof(int));
         }
-        for (;;) {
-                ssize_t n = sendmsg(sock, &mh, flags | MSG_NOSIGNAL);
-                if (n >= 0)
-                        return 0;
-                if (errno == EINTR)
-                        continue;
-                if (errno == EPIPE || errno == ENOTCONN)
-                        return -ECONNRESET;
-                return -errno;
-        }
+        ssize_t n;
+        do
+                n = sendmsg(sock, &mh, flags | MSG_NOSIGNAL);
+        while (n < 0 && errno == EINTR);
+        return msg_send_result(n);
 }
 
 ssize_t msg_frame_receive(int sock, void *buf, size_t size, int flags, int *fdp) {

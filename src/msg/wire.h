@@ -72,7 +72,7 @@ typedef struct MsgFrame {
         const uint8_t *payload;
         size_t size;
         bool has_fd;
-        /* For PUBLISH/LOOKUP/RESULT-with-fd the first name, for CHANNEL the protocol. */
+        /* For PUBLISH and LOOKUP the protocol name, for CHANNEL the protocol. */
         char name[KOS_MSG_NAME_MAX + 1];
         /* For CHANNEL the client app; for a granted RESULT the publisher app. */
         char peer[KOS_MSG_NAME_MAX + 1];
