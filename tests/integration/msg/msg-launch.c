@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../unit/msg/msg-test.h"
 #include "manifest/manifest.h"
 #include "util/log.h"
 #include "util/strv.h"
@@ -87,22 +88,11 @@ static int make_connection(LaunchServer *s, const char *app) {
         int pair[2];
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
                 return -errno;
-        struct iovec iov = { .iov_base = (void *)app, .iov_len = strlen(app) };
-        union {
-                struct cmsghdr align;
-                char buf[CMSG_SPACE(sizeof(int))];
-        } cbuf = { 0 };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.buf,
-                             .msg_controllen = sizeof(cbuf.buf) };
-        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &pair[0], sizeof(int));
-        if (sendmsg(s->control, &mh, MSG_NOSIGNAL) < 0) {
+        int r = msg_test_send_connection(s->control, app, strlen(app), pair[0]);
+        if (r < 0) {
                 close(pair[0]);
                 close(pair[1]);
-                return -errno;
+                return r;
         }
         close(pair[0]);
         return pair[1];

@@ -19,6 +19,7 @@
 #include "kos/msg.h"
 #include "msg/client.h"
 #include "msg/server.h"
+#include "msg-test.h"
 #include "test.h"
 
 static bool t_has_app(void *u, const char *app) {
@@ -69,19 +70,7 @@ static void t_server_stop(TServer *t) {
 static int t_connect(TServer *t, const char *app) {
         int pair[2];
         CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, pair) == 0);
-        struct iovec iov = { .iov_base = (void *)app, .iov_len = strlen(app) };
-        union {
-                struct cmsghdr align;
-                char buf[CMSG_SPACE(sizeof(int))];
-        } cbuf = { 0 };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.buf,
-                             .msg_controllen = sizeof(cbuf.buf) };
-        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &pair[0], sizeof(int));
-        CHECK(sendmsg(t->control, &mh, 0) == (ssize_t)strlen(app));
+        CHECK_OK(msg_test_send_connection(t->control, app, strlen(app), pair[0]));
         close(pair[0]);
         return pair[1];
 }
@@ -159,13 +148,30 @@ static long t_ms_since(const struct timespec *a) {
         return (b.tv_sec - a->tv_sec) * 1000 + (b.tv_nsec - a->tv_nsec) / 1000000;
 }
 
-TEST(call_roundtrip) {
-        TServer t = t_server_start("core");
-        pid_t pub = t_publisher_start(&t, "pub", "core", "core");
-        const char *name = "core";
-        int conn = t_connect(&t, "cli");
-        t_become(1, &name, &conn);
+/* The usual stage: instance "core", the echo publisher "pub" on it, this process as "cli". */
+typedef struct TStage {
+        TServer server;
+        pid_t pub;
+        int conn; /* this process's connection */
+} TStage;
 
+static TStage t_stage_start(void) {
+        static const char *const name = "core";
+        TStage st = { .server = t_server_start("core") };
+        st.pub = t_publisher_start(&st.server, "pub", "core", "core");
+        st.conn = t_connect(&st.server, "cli");
+        t_become(1, &name, &st.conn);
+        return st;
+}
+
+static void t_stage_stop(TStage *st) {
+        close(st->conn);
+        t_kill(st->pub);
+        t_server_stop(&st->server);
+}
+
+TEST(call_roundtrip) {
+        TStage st = t_stage_start();
         KosMsgChannel *ch = NULL;
         KosMsgMessage reply;
         CHECK_OK(kos_msg_lookup("echo", 1000, &ch));
@@ -207,17 +213,11 @@ TEST(call_roundtrip) {
         CHECK_EQ_INT(reply.status, 42);
 
         kos_msg_channel_free(ch);
-        close(conn);
-        t_kill(pub);
-        t_server_stop(&t);
+        t_stage_stop(&st);
 }
 
 TEST(timeout_then_dead_publisher) {
-        TServer t = t_server_start("core");
-        pid_t pub = t_publisher_start(&t, "pub", "core", "core");
-        const char *name = "core";
-        int conn = t_connect(&t, "cli");
-        t_become(1, &name, &conn);
+        TStage st = t_stage_start();
         KosMsgChannel *ch = NULL;
         KosMsgMessage reply;
         struct timespec start;
@@ -235,27 +235,24 @@ TEST(timeout_then_dead_publisher) {
         pid_t killer = fork();
         if (killer == 0) {
                 usleep(100 * 1000);
-                kill(pub, SIGKILL);
+                kill(st.pub, SIGKILL);
                 _exit(0);
         }
         clock_gettime(CLOCK_MONOTONIC, &start);
         CHECK_EQ_INT(kos_msg_call(ch, "sleep", 5, -1, 10000, &reply), -ECONNRESET);
         CHECK(t_ms_since(&start) < 5000);
         waitpid(killer, NULL, 0);
-        waitpid(pub, NULL, 0);
+        waitpid(st.pub, NULL, 0);
         CHECK_EQ_INT(kos_msg_call(ch, "abc", 3, -1, 1000, &reply), -ECONNRESET);
         kos_msg_channel_free(ch);
 
         /* Its name went with it; a restarted publisher serves again. */
         CHECK_EQ_INT(kos_msg_lookup("echo", 0, &ch), -ENOENT);
-        pub = t_publisher_start(&t, "pub", "core", "core");
+        st.pub = t_publisher_start(&st.server, "pub", "core", "core");
         CHECK_OK(kos_msg_lookup("echo", 2000, &ch));
         CHECK_OK(kos_msg_call(ch, "abc", 3, -1, 1000, &reply));
         kos_msg_channel_free(ch);
-
-        close(conn);
-        t_kill(pub);
-        t_server_stop(&t);
+        t_stage_stop(&st);
 }
 
 TEST(denied_and_no_server) {

@@ -13,6 +13,7 @@
 
 #include "msg/server.h"
 #include "msg/wire.h"
+#include "msg-test.h"
 #include "test.h"
 
 /* Matrix: "pub" and "rival" publish "echo", "cli" looks it up; "many.*" free for "pub". */
@@ -80,12 +81,32 @@ static bool t_is_closed(int fd) {
         return recv(fd, b, sizeof(b), MSG_DONTWAIT) == 0;
 }
 
+/* A server for instance "core" with apps "pub", "cli" and a third one connected. */
+typedef struct TStage {
+        MsgServer *s;
+        int pub, cli, third; /* the apps' ends */
+} TStage;
+
+static TStage t_stage_start(const char *third) {
+        TStage st = { NULL, -1, -1, -1 };
+        CHECK_OK(msg_server_new(&st.s, "core", &t_policy));
+        st.pub = t_connect(st.s, "pub");
+        st.cli = t_connect(st.s, "cli");
+        st.third = t_connect(st.s, third);
+        return st;
+}
+
+static void t_stage_stop(TStage *st) {
+        close(st->pub);
+        close(st->cli);
+        close(st->third);
+        msg_server_free(st->s);
+}
+
 TEST(publish_lookup_grant) {
-        _cleanup_(msg_server_freep) MsgServer *s = NULL;
-        CHECK_OK(msg_server_new(&s, "core", &t_policy));
-        _cleanup_close_ int pub = t_connect(s, "pub");
-        _cleanup_close_ int cli = t_connect(s, "cli");
-        _cleanup_close_ int rival = t_connect(s, "rival");
+        _cleanup_(t_stage_stop) TStage st = t_stage_start("rival");
+        MsgServer *s = st.s;
+        int pub = st.pub, cli = st.cli, rival = st.third;
 
         CHECK_EQ_INT(t_call(s, pub, MSG_FRAME_PUBLISH, "echo", NULL), MSG_STATUS_OK);
         /* Publishing again from the same app is fine; another app may not take it. */
@@ -111,11 +132,9 @@ TEST(publish_lookup_grant) {
 }
 
 TEST(denials_and_not_found) {
-        _cleanup_(msg_server_freep) MsgServer *s = NULL;
-        CHECK_OK(msg_server_new(&s, "core", &t_policy));
-        _cleanup_close_ int pub = t_connect(s, "pub");
-        _cleanup_close_ int cli = t_connect(s, "cli");
-        _cleanup_close_ int other = t_connect(s, "other");
+        _cleanup_(t_stage_stop) TStage st = t_stage_start("other");
+        MsgServer *s = st.s;
+        int pub = st.pub, cli = st.cli, other = st.third;
 
         CHECK_EQ_INT(t_call(s, cli, MSG_FRAME_PUBLISH, "echo", NULL), MSG_STATUS_DENIED);
         CHECK_EQ_INT(t_call(s, cli, MSG_FRAME_LOOKUP, "later", NULL), MSG_STATUS_NOT_FOUND);
@@ -143,11 +162,9 @@ TEST(unknown_app_refused) {
 }
 
 TEST(malformed_frame_closes_only_that_connection) {
-        _cleanup_(msg_server_freep) MsgServer *s = NULL;
-        CHECK_OK(msg_server_new(&s, "core", &t_policy));
-        _cleanup_close_ int pub = t_connect(s, "pub");
-        _cleanup_close_ int cli = t_connect(s, "cli");
-        _cleanup_close_ int rival = t_connect(s, "rival");
+        _cleanup_(t_stage_stop) TStage st = t_stage_start("rival");
+        MsgServer *s = st.s;
+        int pub = st.pub, cli = st.cli, rival = st.third;
 
         CHECK_EQ_INT(t_call(s, pub, MSG_FRAME_PUBLISH, "echo", NULL), MSG_STATUS_OK);
         /* Bad version, then a channel frame an app may not send, then a bad name. */
@@ -245,19 +262,7 @@ TEST(control_connection) {
         CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, app) == 0);
 
         /* kosd's message: the app name, the connection in SCM_RIGHTS. */
-        struct iovec iov = { .iov_base = "pub", .iov_len = 3 };
-        union {
-                struct cmsghdr align;
-                char buf[CMSG_SPACE(sizeof(int))];
-        } cbuf = { 0 };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.buf,
-                             .msg_controllen = sizeof(cbuf.buf) };
-        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &app[0], sizeof(int));
-        CHECK(sendmsg(control[1], &mh, 0) == 3);
+        CHECK_OK(msg_test_send_connection(control[1], "pub", 3, app[0]));
         close(app[0]);
         /* A message without a descriptor is ignored, not fatal. */
         CHECK(send(control[1], "cli", 3, 0) == 3);
