@@ -12,11 +12,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "msg/server.h"
@@ -24,6 +27,9 @@
 #include "util/log.h"
 
 #define MSG_SERVER_READS_PER_EVENT 16
+/* Log lines one connection's requests may cause per window; the rest are counted. */
+#define MSG_SERVER_LOG_BURST 20
+#define MSG_SERVER_LOG_WINDOW_MS 10000
 
 typedef struct MsgOutFrame {
         MsgHeader header;
@@ -49,6 +55,9 @@ struct MsgConnection {
         unsigned n_names;
         MsgGrant grants[MSG_SERVER_GRANT_PEERS_MAX];
         unsigned n_grants;
+        /* Rate limit for the log lines this connection's requests cause. */
+        int64_t log_window_start_ms;
+        unsigned log_lines, log_suppressed;
 };
 
 /* A granted channel still open as far as its publisher has said (see MSG_FRAME_CLOSED). */
@@ -154,6 +163,71 @@ static MsgName *msg_server_find_name(MsgServer *s, const char *protocol) {
                 if (strcmp(n->protocol, protocol) == 0)
                         return n;
         return NULL;
+}
+
+static int64_t msg_server_now_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Logs a line caused by a request on c ("[instance] app "name": ..."), at most
+ * MSG_SERVER_LOG_BURST a window per connection, so an app that repeats denied (or granted)
+ * requests cannot flood the log. What was left out is counted and reported with the next
+ * line that is logged. Names in requests were validated by the parser, so they hold no
+ * control characters.
+ */
+static void msg_connection_log(MsgConnection *c, LogLevel level, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+static void msg_connection_log(MsgConnection *c, LogLevel level, const char *fmt, ...) {
+        MsgServer *s = c->server;
+        int64_t now = msg_server_now_ms();
+        char text[512];
+        va_list ap;
+
+        if (now - c->log_window_start_ms >= MSG_SERVER_LOG_WINDOW_MS) {
+                if (c->log_suppressed > 0)
+                        log_notice("[%s] app \"%s\": %u more request(s) not logged", s->instance, c->app,
+                                   c->log_suppressed);
+                c->log_window_start_ms = now;
+                c->log_lines = 0;
+                c->log_suppressed = 0;
+        }
+        if (c->log_lines >= MSG_SERVER_LOG_BURST) {
+                c->log_suppressed++;
+                return;
+        }
+        va_start(ap, fmt);
+        vsnprintf(text, sizeof(text), fmt, ap);
+        va_end(ap);
+        log_msg(level, "[%s] app \"%s\": %s", s->instance, c->app, text);
+        if (++c->log_lines == MSG_SERVER_LOG_BURST)
+                log_notice("[%s] app \"%s\": too many requests to log; counting the rest for %d s",
+                           s->instance, c->app, MSG_SERVER_LOG_WINDOW_MS / 1000);
+}
+
+/*
+ * Writes name into out (at least 4 * KOS_MSG_NAME_MAX + 1 bytes), cut at KOS_MSG_NAME_MAX
+ * bytes, with every byte outside printable ASCII (and the backslash and quote) as \xNN, so
+ * a name that did not pass validation can still be logged as one harmless line.
+ */
+static const char *msg_name_escape(char *out, const char *name) {
+        static const char hex[] = "0123456789abcdef";
+        char *o = out;
+
+        for (size_t i = 0; name[i] && i < KOS_MSG_NAME_MAX; i++) {
+                unsigned char ch = (unsigned char)name[i];
+                if (ch < 0x20 || ch >= 0x7f || ch == '\\' || ch == '"') {
+                        *o++ = '\\';
+                        *o++ = 'x';
+                        *o++ = hex[ch >> 4];
+                        *o++ = hex[ch & 0xf];
+                } else
+                        *o++ = (char)ch;
+        }
+        *o = '\0';
+        return out;
 }
 
 /* Takes c out of service: unpublishes its names, forgets grants to it, closes it. */
@@ -264,19 +338,16 @@ static int msg_connection_result(MsgConnection *c, uint32_t serial, MsgStatus st
         return msg_connection_queue(c, MSG_FRAME_RESULT, serial, status, NULL, 0, -1);
 }
 
-static MsgGrant *msg_connection_grant(MsgConnection *c, uint64_t publisher) {
+static MsgGrant *msg_connection_find_grant(MsgConnection *c, uint64_t publisher) {
         for (unsigned i = 0; i < c->n_grants; i++)
                 if (c->grants[i].publisher == publisher)
                         return &c->grants[i];
-        if (c->n_grants >= MSG_SERVER_GRANT_PEERS_MAX)
-                return NULL;
-        c->grants[c->n_grants] = (MsgGrant){ .publisher = publisher };
-        return &c->grants[c->n_grants++];
+        return NULL;
 }
 
 static int msg_server_publish(MsgServer *s, MsgConnection *c, const MsgFrame *f) {
         if (!s->policy->may_publish(s->policy->userdata, f->name, c->app)) {
-                log_warning("[%s] denied: app \"%s\" may not publish \"%s\"", s->instance, c->app, f->name);
+                msg_connection_log(c, LOG_LEVEL_WARNING, "denied: may not publish \"%s\"", f->name);
                 return msg_connection_result(c, f->header.serial, MSG_STATUS_DENIED);
         }
         MsgName *n = msg_server_find_name(s, f->name);
@@ -298,26 +369,27 @@ static int msg_server_publish(MsgServer *s, MsgConnection *c, const MsgFrame *f)
         n->next = s->names;
         s->names = n;
         c->n_names++;
-        log_info("[%s] app \"%s\" publishes \"%s\"", s->instance, c->app, f->name);
+        msg_connection_log(c, LOG_LEVEL_INFO, "publishes \"%s\"", f->name);
         return msg_connection_result(c, f->header.serial, MSG_STATUS_OK);
 }
 
 static int msg_server_lookup(MsgServer *s, MsgConnection *c, const MsgFrame *f) {
         /* Ask the matrix first, so a denied app cannot learn whether the name exists. */
         if (!s->policy->may_lookup(s->policy->userdata, f->name, c->app)) {
-                log_warning("[%s] denied: app \"%s\" may not look up \"%s\"", s->instance, c->app, f->name);
+                msg_connection_log(c, LOG_LEVEL_WARNING, "denied: may not look up \"%s\"", f->name);
                 return msg_connection_result(c, f->header.serial, MSG_STATUS_DENIED);
         }
         MsgName *n = msg_server_find_name(s, f->name);
         if (!n)
                 return msg_connection_result(c, f->header.serial, MSG_STATUS_NOT_FOUND);
         MsgConnection *p = n->publisher;
-        MsgGrant *g = msg_connection_grant(c, p->id);
-        if (!g || g->channels >= MSG_SERVER_CHANNELS_PER_PEER) {
-                log_warning("[%s] app \"%s\": channel limit reached for \"%s\"", s->instance, c->app, f->name);
+        MsgGrant *g = msg_connection_find_grant(c, p->id);
+        if (g ? g->channels >= MSG_SERVER_CHANNELS_PER_PEER : c->n_grants >= MSG_SERVER_GRANT_PEERS_MAX) {
+                msg_connection_log(c, LOG_LEVEL_WARNING, "channel limit reached for \"%s\"", f->name);
                 return msg_connection_result(c, f->header.serial, MSG_STATUS_LIMIT);
         }
-        if (p->queue_len >= MSG_SERVER_QUEUE_MAX)
+        /* The CHANNEL frame goes to p; when p is c itself, its RESULT needs a second slot. */
+        if (p->queue_len + (p == c ? 2 : 1) > MSG_SERVER_QUEUE_MAX)
                 return msg_connection_result(c, f->header.serial, MSG_STATUS_BUSY);
 
         MsgChannelRecord *rec = calloc(1, sizeof(*rec));
@@ -340,17 +412,22 @@ static int msg_server_lookup(MsgServer *s, MsgConnection *c, const MsgFrame *f) 
         memcpy(payload + lp + 1, c->app, la);
         int r = msg_connection_queue(p, MSG_FRAME_CHANNEL, rec->id, 0, payload, lp + 1 + la, pair[0]);
         if (r < 0 || p->dead) {
-                /* A publisher that died while we sent took its grants (and g) with it. */
                 free(rec);
                 close(pair[1]);
                 return msg_connection_result(c, f->header.serial,
                                              p->dead ? MSG_STATUS_NOT_FOUND : MSG_STATUS_BUSY);
         }
+        /* Only a channel that went out counts; p's death while sending took no grant here,
+         * so the grant is looked up again rather than kept across the send. */
+        g = msg_connection_find_grant(c, p->id);
+        if (!g) {
+                g = &c->grants[c->n_grants++];
+                *g = (MsgGrant){ .publisher = p->id };
+        }
         g->channels++;
         rec->next = s->records;
         s->records = rec;
-        log_info("[%s] app \"%s\" looked up \"%s\" (published by \"%s\")", s->instance, c->app, f->name,
-                 p->app);
+        msg_connection_log(c, LOG_LEVEL_INFO, "looked up \"%s\" (published by \"%s\")", f->name, p->app);
         return msg_connection_queue(c, MSG_FRAME_RESULT, f->header.serial, MSG_STATUS_OK, p->app,
                                     strlen(p->app), pair[1]);
 }
@@ -420,9 +497,11 @@ int msg_server_add_connection(MsgServer *s, const char *app, int fd, MsgConnecti
         int type = 0;
         socklen_t len = sizeof(type);
 
+        char escaped[4 * KOS_MSG_NAME_MAX + 1];
+
         if (!msg_name_is_valid(app, strlen(app)) || !s->policy->has_app(s->policy->userdata, app)) {
                 log_error("[%s] refusing a connection for app \"%s\": not an app of this instance",
-                          s->instance, app);
+                          s->instance, msg_name_escape(escaped, app));
                 return -EPERM;
         }
         if (getsockopt(sock, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_SEQPACKET) {
@@ -485,12 +564,20 @@ int msg_server_set_control(MsgServer *s, int fd) {
 
 /* One message from kosd: an app name (a trailing NUL is allowed) and its connection. */
 static void msg_server_handle_control(MsgServer *s) {
-        char buf[KOS_MSG_NAME_MAX + 2];
+        /* A name, its NUL, and one byte more so that a longer message reads as truncated;
+         * the last byte is never received into, so the terminator below always fits. */
+        char buf[KOS_MSG_NAME_MAX + 3];
         int fd = -1;
-        ssize_t n = msg_frame_receive(s->control_fd, buf, sizeof(buf), MSG_DONTWAIT, &fd);
+        ssize_t n = msg_frame_receive(s->control_fd, buf, sizeof(buf) - 1, MSG_DONTWAIT, &fd);
 
         if (n == -EAGAIN)
                 return;
+        if (n == -EBADMSG) {
+                /* Too long, or with other than one descriptor (those were closed): one bad
+                 * message, not the end of kosd. */
+                log_error("[%s] control connection: malformed message ignored", s->instance);
+                return;
+        }
         if (n <= 0) {
                 if (n < 0)
                         log_error("[%s] control connection: %s", s->instance, strerror((int)-n));

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,21 @@ typedef struct MsgTestLog {
         int saved_stderr;
 } MsgTestLog;
 
+static MsgTestLog *msg_test_log_active;
+
+/* A check that fails while stderr is captured aborts: show what was captured, then abort. */
+static inline void msg_test_log_on_abort(int sig) {
+        MsgTestLog *l = msg_test_log_active;
+        char buf[4096];
+        ssize_t n;
+
+        if (l && lseek(fileno(l->file), 0, SEEK_SET) == 0)
+                while ((n = read(fileno(l->file), buf, sizeof(buf))) > 0)
+                        (void)!write(l->saved_stderr, buf, (size_t)n);
+        signal(sig, SIG_DFL);
+        raise(sig);
+}
+
 static inline int msg_test_log_begin(MsgTestLog *l) {
         fflush(stderr);
         l->file = tmpfile();
@@ -51,12 +67,16 @@ static inline int msg_test_log_begin(MsgTestLog *l) {
                 fclose(l->file);
                 return -errno;
         }
+        msg_test_log_active = l;
+        signal(SIGABRT, msg_test_log_on_abort);
         return 0;
 }
 
 /* Restores standard error; returns what was logged meanwhile (malloc'ed, NUL-terminated). */
 static inline char *msg_test_log_end(MsgTestLog *l) {
         fflush(stderr);
+        signal(SIGABRT, SIG_DFL);
+        msg_test_log_active = NULL;
         dup2(l->saved_stderr, STDERR_FILENO);
         close(l->saved_stderr);
         long size = ftell(l->file);

@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -16,7 +18,10 @@
 #include "msg-test.h"
 #include "test.h"
 
-/* Matrix: "pub" and "rival" publish "echo", "cli" looks it up; "many.*" free for "pub". */
+/*
+ * Matrix: "pub" and "rival" publish "echo", "cli" looks it up; "many.*" free for "pub";
+ * "own.APP" published by APP and looked up by "cli"; "loop" published and looked up by "self".
+ */
 static bool t_has_app(void *u, const char *app) {
         return strcmp(app, "stranger") != 0;
 }
@@ -24,11 +29,19 @@ static bool t_has_app(void *u, const char *app) {
 static bool t_may_publish(void *u, const char *protocol, const char *app) {
         if (strncmp(protocol, "many.", 5) == 0)
                 return strcmp(app, "pub") == 0;
+        if (strncmp(protocol, "own.", 4) == 0)
+                return strcmp(protocol + 4, app) == 0;
+        if (strcmp(protocol, "loop") == 0)
+                return strcmp(app, "self") == 0;
         return strcmp(protocol, "echo") == 0 && (strcmp(app, "pub") == 0 || strcmp(app, "rival") == 0);
 }
 
 static bool t_may_lookup(void *u, const char *protocol, const char *app) {
-        return (strcmp(protocol, "echo") == 0 || strcmp(protocol, "later") == 0) && strcmp(app, "cli") == 0;
+        if (strcmp(protocol, "loop") == 0)
+                return strcmp(app, "self") == 0;
+        return (strcmp(protocol, "echo") == 0 || strcmp(protocol, "later") == 0 ||
+                strncmp(protocol, "own.", 4) == 0) &&
+               strcmp(app, "cli") == 0;
 }
 
 static const MsgPolicy t_policy = { t_has_app, t_may_publish, t_may_lookup, NULL };
@@ -273,6 +286,174 @@ TEST(control_connection) {
         close(control[1]);
         CHECK_EQ_INT(msg_server_dispatch(s, 100), 1);
         close(app[1]);
+}
+
+TEST(control_connection_bad_messages) {
+        _cleanup_(msg_server_freep) MsgServer *s = NULL;
+        int control[2], app[2];
+        char name[200];
+        MsgTestLog log;
+        CHECK_OK(msg_server_new(&s, "core", &t_policy));
+        CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, control) == 0);
+        CHECK_OK(msg_server_set_control(s, control[0]));
+        CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, app) == 0);
+
+        CHECK_OK(msg_test_log_begin(&log));
+        /* A name that fills the receive buffer to the last byte, one longer than any, a
+         * name with a control character, and a message with two descriptors: each is
+         * refused or ignored, none ends the control connection. */
+        memset(name, 'a', sizeof(name));
+        CHECK_OK(msg_test_send_connection(control[1], name, KOS_MSG_NAME_MAX + 2, app[0]));
+        CHECK_OK(msg_test_send_connection(control[1], name, sizeof(name), app[0]));
+        CHECK_OK(msg_test_send_connection(control[1], "pu\nb\x1b[2J", 9, app[0]));
+        int two[2] = { app[0], app[0] };
+        struct iovec iov = { .iov_base = "pub", .iov_len = 3 };
+        union {
+                struct cmsghdr align;
+                char buf[CMSG_SPACE(2 * sizeof(int))];
+        } cbuf = { 0 };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.buf,
+                             .msg_controllen = sizeof(cbuf.buf) };
+        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        *c = (struct cmsghdr){ .cmsg_len = CMSG_LEN(sizeof(two)), .cmsg_level = SOL_SOCKET,
+                               .cmsg_type = SCM_RIGHTS };
+        memcpy(CMSG_DATA(c), two, sizeof(two));
+        CHECK(sendmsg(control[1], &mh, 0) == 3);
+        t_pump(s);
+        _cleanup_free_ char *text = msg_test_log_end(&log);
+        CHECK_EQ_INT(msg_server_n_connections(s), 0);
+        /* The bad name is logged escaped, on its one line. */
+        CHECK(strstr(text, "\"pu\\x0ab\\x1b[2J\"") != NULL);
+        CHECK(strstr(text, "\x1b") == NULL);
+        CHECK_EQ_INT(msg_test_count_lines(text, "malformed message ignored"), 2);
+
+        /* The control connection still works. */
+        CHECK_OK(msg_test_send_connection(control[1], "pub", 3, app[0]));
+        close(app[0]);
+        t_pump(s);
+        CHECK_EQ_INT(msg_server_n_connections(s), 1);
+        CHECK_EQ_INT(t_call(s, app[1], MSG_FRAME_PUBLISH, "echo", NULL), MSG_STATUS_OK);
+        close(control[1]);
+        close(app[1]);
+}
+
+TEST(request_logging_is_rate_limited) {
+        _cleanup_(t_stage_stop) TStage st = t_stage_start("other");
+        MsgTestLog log;
+
+        CHECK_OK(msg_test_log_begin(&log));
+        for (int i = 0; i < 100; i++)
+                CHECK_EQ_INT(t_call(st.s, st.third, MSG_FRAME_LOOKUP, "echo", NULL), MSG_STATUS_DENIED);
+        /* Granted requests count too: an app repeating them cannot flood the log either. */
+        for (int i = 0; i < 100; i++)
+                CHECK_EQ_INT(t_call(st.s, st.pub, MSG_FRAME_PUBLISH, "echo", NULL), MSG_STATUS_OK);
+        _cleanup_free_ char *text = msg_test_log_end(&log);
+        CHECK_EQ_INT(msg_test_count_lines(text, "denied: may not look up"), 20);
+        CHECK_EQ_INT(msg_test_count_lines(text, "too many requests to log"), 1);
+        CHECK_EQ_INT(msg_test_count_lines(text, "publishes \"echo\""), 1);
+}
+
+/* Takes every free descriptor below a lowered limit, so socketpair() fails; undone by t_fds_free. */
+typedef struct TFds {
+        struct rlimit saved;
+        int fds[512];
+        int n;
+} TFds;
+
+static void t_fds_exhaust(TFds *t) {
+        CHECK(getrlimit(RLIMIT_NOFILE, &t->saved) == 0);
+        struct rlimit low = { .rlim_cur = 512, .rlim_max = t->saved.rlim_max };
+        CHECK(setrlimit(RLIMIT_NOFILE, &low) == 0);
+        for (t->n = 0; t->n < 512; t->n++) {
+                t->fds[t->n] = fcntl(0, F_DUPFD_CLOEXEC, 0);
+                if (t->fds[t->n] < 0)
+                        break;
+        }
+        CHECK(t->n < 512 && errno == EMFILE);
+}
+
+static void t_fds_free(TFds *t) {
+        for (int i = 0; i < t->n; i++)
+                close(t->fds[i]);
+        CHECK(setrlimit(RLIMIT_NOFILE, &t->saved) == 0);
+}
+
+TEST(failed_lookups_take_no_channel_slots) {
+        enum { N = MSG_SERVER_GRANT_PEERS_MAX + 1 };
+        _cleanup_(msg_server_freep) MsgServer *s = NULL;
+        _cleanup_close_ int cli = -1;
+        int pubs[N];
+        char app[32], protocol[40];
+        TFds fds;
+
+        CHECK_OK(msg_server_new(&s, "core", &t_policy));
+        cli = t_connect(s, "cli");
+        for (int i = 0; i < N; i++) {
+                snprintf(app, sizeof(app), "p%d", i);
+                snprintf(protocol, sizeof(protocol), "own.p%d", i);
+                pubs[i] = t_connect(s, app);
+                CHECK_EQ_INT(t_call(s, pubs[i], MSG_FRAME_PUBLISH, protocol, NULL), MSG_STATUS_OK);
+        }
+        /* The server cannot make channels: every lookup is busy, and none may leave a trace
+         * that counts against the client's bound of publishers. */
+        t_fds_exhaust(&fds);
+        for (int i = 0; i < N; i++) {
+                snprintf(protocol, sizeof(protocol), "own.p%d", i);
+                CHECK_EQ_INT(t_call(s, cli, MSG_FRAME_LOOKUP, protocol, NULL), MSG_STATUS_BUSY);
+        }
+        t_fds_free(&fds);
+        for (int i = 0; i < MSG_SERVER_GRANT_PEERS_MAX; i++) {
+                snprintf(protocol, sizeof(protocol), "own.p%d", i);
+                CHECK_EQ_INT(t_call(s, cli, MSG_FRAME_LOOKUP, protocol, NULL), MSG_STATUS_OK);
+        }
+        snprintf(protocol, sizeof(protocol), "own.p%d", N - 1);
+        CHECK_EQ_INT(t_call(s, cli, MSG_FRAME_LOOKUP, protocol, NULL), MSG_STATUS_LIMIT);
+        for (int i = 0; i < N; i++)
+                close(pubs[i]);
+}
+
+/*
+ * Sends "denied" denied lookups and then granted lookups of its own name from an app whose
+ * socket takes few frames, so the server's queue to it fills; returns how many RESULTs came.
+ */
+static int t_self_lookups(int denied, int granted) {
+        _cleanup_(msg_server_freep) MsgServer *s = NULL;
+        static uint8_t buf[MSG_FRAME_MAX];
+        int pair[2], small = 1, results = 0;
+
+        CHECK_OK(msg_server_new(&s, "core", &t_policy));
+        CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) == 0);
+        CHECK(setsockopt(pair[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)) == 0);
+        CHECK_OK(msg_server_add_connection(s, "self", pair[0], NULL));
+        _cleanup_close_ int self = pair[1];
+        CHECK_EQ_INT(t_call(s, self, MSG_FRAME_PUBLISH, "loop", NULL), MSG_STATUS_OK);
+        for (int i = 0; i < denied; i++)
+                t_request(self, MSG_FRAME_LOOKUP, 1, "echo");
+        for (int i = 0; i < granted; i++)
+                t_request(self, MSG_FRAME_LOOKUP, 2, "loop");
+        for (int idle = 0; idle < 4;) {
+                t_pump(s);
+                int fd = -1;
+                ssize_t n = msg_frame_receive(self, buf, sizeof(buf), MSG_DONTWAIT, &fd);
+                if (n < 0) {
+                        idle++;
+                        continue;
+                }
+                idle = 0;
+                MsgFrame f;
+                CHECK_OK(msg_frame_parse(buf, (size_t)n, fd >= 0, MSG_ACCEPT_APP_CONTROL, &f));
+                results += f.header.type == MSG_FRAME_RESULT;
+                if (fd >= 0)
+                        close(fd);
+        }
+        return results;
+}
+
+TEST(self_lookup_answers_every_request) {
+        /* Whatever the socket takes, one of these fills the queue to one free slot before
+         * a lookup whose CHANNEL and RESULT both go to the same app. */
+        for (int denied = 0; denied < 40; denied++)
+                CHECK_EQ_INT(t_self_lookups(denied, MSG_SERVER_CHANNELS_PER_PEER), denied + MSG_SERVER_CHANNELS_PER_PEER);
 }
 
 TEST_MAIN()
