@@ -4,11 +4,13 @@
  *
  * The hot path is one sendmsg() and one recvmsg() per side and message, as over a raw
  * socketpair: timeouts use SO_RCVTIMEO, set only when the wanted timeout changes, rather
- * than a poll() before each receive. Invariants: a channel that saw a malformed frame or
+ * than a poll() before each receive; a send is tried without waiting, and only when the peer's
+ * side is full does it poll for room, within the call's timeout. Invariants: a channel that saw a malformed frame or
  * its peer's end is broken and fails every later operation; data of a received message
  * lives in the channel's buffer until the next receive; a received fd is the caller's.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,9 +89,22 @@ bool msg_channel_owes_reply(const KosMsgChannel *channel) {
         return channel->owes_reply && channel->error == 0;
 }
 
+static int64_t msg_now_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Sends one frame. While the peer has no room (it is not reading), waits for room until
+ * deadline_ms (a msg_now_ms() time; 0: no wait at all, returning -EAGAIN; -1: no limit),
+ * then returns -ETIMEDOUT. Returns 0 if the frame went at once, 1 if only after waiting.
+ * A peer that is gone breaks the channel.
+ */
 static int msg_channel_send(KosMsgChannel *ch, MsgFrameType type, uint32_t serial, uint32_t status,
-                            const void *data, size_t size, int fd) {
+                            const void *data, size_t size, int fd, int64_t deadline_ms) {
         MsgHeader h;
+        bool waited = false;
 
         if (ch->error)
                 return ch->error;
@@ -98,16 +113,27 @@ static int msg_channel_send(KosMsgChannel *ch, MsgFrameType type, uint32_t seria
         if (size > 0 && !data)
                 return -EINVAL;
         msg_header_init(&h, type, serial, status, size, fd >= 0);
-        int r = msg_frame_send(ch->fd, &h, data, fd, 0);
+        int r = msg_frame_send(ch->fd, &h, data, fd, MSG_DONTWAIT);
+        while (r == -EAGAIN && deadline_ms != 0) {
+                int wait = -1;
+                if (deadline_ms > 0) {
+                        int64_t left = deadline_ms - msg_now_ms();
+                        if (left <= 0)
+                                return -ETIMEDOUT;
+                        wait = (int)left;
+                }
+                struct pollfd pfd = { .fd = ch->fd, .events = POLLOUT };
+                int n = poll(&pfd, 1, wait);
+                if (n < 0 && errno != EINTR)
+                        return -errno;
+                if (n == 0)
+                        return -ETIMEDOUT;
+                waited = true;
+                r = msg_frame_send(ch->fd, &h, data, fd, MSG_DONTWAIT);
+        }
         if (r == -ECONNRESET)
                 ch->error = r;
-        return r;
-}
-
-static int64_t msg_now_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        return r < 0 ? r : waited;
 }
 
 static int msg_channel_set_timeout(KosMsgChannel *ch, int timeout_ms) {
@@ -167,15 +193,16 @@ static void msg_message_from_frame(KosMsgMessage *m, const MsgFrame *f, int fd) 
 int kos_msg_call(KosMsgChannel *channel, const void *data, size_t size, int fd, int timeout_ms,
                  KosMsgMessage *replyp) {
         uint32_t serial = channel->next_serial++;
-        int64_t deadline = timeout_ms > 0 ? msg_now_ms() + timeout_ms : 0;
+        int64_t deadline = timeout_ms > 0 ? msg_now_ms() + timeout_ms : timeout_ms < 0 ? -1 : 0;
         int r;
 
         if (serial == 0)
                 serial = channel->next_serial++;
-        r = msg_channel_send(channel, MSG_FRAME_CALL, serial, 0, data, size, fd);
+        r = msg_channel_send(channel, MSG_FRAME_CALL, serial, 0, data, size, fd, deadline);
         if (r < 0)
-                return r;
-        for (bool first = true;; first = false) {
+                return r == -EAGAIN ? -ETIMEDOUT : r;
+        /* A send that had to wait for room used part of the timeout: count from the deadline. */
+        for (bool first = r == 0;; first = false) {
                 MsgFrame f;
                 int rfd = -1, wait = timeout_ms;
                 /* Only a stale reply makes a second round, so the common call reads no clock
@@ -201,7 +228,8 @@ int kos_msg_call(KosMsgChannel *channel, const void *data, size_t size, int fd, 
 }
 
 int kos_msg_send(KosMsgChannel *channel, const void *data, size_t size, int fd) {
-        return msg_channel_send(channel, MSG_FRAME_SEND, 0, 0, data, size, fd);
+        int r = msg_channel_send(channel, MSG_FRAME_SEND, 0, 0, data, size, fd, -1);
+        return r < 0 ? r : 0;
 }
 
 int kos_msg_receive(KosMsgChannel *channel, int timeout_ms, KosMsgMessage *messagep) {
@@ -221,8 +249,10 @@ int kos_msg_reply(KosMsgChannel *channel, const KosMsgMessage *request, uint32_t
                   size_t size, int fd) {
         if (request->one_way)
                 return -EINVAL;
-        int r = msg_channel_send(channel, MSG_FRAME_REPLY, request->serial, status, data, size, fd);
+        /* Never wait for room: a client that leaves its replies unread must not stall a
+         * publisher that serves others (see kos_msg_reply() in kos/msg.h). */
+        int r = msg_channel_send(channel, MSG_FRAME_REPLY, request->serial, status, data, size, fd, 0);
         if (r >= 0 && channel->owes_reply && channel->owed_serial == request->serial)
                 channel->owes_reply = false;
-        return r;
+        return r < 0 ? r : 0;
 }

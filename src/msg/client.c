@@ -25,6 +25,9 @@
 #define MSG_CLIENT_SERVERS_MAX 16
 #define MSG_CLIENT_PENDING_MAX 64
 #define MSG_CLIENT_RETRY_MS 20
+/* A lookup with less time left than this still waits this long for the server's answer, so
+ * that "try once" (timeout 0) gets one from a working server. */
+#define MSG_CLIENT_ANSWER_MIN_MS 1000
 
 typedef struct MsgPendingChannel {
         int fd;
@@ -252,9 +255,14 @@ static int msg_status_to_errno(uint32_t status) {
         }
 }
 
-/* Sends a PUBLISH or LOOKUP for protocol and waits for its RESULT. */
-static int msg_link_request(MsgServerLink *l, MsgFrameType type, const char *protocol, MsgFrame *resultp,
-                            int *fdp) {
+/*
+ * Sends a PUBLISH or LOOKUP for protocol and waits up to timeout_ms (-1: no limit) for its
+ * RESULT. A RESULT that comes after the timeout is recognised by its serial and dropped by
+ * a later request.
+ */
+static int msg_link_request(MsgServerLink *l, MsgFrameType type, const char *protocol, int timeout_ms,
+                            MsgFrame *resultp, int *fdp) {
+        int64_t deadline = msg_client_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
         size_t len = strlen(protocol);
         MsgHeader h;
         int r;
@@ -271,8 +279,12 @@ static int msg_link_request(MsgServerLink *l, MsgFrameType type, const char *pro
         }
         for (;;) {
                 MsgFrame f;
-                int fd = -1;
-                r = msg_link_read(l, -1, &f, &fd);
+                int fd = -1, wait = -1;
+                if (timeout_ms >= 0) {
+                        int64_t left = deadline - msg_client_now_ms();
+                        wait = left > 0 ? (int)left : 0;
+                }
+                r = msg_link_read(l, wait, &f, &fd);
                 if (r < 0)
                         return r;
                 if (r == 0)
@@ -296,7 +308,7 @@ int kos_msg_publish(const char *protocol) {
 
         if (r < 0)
                 return r;
-        r = msg_link_request(l, MSG_FRAME_PUBLISH, protocol, &f, &fd);
+        r = msg_link_request(l, MSG_FRAME_PUBLISH, protocol, -1, &f, &fd);
         if (fd >= 0)
                 close(fd);
         return r;
@@ -313,7 +325,12 @@ int kos_msg_lookup(const char *protocol, int timeout_ms, KosMsgChannel **channel
                 r = msg_client_active(&l);
                 if (r < 0)
                         return r;
-                r = msg_link_request(l, MSG_FRAME_LOOKUP, protocol, &f, &fd);
+                int answer_ms = -1;
+                if (timeout_ms >= 0) {
+                        int64_t left = deadline - msg_client_now_ms();
+                        answer_ms = left > MSG_CLIENT_ANSWER_MIN_MS ? (int)left : MSG_CLIENT_ANSWER_MIN_MS;
+                }
+                r = msg_link_request(l, MSG_FRAME_LOOKUP, protocol, answer_ms, &f, &fd);
                 if (r == 0) {
                         if (fd < 0)
                                 return -EPROTO;

@@ -19,6 +19,7 @@
 #include "kos/msg.h"
 #include "msg/client.h"
 #include "msg/server.h"
+#include "msg/wire.h"
 #include "msg-test.h"
 #include "test.h"
 
@@ -319,6 +320,77 @@ TEST(two_instances_same_name) {
         t_kill(pub2);
         t_server_stop(&core);
         t_server_stop(&secure);
+}
+
+TEST(lookup_times_out_when_the_server_does_not_answer) {
+        const char *name = "core";
+        int pair[2];
+        struct timespec start;
+        KosMsgChannel *ch = NULL;
+
+        /* A server that holds the connection but never answers: the timeout still holds. */
+        CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, pair) == 0);
+        t_become(1, &name, &pair[1]);
+        alarm(20); /* a hang fails the test instead of stalling it */
+        clock_gettime(CLOCK_MONOTONIC, &start);
+        CHECK_EQ_INT(kos_msg_lookup("echo", 200, &ch), -ETIMEDOUT);
+        CHECK(t_ms_since(&start) < 3000);
+        CHECK_EQ_INT(kos_msg_lookup("echo", 0, &ch), -ETIMEDOUT);
+        CHECK(t_ms_since(&start) < 5000);
+        alarm(0);
+        close(pair[0]);
+        close(pair[1]);
+}
+
+/* Sends raw frames of size bytes on fd without waiting until the socket is full. */
+static int t_fill(int fd, MsgFrameType type, size_t size) {
+        static char big[KOS_MSG_MAX_PAYLOAD];
+        MsgHeader h;
+        int sent = 0;
+        msg_header_init(&h, type, 7, 0, size, false);
+        while (msg_frame_send(fd, &h, big, -1, MSG_DONTWAIT) == 0)
+                sent++;
+        return sent;
+}
+
+TEST(call_times_out_while_the_publisher_reads_nothing) {
+        TStage st = t_stage_start();
+        static char big[KOS_MSG_MAX_PAYLOAD];
+        KosMsgChannel *ch = NULL;
+        KosMsgMessage reply;
+        struct timespec start;
+
+        CHECK_OK(kos_msg_lookup("echo", 1000, &ch));
+        /* The publisher sleeps in its handler for a second while the channel fills up. */
+        CHECK_EQ_INT(kos_msg_call(ch, "sleep", 5, -1, 1, &reply), -ETIMEDOUT);
+        CHECK(t_fill(kos_msg_channel_fd(ch), MSG_FRAME_SEND, sizeof(big)) > 0);
+        alarm(20);
+        clock_gettime(CLOCK_MONOTONIC, &start);
+        CHECK_EQ_INT(kos_msg_call(ch, big, sizeof(big), -1, 200, &reply), -ETIMEDOUT);
+        CHECK(t_ms_since(&start) < 800);
+        alarm(0);
+        kos_msg_channel_free(ch);
+        t_stage_stop(&st);
+}
+
+TEST(a_client_that_reads_no_replies_does_not_stall_the_publisher) {
+        TStage st = t_stage_start();
+        KosMsgChannel *greedy = NULL, *ch = NULL;
+        KosMsgMessage reply;
+
+        CHECK_OK(kos_msg_lookup("echo", 1000, &greedy));
+        /* Calls of 64 KiB whose replies are never read, until the publisher's replies have
+         * filled the channel; kos_msg_serve() then gives that channel up. */
+        for (int i = 0; i < 50; i++) {
+                (void)t_fill(kos_msg_channel_fd(greedy), MSG_FRAME_CALL, KOS_MSG_MAX_PAYLOAD);
+                usleep(10 * 1000);
+        }
+        CHECK_OK(kos_msg_lookup("echo", 1000, &ch));
+        CHECK_OK(kos_msg_call(ch, "abc", 3, -1, 2000, &reply));
+        CHECK(reply.size == 3 && memcmp(reply.data, "abc", 3) == 0);
+        kos_msg_channel_free(ch);
+        kos_msg_channel_free(greedy);
+        t_stage_stop(&st);
 }
 
 TEST_MAIN()
