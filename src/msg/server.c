@@ -172,7 +172,7 @@ static int64_t msg_server_now_ms(void) {
 }
 
 /*
- * Logs a line caused by a request on c ("[instance] app "name": ..."), at most
+ * Logs a line caused by a request on c, prefixed with "[instance] ", at most
  * MSG_SERVER_LOG_BURST a window per connection, so an app that repeats denied (or granted)
  * requests cannot flood the log. What was left out is counted and reported with the next
  * line that is logged. Names in requests were validated by the parser, so they hold no
@@ -201,7 +201,7 @@ static void msg_connection_log(MsgConnection *c, LogLevel level, const char *fmt
         va_start(ap, fmt);
         vsnprintf(text, sizeof(text), fmt, ap);
         va_end(ap);
-        log_msg(level, "[%s] app \"%s\": %s", s->instance, c->app, text);
+        log_msg(level, "[%s] %s", s->instance, text);
         if (++c->log_lines == MSG_SERVER_LOG_BURST)
                 log_notice("[%s] app \"%s\": too many requests to log; counting the rest for %d s",
                            s->instance, c->app, MSG_SERVER_LOG_WINDOW_MS / 1000);
@@ -347,7 +347,7 @@ static MsgGrant *msg_connection_find_grant(MsgConnection *c, uint64_t publisher)
 
 static int msg_server_publish(MsgServer *s, MsgConnection *c, const MsgFrame *f) {
         if (!s->policy->may_publish(s->policy->userdata, f->name, c->app)) {
-                msg_connection_log(c, LOG_LEVEL_WARNING, "denied: may not publish \"%s\"", f->name);
+                msg_connection_log(c, LOG_LEVEL_WARNING, "denied: app \"%s\" may not publish \"%s\"", c->app, f->name);
                 return msg_connection_result(c, f->header.serial, MSG_STATUS_DENIED);
         }
         MsgName *n = msg_server_find_name(s, f->name);
@@ -369,14 +369,14 @@ static int msg_server_publish(MsgServer *s, MsgConnection *c, const MsgFrame *f)
         n->next = s->names;
         s->names = n;
         c->n_names++;
-        msg_connection_log(c, LOG_LEVEL_INFO, "publishes \"%s\"", f->name);
+        msg_connection_log(c, LOG_LEVEL_INFO, "app \"%s\" publishes \"%s\"", c->app, f->name);
         return msg_connection_result(c, f->header.serial, MSG_STATUS_OK);
 }
 
 static int msg_server_lookup(MsgServer *s, MsgConnection *c, const MsgFrame *f) {
         /* Ask the matrix first, so a denied app cannot learn whether the name exists. */
         if (!s->policy->may_lookup(s->policy->userdata, f->name, c->app)) {
-                msg_connection_log(c, LOG_LEVEL_WARNING, "denied: may not look up \"%s\"", f->name);
+                msg_connection_log(c, LOG_LEVEL_WARNING, "denied: app \"%s\" may not look up \"%s\"", c->app, f->name);
                 return msg_connection_result(c, f->header.serial, MSG_STATUS_DENIED);
         }
         MsgName *n = msg_server_find_name(s, f->name);
@@ -385,7 +385,7 @@ static int msg_server_lookup(MsgServer *s, MsgConnection *c, const MsgFrame *f) 
         MsgConnection *p = n->publisher;
         MsgGrant *g = msg_connection_find_grant(c, p->id);
         if (g ? g->channels >= MSG_SERVER_CHANNELS_PER_PEER : c->n_grants >= MSG_SERVER_GRANT_PEERS_MAX) {
-                msg_connection_log(c, LOG_LEVEL_WARNING, "channel limit reached for \"%s\"", f->name);
+                msg_connection_log(c, LOG_LEVEL_WARNING, "app \"%s\": channel limit reached for \"%s\"", c->app, f->name);
                 return msg_connection_result(c, f->header.serial, MSG_STATUS_LIMIT);
         }
         /* The CHANNEL frame goes to p; when p is c itself, its RESULT needs a second slot. */
@@ -427,7 +427,8 @@ static int msg_server_lookup(MsgServer *s, MsgConnection *c, const MsgFrame *f) 
         g->channels++;
         rec->next = s->records;
         s->records = rec;
-        msg_connection_log(c, LOG_LEVEL_INFO, "looked up \"%s\" (published by \"%s\")", f->name, p->app);
+        msg_connection_log(c, LOG_LEVEL_INFO, "app \"%s\" looked up \"%s\" (published by \"%s\")", c->app, f->name,
+                           p->app);
         return msg_connection_queue(c, MSG_FRAME_RESULT, f->header.serial, MSG_STATUS_OK, p->app,
                                     strlen(p->app), pair[1]);
 }

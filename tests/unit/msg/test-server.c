@@ -348,9 +348,9 @@ TEST(request_logging_is_rate_limited) {
         for (int i = 0; i < 100; i++)
                 CHECK_EQ_INT(t_call(st.s, st.pub, MSG_FRAME_PUBLISH, "echo", NULL), MSG_STATUS_OK);
         _cleanup_free_ char *text = msg_test_log_end(&log);
-        CHECK_EQ_INT(msg_test_count_lines(text, "denied: may not look up"), 20);
+        CHECK_EQ_INT(msg_test_count_lines(text, "denied: app \"other\" may not look up \"echo\""), 20);
         CHECK_EQ_INT(msg_test_count_lines(text, "too many requests to log"), 1);
-        CHECK_EQ_INT(msg_test_count_lines(text, "publishes \"echo\""), 1);
+        CHECK_EQ_INT(msg_test_count_lines(text, "app \"pub\" publishes \"echo\""), 1);
 }
 
 /* Takes every free descriptor below a lowered limit, so socketpair() fails; undone by t_fds_free. */
