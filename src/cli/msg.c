@@ -227,6 +227,9 @@ static int cli_msg_run(char **cmd, KosMsgChannel *ch, const KosMsgMessage *m) {
                 dup2(out[1], STDOUT_FILENO);
                 setenv("KOS_MSG_PEER", kos_msg_channel_peer(ch), 1);
                 setenv("KOS_MSG_PROTOCOL", kos_msg_channel_protocol(ch), 1);
+                /* We ignore SIGPIPE; an ignored signal survives exec, and CMD must not
+                 * inherit that (a pipeline in it would see EPIPE instead of ending). */
+                signal(SIGPIPE, SIG_DFL);
                 execvp(cmd[0], cmd);
                 log_error("msg serve: %s: %s", cmd[0], strerror(errno));
                 _exit(127);

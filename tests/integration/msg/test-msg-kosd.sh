@@ -29,7 +29,7 @@ app() {
 	chmod +x "$T/$1.sh"
 }
 app weather-a 'exec "$KOS" msg serve weather -- sh -c "echo sunny from core, asked by \$KOS_MSG_PEER"'
-app weather-b 'exec "$KOS" msg serve weather -- sh -c "echo foggy from secure"'
+app weather-b 'exec "$KOS" msg serve weather -- sh -c "echo foggy from secure; grep ^SigIgn: /proc/self/status"'
 app admin '"$KOS" msg call weather hello; echo "status $?"
 "$KOS" msg call weather hello --server secure; echo "status $?"
 echo done; exec sleep 1000'
@@ -66,6 +66,9 @@ done
 
 grep -qx 'sunny from core, asked by admin' "$T/admin.out" || fail "admin/core: $(cat "$T/admin.out")"
 grep -qx 'foggy from secure' "$T/admin.out" || fail "admin/secure: $(cat "$T/admin.out")"
+# CMD runs with SIGPIPE at its default (bit 13 of the ignored-signal mask clear).
+ignored=$(sed -n 's/^SigIgn:[[:space:]]*//p' "$T/admin.out")
+[ -n "$ignored" ] && [ $((0x$ignored >> 12 & 1)) -eq 0 ] || fail "serve's CMD inherits an ignored SIGPIPE: $ignored"
 [ "$(grep -c '^status 0$' "$T/admin.out")" -eq 2 ] || fail "admin's calls: $(cat "$T/admin.out")"
 grep -q '^kos: msg lookup "weather" on "core": denied' "$T/tunnel.out" || fail "tunnel lookup: $(cat "$T/tunnel.out")"
 grep -q '^kos: msg publish "weather" on "core": denied' "$T/tunnel.out" || fail "tunnel publish: $(cat "$T/tunnel.out")"
