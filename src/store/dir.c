@@ -2,8 +2,9 @@
 /*
  * Listing a directory of the store (see dir.h).
  *
- * Invariant: the directory is opened O_NOFOLLOW, relative to the store's fd, so a
- * symlink planted in place of objects/, refs/ or generations/ is never listed through.
+ * Invariant: the directory is resolved beneath the store's fd with no symlink followed
+ * (resolve.h), so a symlink planted in place of objects/, objects/ab/, refs/ or
+ * generations/ is never listed through (-ELOOP).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "store/dir.h"
+#include "store/resolve.h"
 #include "util/cleanup.h"
 #include "util/strv.h"
 
@@ -25,9 +27,9 @@ int store_dir_list_at(int dirfd, const char *relpath, StoreDirFilter keep, char 
         struct dirent *de;
         int fd, r;
 
-        fd = openat(dirfd, relpath, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        fd = store_resolve_open_dir(dirfd, relpath);
         if (fd < 0)
-                return -errno;
+                return fd;
         d = fdopendir(fd);
         if (!d) {
                 r = -errno;

@@ -6,6 +6,9 @@
  * reaches objects/ only by rename() of a file in tmp/ that was hashed, matched, chmod'ed
  * read-only and fsynced; the rename is followed by an fsync of objects/ab/ (and the
  * creation of objects/ab/ by an fsync of objects/), so a published object is durable.
+ * Every object path is resolved beneath the store with no symlink followed (resolve.h),
+ * and the rename goes from a tmp/ fd to an objects/ab/ fd opened that way, so a symlink
+ * planted for objects/ab/ (or tmp/) is an object that cannot be read, never a way out.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +19,7 @@
 #include <unistd.h>
 
 #include "store/dir.h"
+#include "store/resolve.h"
 #include "store/store.h"
 #include "util/cleanup.h"
 #include "util/fault.h"
@@ -49,11 +53,13 @@ int store_object_path(const Store *store, const char *digest, char **pathp) {
 
 bool store_object_exists(const Store *store, const char *digest) {
         char rel[8 + 3 + SHA256_HEX_LEN];
+        _cleanup_close_ int fd = -1;
         struct stat st;
 
         if (store_object_relpath(digest, rel) < 0)
                 return false;
-        return fstatat(store_dirfd(store), rel, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+        fd = store_resolve_open(store_dirfd(store), rel, O_PATH, 0);
+        return fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 /*
@@ -74,11 +80,11 @@ static int store_object_open(const Store *store, const char *digest, Sha256Diges
         r = sha256_from_hex(digest, wantp);
         if (r < 0)
                 return r;
-        fd = openat(store_dirfd(store), rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+        fd = store_resolve_open(store_dirfd(store), rel, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0);
         if (fd < 0) {
-                if (errno == ENOENT)
+                if (fd == -ENOENT)
                         return STORE_E_MISSING;
-                return errno == ELOOP ? STORE_E_CORRUPT : -errno;
+                return fd == -ELOOP ? STORE_E_CORRUPT : fd;
         }
         if (fstat(fd, &st) < 0)
                 return -errno;
@@ -106,17 +112,16 @@ int store_object_verify(const Store *store, const char *digest, uint64_t *sizep)
 }
 
 /*
- * Moves a hashed, complete file from tmp/ into objects/ under its digest. tmp_path is
- * absolute or relative to the cwd. Removes the tmp file if the object already exists.
+ * Moves a hashed, complete file, tmpfd/tmp_name (tmpfd: the store's tmp/), into objects/
+ * under its digest. Removes the tmp file if the object already exists.
  */
-static int store_object_install(Store *store, int fd, const char *tmp_path, const Sha256Digest *digest) {
-        char hex[SHA256_HEX_LEN + 1], rel[8 + 3 + SHA256_HEX_LEN], dir[12];
-        int dirfd = store_dirfd(store);
-        _cleanup_close_ int subfd = -1;
+static int store_object_install(Store *store, int fd, int tmpfd, const char *tmp_name,
+                                const Sha256Digest *digest) {
+        char hex[SHA256_HEX_LEN + 1], dir[12];
+        _cleanup_close_ int objfd = -1, subfd = -1;
         int r;
 
         sha256_to_hex(digest, hex);
-        (void)store_object_relpath(hex, rel);
         snprintf(dir, sizeof(dir), "objects/%.2s", hex);
 
         /*
@@ -128,33 +133,34 @@ static int store_object_install(Store *store, int fd, const char *tmp_path, cons
         if (r < 0)
                 return r;
         if (r == STORE_OK) {
-                r = fault_unlinkat(AT_FDCWD, tmp_path, 0);
+                r = fault_unlinkat(tmpfd, tmp_name, 0);
                 return r == -ENOENT ? 0 : r;
         }
 
         if (fchmod(fd, 0444) < 0)
                 return -errno;
-        r = fault_fsync(fd, tmp_path);
+        r = fault_fsync(fd, tmp_name);
         if (r < 0)
                 return r;
 
-        r = fault_mkdirat(dirfd, dir, 0755);
+        objfd = store_resolve_open_dir(store_dirfd(store), "objects");
+        if (objfd < 0)
+                return objfd;
+        r = fault_mkdirat(objfd, dir + strlen("objects/"), 0755);
         if (r == 0) {
-                _cleanup_close_ int objfd = openat(dirfd, "objects", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (objfd < 0)
-                        return -errno;
                 r = fault_fsync_dir(objfd, "objects");
                 if (r < 0)
                         return r;
         } else if (r != -EEXIST)
                 return r;
 
-        r = fault_renameat(AT_FDCWD, tmp_path, dirfd, rel);
+        /* -ELOOP here if objects/ab is a symlink: the object is not published through it. */
+        subfd = store_resolve_open_dir(objfd, dir + strlen("objects/"));
+        if (subfd < 0)
+                return subfd;
+        r = fault_renameat(tmpfd, tmp_name, subfd, hex + 2);
         if (r < 0)
                 return r;
-        subfd = openat(dirfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (subfd < 0)
-                return -errno;
         return fault_fsync_dir(subfd, dir);
 }
 
@@ -171,8 +177,8 @@ static int store_parse_expected(const char *expected, Sha256Digest *wantp) {
  * that will be published, not the bytes that were meant to be written), checks them
  * against expected if not NULL (-EBADMSG), and installs the file under its digest.
  */
-static int store_object_hash_install(Store *store, int fd, const char *tmp_path, const char *expected,
-                                     Sha256Digest *digestp) {
+static int store_object_hash_install(Store *store, int fd, int tmpfd, const char *tmp_name,
+                                     const char *expected, Sha256Digest *digestp) {
         Sha256Digest want, got;
         int r;
 
@@ -186,7 +192,7 @@ static int store_object_hash_install(Store *store, int fd, const char *tmp_path,
                 return r;
         if (expected && !sha256_equal(&want, &got))
                 return -EBADMSG;
-        r = store_object_install(store, fd, tmp_path, &got);
+        r = store_object_install(store, fd, tmpfd, tmp_name, &got);
         if (r < 0)
                 return r;
         if (digestp)
@@ -218,21 +224,26 @@ static int store_object_copy(int fd, int out, const char *out_path) {
 
 int store_object_add_fd(Store *store, int fd, const char *expected, Sha256Digest *digestp) {
         _cleanup_free_ char *tmp = NULL;
-        _cleanup_close_ int out = -1;
+        _cleanup_close_ int out = -1, tmpfd = -1;
+        const char *name;
         Sha256Digest want;
         int r;
 
         r = store_parse_expected(expected, &want);
         if (r < 0)
                 return r;
+        tmpfd = store_tmp_open_dir(store);
+        if (tmpfd < 0)
+                return tmpfd;
         r = store_tmp_create(store, "add", &out, &tmp);
         if (r < 0)
                 return r;
+        name = strrchr(tmp, '/') + 1; /* store_tmp_create() names it <store>/tmp/NAME */
         r = store_object_copy(fd, out, tmp);
         if (r >= 0)
-                r = store_object_hash_install(store, out, tmp, expected, digestp);
+                r = store_object_hash_install(store, out, tmpfd, name, expected, digestp);
         if (r < 0)
-                (void)unlink(tmp);
+                (void)unlinkat(tmpfd, name, 0);
         return r;
 }
 
@@ -261,29 +272,32 @@ int store_object_publish(Store *store, const char *tmp_path, const char *expecte
         if (r < 0)
                 return r;
 
-        /* tmp_path must be a regular file directly inside <store>/tmp: compare inodes. */
+        /*
+         * tmp_path must be a regular file directly inside <store>/tmp: compare inodes, then
+         * work on its name relative to tmp/ opened beneath the store, never on the path.
+         */
         slash = strrchr(tmp_path, '/');
-        if (!slash || slash[1] == '\0')
+        if (!slash || slash[1] == '\0' || strcmp(slash + 1, "..") == 0 || strcmp(slash + 1, ".") == 0)
                 return -EINVAL;
         copy = strndup(tmp_path, (size_t)(slash - tmp_path));
         if (!copy)
                 return -ENOMEM;
-        tmpfd = openat(store_dirfd(store), "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        tmpfd = store_tmp_open_dir(store);
         if (tmpfd < 0)
-                return -errno;
+                return tmpfd;
         if (fstat(tmpfd, &st) < 0 || stat(*copy ? copy : "/", &dst) < 0)
                 return -errno;
         if (st.st_dev != dst.st_dev || st.st_ino != dst.st_ino)
                 return -EXDEV;
 
-        fd = open(tmp_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+        fd = openat(tmpfd, slash + 1, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
                 return -errno;
         if (fstat(fd, &st) < 0)
                 return -errno;
         if (!S_ISREG(st.st_mode))
                 return -EINVAL;
-        return store_object_hash_install(store, fd, tmp_path, expected, digestp);
+        return store_object_hash_install(store, fd, tmpfd, slash + 1, expected, digestp);
 }
 
 int store_object_read(const Store *store, const char *digest, size_t max_size, char **bufp, size_t *sizep) {

@@ -4,8 +4,12 @@
  * state change goes through, store_replace_file().
  *
  * Invariants: the marker is the last thing store_init() writes, so a directory with a
- * valid marker has every subdirectory; all paths are resolved relative to the store's
- * directory fd; temporary files live in tmp/ and are named "store.*" so gc knows them.
+ * valid marker has every subdirectory; all paths are resolved beneath the store's
+ * directory fd with no symlink followed (resolve.h), and every rename, unlink and create
+ * is made relative to a directory fd opened that way, so nothing the store writes can
+ * land outside it; a store whose objects/, generations/, refs/ or tmp/ is not a real
+ * directory is refused at open; temporary files live in tmp/ and are named "store.*" so
+ * gc knows them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +23,7 @@
 
 #include "store/dir.h"
 #include "store/parse.h"
+#include "store/resolve.h"
 #include "store/store.h"
 #include "util/cleanup.h"
 #include "util/fault.h"
@@ -36,27 +41,8 @@ static const char *const store_subdirs[] = { "objects", "generations", "refs", "
 
 #define STORE_MARKER_TEXT STORE_MARKER " 1\n"
 
-static int store_fsync_dirat(int dirfd, const char *relpath) {
-        _cleanup_close_ int fd = openat(dirfd, relpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-        if (fd < 0)
-                return -errno;
-        return fault_fsync_dir(fd, relpath);
-}
-
-/* The directory part of relpath ("." if none), in buf. */
-static const char *store_relpath_dir(const char *relpath, char *buf, size_t size) {
-        const char *slash = strrchr(relpath, '/');
-
-        if (!slash || (size_t)(slash - relpath) >= size)
-                return ".";
-        memcpy(buf, relpath, (size_t)(slash - relpath));
-        buf[slash - relpath] = '\0';
-        return buf;
-}
-
-/* Creates tmp/store.<prefix>.<random> exclusively; *namep is relative to the store. */
-static int store_tmp_create_at(int dirfd, const char *prefix, int *fdp, char **namep) {
+/* Creates store.<prefix>.<random> exclusively in tmpfd (the store's tmp/); *namep is its name. */
+static int store_tmp_create_at(int tmpfd, const char *prefix, int *fdp, char **namep) {
         for (unsigned attempt = 0; attempt < 16; attempt++) {
                 uint8_t rnd[8];
                 char hex[2 * sizeof(rnd) + 1];
@@ -66,9 +52,9 @@ static int store_tmp_create_at(int dirfd, const char *prefix, int *fdp, char **n
                 if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
                         return -EIO;
                 hex_encode(hex, rnd, sizeof(rnd));
-                if (asprintf(&name, "tmp/store.%s.%s", prefix, hex) < 0)
+                if (asprintf(&name, "store.%s.%s", prefix, hex) < 0)
                         return -ENOMEM;
-                fd = fault_openat_create(dirfd, name, O_RDWR | O_EXCL, 0600);
+                fd = fault_openat_create(tmpfd, name, O_RDWR | O_EXCL | O_NOFOLLOW, 0600);
                 if (fd == -EEXIST)
                         continue;
                 if (fd < 0)
@@ -80,15 +66,25 @@ static int store_tmp_create_at(int dirfd, const char *prefix, int *fdp, char **n
         return -EEXIST;
 }
 
-/* Writes data to a new tmp file, fsyncs it, renames it to relpath, fsyncs relpath's dir. */
+/*
+ * Writes data to a new file in tmp/, fsyncs it, renames it to relpath, fsyncs relpath's
+ * directory. Both directories are opened beneath dirfd, and the rename is made between
+ * those fds, so a symlink planted for tmp/ or refs/ can never carry the write elsewhere.
+ */
 static int store_replace_at(int dirfd, const char *relpath, const void *data, size_t size,
                             mode_t mode) {
         _cleanup_free_ char *tmp = NULL;
-        _cleanup_close_ int fd = -1;
-        char dirbuf[256];
+        _cleanup_close_ int tmpfd = -1, targetfd = -1, fd = -1;
+        const char *target;
         int r;
 
-        r = store_tmp_create_at(dirfd, "replace", &fd, &tmp);
+        tmpfd = store_resolve_open_dir(dirfd, "tmp");
+        if (tmpfd < 0)
+                return tmpfd;
+        targetfd = store_resolve_parent(dirfd, relpath, &target);
+        if (targetfd < 0)
+                return targetfd;
+        r = store_tmp_create_at(tmpfd, "replace", &fd, &tmp);
         if (r < 0)
                 return r;
         r = fault_write(fd, data, size, relpath);
@@ -97,12 +93,12 @@ static int store_replace_at(int dirfd, const char *relpath, const void *data, si
         if (r >= 0)
                 r = fault_fsync(fd, relpath);
         if (r >= 0)
-                r = fault_renameat(dirfd, tmp, dirfd, relpath);
+                r = fault_renameat(tmpfd, tmp, targetfd, target);
         if (r < 0) {
-                (void)unlinkat(dirfd, tmp, 0);
+                (void)unlinkat(tmpfd, tmp, 0);
                 return r;
         }
-        return store_fsync_dirat(dirfd, store_relpath_dir(relpath, dirbuf, sizeof(dirbuf)));
+        return fault_fsync_dir(targetfd, relpath);
 }
 
 int store_replace_file(Store *store, const char *relpath, const void *data, size_t size) {
@@ -110,29 +106,42 @@ int store_replace_file(Store *store, const char *relpath, const void *data, size
 }
 
 int store_remove_file(Store *store, const char *relpath) {
-        char dirbuf[256];
+        _cleanup_close_ int parentfd = -1;
+        const char *name;
         int r;
 
-        r = fault_unlinkat(store->dirfd, relpath, 0);
+        parentfd = store_resolve_parent(store->dirfd, relpath, &name);
+        if (parentfd == -ENOENT)
+                return 0;
+        if (parentfd < 0)
+                return parentfd;
+        r = fault_unlinkat(parentfd, name, 0);
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
                 return r;
-        return store_fsync_dirat(store->dirfd, store_relpath_dir(relpath, dirbuf, sizeof(dirbuf)));
+        return fault_fsync_dir(parentfd, relpath);
+}
+
+int store_tmp_open_dir(const Store *store) {
+        return store_resolve_open_dir(store->dirfd, "tmp");
 }
 
 int store_tmp_create(Store *store, const char *prefix, int *fdp, char **pathp) {
         _cleanup_free_ char *name = NULL, *path = NULL;
-        _cleanup_close_ int fd = -1;
+        _cleanup_close_ int tmpfd = -1, fd = -1;
         int r;
 
         if (!prefix || strchr(prefix, '/'))
                 return -EINVAL;
-        r = store_tmp_create_at(store->dirfd, prefix, &fd, &name);
+        tmpfd = store_tmp_open_dir(store);
+        if (tmpfd < 0)
+                return tmpfd;
+        r = store_tmp_create_at(tmpfd, prefix, &fd, &name);
         if (r < 0)
                 return r;
-        if (asprintf(&path, "%s/%s", store->path, name) < 0) {
-                (void)unlinkat(store->dirfd, name, 0);
+        if (asprintf(&path, "%s/tmp/%s", store->path, name) < 0) {
+                (void)unlinkat(tmpfd, name, 0);
                 return -ENOMEM;
         }
         *fdp = steal_fd(&fd);
@@ -155,9 +164,9 @@ int store_read_file_at(int dirfd, const char *relpath, size_t max_size, char **t
         int r;
 
         /* O_NONBLOCK: a FIFO planted here must fail the S_ISREG check, not hang the open. */
-        fd = openat(dirfd, relpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+        fd = store_resolve_open(dirfd, relpath, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0);
         if (fd < 0)
-                return errno == ELOOP ? -EBADMSG : -errno;
+                return fd == -ELOOP ? -EBADMSG : fd;
         if (fstat(fd, &st) < 0)
                 return -errno;
         if (!S_ISREG(st.st_mode))
@@ -190,6 +199,21 @@ static int store_check_marker(int dirfd) {
                 return -EMEDIUMTYPE;
         if (version != STORE_FORMAT_VERSION)
                 return -EPROTONOSUPPORT;
+        return 0;
+}
+
+/*
+ * Each of objects/, generations/, refs/, tmp/ that exists must be a directory, not a
+ * symlink to one (-ELOOP) nor anything else (-ENOTDIR): every command refuses such a store
+ * before it reads or writes anything through it.
+ */
+static int store_check_subdirs(int dirfd) {
+        for (size_t i = 0; i < ELEMENTSOF(store_subdirs); i++) {
+                _cleanup_close_ int fd = store_resolve_open_dir(dirfd, store_subdirs[i]);
+
+                if (fd < 0 && fd != -ENOENT)
+                        return fd;
+        }
         return 0;
 }
 
@@ -237,6 +261,9 @@ int store_init(const char *path) {
                 if (r < 0 && r != -EEXIST)
                         return r;
         }
+        r = store_check_subdirs(dirfd);
+        if (r < 0)
+                return r;
         if (!is_store) {
                 r = fault_fsync_dir(dirfd, path);
                 if (r < 0)
@@ -262,6 +289,9 @@ int store_open(Store **storep, const char *path, StoreOpenFlags flags) {
         if (store->dirfd < 0)
                 return errno == ENOTDIR ? -EMEDIUMTYPE : -errno;
         r = store_check_marker(store->dirfd);
+        if (r < 0)
+                return r;
+        r = store_check_subdirs(store->dirfd);
         if (r < 0)
                 return r;
         if (flags & (STORE_OPEN_WRITE | STORE_OPEN_CONSISTENT)) {

@@ -20,6 +20,10 @@
  *  - Nothing outside <store> is ever named by data: digests must be exactly 64 lowercase
  *    hex digits (hex_is_sha256()), ref names must pass store_ref_name_is_valid(). Both are
  *    checked by every function that takes them, so callers may pass untrusted strings.
+ *  - Nothing the store writes lands outside <store>: every path beneath it is resolved
+ *    with no symlink followed (store/resolve.h), also in the middle (objects/ab -> /etc),
+ *    and store_open() refuses a store whose objects/, generations/, refs/ or tmp/ is a
+ *    symlink (-ELOOP) or not a directory (-ENOTDIR).
  *  - Trust never comes from the store: signatures are checked against keys from outside.
  *  - A Store opened with STORE_OPEN_WRITE holds an exclusive flock() on kos-store until
  *    store_close(); every writer opens it so. A reader that must see one state across
@@ -66,7 +70,8 @@ int store_init(const char *path);
 
 /*
  * Opens an existing store. -ENOENT if path does not exist, -EMEDIUMTYPE if it is not a
- * store (no or bad marker), -EPROTONOSUPPORT for another format version. The caller owns
+ * store (no or bad marker), -EPROTONOSUPPORT for another format version, -ELOOP if one of
+ * its directories is a symlink, -ENOTDIR if one is not a directory. The caller owns
  * *storep (store_close()).
  */
 int store_open(Store **storep, const char *path, StoreOpenFlags flags);
@@ -80,6 +85,13 @@ int store_dirfd(const Store *store);
 
 /* "<store>/tmp": the caller owns *pathp. */
 int store_tmp_path(const Store *store, char **pathp);
+
+/*
+ * An O_DIRECTORY fd on <store>/tmp (owned by the caller), opened with no symlink followed
+ * (store/resolve.h), or a negative errno (-ELOOP if tmp is a symlink). Create, rename and
+ * unlink download files relative to it, never by path.
+ */
+int store_tmp_open_dir(const Store *store);
 
 /*
  * Creates a new empty file in <store>/tmp (named "store.<prefix>.XXXXXX", mode 0600) and

@@ -176,7 +176,8 @@ static int file_size(int fd, uint64_t *sizep) {
 int update_download_object(const Store *store, UpdateSource *source, const char *digest, uint64_t max_size,
                            UpdateProgress *progress, UpdateDownload *downloadp) {
         _cleanup_free_ char *path = NULL;
-        _cleanup_close_ int fd = -1;
+        _cleanup_close_ int tmpfd = -1, fd = -1;
+        const char *name;
         char source_path[sizeof("objects/ab/") + SHA256_HEX_LEN];
         Sha256Digest expected;
         uint64_t size = 0, resumed = 0;
@@ -195,7 +196,12 @@ int update_download_object(const Store *store, UpdateSource *source, const char 
                 return r;
         snprintf(source_path, sizeof(source_path), "objects/%.2s/%s", digest, digest + 2);
 
-        fd = fault_openat_create(AT_FDCWD, path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+        /* Relative to tmp/ opened beneath the store: a symlink for tmp/ is refused (-ELOOP). */
+        tmpfd = store_tmp_open_dir(store);
+        if (tmpfd < 0)
+                return tmpfd;
+        name = strrchr(path, '/') + 1;
+        fd = fault_openat_create(tmpfd, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
         if (fd < 0)
                 return fd;
         if (flock(fd, LOCK_EX | LOCK_NB) < 0)
@@ -288,7 +294,7 @@ int update_download_object(const Store *store, UpdateSource *source, const char 
                         restarted = true;
                         continue;
                 }
-                (void)unlink(path);
+                (void)unlinkat(tmpfd, name, 0);
                 return -EBADMSG;
         }
 

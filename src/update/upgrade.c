@@ -47,6 +47,7 @@
 
 #include "crypto/signature.h"
 #include "manifest/manifest.h"
+#include "store/resolve.h"
 #include "store/store.h"
 #include "update/download.h"
 #include "update/progress.h"
@@ -366,15 +367,18 @@ static void remove_download_file(int dirfd, const char *name) {
 /* Removes download files of other releases, left by upgrades that never finished, so
  * tmp/ holds at most one release's worth of partial downloads. */
 static void upgrade_sweep_stale(Upgrade *u) {
-        _cleanup_free_ char *tmp = NULL;
         _cleanup_(closedirp) DIR *d = NULL;
         struct dirent *de;
+        int tmpfd;
 
-        if (store_tmp_path(u->store, &tmp) < 0)
+        tmpfd = store_tmp_open_dir(u->store);
+        if (tmpfd < 0)
                 return;
-        d = opendir(tmp);
-        if (!d)
+        d = fdopendir(tmpfd);
+        if (!d) {
+                close(tmpfd);
                 return;
+        }
         while ((de = readdir(d))) {
                 char digest[SHA256_HEX_LEN + 1];
 
@@ -389,12 +393,11 @@ static void upgrade_sweep_stale(Upgrade *u) {
 
 /* Removes this run's download files: after a refusal, or to give back a full disk. */
 static void upgrade_remove_downloads(Upgrade *u) {
-        _cleanup_free_ char *tmp = NULL;
         _cleanup_close_ int dirfd = -1;
 
-        if (!u->store || store_tmp_path(u->store, &tmp) < 0)
+        if (!u->store)
                 return;
-        dirfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        dirfd = store_tmp_open_dir(u->store);
         if (dirfd < 0)
                 return;
         for (char **d = u->touched; d && *d; d++) {
@@ -406,14 +409,17 @@ static void upgrade_remove_downloads(Upgrade *u) {
 }
 
 static int object_size(const Store *store, const char *digest, uint64_t *sizep) {
-        _cleanup_free_ char *path = NULL;
+        char rel[sizeof("objects/ab/") + SHA256_HEX_LEN];
+        _cleanup_close_ int fd = -1;
         struct stat st;
-        int r;
 
-        r = store_object_path(store, digest, &path);
-        if (r < 0)
-                return r;
-        if (stat(path, &st) < 0)
+        if (!hex_is_sha256(digest))
+                return -EINVAL;
+        snprintf(rel, sizeof(rel), "objects/%.2s/%s", digest, digest + 2);
+        fd = store_resolve_open(store_dirfd(store), rel, O_PATH, 0);
+        if (fd < 0)
+                return fd;
+        if (fstat(fd, &st) < 0)
                 return -errno;
         *sizep = (uint64_t)st.st_size;
         return 0;
