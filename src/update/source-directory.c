@@ -2,9 +2,11 @@
 /*
  * Upgrade source backend: a store directory on this machine (another disk, a USB stick).
  *
- * Invariant: files are opened relative to the store's directory fd with symlinks refused
- * at the last component, and must be regular files, so a source cannot hand us a device,
- * a FIFO that blocks forever, or a link into the rest of the file system.
+ * Invariant: files are resolved beneath the source's directory fd with no symlink followed
+ * anywhere on the path (store/resolve.h: openat2() RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS,
+ * or a component-by-component walk on kernels without it), and must be regular files, so
+ * a source cannot hand us a device, a FIFO that blocks forever, or a link into the rest of
+ * the file system (refs -> /etc or objects/ab -> /etc: nothing there is ever opened).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "store/resolve.h"
 #include "update/source-backend.h"
 #include "util/cleanup.h"
 
@@ -57,14 +60,15 @@ static int directory_fetch(UpdateSource *s, const char *path, uint64_t offset, u
         struct stat st;
         uint64_t pos = offset;
 
-        fd = openat(d->dirfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+        fd = store_resolve_open(d->dirfd, path, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0);
         if (fd < 0) {
-                int r = -errno;
+                int r = fd;
 
                 if (r == -ENOENT)
                         return update_source_fail(s, r, "%s/%s: not found", s->location, path);
                 if (r == -ELOOP)
-                        return update_source_fail(s, -EPROTO, "%s/%s: a symbolic link", s->location, path);
+                        return update_source_fail(s, -EPROTO, "%s/%s: a symbolic link (the file or a directory on its path)",
+                                                  s->location, path);
                 return update_source_fail(s, r == -ENOTDIR ? -ENOENT : -ECONNABORTED, "%s/%s: %s",
                                           s->location, path, strerror(-r));
         }

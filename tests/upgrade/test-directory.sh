@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # kos upgrade from a store directory (another disk, a USB stick): a full upgrade, then one
 # that reads only the new objects; a source object that is altered or is a symbolic link
-# is refused; a missing source directory is a clear error.
+# is refused, and so is one behind a symlinked directory (never read); a missing source
+# directory is a clear error.
 . "$KOS_SOURCE/tests/lib.sh"
 . "$KOS_SOURCE/tests/upgrade/lib-upgrade.sh"
 
@@ -41,5 +42,31 @@ ln -s "$T/v3/f000" "$obj"
 fails 1 "a symbolic link" "$KOS" upgrade "$T/dev" --from "$SRC" --trust "$T/keys"
 [ "$(snapshot "$T/dev")" = "$before" ] || fail "a refused upgrade changed the store"
 fails 1 "source $T/nowhere: No such file or directory" "$KOS" upgrade "$T/dev" --from "$T/nowhere" --trust "$T/keys"
+ok "$KOS" store verify "$T/dev"
+
+# A symbolic link in the middle of a source path (refs/, objects/ab/) is not followed,
+# even to a directory holding the right bytes, which would pass every digest check: the
+# file behind it is never read. The same on a kernel without openat2(2) (a seccomp
+# filter makes it fail with ENOSYS), where the path is walked one component at a time.
+NO_OPENAT2="$KOS_BUILD/tests/store/store-test-no-openat2"
+rm -f "$obj" && cp "$T/v3/f000" "$obj"
+mkdir "$T/elsewhere"
+mv "$SRC/refs" "$T/elsewhere/refs" && ln -s "$T/elsewhere/refs" "$SRC/refs"
+for wrap in "" "$NO_OPENAT2"; do
+	fails 1 "refs/latest: a symbolic link" $wrap "$KOS" upgrade "$T/dev" --from "$SRC" --trust "$T/keys"
+done
+rm "$SRC/refs" && mv "$T/elsewhere/refs" "$SRC/refs"
+ab="$SRC/objects/$(echo "$img" | cut -c1-2)"
+mv "$ab" "$T/elsewhere/ab" && ln -s "$T/elsewhere/ab" "$ab"
+for wrap in "" "$NO_OPENAT2"; do
+	fails 1 "objects/$(echo "$img" | cut -c1-2)/[0-9a-f]{62}: a symbolic link" \
+		$wrap "$KOS" upgrade "$T/dev" --from "$SRC" --trust "$T/keys"
+done
+[ "$(snapshot "$T/dev")" = "$before" ] || fail "a refused upgrade changed the store"
+checks=$((checks + 1))
+# Put back as directories, the same source upgrades.
+rm "$ab" && mv "$T/elsewhere/ab" "$ab"
+ok "$NO_OPENAT2" "$KOS" upgrade "$T/dev" --from "$SRC" --trust "$T/keys"
+out_has "^generation 3 pending"
 ok "$KOS" store verify "$T/dev"
 done_ok
