@@ -90,6 +90,9 @@ static int store_object_open(const Store *store, const char *digest, Sha256Diges
                 return -errno;
         if (!S_ISREG(st.st_mode))
                 return STORE_E_CORRUPT;
+        r = fault_read_check(rel);
+        if (r < 0)
+                return r;
         *fdp = steal_fd(&fd);
         return 0;
 }

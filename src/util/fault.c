@@ -2,13 +2,15 @@
 /*
  * Crash-point injection (see fault.h).
  *
- * Invariants: the environment is read once, on the first point; a point never allocates
+ * Invariants: the environment is read once, on the first point (of any thread: store
+ * verify passes read points from several); a point never allocates
  * or changes errno; the crash is an _exit() before the operation, so the state on disk is
  * exactly what the preceding operations left (the page cache survives, as it would not in
  * a real power cut: docs/store.md explains why the fsync ordering covers that case).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,15 +21,15 @@
 #include "util/fault.h"
 #include "util/fileio.h"
 
-static bool fault_initialized;
+static pthread_once_t fault_once = PTHREAD_ONCE_INIT;
 static int fault_log_fd = -1;
 static unsigned long fault_crash_at;
 static unsigned long fault_count;
+static const char *fault_read_eio; /* KOS_FAULT_READ_EIO, or NULL */
 
 static void fault_init(void) {
         const char *e;
 
-        fault_initialized = true;
         e = getenv("KOS_FAULT_CRASH_AT");
         if (e && *e) {
                 char *end;
@@ -35,6 +37,9 @@ static void fault_init(void) {
                 if (*end == '\0')
                         fault_crash_at = n;
         }
+        e = getenv("KOS_FAULT_READ_EIO");
+        if (e && *e)
+                fault_read_eio = e;
         e = getenv("KOS_FAULT_LOG");
         if (e && *e)
                 fault_log_fd = open(e, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -43,8 +48,7 @@ static void fault_init(void) {
 void fault_point(const char *op, const char *detail) {
         int saved = errno;
 
-        if (!fault_initialized)
-                fault_init();
+        (void)pthread_once(&fault_once, fault_init);
         if (fault_log_fd < 0 && fault_crash_at == 0)
                 return;
 
@@ -98,4 +102,11 @@ int fault_openat_create(int dirfd, const char *path, int flags, mode_t mode) {
         fault_point("create", path);
         fd = openat(dirfd, path, flags | O_CREAT | O_CLOEXEC, mode);
         return fd < 0 ? -errno : fd;
+}
+
+int fault_read_check(const char *path) {
+        (void)pthread_once(&fault_once, fault_init);
+        if (!fault_read_eio || !path || !strstr(path, fault_read_eio))
+                return 0;
+        return -EIO;
 }

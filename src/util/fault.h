@@ -13,6 +13,13 @@
  *                        no atexit handlers, no stdio flush, no cleanup.
  *
  * Without these variables a point costs one branch. Points are counted per process.
+ *
+ * Reads of stored data pass a read fault point (fault_read_check()), which is not a crash
+ * point and is not counted:
+ *
+ *   KOS_FAULT_READ_EIO=TEXT  reading a file whose path contains TEXT fails with EIO, as on a
+ *                        failing medium, so tests can show how an unreadable object is
+ *                        reported and that the damage stays confined to what needs it.
  */
 #pragma once
 
@@ -35,3 +42,10 @@ int fault_mkdirat(int dirfd, const char *path, mode_t mode);
 int fault_openat_create(int dirfd, const char *path, int flags, mode_t mode);
 /* fsyncs the directory dirfd refers to. */
 int fault_fsync_dir(int dirfd, const char *detail);
+
+/*
+ * A read fault point, passed before reading the bytes of the file path names (relative to
+ * whatever the caller reads from): -EIO if KOS_FAULT_READ_EIO is set, not empty, and
+ * occurs in path; 0 otherwise (always, without the variable).
+ */
+int fault_read_check(const char *path);

@@ -1,9 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # Bad input: names that try to leave the store, refs to missing objects, truncated and
-# corrupt objects, a tampered manifest, an untrusted signature, a version below the
-# floor, damaged state files. Each is one clear error, and the previous generation (v1)
-# still boots.
+# corrupt objects, an object that cannot be read, a tampered manifest, an untrusted
+# signature, a version below the floor, damaged state files. Each is one clear error, and
+# the previous generation (v1) still boots.
 . "$KOS_SOURCE/tests/lib.sh"
 . "$KOS_SOURCE/tests/store/fixture.sh"
 
@@ -156,6 +156,27 @@ rm "$op" && echo damaged >"$op"
 fails 1 "object $o is corrupt" "$KOS" store verify "$S3"
 fixture_add "$S3" v2
 ok "$KOS" store verify "$S3"
+
+# An object that cannot be read (an I/O error, injected with KOS_FAULT_READ_EIO): verify
+# says so and names what needs it; boot select rejects just the generation that needs it
+# (v2 here), with the error, and boots the next one; without the fault v2 boots.
+S4="$T/s4"
+fixture_store "$S4"
+fixture_add "$S4" v2
+ok "$KOS" store commit "$S4" "$T/v2/v2.dtb"
+o=$(fixture_digest "$T/v2/obj2")
+eio="KOS_FAULT_READ_EIO=$(echo "$o" | cut -c3-)"
+fails 1 "object $o cannot be read: Input/output error, needed by generation 2" env "$eio" "$KOS" store verify "$S4"
+[ "$(grep -c . "$T/.err")" -eq 1 ] || fail "verify named more than the unreadable object"
+cp -a "$S4" "$T/json6" && ok env "$eio" "$KOS" boot select "$T/json6" --trust "$T/trust" --json
+out_has "\"reason\": \"object corrupt\""
+out_has "$o: Input/output error"
+[ "$(fixture_digest "$T/v2/v2.dtb")" != "$V1" ] && grep -q "\"manifest\": \"$V1\"" "$T/.out" ||
+	fail "boot select with v2's object unreadable did not choose v1"
+checks=$((checks + 1))
+rm -rf "$T/json6" && cp -a "$S4" "$T/json6" && ok "$KOS" boot select "$T/json6" --trust "$T/trust"
+out_has "manifest $(fixture_digest "$T/v2/v2.dtb")"
+ok "$KOS" store verify "$S4"
 
 # A damaged floor stops nothing and opens no rollback: it reads as the current
 # generation's version; boot confirm rewrites it.
