@@ -138,6 +138,8 @@ int cli_store_open(Store **storep, const char *dir, StoreOpenFlags flags) {
                                        dir, STORE_MARKER);
         if (r == -EPROTONOSUPPORT)
                 return log_error_errno(r, "%s: store format version is not %d", dir, STORE_FORMAT_VERSION);
+        if (r == -ELOOP || r == -ENOTDIR)
+                return log_error_errno(r, "%s: %s", dir, store_strerror(r));
         if (r < 0)
                 return log_error_errno(r, "%s: cannot open store: %s", dir, strerror(-r));
         return 0;
@@ -156,7 +158,7 @@ static int store_init_cmd(char **args, size_t n, const CliStoreOptions *o) {
                 return log_error("%s: store format version is not %d", args[0], STORE_FORMAT_VERSION),
                        CLI_EXIT_FAILURE;
         if (r < 0)
-                return log_error("%s: cannot create store: %s", args[0], strerror(-r)), CLI_EXIT_FAILURE;
+                return log_error("%s: cannot create store: %s", args[0], store_strerror(r)), CLI_EXIT_FAILURE;
         return CLI_EXIT_OK;
 }
 

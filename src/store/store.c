@@ -327,3 +327,9 @@ const char *store_path(const Store *store) {
 int store_dirfd(const Store *store) {
         return store->dirfd;
 }
+
+const char *store_strerror(int r) {
+        if (r == -ELOOP || r == -ENOTDIR)
+                return "objects/, generations/, refs/ or tmp/ is a symbolic link or not a directory; refusing it";
+        return strerror(-r);
+}

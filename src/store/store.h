@@ -69,6 +69,13 @@ typedef struct Store Store;
 int store_init(const char *path);
 
 /*
+ * A user-facing phrase for an error of store_open() or store_init(): a store whose
+ * objects/, generations/, refs/ or tmp/ is a symbolic link or not a directory is named as
+ * such; anything else is strerror().
+ */
+const char *store_strerror(int r);
+
+/*
  * Opens an existing store. -ENOENT if path does not exist, -EMEDIUMTYPE if it is not a
  * store (no or bad marker), -EPROTONOSUPPORT for another format version, -ELOOP if one of
  * its directories is a symlink, -ENOTDIR if one is not a directory. The caller owns

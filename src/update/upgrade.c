@@ -222,7 +222,7 @@ static int step_resolve(Upgrade *u) {
         if (r == -ENOENT || r == -EMEDIUMTYPE || r == -ENOTDIR)
                 return upgrade_fail(u, r, "upgrade: %s: not a store (create one with 'kos store init')", u->opts->store_path);
         if (r < 0)
-                return upgrade_fail(u, r, "upgrade: %s: %s", u->opts->store_path, strerror(-r));
+                return upgrade_fail(u, r, "upgrade: %s: %s", u->opts->store_path, store_strerror(r));
 
         r = trust_store_load(&u->trust, u->opts->trust_path, &bad_file);
         if (r < 0)
@@ -461,7 +461,7 @@ static int step_plan(Upgrade *u) {
         u->result.n_objects = strv_length(u->objects);
         r = upgrade_find_missing(u, true);
         if (r < 0)
-                return upgrade_fail(u, r, "upgrade: %s: %s", u->opts->store_path, strerror(-r));
+                return upgrade_fail(u, r, "upgrade: %s: %s", u->opts->store_path, store_strerror(r));
         upgrade_sweep_stale(u);
         return UPGRADE_FETCH;
 }
@@ -497,7 +497,7 @@ static int step_publish(Upgrade *u) {
         u->store = store_close(u->store);
         r = store_open(&u->store, u->opts->store_path, STORE_OPEN_WRITE);
         if (r < 0)
-                return upgrade_fail(u, r, "upgrade: %s: opening for writing: %s", u->opts->store_path, strerror(-r));
+                return upgrade_fail(u, r, "upgrade: %s: opening for writing: %s", u->opts->store_path, store_strerror(r));
 
         r = upgrade_find_missing(u, false);
         if (r < 0)

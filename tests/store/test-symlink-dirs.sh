@@ -65,18 +65,18 @@ for mode in openat2 walk; do
 		before=$(snapshot "$O")
 		for cmd in "store list" "store verify" "store gc" "boot status" "boot confirm"; do
 			# shellcheck disable=SC2086 # cmd is two words
-			fails 1 "$S: cannot open store: Too many levels of symbolic links" "$KOS" $cmd "$S"
+			fails 1 "^kos: $S: objects/, generations/, refs/ or tmp/ is a symbolic link or not a directory" "$KOS" $cmd "$S"
 			one_line
 		done
-		fails 1 "cannot create store: Too many levels of symbolic links" "$KOS" store init "$S"
+		fails 1 "cannot create store: objects/, generations/, refs/ or tmp/ is a symbolic link" "$KOS" store init "$S"
 		one_line
-		fails 1 "Too many levels of symbolic links" "$KOS" store add "$S" "$T/v2/obj1"
+		fails 1 "is a symbolic link or not a directory" "$KOS" store add "$S" "$T/v2/obj1"
 		one_line
-		fails 1 "Too many levels of symbolic links" "$KOS" store commit "$S" "$T/v2/v2.dtb"
+		fails 1 "is a symbolic link or not a directory" "$KOS" store commit "$S" "$T/v2/v2.dtb"
 		one_line
-		fails 1 "Too many levels of symbolic links" "$KOS" boot select "$S" --trust "$T/trust"
+		fails 1 "is a symbolic link or not a directory" "$KOS" boot select "$S" --trust "$T/trust"
 		one_line
-		fails 1 "Too many levels of symbolic links" "$KOS" upgrade "$S" --from "$SRC" --trust "$T/trust"
+		fails 1 "is a symbolic link or not a directory" "$KOS" upgrade "$S" --from "$SRC" --trust "$T/trust"
 		one_line
 		[ "$(snapshot "$O")" = "$before" ] || fail "$mode: a command wrote into $d's target outside the store"
 		checks=$((checks + 1))
