@@ -14,9 +14,9 @@ fixture_release v1 1 20000 3000
 fixture_release v2 2 20000 5000
 V1=$(fixture_digest "$T/v1/v1.dtb")
 REAL_KOS=$KOS
-WRAP="$KOS_BUILD/tests/store/store-test-no-openat2"
+WRAP="$KOS_BUILD/tests/tools/kos-test-enosys"
 [ -x "$WRAP" ] || fail "missing $WRAP"
-printf '#!/bin/sh\nexec "%s" "%s" "$@"\n' "$WRAP" "$REAL_KOS" >"$T/kos-no-openat2"
+printf '#!/bin/sh\nexec "%s" openat2 "%s" "$@"\n' "$WRAP" "$REAL_KOS" >"$T/kos-no-openat2"
 chmod +x "$T/kos-no-openat2"
 
 # A source store with v2 committed, for kos upgrade.

@@ -48,7 +48,7 @@ ok "$KOS" store verify "$T/dev"
 # even to a directory holding the right bytes, which would pass every digest check: the
 # file behind it is never read. The same on a kernel without openat2(2) (a seccomp
 # filter makes it fail with ENOSYS), where the path is walked one component at a time.
-NO_OPENAT2="$KOS_BUILD/tests/store/store-test-no-openat2"
+NO_OPENAT2="$KOS_BUILD/tests/tools/kos-test-enosys openat2"
 rm -f "$obj" && cp "$T/v3/f000" "$obj"
 mkdir "$T/elsewhere"
 mv "$SRC/refs" "$T/elsewhere/refs" && ln -s "$T/elsewhere/refs" "$SRC/refs"
@@ -66,7 +66,7 @@ done
 checks=$((checks + 1))
 # Put back as directories, the same source upgrades.
 rm "$ab" && mv "$T/elsewhere/ab" "$ab"
-ok "$NO_OPENAT2" "$KOS" upgrade "$T/dev" --from "$SRC" --trust "$T/keys"
+ok $NO_OPENAT2 "$KOS" upgrade "$T/dev" --from "$SRC" --trust "$T/keys"
 out_has "^generation 3 pending"
 ok "$KOS" store verify "$T/dev"
 done_ok

@@ -4,16 +4,17 @@
 # and get no fd but 0, 1 and 2, even one kosd itself inherited without close-on-exec.
 . "$KOS_SOURCE/tests/lib.sh"
 . "$KOS_SOURCE/tests/integration/kosd/kosd-lib.sh"
-WRAP="$KOS_BUILD/tests/integration/kosd/kosd-test-no-close-range"
+WRAP="$KOS_BUILD/tests/tools/kos-test-enosys"
 
 kosd_manifest "$T/m.dtb" <<'EOF_DTS'
 	apps { one { @APP:one@; }; };
 EOF_DTS
-"$WRAP" "$KOSD" --manifest "$T/m.dtb" --run-dir "$RUN" >"$T/kosd.log" 2>&1 &
+# fd 9 is left open without close-on-exec, as a careless parent of kosd would.
+"$WRAP" close_range "$KOSD" --manifest "$T/m.dtb" --run-dir "$RUN" >"$T/kosd.log" 2>&1 9</dev/null &
 KOSD_PID=$!
 wait_until 10 count_is 1 'start one'
 grep -qx 'fds one 0,1,2' "$REC" || fail "app fds: $(grep '^fds' "$REC")"
-[ -e "/proc/$KOSD_PID/fd/9" ] || fail "the wrapper did not leave kosd an fd 9"
+[ -e "/proc/$KOSD_PID/fd/9" ] || fail "kosd was not left an fd 9"
 checks=$((checks + 2))
 kill -TERM "$KOSD_PID"
 kosd_wait_exit
