@@ -38,6 +38,17 @@ typedef struct Parser {
 static int parser_error(Parser *p, int node, const char *property, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
 
+/* Copies s into buf for an error message, replacing anything unprintable with '?'. */
+static const char *printable(const char *s, char *buf, size_t size) {
+        size_t i;
+
+        for (i = 0; s[i] && i + 1 < size; i++)
+                buf[i] = (s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"') ? s[i] : '?';
+        buf[i] = '\0';
+        return buf;
+}
+#define P(s) printable((s), (char[80]){0}, 80)
+
 static int parser_error(Parser *p, int node, const char *property, const char *fmt, ...) {
         va_list ap;
         char path[256];
@@ -46,8 +57,9 @@ static int parser_error(Parser *p, int node, const char *property, const char *f
                 return -EBADMSG;
         if (node < 0 || fdt_get_path(p->fdt, node, path, sizeof(path)) < 0)
                 strcpy(path, "/");
-        snprintf(p->err->node, sizeof(p->err->node), "%s", path + 1);
-        snprintf(p->err->property, sizeof(p->err->property), "%s", property ? property : "");
+        /* Node and property names come from the blob: only printable ASCII reaches a log. */
+        printable(path + 1, p->err->node, sizeof(p->err->node));
+        printable(property ? property : "", p->err->property, sizeof(p->err->property));
         va_start(ap, fmt);
         vsnprintf(p->err->message, sizeof(p->err->message), fmt, ap);
         va_end(ap);
@@ -66,17 +78,6 @@ static bool manifest_name_is_valid(const char *s) {
                         return false;
         return true;
 }
-
-/* Copies s into buf for an error message, replacing anything unprintable with '?'. */
-static const char *printable(const char *s, char *buf, size_t size) {
-        size_t i;
-
-        for (i = 0; s[i] && i + 1 < size; i++)
-                buf[i] = (s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"') ? s[i] : '?';
-        buf[i] = '\0';
-        return buf;
-}
-#define P(s) printable((s), (char[80]){0}, 80)
 
 /*
  * Properties are parsed from tables: each node kind lists the properties it accepts, their
@@ -119,25 +120,79 @@ static int prop_string(Parser *p, int node, const char *name, const char *value,
 
 static int prop_list(Parser *p, int node, const char *name, const char *value, int len, bool allow_empty,
                      char ***listp) {
-        _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
+        _cleanup_strv_free_ char **l = NULL;
         const char *end = value + len;
-        int r;
+        size_t n = 0;
 
-        if (!l)
-                return -ENOMEM;
         if (len == 0 || value[len - 1] != '\0')
                 return parser_error(p, node, name, "must be a list of strings");
+        /* Counted first, so a list of 500000 entries costs one allocation, not 500000. */
+        for (const char *s = value; s < end; s += strlen(s) + 1)
+                n++;
+        l = calloc(n + 1, sizeof(char *));
+        if (!l)
+                return -ENOMEM;
+        n = 0;
         for (const char *s = value; s < end; s += strlen(s) + 1) {
                 if (s[0] == '\0' && !allow_empty)
                         return parser_error(p, node, name, "empty string in list");
                 if (!utf8_is_printable(s))
                         return parser_error(p, node, name, "must be UTF-8 text without control characters");
-                r = strv_extend(&l, s);
-                if (r < 0)
-                        return r;
+                if (!(l[n++] = strdup(s)))
+                        return -ENOMEM;
         }
         *listp = steal_ptr(&l);
         return 0;
+}
+
+/*
+ * Names sorted for lookup. A 1 MiB blob can hold hundreds of thousands of names and list
+ * entries, so every duplicate and reference check is O(N log N), never O(N^2).
+ */
+typedef struct NameIndex {
+        const char **names; /* owned array; the strings are not */
+        size_t n;
+        int (*compare)(const void *a, const void *b);
+} NameIndex;
+
+static int compare_names(const void *a, const void *b) {
+        return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Indexes n names, each the first field of an element stride bytes after the previous. */
+static int name_index_init(NameIndex *idx, const void *base, size_t n, size_t stride,
+                           int (*compare)(const void *a, const void *b)) {
+        *idx = (NameIndex){ .n = n, .compare = compare ? compare : compare_names };
+        if (n == 0)
+                return 0;
+        idx->names = malloc(n * sizeof(char *));
+        if (!idx->names)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                idx->names[i] = *(const char *const *)((const char *)base + i * stride);
+        qsort(idx->names, n, sizeof(char *), idx->compare);
+        return 0;
+}
+
+static int name_index_init_strv(NameIndex *idx, char *const *l) {
+        return name_index_init(idx, l, strv_length(l), sizeof(char *), NULL);
+}
+
+static void name_index_done(NameIndex *idx) {
+        free(idx->names);
+        idx->names = NULL;
+}
+
+/* A name that occurs more than once, or NULL. */
+static const char *name_index_duplicate(const NameIndex *idx) {
+        for (size_t i = 1; i < idx->n; i++)
+                if (idx->compare(&idx->names[i - 1], &idx->names[i]) == 0)
+                        return idx->names[i];
+        return NULL;
+}
+
+static bool name_index_contains(const NameIndex *idx, const char *name) {
+        return idx->n > 0 && bsearch(&name, idx->names, idx->n, sizeof(char *), idx->compare);
 }
 
 /* Index of s in values, or -1; writes "a, b or c" to expected. */
@@ -213,7 +268,7 @@ static int prop_parse(Parser *p, int node, const PropSpec *spec, const char *val
                 if (len != 4)
                         return parser_error(p, node, spec->name, "must be one 32-bit cell, like <5>");
                 if (field)
-                        *(uint32_t *)field = fdt32_to_cpu(*(const fdt32_t *)value);
+                        *(uint32_t *)field = fdt32_ld((const fdt32_t *)value); /* may be unaligned */
                 return 0;
         case PROP_FLAG:
                 if (len != 0)
@@ -309,6 +364,10 @@ static int alloc_children(Parser *p, int node, size_t elem_size, void **arrayp) 
  */
 static int parse_collection(Parser *p, int node, void **arrayp, size_t elem_size, size_t *countp,
                             int (*parse_one)(Parser *p, int node, void *elem), const char *what) {
+
+        _cleanup_(name_index_done) NameIndex names = {};
+        const char *duplicate;
+        size_t i = 0;
         int child, r;
 
         r = alloc_children(p, node, elem_size, arrayp);
@@ -321,13 +380,30 @@ static int parse_collection(Parser *p, int node, void **arrayp, size_t elem_size
                 if (!name || !manifest_name_is_valid(name))
                         return parser_error(p, child, NULL, "invalid name: use 1-%d of A-Z a-z 0-9 _ - . + ,",
                                             MANIFEST_NAME_MAX);
-                for (size_t i = 0; i < *countp; i++)
-                        if (strcmp(*(char **)((char *)*arrayp + i * elem_size), name) == 0)
-                                return parser_error(p, child, NULL, "duplicate %s", what);
                 if (!(*(char **)elem = strdup(name)))
                         return -ENOMEM;
                 (*countp)++;
-                r = parse_one(p, child, elem);
+        }
+
+        r = name_index_init(&names, *arrayp, *countp, elem_size, NULL);
+        if (r < 0)
+                return r;
+        duplicate = name_index_duplicate(&names);
+        if (duplicate) {
+                bool seen = false;
+
+                /* Name the second node of that name. */
+                fdt_for_each_subnode(child, p->fdt, node)
+                        if (strcmp(fdt_get_name(p->fdt, child, NULL), duplicate) == 0) {
+                                if (seen)
+                                        break;
+                                seen = true;
+                        }
+                return parser_error(p, child, NULL, "duplicate %s", what);
+        }
+
+        fdt_for_each_subnode(child, p->fdt, node) {
+                r = parse_one(p, child, (char *)*arrayp + i++ * elem_size);
                 if (r < 0)
                         return r;
         }
@@ -393,6 +469,15 @@ static const PropSpec root_props[] = {
         {"persistent-boot", PROP_FLAG, FIELD(Manifest, persistent_boot), false, NULL},
 };
 
+/* Orders "NAME=value" entries by NAME. */
+static int compare_env_names(const void *a, const void *b) {
+        const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+        size_t nx = strcspn(x, "="), ny = strcspn(y, "=");
+        int c = memcmp(x, y, nx < ny ? nx : ny);
+
+        return c != 0 ? c : (nx > ny) - (nx < ny);
+}
+
 static int check_env(Parser *p, int node, char **env) {
         for (size_t i = 0; env[i]; i++) {
                 const char *eq = strchr(env[i], '=');
@@ -413,11 +498,18 @@ static int check_env(Parser *p, int node, char **env) {
                         return parser_error(p, node, "env",
                                             "entry \"%s\": variable is reserved for the node manager",
                                             P(env[i]));
-                for (size_t k = 0; k < i; k++)
-                        if (strncmp(env[k], env[i], n + 1) == 0)
-                                return parser_error(p, node, "env", "variable \"%.*s\" set twice", (int)n,
-                                                    env[i]);
         }
+
+        _cleanup_(name_index_done) NameIndex names = {};
+        const char *duplicate;
+        int r = name_index_init(&names, env, strv_length(env), sizeof(char *), compare_env_names);
+
+        if (r < 0)
+                return r;
+        duplicate = name_index_duplicate(&names);
+        if (duplicate)
+                return parser_error(p, node, "env", "variable \"%.*s\" set twice",
+                                    (int)strcspn(duplicate, "="), duplicate);
         return 0;
 }
 
@@ -456,7 +548,9 @@ static int parse_msg_server(Parser *p, int node, void *elem) {
         if (r < 0)
                 return r;
         fdt_for_each_subnode(child, p->fdt, node) {
-                if (strcmp(fdt_get_name(p->fdt, child, NULL), "dir_access_control") != 0)
+                const char *name = fdt_get_name(p->fdt, child, NULL);
+
+                if (!name || strcmp(name, "dir_access_control") != 0)
                         return parser_error(p, child, NULL, "unknown node");
                 if (have_access)
                         return parser_error(p, child, NULL, "duplicate node");
@@ -474,7 +568,9 @@ static int parse_msg_server(Parser *p, int node, void *elem) {
 
 /* supervision: each property is an app name, its value the apps that depend on it. */
 static int parse_supervision(Parser *p, int node) {
+        _cleanup_(name_index_done) NameIndex names = {};
         Manifest *m = p->m;
+        const char *duplicate;
         size_t n = 0;
         int off, r;
 
@@ -489,8 +585,6 @@ static int parse_supervision(Parser *p, int node) {
 
                 if (!value)
                         return parser_error(p, node, NULL, "unreadable property");
-                if (manifest_find_supervision(m, name))
-                        return parser_error(p, node, name, "duplicate property");
                 if (!(s->app = strdup(name)))
                         return -ENOMEM;
                 m->n_supervision++;
@@ -498,6 +592,13 @@ static int parse_supervision(Parser *p, int node) {
                 if (r < 0)
                         return r;
         }
+        _Static_assert(offsetof(ManifestSupervision, app) == 0, "indexed by its first field");
+        r = name_index_init(&names, m->supervision, m->n_supervision, sizeof(*m->supervision), NULL);
+        if (r < 0)
+                return r;
+        duplicate = name_index_duplicate(&names);
+        if (duplicate)
+                return parser_error(p, node, duplicate, "duplicate property");
         return node_no_subnodes(p, node);
 }
 
@@ -586,48 +687,55 @@ static int parse_root(Parser *p) {
         return 0;
 }
 
-/* Pass two: every reference names something defined. */
-static int check_app_refs(Parser *p, const char *path, const char *prop, char **apps) {
-        int node = fdt_path_offset(p->fdt, path);
+/*
+ * Pass two: every reference names something defined, once. what is "app" or "message
+ * server"; defined indexes the names of that kind.
+ */
+static int check_refs(Parser *p, const char *path, const char *prop, char **list, const NameIndex *defined,
+                      const char *what) {
+        _cleanup_(name_index_done) NameIndex names = {};
+        const char *duplicate;
+        int node = fdt_path_offset(p->fdt, path), r;
 
-        for (size_t i = 0; apps[i]; i++) {
-                if (!manifest_find_app(p->m, apps[i]))
-                        return parser_error(p, node, prop, "unknown app \"%s\"", P(apps[i]));
-                for (size_t k = 0; k < i; k++)
-                        if (strcmp(apps[k], apps[i]) == 0)
-                                return parser_error(p, node, prop, "app \"%s\" listed twice", P(apps[i]));
-        }
+        for (size_t i = 0; list[i]; i++)
+                if (!name_index_contains(defined, list[i]))
+                        return parser_error(p, node, prop, "unknown %s \"%s\"", what, P(list[i]));
+        r = name_index_init_strv(&names, list);
+        if (r < 0)
+                return r;
+        duplicate = name_index_duplicate(&names);
+        if (duplicate)
+                return parser_error(p, node, prop, "%s \"%s\" listed twice", what, P(duplicate));
         return 0;
 }
 
 static int check_references(Parser *p) {
+        _cleanup_(name_index_done) NameIndex apps = {}, servers = {};
         Manifest *m = p->m;
         char path[256];
         int r;
 
-        for (size_t i = 0; i < m->n_apps; i++) {
-                ManifestApp *a = &m->apps[i];
+        r = name_index_init(&apps, m->apps, m->n_apps, sizeof(*m->apps), NULL);
+        if (r < 0)
+                return r;
+        r = name_index_init(&servers, m->msg_servers, m->n_msg_servers, sizeof(*m->msg_servers), NULL);
+        if (r < 0)
+                return r;
 
-                snprintf(path, sizeof(path), "/apps/%s", a->name);
-                for (size_t k = 0; a->msg_servers[k]; k++) {
-                        if (!manifest_find_msg_server(m, a->msg_servers[k]))
-                                return parser_error(p, fdt_path_offset(p->fdt, path), "msg_servers",
-                                                    "unknown message server \"%s\"", P(a->msg_servers[k]));
-                        for (size_t j = 0; j < k; j++)
-                                if (strcmp(a->msg_servers[j], a->msg_servers[k]) == 0)
-                                        return parser_error(p, fdt_path_offset(p->fdt, path), "msg_servers",
-                                                            "message server \"%s\" listed twice",
-                                                            P(a->msg_servers[k]));
-                }
+        for (size_t i = 0; i < m->n_apps; i++) {
+                snprintf(path, sizeof(path), "/apps/%s", m->apps[i].name);
+                r = check_refs(p, path, "msg_servers", m->apps[i].msg_servers, &servers, "message server");
+                if (r < 0)
+                        return r;
         }
 
         for (size_t i = 0; i < m->n_supervision; i++) {
                 ManifestSupervision *s = &m->supervision[i];
                 int node = fdt_path_offset(p->fdt, "/supervision");
 
-                if (!manifest_find_app(m, s->app))
+                if (!name_index_contains(&apps, s->app))
                         return parser_error(p, node, s->app, "unknown app \"%s\"", P(s->app));
-                r = check_app_refs(p, "/supervision", s->app, s->dependents);
+                r = check_refs(p, "/supervision", s->app, s->dependents, &apps, "app");
                 if (r < 0)
                         return r;
                 if (strv_contains(s->dependents, s->app))
@@ -640,17 +748,17 @@ static int check_references(Parser *p) {
 
                         snprintf(path, sizeof(path), "/msg_servers/%s/dir_access_control/%s",
                                  m->msg_servers[i].name, a->protocol);
-                        r = check_app_refs(p, path, "publish", a->publish);
+                        r = check_refs(p, path, "publish", a->publish, &apps, "app");
                         if (r < 0)
                                 return r;
-                        r = check_app_refs(p, path, "lookup", a->lookup);
+                        r = check_refs(p, path, "lookup", a->lookup, &apps, "app");
                         if (r < 0)
                                 return r;
                 }
 
         for (size_t i = 0; i < m->n_keys; i++) {
                 snprintf(path, sizeof(path), "/key_store/%s", m->keys[i].name);
-                r = check_app_refs(p, path, "apps", m->keys[i].apps);
+                r = check_refs(p, path, "apps", m->keys[i].apps, &apps, "app");
                 if (r < 0)
                         return r;
         }
@@ -659,7 +767,8 @@ static int check_references(Parser *p) {
 
 int manifest_parse(Manifest **manifestp, const void *dtb, size_t size, ManifestError *err) {
         _cleanup_(manifest_freep) Manifest *m = NULL;
-        Parser p = {.fdt = dtb, .err = err};
+        _cleanup_free_ void *aligned = NULL;
+        Parser p = {.err = err};
         int r;
 
         if (err)
@@ -671,6 +780,14 @@ int manifest_parse(Manifest **manifestp, const void *dtb, size_t size, ManifestE
                                  MANIFEST_MAX_SIZE);
                 return -EFBIG;
         }
+        /* libfdt reads the blob through aligned pointers (1.7 refuses an unaligned one). */
+        if ((uintptr_t)dtb % 8 != 0) {
+                aligned = malloc(size > 0 ? size : 1);
+                if (!aligned)
+                        return -ENOMEM;
+                dtb = memcpy(aligned, dtb, size);
+        }
+        p.fdt = dtb;
         /*
          * Accept exactly the header dtc writes (version 17, compatible back to 16, no
          * trailing bytes) before fdt_check_full() reads anything: older header versions

@@ -2,6 +2,8 @@
 /* Manifest v1 model: values as written, defaults, lookups, access matrix, objects. */
 #include <unistd.h>
 
+#include <libfdt.h>
+
 #include "manifest/manifest.h"
 #include "manifest/source.h"
 #include "test.h"
@@ -182,6 +184,192 @@ TEST(truncated_and_oversized_blobs) {
                 CHECK_EQ_INT(manifest_parse(&bad, dtb, cut, &err), -EBADMSG);
         CHECK_EQ_INT(manifest_parse(&bad, big, sizeof(big), &err), -EFBIG);
         CHECK(!bad);
+}
+
+/*
+ * Blobs dtc would never write, built with libfdt's sequential writer: begin_blob() opens
+ * the root with a valid compatible and version, end_blob() closes it.
+ */
+static char *begin_blob(size_t size) {
+        char *fdt = malloc(size);
+
+        CHECK(fdt);
+        CHECK_EQ_INT(fdt_create(fdt, (int)size), 0);
+        CHECK_EQ_INT(fdt_finish_reservemap(fdt), 0);
+        CHECK_EQ_INT(fdt_begin_node(fdt, ""), 0);
+        CHECK_EQ_INT(fdt_property_string(fdt, "compatible", "kos,manifest-v1"), 0);
+        CHECK_EQ_INT(fdt_property_u32(fdt, "version", 1), 0);
+        return fdt;
+}
+
+static size_t end_blob(char *fdt) {
+        CHECK_EQ_INT(fdt_end_node(fdt), 0);
+        CHECK_EQ_INT(fdt_finish(fdt), 0);
+        return fdt_totalsize(fdt);
+}
+
+TEST(error_location_from_blob_is_printable) {
+        _cleanup_free_ char *fdt = begin_blob(4096);
+        Manifest *m = NULL;
+        ManifestError err;
+        size_t size;
+
+        CHECK_EQ_INT(fdt_property_string(fdt, "\x1b]0;owned\x07\n", "x"), 0);
+        size = end_blob(fdt);
+        CHECK_EQ_INT(manifest_parse(&m, fdt, size, &err), -EBADMSG);
+        CHECK_EQ_STR(err.property, "?]0;owned??");
+        CHECK_EQ_STR(err.message, "unknown property");
+
+        fdt = (free(fdt), begin_blob(4096));
+        CHECK_EQ_INT(fdt_begin_node(fdt, "apps\x1b[2J"), 0);
+        CHECK_EQ_INT(fdt_end_node(fdt), 0);
+        size = end_blob(fdt);
+        CHECK_EQ_INT(manifest_parse(&m, fdt, size, &err), -EBADMSG);
+        CHECK_EQ_STR(err.node, "apps?[2J");
+        CHECK(!m);
+}
+
+TEST(duplicates_in_blob_name_the_second) {
+        _cleanup_free_ char *fdt = begin_blob(4096);
+        Manifest *m = NULL;
+        ManifestError err;
+        size_t size;
+
+        /* dtc merges or refuses these; a crafted blob can hold them. */
+        CHECK_EQ_INT(fdt_begin_node(fdt, "apps"), 0);
+        CHECK_EQ_INT(fdt_begin_node(fdt, "a"), 0);
+        CHECK_EQ_INT(fdt_property_string(fdt, "path", "/a"), 0);
+        CHECK_EQ_INT(fdt_end_node(fdt), 0);
+        CHECK_EQ_INT(fdt_end_node(fdt), 0);
+        CHECK_EQ_INT(fdt_begin_node(fdt, "supervision"), 0);
+        CHECK_EQ_INT(fdt_property_string(fdt, "a", "a"), 0);
+        CHECK_EQ_INT(fdt_property_string(fdt, "a", "a"), 0);
+        CHECK_EQ_INT(fdt_end_node(fdt), 0);
+        size = end_blob(fdt);
+        CHECK_EQ_INT(manifest_parse(&m, fdt, size, &err), -EBADMSG);
+        CHECK_EQ_STR(err.node, "supervision");
+        CHECK_EQ_STR(err.property, "a");
+        CHECK_EQ_STR(err.message, "duplicate property");
+
+        fdt = (free(fdt), begin_blob(4096));
+        CHECK_EQ_INT(fdt_begin_node(fdt, "apps"), 0);
+        for (int i = 0; i < 3; i++) {
+                CHECK_EQ_INT(fdt_begin_node(fdt, i == 1 ? "b" : "a"), 0);
+                CHECK_EQ_INT(fdt_property_string(fdt, "path", "/a"), 0);
+                CHECK_EQ_INT(fdt_end_node(fdt), 0);
+        }
+        CHECK_EQ_INT(fdt_end_node(fdt), 0);
+        size = end_blob(fdt);
+        CHECK_EQ_INT(manifest_parse(&m, fdt, size, &err), -EBADMSG);
+        CHECK_EQ_STR(err.message, "duplicate app");
+        CHECK_EQ_STR(err.node, "apps/a");
+        CHECK(!m);
+}
+
+TEST(duplicate_env_and_references) {
+        static const struct {
+                const char *body, *node, *property, *message;
+        } cases[] = {
+                { "apps { a { path = \"/a\"; env = \"A=1\", \"B=2\", \"A=3\"; }; };", "apps/a", "env",
+                  "variable \"A\" set twice" },
+                { "apps { a { path = \"/a\"; env = \"AB=1\", \"A=2\"; }; };", NULL, NULL, NULL },
+                { "apps { a { path = \"/a\"; }; b { path = \"/b\"; }; };"
+                  " key_store { k { type = \"ed25519\"; apps = \"b\", \"a\", \"b\"; }; };",
+                  "key_store/k", "apps", "app \"b\" listed twice" },
+                { "apps { a { path = \"/a\"; msg_servers = \"s\", \"t\"; }; };"
+                  " msg_servers { s { }; };",
+                  "apps/a", "msg_servers", "unknown message server \"t\"" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *dts = NULL;
+                ManifestError err;
+                int r;
+
+                CHECK(asprintf(&dts, "/dts-v1/; / { compatible = \"kos,manifest-v1\"; version = <1>; %s };",
+                               cases[i].body) > 0);
+                _cleanup_(manifest_freep) Manifest *m = compile(dts, &err, &r);
+                if (!cases[i].message) {
+                        CHECK_OK(r);
+                        continue;
+                }
+                CHECK_EQ_INT(r, -EBADMSG);
+                CHECK(!m);
+                CHECK_EQ_STR(err.node, cases[i].node);
+                CHECK_EQ_STR(err.property, cases[i].property);
+                CHECK_EQ_STR(err.message, cases[i].message);
+        }
+}
+
+/*
+ * A 1 MiB blob holds hundreds of thousands of list entries; checking them is O(N log N).
+ * (Quadratic checks took minutes on this input.)
+ */
+TEST(long_lists_and_many_names) {
+        _cleanup_free_ char *fdt = begin_blob(MANIFEST_MAX_SIZE), *list = NULL;
+        _cleanup_(manifest_freep) Manifest *m = NULL;
+        const size_t n = 200000;
+        ManifestError err;
+        size_t size;
+
+        list = malloc(2 * n);
+        CHECK(list);
+        for (size_t i = 0; i < n; i++)
+                memcpy(list + 2 * i, "a", 2);
+        CHECK_EQ_INT(fdt_begin_node(fdt, "apps"), 0);
+        CHECK_EQ_INT(fdt_begin_node(fdt, "a"), 0);
+        CHECK_EQ_INT(fdt_property_string(fdt, "path", "/a"), 0);
+        CHECK_EQ_INT(fdt_property(fdt, "args", list, (int)(2 * n)), 0);
+        CHECK_EQ_INT(fdt_end_node(fdt), 0);
+        for (size_t i = 0; i < 5000; i++) {
+                char name[16];
+
+                snprintf(name, sizeof(name), "b%zu", i);
+                CHECK_EQ_INT(fdt_begin_node(fdt, name), 0);
+                CHECK_EQ_INT(fdt_property_string(fdt, "path", "/b"), 0);
+                CHECK_EQ_INT(fdt_end_node(fdt), 0);
+        }
+        CHECK_EQ_INT(fdt_end_node(fdt), 0);
+        size = end_blob(fdt);
+        CHECK_OK(manifest_parse(&m, fdt, size, &err));
+        CHECK_EQ_INT(strv_length(m->apps[0].args), n);
+        CHECK_EQ_INT(m->n_apps, 5001);
+        m = manifest_free(m);
+
+        /* The same list as lookups: every entry resolves, and the duplicate is found. */
+        fdt = (free(fdt), begin_blob(MANIFEST_MAX_SIZE));
+        CHECK_EQ_INT(fdt_begin_node(fdt, "apps"), 0);
+        CHECK_EQ_INT(fdt_begin_node(fdt, "a"), 0);
+        CHECK_EQ_INT(fdt_property_string(fdt, "path", "/a"), 0);
+        CHECK_EQ_INT(fdt_end_node(fdt), 0);
+        CHECK_EQ_INT(fdt_end_node(fdt), 0);
+        CHECK_EQ_INT(fdt_begin_node(fdt, "key_store"), 0);
+        CHECK_EQ_INT(fdt_begin_node(fdt, "k"), 0);
+        CHECK_EQ_INT(fdt_property_string(fdt, "type", "ed25519"), 0);
+        CHECK_EQ_INT(fdt_property(fdt, "apps", list, (int)(2 * n)), 0);
+        CHECK_EQ_INT(fdt_end_node(fdt), 0);
+        CHECK_EQ_INT(fdt_end_node(fdt), 0);
+        size = end_blob(fdt);
+        CHECK_EQ_INT(manifest_parse(&m, fdt, size, &err), -EBADMSG);
+        CHECK_EQ_STR(err.message, "app \"a\" listed twice");
+}
+
+TEST(unaligned_blob) {
+        ManifestError err;
+        _cleanup_(manifest_freep) Manifest *again = NULL;
+        _cleanup_free_ char *fdt = begin_blob(4096), *copy = NULL;
+        size_t size;
+
+        CHECK_EQ_INT(fdt_begin_node(fdt, "node-manager"), 0);
+        CHECK_EQ_INT(fdt_property_u32(fdt, "settle-time-ms", 1234), 0);
+        CHECK_EQ_INT(fdt_end_node(fdt), 0);
+        size = end_blob(fdt);
+        copy = malloc(size + 1);
+        CHECK(copy);
+        memcpy(copy + 1, fdt, size);
+        CHECK_OK(manifest_parse(&again, copy + 1, size, &err));
+        CHECK_EQ_INT(again->version, 1);
+        CHECK_EQ_INT(again->node_manager.settle_time_ms, 1234);
 }
 
 TEST_MAIN()
