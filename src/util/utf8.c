@@ -18,8 +18,11 @@ bool utf8_is_printable(const char *s) {
                         p++;
                         continue;
                 }
-                if (c >= 0xc2 && c <= 0xdf)
+                if (c >= 0xc2 && c <= 0xdf) {
                         n = 1;
+                        if (c == 0xc2)
+                                lo = 0xa0; /* no C1 controls U+0080-U+009F: 0x9b is CSI */
+                }
                 else if (c >= 0xe0 && c <= 0xef) {
                         n = 2;
                         if (c == 0xe0)

@@ -7,6 +7,7 @@
 
 /*
  * True if s (NUL-terminated) is well-formed UTF-8 (no overlong forms, surrogates or code
- * points above U+10FFFF) and holds no control character (U+0000-U+001F, U+007F).
+ * points above U+10FFFF) and holds no control character (C0 U+0000-U+001F, U+007F, and
+ * C1 U+0080-U+009F, which terminals obey as escape sequences: U+009B is CSI).
  */
 bool utf8_is_printable(const char *s);

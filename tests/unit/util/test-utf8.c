@@ -13,6 +13,9 @@ TEST(rejects_controls) {
         CHECK(!utf8_is_printable("two\nlines"));
         CHECK(!utf8_is_printable("esc\x1b[31m"));
         CHECK(!utf8_is_printable("del\x7f"));
+        CHECK(!utf8_is_printable("c1 csi \xc2\x9b" "31m")); /* U+009B */
+        CHECK(!utf8_is_printable("\xc2\x80"));               /* U+0080 */
+        CHECK(utf8_is_printable("nbsp\xc2\xa0\xc2\xbf"));     /* U+00A0, U+00BF */
 }
 
 TEST(rejects_malformed) {
