@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Logging to stderr, one line a message, prefixed with the program's name: "kos: ...".
+ * Control characters in a message are escaped (newlines and tabs become spaces, others
+ * "\xNN"), so text from files, manifests and peers can be logged as it is.
  * Daemons that log to the journal get a syslog priority prefix ("<3>") instead, which
  * journald strips and turns into the message's priority.
  */
