@@ -3,8 +3,10 @@
  * File I/O helpers.
  *
  * Invariant: write_file_atomic() never leaves a partly written target. Its temporary file
- * is created with O_EXCL under a unique name in the target's directory (same file system,
- * so the rename is atomic) and is removed on every failure path.
+ * is created with O_EXCL under a random name in the target's directory (same file system,
+ * so the rename is atomic), so two writers of one path (threads, processes, a pid reused
+ * after a crash) never share or remove each other's temporary file; ours is removed on
+ * every failure path.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,7 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
@@ -82,6 +87,8 @@ int write_full(int fd, const void *buf, size_t size) {
                                 continue;
                         return -errno;
                 }
+                if (r == 0)
+                        return -EIO; /* no progress: do not spin */
                 p += r;
                 size -= (size_t)r;
         }
@@ -100,19 +107,30 @@ int fsync_parent_dir(const char *path) {
         return fault_fsync_dir(fd, path);
 }
 
+/* 64 random bits for a temporary name; unpredictable where getrandom() works. */
+static uint64_t temporary_name_bits(void) {
+        static _Atomic uint64_t counter;
+        uint64_t bits;
+        struct timespec ts;
+
+        if (getrandom(&bits, sizeof(bits), GRND_NONBLOCK) == (ssize_t)sizeof(bits))
+                return bits;
+        (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+        return ((uint64_t)getpid() << 32) ^ (uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec ^ ++counter;
+}
+
 int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode) {
         _cleanup_free_ char *tmp = NULL;
-        _cleanup_close_ int fd = -1;
+        _cleanup_close_ int fd = -EEXIST;
         int r;
 
-        if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0)
-                return -ENOMEM;
-
-        fd = fault_openat_create(AT_FDCWD, tmp, O_WRONLY | O_EXCL, mode);
-        if (fd == -EEXIST) {
-                /* A previous process of ours with the same pid crashed here: stale. */
-                (void)unlink(tmp);
-                fd = fault_openat_create(AT_FDCWD, tmp, O_WRONLY | O_EXCL, mode);
+        for (unsigned attempt = 0; fd == -EEXIST && attempt < 16; attempt++) {
+                free(tmp);
+                if (asprintf(&tmp, "%s.tmp.%016llx", path, (unsigned long long)temporary_name_bits()) < 0) {
+                        tmp = NULL;
+                        return -ENOMEM;
+                }
+                fd = fault_openat_create(AT_FDCWD, tmp, O_WRONLY | O_EXCL | O_NOFOLLOW, mode);
         }
         if (fd < 0)
                 return fd;

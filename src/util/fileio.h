@@ -26,7 +26,9 @@ int write_full(int fd, const void *buf, size_t size);
 
 /*
  * Replaces path with exactly size bytes of data, atomically and durably (see above). The
- * file gets mode. Returns 0 or a negative errno; on failure path is unchanged.
+ * file gets mode. Returns 0 or a negative errno. On failure path is unchanged, except
+ * when only the final fsync of the directory fails: then path holds the new data, which
+ * may not survive a power cut, and that error is returned.
  */
 int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode);
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Whole-file reads with limits, and atomic replacement. */
+#include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -62,6 +64,59 @@ TEST(read_empty_file) {
         CHECK_OK(read_file_full("/dev/null", 10, &buf, &size));
         CHECK_EQ_INT(size, 0);
         CHECK_EQ_STR(buf, "");
+}
+
+/* Many writers of one path: each write succeeds whole; no temporary file is left. */
+static void *write_many(void *path) {
+        char data[64];
+
+        for (int i = 0; i < 200; i++) {
+                int n = snprintf(data, sizeof(data), "writer %p round %d", (void *)pthread_self(), i);
+                if (write_file_atomic(path, data, (size_t)n, 0644) < 0)
+                        return (void *)1;
+        }
+        return NULL;
+}
+
+TEST(atomic_write_concurrent_writers) {
+        _cleanup_free_ char *dir = make_dir(), *path = NULL, *buf = NULL;
+        _cleanup_(closedirp) DIR *d = NULL;
+        pthread_t threads[4];
+        struct dirent *de;
+        size_t size;
+
+        CHECK(asprintf(&path, "%s/f", dir) > 0);
+        for (size_t i = 0; i < ELEMENTSOF(threads); i++)
+                CHECK(pthread_create(&threads[i], NULL, write_many, path) == 0);
+        for (size_t i = 0; i < ELEMENTSOF(threads); i++) {
+                void *failed;
+
+                CHECK(pthread_join(threads[i], &failed) == 0);
+                CHECK(!failed);
+        }
+        CHECK_OK(read_file_full(path, 100, &buf, &size));
+        CHECK(strstr(buf, " round 199"));
+        d = opendir(dir);
+        CHECK(d);
+        while ((de = readdir(d)))
+                CHECK(de->d_name[0] == '.' || strcmp(de->d_name, "f") == 0);
+        unlink(path);
+        rmdir(dir);
+}
+
+/* The old temporary name "PATH.tmp.PID" of another writer is neither used nor removed. */
+TEST(atomic_write_leaves_others_files) {
+        _cleanup_free_ char *dir = make_dir(), *path = NULL, *other = NULL;
+        struct stat st;
+
+        CHECK(asprintf(&path, "%s/f", dir) > 0);
+        CHECK(asprintf(&other, "%s/f.tmp.%ld", dir, (long)getpid()) > 0);
+        CHECK_OK(write_file_atomic(other, "theirs", 6, 0644));
+        CHECK_OK(write_file_atomic(path, "ours", 4, 0644));
+        CHECK(stat(other, &st) == 0 && st.st_size == 6);
+        unlink(other);
+        unlink(path);
+        rmdir(dir);
 }
 
 TEST_MAIN()
