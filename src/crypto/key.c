@@ -2,8 +2,11 @@
 /*
  * Ed25519 signing keys over OpenSSL.
  *
- * Invariant: key_generate() never leaves one half of a pair behind, and never replaces an
- * existing key: both files are created with O_EXCL, and a failure removes what it made.
+ * Invariants: key_generate() never leaves one half of a pair or a partly written key
+ * behind, and never replaces an existing key: each file is written whole and published
+ * with write_file_new(), and a failure removes what it made. No copy of private key
+ * material we make (PEM text written or read) is freed without being wiped, and no
+ * passphrase is ever asked for.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/buffer.h>
 #include <openssl/pem.h>
@@ -21,11 +25,11 @@
 #include "util/fileio.h"
 
 /*
- * Writes key as PEM to a new file (O_EXCL). The PEM text is built in memory that is wiped
- * before it is freed, so no copy of a private key outlives this call in our address space.
+ * Writes key as PEM to a new file, complete or not at all, never replacing one. The PEM
+ * text is built in memory that is wiped before it is freed, so no copy of a private key
+ * outlives this call in our address space.
  */
 static int key_write_pem(const char *path, mode_t mode, EVP_PKEY *key, bool private) {
-        _cleanup_close_ int fd = -1;
         BIO *bio = BIO_new(BIO_s_secmem());
         BUF_MEM *mem = NULL;
         int r = -EIO;
@@ -35,16 +39,7 @@ static int key_write_pem(const char *path, mode_t mode, EVP_PKEY *key, bool priv
         if (private ? PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL) : PEM_write_bio_PUBKEY(bio, key))
                 BIO_get_mem_ptr(bio, &mem);
         if (mem) {
-                fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-                if (fd < 0)
-                        r = -errno;
-                else {
-                        r = write_full(fd, mem->data, mem->length);
-                        if (r >= 0 && fsync(fd) < 0)
-                                r = -errno;
-                        if (r >= 0 && close(steal_fd(&fd)) < 0)
-                                r = -errno;
-                }
+                r = write_file_new(path, mem->data, mem->length, mode);
                 OPENSSL_cleanse(mem->data, mem->length);
         }
         BIO_free(bio);
@@ -60,39 +55,100 @@ int key_generate(const char *stem) {
         if (asprintf(&private_path, "%s.key", stem) < 0 ||
             asprintf(&public_path, "%s.pub", stem) < 0)
                 return -ENOMEM;
+        /* Checked first so that nothing is written; write_file_new() closes the race. */
         if (access(private_path, F_OK) == 0 || access(public_path, F_OK) == 0)
                 return -EEXIST;
 
         key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+        ERR_clear_error();
         if (!key)
                 return -EIO;
 
         r = key_write_pem(private_path, 0600, key, true);
-        if (r < 0) {
-                if (r != -EEXIST)
-                        (void)unlink(private_path);
+        if (r < 0)
                 return r;
-        }
         r = key_write_pem(public_path, 0644, key, false);
         if (r < 0) {
+                /* Ours: write_file_new() created it a moment ago. */
                 (void)unlink(private_path);
-                if (r != -EEXIST)
-                        (void)unlink(public_path);
                 return r;
         }
         return 0;
 }
 
-static int key_load(EVP_PKEY **keyp, const char *path, bool private) {
-        _cleanup_fclose_ FILE *f = fopen(path, "re");
-        EVP_PKEY *key;
+/* Encrypted private keys are refused, never prompted for: kos runs unattended too. */
+static int key_no_passphrase(char *buf, int size, int rwflag, void *userdata) {
+        return -1;
+}
 
-        if (!f)
+/* A wiped, freed key file buffer. */
+typedef struct KeyText {
+        char *data;
+        size_t size;
+} KeyText;
+
+static void key_text_done(KeyText *t) {
+        if (t->data) {
+                OPENSSL_cleanse(t->data, t->size);
+                free(t->data);
+        }
+}
+
+/*
+ * Reads a key file whole into memory we wipe. Only a regular file of at most KEY_FILE_MAX
+ * bytes is read: a directory, FIFO or device in a trust directory is an error, not a hang.
+ */
+static int key_read_file(const char *path, KeyText *t) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        struct stat st;
+
+        if (fd < 0)
                 return -errno;
-        key = private ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : PEM_read_PUBKEY(f, NULL, NULL, NULL);
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        if (!S_ISREG(st.st_mode))
+                return -EINVAL;
+        if (st.st_size > KEY_FILE_MAX)
+                return -EFBIG;
+        t->data = malloc((size_t)st.st_size + 1);
+        if (!t->data)
+                return -ENOMEM;
+        while (t->size < (size_t)st.st_size) {
+                ssize_t n = read(fd, t->data + t->size, (size_t)st.st_size - t->size);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                t->size += (size_t)n;
+        }
+        return 0;
+}
+
+static int key_load(EVP_PKEY **keyp, const char *path, bool private) {
+        _cleanup_(key_text_done) KeyText text = {};
+        EVP_PKEY *key;
+        BIO *bio;
+        int r;
+
+        r = key_read_file(path, &text);
+        if (r < 0)
+                return r;
+        bio = BIO_new_mem_buf(text.data, (int)text.size);
+        if (!bio)
+                return -ENOMEM;
+        key = private ? PEM_read_bio_PrivateKey(bio, NULL, key_no_passphrase, NULL)
+                      : PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+        BIO_free(bio);
         ERR_clear_error();
-        if (!key)
+        if (!key) {
+                if (private && memmem(text.data, text.size, "ENCRYPTED", strlen("ENCRYPTED")))
+                        return -ENOKEY;
                 return -EBADMSG;
+        }
         if (EVP_PKEY_get_id(key) != EVP_PKEY_ED25519) {
                 EVP_PKEY_free(key);
                 return -EKEYREJECTED;
@@ -155,6 +211,12 @@ const char *key_strerror(int r) {
                 return "not an Ed25519 key";
         case -EEXIST:
                 return "key exists; refusing to overwrite it";
+        case -ENOKEY:
+                return "encrypted private key; kos reads only unencrypted PKCS#8 keys";
+        case -EINVAL:
+                return "not a regular file";
+        case -EFBIG:
+                return "too large for a key file";
         default:
                 return strerror(-r);
         }

@@ -20,10 +20,15 @@
  */
 int key_generate(const char *stem);
 
+/* A key file larger than this is not one. */
+#define KEY_FILE_MAX (64U * 1024U)
+
 /*
- * Load a key file. Return -ENOENT etc. from the file system, -EBADMSG if the file holds
- * no PEM key of that kind, -EKEYREJECTED if it holds a key that is not Ed25519.
- * The caller owns *keyp (EVP_PKEY_free).
+ * Load a key file. Return -ENOENT etc. from the file system, -EISDIR for a directory,
+ * -EINVAL for anything else that is not a regular file (a FIFO is never opened for a
+ * blocking read), -EFBIG above KEY_FILE_MAX, -EBADMSG if the file holds no PEM key of that
+ * kind, -ENOKEY for an encrypted private key (no passphrase is asked for), -EKEYREJECTED
+ * if it holds a key that is not Ed25519. The caller owns *keyp (EVP_PKEY_free).
  */
 int key_load_private(EVP_PKEY **keyp, const char *path);
 int key_load_public(EVP_PKEY **keyp, const char *path);

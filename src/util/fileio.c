@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -119,7 +120,13 @@ static uint64_t temporary_name_bits(void) {
         return ((uint64_t)getpid() << 32) ^ (uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec ^ ++counter;
 }
 
-int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode) {
+/*
+ * Writes data to a new temporary file beside path (random name, O_EXCL, mode as umask
+ * allows, or exactly mode with exact_mode) and fsyncs it. *tmpp names it; the caller
+ * publishes or removes it.
+ */
+static int write_temporary(const char *path, const void *data, size_t size, mode_t mode, bool exact_mode,
+                           char **tmpp) {
         _cleanup_free_ char *tmp = NULL;
         _cleanup_close_ int fd = -EEXIST;
         int r;
@@ -136,17 +143,47 @@ int write_file_atomic(const char *path, const void *data, size_t size, mode_t mo
                 return fd;
 
         r = fault_write(fd, data, size, path);
-        if (r >= 0 && fchmod(fd, mode) < 0)
+        if (r >= 0 && exact_mode && fchmod(fd, mode) < 0)
                 r = -errno;
         if (r >= 0)
                 r = fault_fsync(fd, path);
         if (r >= 0 && close(steal_fd(&fd)) < 0)
                 r = -errno;
-        if (r >= 0)
-                r = fault_renameat(AT_FDCWD, tmp, AT_FDCWD, path);
         if (r < 0) {
                 (void)unlink(tmp);
                 return r;
         }
+        *tmpp = steal_ptr(&tmp);
+        return 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode) {
+        _cleanup_free_ char *tmp = NULL;
+        int r;
+
+        r = write_temporary(path, data, size, mode, true, &tmp);
+        if (r < 0)
+                return r;
+        r = fault_renameat(AT_FDCWD, tmp, AT_FDCWD, path);
+        if (r < 0) {
+                (void)unlink(tmp);
+                return r;
+        }
+        return fsync_parent_dir(path);
+}
+
+int write_file_new(const char *path, const void *data, size_t size, mode_t mode) {
+        _cleanup_free_ char *tmp = NULL;
+        int r;
+
+        r = write_temporary(path, data, size, mode, false, &tmp);
+        if (r < 0)
+                return r;
+        /* link() publishes the complete file, and fails rather than replace one. */
+        fault_point("link", path);
+        r = link(tmp, path) < 0 ? -errno : 0;
+        (void)unlink(tmp);
+        if (r < 0)
+                return r;
         return fsync_parent_dir(path);
 }

@@ -32,5 +32,13 @@ int write_full(int fd, const void *buf, size_t size);
  */
 int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode);
 
+/*
+ * Creates path holding exactly size bytes of data, whole or not at all and durably, and
+ * never replaces a file: -EEXIST if path exists, even one created at the same instant. The
+ * file gets mode as the umask allows. Returns 0 or a negative errno; on failure no file
+ * is left behind.
+ */
+int write_file_new(const char *path, const void *data, size_t size, mode_t mode);
+
 /* fsyncs the directory that contains path, so a rename or create in it is durable. */
 int fsync_parent_dir(const char *path);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Keys, signature files and trust stores. */
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -123,6 +124,73 @@ TEST(wrong_key_type_rejected) {
         CHECK_EQ_INT(key_load_private(&key, pem), -EKEYREJECTED);
         CHECK_EQ_INT(key_load_public(&key, pem), -EBADMSG);
         CHECK(!key);
+}
+
+/* A directory, a FIFO or an over-long file named like a key is an error, not a hang. */
+TEST(key_files_must_be_regular) {
+        _cleanup_free_ char *sub = path_in_dir("trust-odd"), *d = NULL, *fifo = NULL, *big = NULL,
+                              *bad = NULL;
+        _cleanup_(trust_store_freep) TrustStore *trust = NULL;
+        EVP_PKEY *key = NULL;
+
+        CHECK(mkdir(sub, 0755) == 0);
+        CHECK(asprintf(&d, "%s/dir.pub", sub) > 0);
+        CHECK(mkdir(d, 0755) == 0);
+        CHECK_EQ_INT(key_load_public(&key, d), -EISDIR);
+        CHECK_EQ_INT(trust_store_load(&trust, sub, &bad), -EISDIR);
+        CHECK_EQ_STR(bad, d);
+        CHECK(rmdir(d) == 0);
+
+        CHECK(asprintf(&fifo, "%s/fifo.pub", sub) > 0);
+        CHECK(mkfifo(fifo, 0644) == 0);
+        CHECK_EQ_INT(key_load_public(&key, fifo), -EINVAL);
+        CHECK_EQ_INT(key_load_private(&key, fifo), -EINVAL);
+        CHECK(unlink(fifo) == 0);
+
+        CHECK(asprintf(&big, "%s/big.pub", sub) > 0);
+        FILE *f = fopen(big, "w");
+        CHECK(f);
+        CHECK(fseek(f, KEY_FILE_MAX, SEEK_SET) == 0 && fputc('x', f) == 'x');
+        fclose(f);
+        CHECK_EQ_INT(key_load_public(&key, big), -EFBIG);
+        CHECK(!key);
+}
+
+/* An encrypted private key is refused with its own error; no passphrase is asked for. */
+TEST(encrypted_private_key_refused) {
+        _cleanup_free_ char *pem = path_in_dir("encrypted.key");
+        EVP_PKEY *ed = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519"), *key = NULL;
+        FILE *f;
+
+        CHECK(ed);
+        f = fopen(pem, "w");
+        CHECK(f);
+        CHECK(PEM_write_PrivateKey(f, ed, EVP_aes_256_cbc(), (const unsigned char *)"secret", 6, NULL, NULL) == 1);
+        fclose(f);
+        EVP_PKEY_free(ed);
+        CHECK_EQ_INT(key_load_private(&key, pem), -ENOKEY);
+        CHECK(!key);
+}
+
+/* key_generate() leaves exactly NAME.key and NAME.pub: no temporary file, no half pair. */
+TEST(generate_leaves_exactly_the_pair) {
+        _cleanup_free_ char *sub = path_in_dir("gen"), *stem = NULL, *pub = NULL;
+        _cleanup_(closedirp) DIR *d = NULL;
+        struct dirent *de;
+        unsigned n = 0;
+
+        CHECK(mkdir(sub, 0755) == 0);
+        CHECK(asprintf(&stem, "%s/k", sub) > 0);
+        CHECK(asprintf(&pub, "%s/k.pub", sub) > 0);
+        CHECK_OK(key_generate(stem));
+        d = opendir(sub);
+        CHECK(d);
+        while ((de = readdir(d)))
+                if (de->d_name[0] != '.') {
+                        CHECK(strcmp(de->d_name, "k.key") == 0 || strcmp(de->d_name, "k.pub") == 0);
+                        n++;
+                }
+        CHECK_EQ_INT(n, 2);
 }
 
 static void cleanup_dir(void) {

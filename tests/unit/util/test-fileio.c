@@ -119,4 +119,26 @@ TEST(atomic_write_leaves_others_files) {
         rmdir(dir);
 }
 
+TEST(new_file_never_replaces) {
+        _cleanup_free_ char *dir = make_dir(), *path = NULL, *buf = NULL;
+        _cleanup_(closedirp) DIR *d = NULL;
+        struct dirent *de;
+        struct stat st;
+        size_t size;
+
+        CHECK(asprintf(&path, "%s/f", dir) > 0);
+        CHECK_OK(write_file_new(path, "first", 5, 0600));
+        CHECK(stat(path, &st) == 0);
+        CHECK_EQ_INT(st.st_mode & 0077, 0);
+        CHECK_EQ_INT(write_file_new(path, "second", 6, 0600), -EEXIST);
+        CHECK_OK(read_file_full(path, 100, &buf, &size));
+        CHECK_EQ_STR(buf, "first");
+        d = opendir(dir);
+        CHECK(d);
+        while ((de = readdir(d)))
+                CHECK(de->d_name[0] == '.' || strcmp(de->d_name, "f") == 0);
+        unlink(path);
+        rmdir(dir);
+}
+
 TEST_MAIN()
