@@ -22,6 +22,30 @@
 extern char **environ;
 
 #define DTC_OUTPUT_MAX (8U * MANIFEST_MAX_SIZE)
+/* Only the first error is reported; dtc may write megabytes of them. */
+#define DTC_ERRORS_MAX (64U * 1024U)
+
+/* Reads at most max bytes from the start of fd, NUL-terminated; the rest is ignored. */
+static int read_head(int fd, size_t max, char **bufp) {
+        _cleanup_free_ char *buf = malloc(max + 1);
+        size_t size = 0;
+
+        if (!buf)
+                return -ENOMEM;
+        while (size < max) {
+                ssize_t n = pread(fd, buf + size, max - size, (off_t)size);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                size += (size_t)n;
+        }
+        buf[size] = '\0';
+        *bufp = steal_ptr(&buf);
+        return 0;
+}
 
 /* Runs dtc with args; captures stdout and stderr. Returns dtc's exit status (>= 0). */
 static int dtc_run(char *const argv[], char **outp, size_t *out_sizep, char **errp) {
@@ -29,7 +53,7 @@ static int dtc_run(char *const argv[], char **outp, size_t *out_sizep, char **er
         _cleanup_close_ int err = memfd_create("dtc-err", MFD_CLOEXEC);
         _cleanup_free_ char *out_buf = NULL, *err_buf = NULL;
         posix_spawn_file_actions_t actions;
-        size_t size, err_size;
+        size_t size;
         pid_t pid;
         int r, status;
 
@@ -49,12 +73,12 @@ static int dtc_run(char *const argv[], char **outp, size_t *out_sizep, char **er
         if (!WIFEXITED(status))
                 return -ECHILD;
 
-        if (lseek(out, 0, SEEK_SET) < 0 || lseek(err, 0, SEEK_SET) < 0)
+        if (lseek(out, 0, SEEK_SET) < 0)
                 return -errno;
         r = read_fd_full(out, DTC_OUTPUT_MAX, &out_buf, &size);
         if (r < 0)
                 return r;
-        r = read_fd_full(err, 64 * 1024, &err_buf, &err_size);
+        r = read_head(err, DTC_ERRORS_MAX, &err_buf);
         if (r < 0)
                 return r;
         *outp = steal_ptr(&out_buf);
@@ -62,6 +86,35 @@ static int dtc_run(char *const argv[], char **outp, size_t *out_sizep, char **er
         if (errp)
                 *errp = steal_ptr(&err_buf);
         return WEXITSTATUS(status);
+}
+
+static const char *skip_digits(const char *p) {
+        const char *start = p;
+
+        while (*p >= '0' && *p <= '9')
+                p++;
+        return p > start ? p : NULL;
+}
+
+/*
+ * Finds dtc's position "L.C", "L.C-C" or "L.C-L.C" that follows a ':' and precedes a
+ * space: the first such in text, so a file name holding ':' or '.' does not mislead it.
+ * Returns where L starts and sets *endp to the space; NULL if there is none.
+ */
+static char *dtc_position(char *text, char **endp) {
+        for (char *colon = strchr(text, ':'); colon; colon = strchr(colon + 1, ':')) {
+                const char *p = skip_digits(colon + 1);
+
+                if (!p || *p != '.' || !(p = skip_digits(p + 1)))
+                        continue;
+                if (*p == '-' && (p = skip_digits(p + 1)) && *p == '.')
+                        p = skip_digits(p + 1);
+                if (p && *p == ' ') {
+                        *endp = (char *)p;
+                        return colon + 1;
+                }
+        }
+        return NULL;
 }
 
 /*
@@ -91,18 +144,13 @@ static char *dtc_error_line(const char *dts_path, const char *text) {
         if (!msg)
                 return NULL;
 
-        /* "FILE:L.C-C message" -> "FILE:L: message" */
-        char *space = strchr(msg, ' ');
-        if (space) {
-                char *colon = memrchr(msg, ':', (size_t)(space - msg));
-                char *p = colon ? colon + 1 : NULL;
-
-                while (p && p < space && *p >= '0' && *p <= '9')
-                        p++;
-                if (p && p > colon + 1 && p < space && *p == '.') {
-                        *p = ':';
-                        memmove(p + 1, space, strlen(space) + 1);
-                }
+        /* "FILE:L.C-C message" -> "FILE:L: message"; FILE may hold spaces, ':' and '.'. */
+        char *end_of_line;
+        char *line_no = dtc_position(msg, &end_of_line);
+        if (line_no) {
+                char *dot = strchr(line_no, '.');
+                *dot = ':';
+                memmove(dot + 1, end_of_line, strlen(end_of_line) + 1);
         }
         return msg;
 }
@@ -169,28 +217,45 @@ static int source_map_add(ManifestSourceMap *map, const char *node, const char *
         return 0;
 }
 
-/* From "... / * FILE:L:C-L:C * /" at the end of line, extracts "FILE:L". */
-static bool annotation_location(const char *line, size_t len, char *buf, size_t size) {
-        const char *start = NULL, *p, *colon1 = NULL, *colon2 = NULL;
+/* Skips digits within [p, end); NULL if there are none. */
+static const char *skip_digits_within(const char *p, const char *end) {
+        const char *start = p;
 
-        for (p = line; p + 3 <= line + len; p++)
+        while (p < end && *p >= '0' && *p <= '9')
+                p++;
+        return p > start ? p : NULL;
+}
+
+/*
+ * From "... / * FILE:L:C-L:C[, FILE:L:C-L:C...] * /" at the end of line, extracts the first
+ * "FILE:L" (a node written in two blocks, or extended through a label, lists each). FILE
+ * may hold any of ":-, ", so a location is recognised by its shape ":L:C-L:C" followed by
+ * ", " or " * /".
+ */
+static bool annotation_location(const char *line, size_t len, char *buf, size_t size) {
+        const char *start = NULL, *end = line + len, *p;
+
+        for (p = line; p + 3 <= end; p++)
                 if (memcmp(p, "/* ", 3) == 0)
                         start = p + 3;
         if (!start)
                 return false;
-        /* FILE:L:C-L:C: the range's '-' is the last one; FILE may hold any of ":-". */
-        const char *dash = memrchr(start, '-', (size_t)(line + len - start));
-        if (!dash)
-                return false;
-        for (p = start; p < dash; p++)
-                if (*p == ':') {
-                        colon1 = colon2;
-                        colon2 = p;
-                }
-        if (!colon1 || (size_t)(colon2 - start) >= size)
-                return false;
-        snprintf(buf, size, "%.*s", (int)(colon2 - start), start);
-        return true;
+        for (const char *colon = start; (colon = memchr(colon, ':', (size_t)(end - colon))); colon++) {
+                const char *line_end = skip_digits_within(colon + 1, end);
+
+                p = line_end;
+                if (!p || p >= end || *p != ':' || !(p = skip_digits_within(p + 1, end)) || p >= end ||
+                    *p != '-' || !(p = skip_digits_within(p + 1, end)) || p >= end || *p != ':' ||
+                    !(p = skip_digits_within(p + 1, end)))
+                        continue;
+                if ((size_t)(end - p) < 3 || (memcmp(p, ", ", 2) != 0 && memcmp(p, " */", 3) != 0))
+                        continue;
+                if ((size_t)(line_end - start) >= size)
+                        return false;
+                snprintf(buf, size, "%.*s", (int)(line_end - start), start);
+                return true;
+        }
+        return false;
 }
 
 int manifest_source_map_new(ManifestSourceMap **mapp, const char *dts_path) {
@@ -198,6 +263,7 @@ int manifest_source_map_new(ManifestSourceMap **mapp, const char *dts_path) {
         _cleanup_(manifest_source_map_freep) ManifestSourceMap *map = calloc(1, sizeof(ManifestSourceMap));
         _cleanup_free_ char *out = NULL;
         char path[512] = "";
+        unsigned unpushed = 0; /* open nodes whose names did not fit in path */
         size_t size, pos = 0;
         int r;
 
@@ -222,6 +288,10 @@ int manifest_source_map_new(ManifestSourceMap **mapp, const char *dts_path) {
                         continue;
 
                 if (s[0] == '}') {
+                        if (unpushed > 0) {
+                                unpushed--;
+                                continue;
+                        }
                         char *slash = strrchr(path, '/');
                         if (slash)
                                 *slash = '\0';
@@ -238,18 +308,26 @@ int manifest_source_map_new(ManifestSourceMap **mapp, const char *dts_path) {
                                 break;
                 }
                 size_t n = strcspn(s, " ;=");
-                if (n == 0 || n >= sizeof(name))
-                        continue;
-                snprintf(name, sizeof(name), "%.*s", (int)n, s);
                 const char *after = s + n;
                 while (*after == ' ')
                         after++;
+                if (n == 0)
+                        continue;
+                /* Inside a node that did not fit, nothing is mapped; its "}" still counts. */
+                if (unpushed > 0 || n >= sizeof(name)) {
+                        if (*after == '{')
+                                unpushed++;
+                        continue;
+                }
+                snprintf(name, sizeof(name), "%.*s", (int)n, s);
 
                 if (*after == '{') {
                         if (strcmp(name, "/") != 0) {
                                 size_t plen = strlen(path);
-                                if (plen + 1 + n + 1 > sizeof(path))
+                                if (plen + 1 + n + 1 > sizeof(path)) {
+                                        unpushed++;
                                         continue;
+                                }
                                 snprintf(path + plen, sizeof(path) - plen, "%s%s", plen ? "/" : "", name);
                         }
                         r = source_map_add(map, path, "", location);

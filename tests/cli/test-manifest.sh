@@ -214,6 +214,32 @@ fails 1 'huge\.dtb: larger than the manifest limit' "$KOS" manifest check huge.d
 fails 1 '^kos: empty\.dtb:0: syntax error' "$KOS" manifest check empty.dtb
 fails 1 'missing\.dts: No such file' "$KOS" manifest check missing.dts
 
+# dtc's errors: the line is named whatever the file is called, and only the first error
+# counts however many dtc writes.
+mkdir "odd dir"
+odd="odd dir/my file:1.2-3, x:4:5-6:7.dts"
+printf '%s\n' "$H" '	version = <1>' '};' >"$odd"
+fails 1 '^kos: odd dir/my file:1\.2-3, x:4:5-6:7\.dts:6: syntax error$' "$KOS" manifest check "$odd"
+{
+	printf '%s\n' "$H"
+	i=0
+	while [ $i -lt 3000 ]; do echo "n$i { x = <&nolabel$i>; };"; i=$((i + 1)); done
+	echo '};'
+} >many-errors.dts
+fails 1 '^kos: many-errors\.dts: /n0: Reference to non-existent node or label "nolabel0"$' \
+	"$KOS" manifest check many-errors.dts
+
+# A node written in two blocks (a second "/ { }", or "&label { }") is mapped to the block
+# that holds the error.
+printf '%s\n' "$H" '	a: apps { x { path = "/x"; }; };' '};' '/ { description = "second"; };' \
+	'&a { y { path = "/y"; ready = "no"; }; };' >overlay.dts
+fails 1 '^kos: overlay\.dts:8: apps/y/ready: unknown value "no"' "$KOS" manifest check overlay.dts
+printf '%s\n' "$H" '	a: apps { x { path = "/x"; }; };' '};' '&a { x { bogus; }; };' >overlay2.dts
+fails 1 '^kos: overlay2\.dts:7: apps/x/bogus: unknown property$' "$KOS" manifest check overlay2.dts
+cp overlay2.dts "$odd"
+fails 1 '^kos: odd dir/my file:1\.2-3, x:4:5-6:7\.dts:7: apps/x/bogus: unknown property$' \
+	"$KOS" manifest check "$odd"
+
 # Usage.
 fails 2 'expected one manifest file' "$KOS" manifest check
 fails 2 'option "--json" does not apply' "$KOS" manifest check example.dtb --json

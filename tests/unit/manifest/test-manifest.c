@@ -372,4 +372,24 @@ TEST(unaligned_blob) {
         CHECK_EQ_INT(again->node_manager.settle_time_ms, 1234);
 }
 
+/* A node path longer than the map keeps does not shift the paths of the nodes after it. */
+TEST(source_map_survives_long_paths) {
+        char path[] = "/tmp/kos-test-manifest.XXXXXX", name[251];
+        _cleanup_(manifest_source_map_freep) ManifestSourceMap *map = NULL;
+        _cleanup_free_ char *dts = NULL, *expected = NULL;
+        int fd = mkstemp(path);
+
+        CHECK(fd >= 0);
+        memset(name, 'n', sizeof(name) - 1);
+        name[sizeof(name) - 1] = '\0';
+        CHECK(asprintf(&dts, "/dts-v1/;\n/ {\n a {\n  b {\n   %s {\n    %s { %s { q = \"y\"; }; };\n   };\n  };\n"
+                             "  c {\n   p = \"x\";\n  };\n };\n};\n", name, name, name) > 0);
+        CHECK_OK(write_full(fd, dts, strlen(dts)));
+        close(fd);
+        CHECK_OK(manifest_source_map_new(&map, path));
+        CHECK(asprintf(&expected, "%s:10", path) > 0);
+        CHECK_EQ_STR(manifest_source_map_lookup(map, "a/c", "p"), expected);
+        unlink(path);
+}
+
 TEST_MAIN()
