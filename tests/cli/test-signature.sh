@@ -64,6 +64,20 @@ fails 1 'trusted/release\.pub: not a PEM key file' "$KOS" manifest sign m.dtb --
 mkdir empty
 fails 1 'empty: no trusted keys' "$KOS" manifest verify m.dtb --trust empty
 
+# Odd things named *.pub in a trust directory are named as such; a FIFO does not hang.
+mkdir odd odd/dir.pub
+fails 1 '^kos: odd/dir\.pub: Is a directory$' "$KOS" manifest verify m.dtb --trust odd
+rmdir odd/dir.pub
+mkfifo odd/fifo.pub
+fails 1 '^kos: odd/fifo\.pub: not a regular file$' timeout 10 "$KOS" manifest verify m.dtb --trust odd
+rm odd/fifo.pub
+ln -s missing.pub odd/dangling.pub
+fails 1 '^kos: odd/dangling\.pub: No such file or directory$' "$KOS" manifest verify m.dtb --trust odd
+
+# An encrypted private key is refused, never prompted for.
+openssl genpkey -algorithm ed25519 -aes-256-cbc -pass pass:secret -out encrypted.key 2>/dev/null
+fails 1 '^kos: encrypted\.key: encrypted private key' timeout 10 "$KOS" manifest sign m.dtb --key encrypted.key </dev/null
+
 # Signatures are over DTB bytes; DTS is refused. A failed sign writes nothing.
 fails 1 'm\.dts: not a DTB' "$KOS" manifest sign m.dts --key trusted/release.key
 [ ! -e m.dts.sig ] || fail "sign wrote a signature for DTS"
