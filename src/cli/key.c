@@ -42,7 +42,13 @@ int cli_key(int argc, char **argv) {
                 fputs(key_usage, stdout);
                 return CLI_EXIT_OK;
         }
-        if (argc != 3)
+        /* "kos key generate -- -odd-name": after "--", nothing is an option. */
+        if (argc == 4 && strcmp(argv[2], "--") == 0) {
+                argv[2] = argv[3];
+                argc = 3;
+        } else if (argc >= 3 && argv[2][0] == '-' && argv[2][1] != '\0')
+                return cli_usage_error("key %s: unknown option \"%s\"; see 'kos key --help'", argv[1], argv[2]);
+        if (argc != 3 || argv[2][0] == '\0')
                 return cli_usage_error("key: expected a command and one argument; see 'kos key --help'");
 
         if (strcmp(argv[1], "generate") == 0) {

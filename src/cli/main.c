@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 /* kos: the one command users type. Dispatches to a verb group. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
+#include "util/cleanup.h"
 #include "util/log.h"
 
 static const CliVerb cli_verbs[] = {
@@ -39,25 +43,70 @@ bool cli_wants_help(int argc, char **argv) {
 
 static void cli_help(FILE *f) {
         fprintf(f, "usage: kos VERB [ARGS...]\n\nVerbs:\n");
-        for (size_t i = 0; i < sizeof(cli_verbs) / sizeof(cli_verbs[0]); i++)
+        for (size_t i = 0; i < ELEMENTSOF(cli_verbs); i++)
                 fprintf(f, "  %-10s %s\n", cli_verbs[i].name, cli_verbs[i].summary);
-        fprintf(f, "  %-10s %s\n", "help", "this text");
+        fprintf(f, "  %-10s %s\n", "help", "this text; 'kos help VERB' describes a verb");
         fprintf(f, "\n'kos VERB --help' describes a verb.\n"
                    "Exit status: 0 success, 1 failure or a check that did not hold, 2 usage error.\n");
 }
 
-int main(int argc, char **argv) {
-        log_set_program("kos");
+/*
+ * Started with stdin, stdout or stderr closed, the next file kos opens would take that
+ * number, and output meant for the terminal would land in it (a DTB, a key). /dev/null
+ * takes their place instead.
+ */
+static void cli_open_standard_fds(void) {
+        for (int fd = 0; fd <= STDERR_FILENO; fd++) {
+                if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+                        continue;
+                int null = open("/dev/null", fd == STDIN_FILENO ? O_RDONLY : O_WRONLY);
+                if (null >= 0 && null != fd) {
+                        (void)dup2(null, fd);
+                        close(null);
+                }
+        }
+}
+
+static const CliVerb *cli_find_verb(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(cli_verbs); i++)
+                if (strcmp(name, cli_verbs[i].name) == 0)
+                        return &cli_verbs[i];
+        return NULL;
+}
+
+static int cli_run(int argc, char **argv) {
+        const CliVerb *verb;
 
         if (argc < 2)
                 return cli_help(stderr), CLI_EXIT_USAGE;
         if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
             strcmp(argv[1], "-h") == 0) {
+                /* "kos help VERB" is "kos VERB --help". */
+                if (argc == 3 && strcmp(argv[1], "help") == 0 && (verb = cli_find_verb(argv[2])))
+                        return verb->run(2, (char *[]){ argv[2], (char *)"--help", NULL });
+                if (argc > 2)
+                        return cli_usage_error("help: unknown verb \"%s\"; see 'kos help'", argv[2]);
                 cli_help(stdout);
                 return CLI_EXIT_OK;
         }
-        for (size_t i = 0; i < sizeof(cli_verbs) / sizeof(cli_verbs[0]); i++)
-                if (strcmp(argv[1], cli_verbs[i].name) == 0)
-                        return cli_verbs[i].run(argc - 1, argv + 1);
+        verb = cli_find_verb(argv[1]);
+        if (verb)
+                return verb->run(argc - 1, argv + 1);
         return cli_usage_error("unknown verb \"%s\"; see 'kos help'", argv[1]);
+}
+
+int main(int argc, char **argv) {
+        int r;
+
+        log_set_program("kos");
+        cli_open_standard_fds();
+
+        r = cli_run(argc, argv);
+        /* Output that did not reach its file (a full disk, a closed pipe) is a failure. */
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+                log_error("cannot write output: %s", strerror(errno));
+                if (r == CLI_EXIT_OK)
+                        r = CLI_EXIT_FAILURE;
+        }
+        return r;
 }

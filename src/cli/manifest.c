@@ -124,9 +124,10 @@ static int parse_options(int argc, char **argv, const char *allowed, ManifestOpt
                 { "key", required_argument, NULL, OPT_KEY }, { "trust", required_argument, NULL, OPT_TRUST },
                 { "sig", required_argument, NULL, OPT_SIG }, {},
         };
+        char seen[8] = "";
         int c;
 
-        optind = 1;
+        optind = 0; /* glibc: start afresh */
         opterr = 0;
         while ((c = getopt_long(argc, argv, ":o:", options, NULL)) >= 0) {
                 char letter = c == 'o' ? 'o' : c == OPT_JSON ? 'j' : c == OPT_KEY ? 'k' : c == OPT_TRUST ? 't' : c == OPT_SIG ? 's' : 0;
@@ -137,6 +138,14 @@ static int parse_options(int argc, char **argv, const char *allowed, ManifestOpt
                         return cli_usage_error("manifest %s: option \"%s\" needs a value", argv[0], argv[optind - 1]);
                 if (!letter || !strchr(allowed, letter))
                         return cli_usage_error("manifest %s: option \"%s\" does not apply", argv[0], argv[optind - 1]);
+                const char *name = c == 'o' ? "-o" : c == OPT_JSON ? "--json" : c == OPT_KEY ? "--key"
+                                 : c == OPT_TRUST ? "--trust" : "--sig";
+                /* A repeated option is a mistake to point out, not a choice to guess. */
+                if (strchr(seen, letter))
+                        return cli_usage_error("manifest %s: option \"%s\" given twice", argv[0], name);
+                strncat(seen, &letter, 1);
+                if (optarg && optarg[0] == '\0')
+                        return cli_usage_error("manifest %s: option \"%s\" needs a value", argv[0], name);
                 switch (c) {
                 case 'o':
                         o->output = optarg;
@@ -155,7 +164,7 @@ static int parse_options(int argc, char **argv, const char *allowed, ManifestOpt
                         break;
                 }
         }
-        if (argc - optind != 1)
+        if (argc - optind != 1 || argv[optind][0] == '\0')
                 return cli_usage_error("manifest %s: expected one manifest file; see 'kos manifest --help'", argv[0]);
         *filep = argv[optind];
         return 0;

@@ -37,8 +37,16 @@ fails 1 'missing.pub: No such file' "$KOS" key id missing.pub
 fails 2 'expected a command' "$KOS" key generate
 fails 2 'unknown command "frobnicate"' "$KOS" key frobnicate x
 fails 2 'unknown verb' "$KOS" nonsense
+fails 2 'key generate: unknown option "-x"' "$KOS" key generate -x
+[ ! -e -x.key ] || fail "an option became a key name"
+fails 2 'expected a command' "$KOS" key generate ""
+ok "$KOS" key generate -- -x
+[ -f ./-x.key ] && [ -f ./-x.pub ] || fail "-- did not end the options"
 ok "$KOS" key --help
 out_has 'kos key generate NAME'
+ok "$KOS" help key
+out_has 'kos key generate NAME'
+fails 2 'help: unknown verb "nonsense"' "$KOS" help nonsense
 ok "$KOS" help
 out_has 'manifest'
 done_ok

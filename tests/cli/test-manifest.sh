@@ -240,7 +240,21 @@ cp overlay2.dts "$odd"
 fails 1 '^kos: odd dir/my file:1\.2-3, x:4:5-6:7\.dts:7: apps/x/bogus: unknown property$' \
 	"$KOS" manifest check "$odd"
 
+# Output that cannot be written is a failure; a closed stdout is not a file kos writes into.
+fails 1 '^kos: cannot write output' sh -c '"$0" manifest digest example.dtb >/dev/full' "$KOS"
+"$KOS" manifest build example.dts -o closed.dtb >&- || fail "build with stdout closed failed"
+cmp -s closed.dtb example.dtb || fail "build with stdout closed wrote a different DTB"
+
 # Usage.
+fails 2 'option "-o" given twice' "$KOS" manifest build example.dts -o a.dtb --output b.dtb
+[ ! -e a.dtb ] && [ ! -e b.dtb ] || fail "build with a repeated -o wrote output"
+fails 2 'option "-o" needs a value' "$KOS" manifest build example.dts -o ''
+fails 2 'option "-o" needs a value' "$KOS" manifest graph example.dtb -o
+fails 2 'option "--json" given twice' "$KOS" manifest show example.dtb --json --json
+fails 2 'expected one manifest file' "$KOS" manifest check ''
+ok "$KOS" manifest check -- example.dtb
+ok "$KOS" help manifest
+out_has 'verify FILE.dtb --trust DIR'
 fails 2 'expected one manifest file' "$KOS" manifest check
 fails 2 'option "--json" does not apply' "$KOS" manifest check example.dtb --json
 fails 2 'unknown command' "$KOS" manifest frob example.dtb
