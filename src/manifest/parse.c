@@ -67,10 +67,16 @@ static int parser_error(Parser *p, int node, const char *property, const char *f
 }
 
 /* Identifiers: app, instance, protocol, key and component names. */
+/*
+ * Names become file names (notify sockets), log prefixes and command arguments, so the
+ * first character is a letter or digit: never ".", ".." or an option ("-x").
+ */
 static bool manifest_name_is_valid(const char *s) {
         size_t n = strlen(s);
 
         if (n == 0 || n > MANIFEST_NAME_MAX)
+                return false;
+        if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= '0' && s[0] <= '9')))
                 return false;
         for (size_t i = 0; i < n; i++)
                 if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
@@ -378,7 +384,7 @@ static int parse_collection(Parser *p, int node, void **arrayp, size_t elem_size
                 const char *name = fdt_get_name(p->fdt, child, NULL);
 
                 if (!name || !manifest_name_is_valid(name))
-                        return parser_error(p, child, NULL, "invalid name: use 1-%d of A-Z a-z 0-9 _ - . + ,",
+                        return parser_error(p, child, NULL, "invalid name: use 1-%d of A-Z a-z 0-9 _ - . + , starting with a letter or digit",
                                             MANIFEST_NAME_MAX);
                 if (!(*(char **)elem = strdup(name)))
                         return -ENOMEM;

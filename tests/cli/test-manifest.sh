@@ -201,6 +201,12 @@ bad format 'components/c/format: unknown value "zip": expected squashfs, erofs o
 bad bad-name 'invalid name' "$H
 	apps { a@1 { path = \"/a\"; }; };
 };"
+bad dot-name 'apps/\.\.\.: invalid name: .* starting with a letter or digit' "$H
+	apps { ... { path = \"/a\"; }; };
+};"
+bad dash-name 'apps/-x: invalid name' "$H
+	apps { -x { path = \"/a\"; }; };
+};"
 
 # Corrupt, truncated and oversized DTBs.
 head -c 200 example.dtb >truncated.dtb
