@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <libfdt.h>
 
@@ -277,6 +278,7 @@ static int manifest_sign(const char *path, const ManifestOptions *o) {
         _cleanup_free_ char *sig_path = NULL, *text = NULL;
         Signature sig;
         size_t size;
+        struct stat st;
         int r;
 
         if (!o->key)
@@ -284,6 +286,9 @@ static int manifest_sign(const char *path, const ManifestOptions *o) {
         r = key_load_private(&key, o->key);
         if (r < 0)
                 return log_error("%s: %s", o->key, key_strerror(r)), CLI_EXIT_FAILURE;
+        if (stat(o->key, &st) == 0 && (st.st_mode & 0077))
+                log_warning("warning: %s is readable or writable by others (mode %04o); chmod 600 it",
+                            o->key, (unsigned)(st.st_mode & 07777));
         if (cli_manifest_open(&cm, path, true) < 0)
                 return CLI_EXIT_FAILURE;
         sig_path = default_sig_path(path, o->output);

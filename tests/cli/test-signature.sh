@@ -22,6 +22,7 @@ fails 1 'm\.dtb\.sig: no signature by a trusted key' "$KOS" manifest verify m.dt
 
 # A second signer appends a line; verification now holds and names the key.
 ok "$KOS" manifest sign m.dtb --key trusted/release.key
+err_empty
 [ "$(wc -l <m.dtb.sig)" -eq 2 ] || fail "two signatures expected"
 grep -Eq "^ed25519 $release_id [0-9a-f]{128}$" m.dtb.sig || fail "signature line format"
 ok "$KOS" manifest verify m.dtb --trust trusted
@@ -29,6 +30,12 @@ out_has "signed by trusted key $release_id"
 # Signing again with the same key replaces its line.
 ok "$KOS" manifest sign m.dtb --key trusted/release.key
 [ "$(wc -l <m.dtb.sig)" -eq 2 ] || fail "re-signing added a line"
+# A private key others can read still signs, with a warning, as ssh warns.
+cp trusted/release.key loose.key
+chmod 644 loose.key
+ok "$KOS" manifest sign m.dtb --key loose.key -o loose.sig
+grep -q '^kos: warning: loose\.key is readable or writable by others (mode 0644); chmod 600 it$' "$T/.err" ||
+	fail "no warning for a world-readable private key"
 # A single .pub file works as the trust set too.
 ok "$KOS" manifest verify m.dtb --trust trusted/release.pub
 
