@@ -1,5 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Lowercase hexadecimal encoding. */
+/*
+ * Lowercase hexadecimal encoding.
+ *
+ * Invariants: hex_encode() always writes exactly 2*size digits and a NUL; hex_decode()
+ * reads at most 2*size characters of its input and writes its output only when every
+ * one of them is a hex digit; hex_is_sha256() accepts the lowercase form alone, so one
+ * digest has one name.
+ */
 #include <errno.h>
 #include <string.h>
 
@@ -29,14 +36,12 @@ static int hex_digit(char c) {
 int hex_decode(void *out, size_t size, const char *in) {
         uint8_t *p = out;
 
-        for (size_t i = 0; i < size; i++) {
-                int hi = hex_digit(in[2 * i]);
-                int lo = hi < 0 ? -1 : hex_digit(in[2 * i + 1]);
-
-                if (hi < 0 || lo < 0)
+        /* Checked in full first, so a caller's buffer is untouched by bad input. */
+        for (size_t i = 0; i < 2 * size; i++)
+                if (hex_digit(in[i]) < 0)
                         return -EINVAL;
-                p[i] = (uint8_t)(hi << 4 | lo);
-        }
+        for (size_t i = 0; i < size; i++)
+                p[i] = (uint8_t)(hex_digit(in[2 * i]) << 4 | hex_digit(in[2 * i + 1]));
         return 0;
 }
 

@@ -21,10 +21,12 @@ typedef enum LogLevel {
 
 /* Sets the name that prefixes every message. The string must outlive all logging. */
 void log_set_program(const char *name);
+/* Messages above level (less severe) are dropped; the default is LOG_LEVEL_INFO. */
 void log_set_max_level(LogLevel level);
 /* With prefix set, lines start with "<N>" (sd-daemon(3) style) for journald. */
 void log_set_priority_prefix(bool prefix);
 
+/* Logs one line at level, prefixed with the program's name; errno is left as it was. */
 void log_msgv(LogLevel level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 void log_msg(LogLevel level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -1,5 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-/* NULL-terminated arrays of owned strings. */
+/*
+ * NULL-terminated arrays of owned strings.
+ *
+ * Invariant: strv_push() replaces *l only once the larger array exists, so on -ENOMEM the
+ * vector is as it was (and the string handed over is freed, as promised).
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-/* UTF-8 validation, after RFC 3629 section 4 (the well-formed byte sequences table). */
+/*
+ * UTF-8 validation, after RFC 3629 section 4 (the well-formed byte sequences table).
+ *
+ * Invariant: never reads past the NUL: a continuation byte is compared before the next is
+ * read, and NUL fails every continuation range.
+ */
 #include <stdint.h>
 
 #include "util/utf8.h"
@@ -22,8 +27,7 @@ bool utf8_is_printable(const char *s) {
                         n = 1;
                         if (c == 0xc2)
                                 lo = 0xa0; /* no C1 controls U+0080-U+009F: 0x9b is CSI */
-                }
-                else if (c >= 0xe0 && c <= 0xef) {
+                } else if (c >= 0xe0 && c <= 0xef) {
                         n = 2;
                         if (c == 0xe0)
                                 lo = 0xa0; /* no overlong forms */

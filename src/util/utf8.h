@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* UTF-8 validation for text that reaches people: logs, JSON, terminals. */
+/*
+ * UTF-8 validation for text that reaches people: logs, JSON, terminals.
+ *
+ * Invariant: what utf8_is_printable() accepts can be printed to a terminal without
+ * changing its state, and embedded in JSON after the usual quote and backslash escapes.
+ */
 #pragma once
 
 #include <stdbool.h>
