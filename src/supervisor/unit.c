@@ -66,13 +66,6 @@ bool unit_is_active(const Unit *u) {
         return u->pid > 0;
 }
 
-bool unit_has_dependent(const Unit *u, size_t to) {
-        for (size_t i = 0; i < u->n_dependents; i++)
-                if (u->dependents[i] == to)
-                        return true;
-        return false;
-}
-
 void unit_done(Unit *u) {
         free(u->name);
         free(u->path);

@@ -98,14 +98,14 @@ typedef struct Unit {
         int last_exit_status;      /* as from waitid: CLD_* code and status */
 
         int notify_fd;   /* owned: bound datagram socket for NOTIFY_SOCKET; -1 if none */
-        char *notify_path; /* owned */
+        char *notify_path; /* owned: unlinked when the unit is done */
         int output_fd;   /* owned: read end of the stdout/stderr pipe */
         int output_write_fd; /* owned: write end, given to each start as fd 1 and 2 */
         char output[UNIT_OUTPUT_MAX]; /* partial line not yet logged */
         size_t output_len;
         char status[UNIT_STATUS_MAX]; /* last STATUS= it sent; "" if none */
 
-        int msg_control_fd; /* UNIT_KIND_MSG_SERVER: kosd's end of the control connection */
+        int msg_control_fd; /* owned: UNIT_KIND_MSG_SERVER: kosd's end of the control connection */
 } Unit;
 
 /* "stopped", "waiting", ... as `kos ps` shows them. */
@@ -116,8 +116,6 @@ bool unit_transition_allowed(UnitState from, UnitState to);
 void unit_set_state(Unit *u, UnitState state);
 /* True if the unit has a process (the app or its setup script). */
 bool unit_is_active(const Unit *u);
-/* True if to is among u's dependents. */
-bool unit_has_dependent(const Unit *u, size_t to);
 
 /* Frees what the unit owns and closes its fds (not the struct itself). */
 void unit_done(Unit *u);
