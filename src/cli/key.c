@@ -1,5 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-/* kos key: generate Ed25519 signing keys and print key ids. */
+/*
+ * kos key: generate Ed25519 signing keys and print key ids.
+ *
+ * Invariants: a private key is never printed or logged, only its id; generate never
+ * replaces an existing key file (key_generate() refuses, and the error names the file).
+ */
 #include <stdio.h>
 #include <string.h>
 

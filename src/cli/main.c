@@ -1,5 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-/* kos: the one command users type. Dispatches to a verb group. */
+/*
+ * kos: the one command users type. Dispatches to a verb group.
+ *
+ * Invariants: fds 0, 1 and 2 are open before any verb runs, so no file kos opens takes
+ * their number; the exit status is one of CLI_EXIT_* (cli.h), and never 0 when standard
+ * output could not be written in full.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>

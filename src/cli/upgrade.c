@@ -1,5 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-/* kos upgrade: fetch a signed release from another store into this one. */
+/*
+ * kos upgrade: fetch a signed release from another store into this one.
+ *
+ * Invariants: the arguments are checked in full (the ref name too) before the store is
+ * touched; on any failure the exit is 1, the store's state as it was (only resumable
+ * downloads stay in tmp/: update/upgrade.h) and the reason logged by update_upgrade(),
+ * and nothing is printed to stdout.
+ */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +33,7 @@ static const char upgrade_usage[] =
         "DIR, or left by an interrupted earlier run). Exit 1 and nothing changed if anything\n"
         "is refused.\n";
 
-static int parse_tries(const char *s, unsigned *triesp) {
+static int upgrade_parse_tries(const char *s, unsigned *triesp) {
         char *end;
         unsigned long n;
 
@@ -65,7 +72,7 @@ int cli_upgrade(int argc, char **argv) {
                                 opts.ref_name = value;
                         else if (strcmp(arg, "--ca") == 0)
                                 opts.ca_path = value;
-                        else if (parse_tries(value, &opts.tries) < 0)
+                        else if (upgrade_parse_tries(value, &opts.tries) < 0)
                                 return cli_usage_error("upgrade: --tries: \"%s\" is not a number from 1 to %u",
                                                        value, STORE_TRIES_MAX);
                 } else if (arg[0] == '-' && arg[1])
