@@ -83,7 +83,7 @@ static int key_no_passphrase(char *buf, int size, int rwflag, void *userdata) {
 
 /* A wiped, freed key file buffer. */
 typedef struct KeyText {
-        char *data;
+        char *data; /* owned: wiped before it is freed */
         size_t size;
 } KeyText;
 

@@ -1,5 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-/* SHA-256 over OpenSSL EVP. */
+/*
+ * SHA-256 over OpenSSL EVP.
+ *
+ * Invariants: a digest or size reaches its out-parameter only once the whole input was
+ * hashed; an OpenSSL failure is -EIO, never a digest of part of the input.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -20,7 +25,7 @@
 #define SHA256_READ_SIZE (256U * 1024U)
 
 struct Sha256 {
-        EVP_MD_CTX *md;
+        EVP_MD_CTX *md; /* owned */
 };
 
 Sha256 *sha256_new(void) {

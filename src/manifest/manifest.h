@@ -132,6 +132,7 @@ int manifest_parse(Manifest **manifestp, const void *dtb, size_t size, ManifestE
 /* Reads a DTB file and parses it. File errors are returned as negative errno. */
 int manifest_load(Manifest **manifestp, const char *path, ManifestError *err);
 
+/* Frees m and everything it owns. Accepts NULL; returns NULL. */
 Manifest *manifest_free(Manifest *m);
 
 /* Lookups. Return NULL if absent. */
@@ -140,6 +141,10 @@ const ManifestMsgServer *manifest_find_msg_server(const Manifest *m, const char 
 const ManifestSupervision *manifest_find_supervision(const Manifest *m, const char *app);
 const ManifestAccess *manifest_msg_server_find_access(const ManifestMsgServer *s, const char *protocol);
 
+/*
+ * True if app may publish (or look up) protocol on instance: the app lists the instance
+ * and the instance's access matrix names the app for the protocol.
+ */
 bool manifest_app_may_publish(const Manifest *m, const char *instance, const char *protocol, const char *app);
 bool manifest_app_may_lookup(const Manifest *m, const char *instance, const char *protocol, const char *app);
 

@@ -1,5 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Manifest v1 model: destruction and read-only queries. */
+/*
+ * Manifest v1 model: destruction and read-only queries.
+ *
+ * Invariants: nothing here changes a Manifest (it is valid by construction, manifest.h);
+ * a permission holds only if the app lists the instance and the instance's access matrix
+ * names the app for that protocol, so an entry in either alone grants nothing.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -107,7 +113,7 @@ bool manifest_app_may_lookup(const Manifest *m, const char *instance, const char
         return a && strv_contains(a->lookup, app);
 }
 
-static int objects_add(char ***l, const char *digest) {
+static int manifest_objects_add(char ***l, const char *digest) {
         if (digest[0] == '\0' || strv_contains(*l, digest))
                 return 0;
         return strv_extend(l, digest);
@@ -120,14 +126,14 @@ int manifest_objects(const Manifest *m, char ***objectsp) {
         if (!l)
                 return -ENOMEM;
         if (m->boot) {
-                r = objects_add(&l, m->boot->kernel);
+                r = manifest_objects_add(&l, m->boot->kernel);
                 if (r >= 0)
-                        r = objects_add(&l, m->boot->initrd);
+                        r = manifest_objects_add(&l, m->boot->initrd);
         }
         for (size_t i = 0; r >= 0 && i < m->n_components; i++)
-                r = objects_add(&l, m->components[i].sha256);
+                r = manifest_objects_add(&l, m->components[i].sha256);
         for (size_t i = 0; r >= 0 && i < m->n_apps; i++)
-                r = objects_add(&l, m->apps[i].image);
+                r = manifest_objects_add(&l, m->apps[i].image);
         if (r < 0)
                 return r;
         *objectsp = steal_ptr(&l);

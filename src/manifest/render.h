@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Manifest renderings: a human summary, JSON, and a Graphviz graph. */
+/*
+ * Manifest renderings: a human summary, JSON, and a Graphviz graph.
+ *
+ * Invariant: a rendering reads only the validated model, so every name in it is from the
+ * restricted identifier set and free text is escaped for the target format.
+ */
 #pragma once
 
 #include <stdio.h>
@@ -7,6 +12,8 @@
 #include <jansson.h>
 
 #include "manifest/manifest.h"
+
+/* Each rendering returns 0, or a negative errno (-ENOMEM, -EIO from a failed write). */
 
 /* A readable summary: apps in start order, supervision, protocol connections, keys. */
 int manifest_render_text(const Manifest *m, FILE *f);

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Client library internals that tests need: forgetting what was read from the environment. */
+/*
+ * Client library internals that tests need: forgetting what was read from the environment.
+ *
+ * Invariant: nothing outside tests calls this; an app reads KOS_MSG_SERVERS once.
+ */
 #pragma once
 
 /*

@@ -34,14 +34,14 @@
 #define HTTP_MAX_REDIRECTS 5L
 
 typedef struct HttpSource {
-        CURL *curl;
+        CURL *curl; /* owned */
         bool https; /* the location is https: so must every redirect be */
         char curl_error[CURL_ERROR_SIZE];
 } HttpSource;
 
 /* One request's state, seen by the header and write callbacks. */
 typedef struct HttpTransfer {
-        CURL *curl;
+        CURL *curl; /* the HttpSource's */
         uint64_t offset;   /* first byte we asked for */
         uint64_t max_size; /* bound on the file's size */
         uint64_t position; /* file offset of the next body byte */
