@@ -2,6 +2,10 @@
 /*
  * kos ps, kos app start|stop|restart NAME: talk to a running kosd over its control socket
  * (src/supervisor/control-protocol.h). Root only, as kosd answers only root.
+ *
+ * Invariants: one request per invocation, and nothing is printed to stdout unless kosd
+ * answered it with success; every failure (no kosd, not root, kosd's refusal) is one line
+ * on stderr and exit status 1.
  */
 #include <errno.h>
 #include <getopt.h>

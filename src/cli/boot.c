@@ -26,7 +26,7 @@ static const char boot_usage[] =
         "                                      it good and current, raise the version floor\n"
         "  status DIR [--json]                 current, booted, floor\n";
 
-static json_t *boot_generation_json(const StoreGeneration *g) {
+static json_t *cli_boot_generation_json(const StoreGeneration *g) {
         char m[SHA256_HEX_LEN + 1];
 
         sha256_to_hex(&g->manifest, m);
@@ -35,7 +35,7 @@ static json_t *boot_generation_json(const StoreGeneration *g) {
                          "state", store_generation_state_to_string(g->state), "tries", (json_int_t)g->tries);
 }
 
-static int boot_select_cmd(char **args, size_t n, const CliStoreOptions *o) {
+static int cli_boot_select(char **args, size_t n, const CliStoreOptions *o) {
         _cleanup_store_close_ Store *store = NULL;
         _cleanup_(trust_store_freep) TrustStore *trust = NULL;
         _cleanup_free_ char *bad_file = NULL;
@@ -66,7 +66,7 @@ static int boot_select_cmd(char **args, size_t n, const CliStoreOptions *o) {
                                 "{s:I, s:s, s:s}", "generation", (json_int_t)d.rejected[i].generation,
                                 "reason", boot_rejection_to_string(d.rejected[i].reason),
                                 "detail", d.rejected[i].detail));
-                json_object_set_new(root, "chosen", d.found ? boot_generation_json(&d.chosen) : json_null());
+                json_object_set_new(root, "chosen", d.found ? cli_boot_generation_json(&d.chosen) : json_null());
                 json_object_set_new(root, "rejected", rejected);
                 json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
                 json_decref(root);
@@ -85,7 +85,7 @@ static int boot_select_cmd(char **args, size_t n, const CliStoreOptions *o) {
         return ret;
 }
 
-static int boot_confirm_cmd(char **args, size_t n, const CliStoreOptions *o) {
+static int cli_boot_confirm(char **args, size_t n, const CliStoreOptions *o) {
         _cleanup_store_close_ Store *store = NULL;
         unsigned number;
         int r;
@@ -109,7 +109,7 @@ static int boot_confirm_cmd(char **args, size_t n, const CliStoreOptions *o) {
         return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
 }
 
-static int boot_status_cmd(char **args, size_t n, const CliStoreOptions *o) {
+static int cli_boot_status(char **args, size_t n, const CliStoreOptions *o) {
         _cleanup_store_close_ Store *store = NULL;
         StoreGeneration current = {}, booted = {};
         unsigned current_n, booted_n;
@@ -134,8 +134,8 @@ static int boot_status_cmd(char **args, size_t n, const CliStoreOptions *o) {
 
         if (o->json) {
                 json_t *root = json_object();
-                json_object_set_new(root, "current", current_n ? boot_generation_json(&current) : json_null());
-                json_object_set_new(root, "booted", booted_n ? boot_generation_json(&booted) : json_null());
+                json_object_set_new(root, "current", current_n ? cli_boot_generation_json(&current) : json_null());
+                json_object_set_new(root, "booted", booted_n ? cli_boot_generation_json(&booted) : json_null());
                 json_object_set_new(root, "floor", json_integer(floor_version));
                 json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
                 json_decref(root);
@@ -158,9 +158,9 @@ static int boot_status_cmd(char **args, size_t n, const CliStoreOptions *o) {
 
 int cli_boot(int argc, char **argv) {
         static const CliStoreCommand commands[] = {
-                { "select", CLI_STORE_OPTION_TRUST | CLI_STORE_OPTION_JSON, boot_select_cmd },
-                { "confirm", 0, boot_confirm_cmd },
-                { "status", CLI_STORE_OPTION_JSON, boot_status_cmd },
+                { "select", CLI_STORE_OPTION_TRUST | CLI_STORE_OPTION_JSON, cli_boot_select },
+                { "confirm", 0, cli_boot_confirm },
+                { "status", CLI_STORE_OPTION_JSON, cli_boot_status },
         };
 
         return cli_store_dispatch("boot", boot_usage, commands, ELEMENTSOF(commands), argc, argv);

@@ -26,6 +26,7 @@ int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* True if argv holds -h or --help before any "--". */
 bool cli_wants_help(int argc, char **argv);
 
+/* The verbs: argv[0] is the verb's name. Each returns a CLI_EXIT_* status. */
 int cli_key(int argc, char **argv);
 int cli_manifest(int argc, char **argv);
 int cli_upgrade(int argc, char **argv);

@@ -48,12 +48,12 @@ static void cli_manifest_done(CliManifest *cm) {
         manifest_free(cm->manifest);
 }
 
-static bool is_dtb(const char *data, size_t size) {
+static bool cli_manifest_is_dtb(const char *data, size_t size) {
         return size >= sizeof(fdt32_t) && fdt_magic(data) == FDT_MAGIC;
 }
 
 /* Reports a validation error: "FILE:LINE: where: what" for DTS, "FILE: where: what" for DTB. */
-static void report_invalid(const char *path, bool source, const ManifestError *err) {
+static void cli_manifest_report_invalid(const char *path, bool source, const ManifestError *err) {
         _cleanup_(manifest_source_map_freep) ManifestSourceMap *map = NULL;
         const char *location = NULL;
         char what[600];
@@ -81,7 +81,7 @@ static int cli_manifest_open(CliManifest *cm, const char *path, bool dtb_only) {
         if (r < 0)
                 return log_error_errno(r, "%s: %s", path, strerror(-r));
 
-        source = !is_dtb(data, size);
+        source = !cli_manifest_is_dtb(data, size);
         if (source && dtb_only)
                 return log_error_errno(-EINVAL, "%s: not a DTB; build it with 'kos manifest build' first", path);
         if (source) {
@@ -97,7 +97,7 @@ static int cli_manifest_open(CliManifest *cm, const char *path, bool dtb_only) {
 
         r = manifest_parse(&cm->manifest, dtb, dtb_size, &err);
         if (r == -EBADMSG || r == -EFBIG) {
-                report_invalid(path, source, &err);
+                cli_manifest_report_invalid(path, source, &err);
                 return r;
         }
         if (r < 0)
@@ -119,7 +119,7 @@ typedef struct ManifestOptions {
 enum { OPT_JSON = 256, OPT_KEY, OPT_TRUST, OPT_SIG };
 
 /* Parses options after the subcommand; "allowed" lists the accepted ones by letter. */
-static int parse_options(int argc, char **argv, const char *allowed, ManifestOptions *o, const char **filep) {
+static int cli_manifest_parse_options(int argc, char **argv, const char *allowed, ManifestOptions *o, const char **filep) {
         static const struct option options[] = {
                 { "output", required_argument, NULL, 'o' }, { "json", no_argument, NULL, OPT_JSON },
                 { "key", required_argument, NULL, OPT_KEY }, { "trust", required_argument, NULL, OPT_TRUST },
@@ -171,7 +171,7 @@ static int parse_options(int argc, char **argv, const char *allowed, ManifestOpt
         return 0;
 }
 
-static int manifest_build(const char *in, const ManifestOptions *o) {
+static int cli_manifest_build(const char *in, const ManifestOptions *o) {
         _cleanup_(cli_manifest_done) CliManifest cm = {};
         _cleanup_free_ char *derived = NULL;
         const char *out = o->output;
@@ -195,7 +195,7 @@ static int manifest_build(const char *in, const ManifestOptions *o) {
         return CLI_EXIT_OK;
 }
 
-static int manifest_show(const char *path, const ManifestOptions *o) {
+static int cli_manifest_show(const char *path, const ManifestOptions *o) {
         _cleanup_(cli_manifest_done) CliManifest cm = {};
         int r;
 
@@ -217,7 +217,7 @@ static int manifest_show(const char *path, const ManifestOptions *o) {
         return CLI_EXIT_OK;
 }
 
-static int manifest_graph(const char *path, const ManifestOptions *o) {
+static int cli_manifest_graph(const char *path, const ManifestOptions *o) {
         _cleanup_(cli_manifest_done) CliManifest cm = {};
         _cleanup_free_ char *text = NULL;
         size_t size = 0;
@@ -241,7 +241,7 @@ static int manifest_graph(const char *path, const ManifestOptions *o) {
         return CLI_EXIT_OK;
 }
 
-static char *default_sig_path(const char *dtb_path, const char *sig) {
+static char *cli_manifest_signature_path(const char *dtb_path, const char *sig) {
         char *path;
 
         if (sig)
@@ -250,7 +250,7 @@ static char *default_sig_path(const char *dtb_path, const char *sig) {
 }
 
 /* Loads a signature file, reporting errors. A missing file is an empty list if allowed. */
-static int load_signatures(SignatureList **listp, const char *path, bool missing_ok) {
+static int cli_manifest_load_signatures(SignatureList **listp, const char *path, bool missing_ok) {
         unsigned line = 0;
         int r;
 
@@ -271,7 +271,7 @@ static int load_signatures(SignatureList **listp, const char *path, bool missing
         return 0;
 }
 
-static int manifest_sign(const char *path, const ManifestOptions *o) {
+static int cli_manifest_sign(const char *path, const ManifestOptions *o) {
         _cleanup_(cli_manifest_done) CliManifest cm = {};
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
         _cleanup_(signature_list_freep) SignatureList *list = NULL;
@@ -291,10 +291,10 @@ static int manifest_sign(const char *path, const ManifestOptions *o) {
                             o->key, (unsigned)(st.st_mode & 07777));
         if (cli_manifest_open(&cm, path, true) < 0)
                 return CLI_EXIT_FAILURE;
-        sig_path = default_sig_path(path, o->output);
+        sig_path = cli_manifest_signature_path(path, o->output);
         if (!sig_path)
                 return log_error("out of memory"), CLI_EXIT_FAILURE;
-        if (load_signatures(&list, sig_path, true) < 0)
+        if (cli_manifest_load_signatures(&list, sig_path, true) < 0)
                 return CLI_EXIT_FAILURE;
         r = signature_create(key, cm.dtb, cm.size, &sig);
         if (r >= 0)
@@ -308,7 +308,7 @@ static int manifest_sign(const char *path, const ManifestOptions *o) {
         return CLI_EXIT_OK;
 }
 
-static int manifest_verify(const char *path, const ManifestOptions *o) {
+static int cli_manifest_verify(const char *path, const ManifestOptions *o) {
         _cleanup_(cli_manifest_done) CliManifest cm = {};
         _cleanup_(signature_list_freep) SignatureList *list = NULL;
         _cleanup_(trust_store_freep) TrustStore *trust = NULL;
@@ -326,10 +326,10 @@ static int manifest_verify(const char *path, const ManifestOptions *o) {
                 return log_error("%s: no trusted keys (*.pub)", o->trust), CLI_EXIT_FAILURE;
         if (cli_manifest_open(&cm, path, true) < 0)
                 return CLI_EXIT_FAILURE;
-        sig_path = default_sig_path(path, o->sig);
+        sig_path = cli_manifest_signature_path(path, o->sig);
         if (!sig_path)
                 return log_error("out of memory"), CLI_EXIT_FAILURE;
-        if (load_signatures(&list, sig_path, false) < 0)
+        if (cli_manifest_load_signatures(&list, sig_path, false) < 0)
                 return CLI_EXIT_FAILURE;
 
         r = signature_list_verify(list, trust, cm.dtb, cm.size, &id);
@@ -348,9 +348,9 @@ int cli_manifest(int argc, char **argv) {
                 const char *options; /* o: -o, j: --json, k: --key, t: --trust, s: --sig */
                 int (*run)(const char *file, const ManifestOptions *o);
         } commands[] = {
-                { "build", "o", manifest_build },   { "check", "", NULL },
-                { "show", "j", manifest_show },     { "graph", "o", manifest_graph },
-                { "sign", "ko", manifest_sign },    { "verify", "ts", manifest_verify },
+                { "build", "o", cli_manifest_build }, { "check", "", NULL },
+                { "show", "j", cli_manifest_show },   { "graph", "o", cli_manifest_graph },
+                { "sign", "ko", cli_manifest_sign },  { "verify", "ts", cli_manifest_verify },
                 { "digest", "", NULL },
         };
         ManifestOptions o = {};
@@ -363,7 +363,7 @@ int cli_manifest(int argc, char **argv) {
         for (size_t i = 0; i < ELEMENTSOF(commands); i++) {
                 if (strcmp(argv[1], commands[i].name) != 0)
                         continue;
-                int r = parse_options(argc - 1, argv + 1, commands[i].options, &o, &file);
+                int r = cli_manifest_parse_options(argc - 1, argv + 1, commands[i].options, &o, &file);
                 if (r != 0)
                         return r;
                 if (commands[i].run)

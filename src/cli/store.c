@@ -38,7 +38,7 @@ static const char store_usage[] =
         "  verify DIR [--jobs N]              re-hash every object; exit 1 naming each bad one\n"
         "  gc DIR [--keep N]                  delete what no kept generation needs (keep 2 good)\n";
 
-static int parse_unsigned_option(const char *verb, const char *cmd, const char *name, const char *value,
+static int cli_store_parse_unsigned(const char *verb, const char *cmd, const char *name, const char *value,
                                  unsigned min, unsigned max, unsigned *out) {
         char *end;
         unsigned long v;
@@ -53,7 +53,7 @@ static int parse_unsigned_option(const char *verb, const char *cmd, const char *
 }
 
 /* Parses argv (argv[0] is the command) for the options in allowed (CliStoreOption). */
-static int parse_options(const char *verb, int argc, char **argv, unsigned allowed, CliStoreOptions *o) {
+static int cli_store_parse_options(const char *verb, int argc, char **argv, unsigned allowed, CliStoreOptions *o) {
         static const struct option options[] = {
                 { "sig", required_argument, NULL, CLI_STORE_OPTION_SIG },
                 { "tries", required_argument, NULL, CLI_STORE_OPTION_TRIES },
@@ -91,13 +91,13 @@ static int parse_options(const char *verb, int argc, char **argv, unsigned allow
                         o->json = true;
                         break;
                 case CLI_STORE_OPTION_TRIES:
-                        r = parse_unsigned_option(verb, cmd, "--tries", optarg, 1, STORE_TRIES_MAX, &o->tries);
+                        r = cli_store_parse_unsigned(verb, cmd, "--tries", optarg, 1, STORE_TRIES_MAX, &o->tries);
                         break;
                 case CLI_STORE_OPTION_KEEP:
-                        r = parse_unsigned_option(verb, cmd, "--keep", optarg, 0, 1000000, &o->keep);
+                        r = cli_store_parse_unsigned(verb, cmd, "--keep", optarg, 0, 1000000, &o->keep);
                         break;
                 case CLI_STORE_OPTION_JOBS:
-                        r = parse_unsigned_option(verb, cmd, "--jobs", optarg, 1, 16, &o->jobs);
+                        r = cli_store_parse_unsigned(verb, cmd, "--jobs", optarg, 1, 16, &o->jobs);
                         break;
                 }
                 if (r != 0)
@@ -119,7 +119,7 @@ int cli_store_dispatch(const char *verb, const char *usage, const CliStoreComman
 
                 if (strcmp(argv[1], commands[i].name) != 0)
                         continue;
-                r = parse_options(verb, argc - 1, argv + 1, commands[i].options, &o);
+                r = cli_store_parse_options(verb, argc - 1, argv + 1, commands[i].options, &o);
                 if (r != 0)
                         return r;
                 return commands[i].run(argv + 1 + optind, (size_t)(argc - 1 - optind), &o);
@@ -145,7 +145,7 @@ int cli_store_open(Store **storep, const char *dir, StoreOpenFlags flags) {
         return 0;
 }
 
-static int store_init_cmd(char **args, size_t n, const CliStoreOptions *o) {
+static int cli_store_init(char **args, size_t n, const CliStoreOptions *o) {
         int r;
 
         if (n != 1)
@@ -162,7 +162,7 @@ static int store_init_cmd(char **args, size_t n, const CliStoreOptions *o) {
         return CLI_EXIT_OK;
 }
 
-static int store_add_cmd(char **args, size_t n, const CliStoreOptions *o) {
+static int cli_store_add(char **args, size_t n, const CliStoreOptions *o) {
         _cleanup_store_close_ Store *store = NULL;
 
         if (n < 2)
@@ -183,7 +183,7 @@ static int store_add_cmd(char **args, size_t n, const CliStoreOptions *o) {
         return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
 }
 
-static int store_commit_cmd(char **args, size_t n, const CliStoreOptions *o) {
+static int cli_store_commit(char **args, size_t n, const CliStoreOptions *o) {
         _cleanup_store_close_ Store *store = NULL;
         _cleanup_(manifest_freep) Manifest *m = NULL;
         _cleanup_free_ char *default_sig = NULL, *missing = NULL;
@@ -248,7 +248,7 @@ static int store_commit_cmd(char **args, size_t n, const CliStoreOptions *o) {
         return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
 }
 
-static int store_list_cmd(char **args, size_t n, const CliStoreOptions *o) {
+static int cli_store_list(char **args, size_t n, const CliStoreOptions *o) {
         _cleanup_store_close_ Store *store = NULL;
         _cleanup_free_ StoreGeneration *gens = NULL;
         unsigned current = 0, booted = 0;
@@ -308,7 +308,7 @@ static int store_list_cmd(char **args, size_t n, const CliStoreOptions *o) {
         return fflush(stdout) == 0 && r >= 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
 }
 
-static int store_verify_cmd(char **args, size_t n, const CliStoreOptions *o) {
+static int cli_store_verify(char **args, size_t n, const CliStoreOptions *o) {
         _cleanup_store_close_ Store *store = NULL;
         StoreFsckReport report;
         unsigned jobs = o->jobs;
@@ -345,7 +345,7 @@ static int store_verify_cmd(char **args, size_t n, const CliStoreOptions *o) {
         return r;
 }
 
-static int store_gc_cmd(char **args, size_t n, const CliStoreOptions *o) {
+static int cli_store_gc(char **args, size_t n, const CliStoreOptions *o) {
         _cleanup_store_close_ Store *store = NULL;
         StoreGcStats stats;
         int r;
@@ -364,12 +364,12 @@ static int store_gc_cmd(char **args, size_t n, const CliStoreOptions *o) {
 
 int cli_store(int argc, char **argv) {
         static const CliStoreCommand commands[] = {
-                { "init", 0, store_init_cmd },
-                { "add", 0, store_add_cmd },
-                { "commit", CLI_STORE_OPTION_SIG | CLI_STORE_OPTION_TRIES | CLI_STORE_OPTION_REF, store_commit_cmd },
-                { "list", CLI_STORE_OPTION_JSON, store_list_cmd },
-                { "verify", CLI_STORE_OPTION_JOBS, store_verify_cmd },
-                { "gc", CLI_STORE_OPTION_KEEP, store_gc_cmd },
+                { "init", 0, cli_store_init },
+                { "add", 0, cli_store_add },
+                { "commit", CLI_STORE_OPTION_SIG | CLI_STORE_OPTION_TRIES | CLI_STORE_OPTION_REF, cli_store_commit },
+                { "list", CLI_STORE_OPTION_JSON, cli_store_list },
+                { "verify", CLI_STORE_OPTION_JOBS, cli_store_verify },
+                { "gc", CLI_STORE_OPTION_KEEP, cli_store_gc },
         };
 
         return cli_store_dispatch("store", store_usage, commands, ELEMENTSOF(commands), argc, argv);

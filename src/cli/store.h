@@ -2,6 +2,9 @@
 /*
  * Helpers shared by the verbs that work on a store (kos store, kos boot): opening a store
  * with one-line errors, and one option parser and command dispatcher for both.
+ *
+ * Invariant: a command runs only with the options its CliStoreCommand lists; any other
+ * option, or a bad value, is a usage error (exit 2) before the store is opened.
  */
 #pragma once
 
