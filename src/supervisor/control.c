@@ -93,7 +93,7 @@ void control_accept(Supervisor *s) {
 }
 
 static void control_ps(Supervisor *s, char *out, size_t size) {
-        uint64_t now = now_ms();
+        uint64_t now = supervisor_now_ms();
         size_t n = (size_t)snprintf(out, size, "ok\n");
 
         for (size_t i = 0; i < s->n_units && n < size; i++) {

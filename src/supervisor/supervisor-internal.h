@@ -2,6 +2,9 @@
 /*
  * The Supervisor's inside, shared by supervisor.c (loop and state machine),
  * supervisor-units.c (units built from the manifest) and control.c (control socket).
+ *
+ * Invariants: only supervisor.c changes a unit's state, always through unit_set_state();
+ * an epoll event's EventTag and index name the one fd it is about (supervisor_epoll_add()).
  */
 #pragma once
 
@@ -46,7 +49,9 @@ struct Supervisor {
         pid_t confirm_pid;         /* `kos boot confirm` while it runs */
 };
 
-uint64_t now_ms(void);
+/* Milliseconds on CLOCK_MONOTONIC: every deadline and window in kosd is in these. */
+uint64_t supervisor_now_ms(void);
+/* Watches fd for input, tagged so the event loop knows whose it is. Returns 0 or -errno. */
 int supervisor_epoll_add(Supervisor *s, int fd, EventTag tag, size_t index);
 
 /* supervisor-units.c */

@@ -38,7 +38,7 @@
 
 #define UNIT_MAX_GRANTED_FDS 32
 
-uint64_t now_ms(void) {
+uint64_t supervisor_now_ms(void) {
         struct timespec ts;
 
         clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -84,7 +84,7 @@ static void unit_fault(Supervisor *s, Unit *u, bool abnormal) {
                 unit_set_state(u, UNIT_STOPPED);
                 return;
         }
-        if (restart_intensity_record(s->intensity, now_ms())) {
+        if (restart_intensity_record(s->intensity, supervisor_now_ms())) {
                 log_error("%s: restart intensity exceeded (more than %u restarts in %u ms); stopping everything",
                           u->name, s->manifest->node_manager.restart_intensity,
                           s->manifest->node_manager.restart_period_ms);
@@ -114,7 +114,7 @@ static void unit_fault(Supervisor *s, Unit *u, bool abnormal) {
 static void unit_send_stop(Supervisor *s, Unit *u) {
         (void)kill(-u->pid, SIGTERM);
         (void)kill(-u->pid, SIGCONT);
-        u->stop_deadline_ms = now_ms() + s->manifest->node_manager.stop_timeout_ms;
+        u->stop_deadline_ms = supervisor_now_ms() + s->manifest->node_manager.stop_timeout_ms;
         u->killed = false;
         unit_set_state(u, UNIT_STOPPING);
 }
@@ -201,7 +201,7 @@ static void unit_exec(Supervisor *s, Unit *u) {
         u->msg_control_fd = kosd_end;
         u->pid = pid;
         u->in_setup_script = false;
-        u->started_ms = now_ms();
+        u->started_ms = supervisor_now_ms();
         u->status[0] = '\0';
         if (u->ready == MANIFEST_READY_NOTIFY) {
                 unit_set_state(u, UNIT_STARTING);
@@ -215,7 +215,7 @@ static void unit_exec(Supervisor *s, Unit *u) {
 static void unit_start(Supervisor *s, Unit *u) {
         u->restart_pending = false;
         u->start_timed_out = false;
-        u->start_deadline_ms = s->config.start_timeout_ms ? now_ms() + s->config.start_timeout_ms : 0;
+        u->start_deadline_ms = s->config.start_timeout_ms ? supervisor_now_ms() + s->config.start_timeout_ms : 0;
         if (u->kind == UNIT_KIND_APP && u->app->aux_device_setup_script)
                 unit_run_setup_script(s, u);
         else
@@ -418,7 +418,7 @@ static void supervisor_confirm_boot(Supervisor *s) {
 /* Deadlines: start timeouts, SIGKILL for overdue stops, settling. Returns ms until the
  * next one, 0 if a stop was queued (a step is due), or -1. */
 static int supervisor_timers(Supervisor *s) {
-        uint64_t now = now_ms(), next = UINT64_MAX;
+        uint64_t now = supervisor_now_ms(), next = UINT64_MAX;
 
         for (size_t i = 0; i < s->n_units; i++) {
                 Unit *u = &s->units[i];

@@ -47,6 +47,7 @@ int supervisor_new(Supervisor **supervisorp, const Manifest *m, const Supervisor
 /* Runs until shutdown. Returns the exit status for kosd: 0 after SIGTERM, 1 on escalation. */
 int supervisor_run(Supervisor *s);
 
+/* Frees s and closes what it owns. Accepts NULL; returns NULL. */
 Supervisor *supervisor_free(Supervisor *s);
 
 DEFINE_CLEANUP_FUNC(Supervisor, supervisor_free)
