@@ -79,6 +79,7 @@ typedef struct BootDecision {
  */
 int boot_transition(const StoreGeneration *gen, BootEvent event, StoreGenerationState *statep);
 
+/* The reason as `kos boot` prints it (a static string). */
 const char *boot_rejection_to_string(BootRejection reason);
 
 /*

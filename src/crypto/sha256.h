@@ -21,9 +21,13 @@ typedef struct Sha256Digest {
 /* Streaming context. */
 typedef struct Sha256 Sha256;
 
+/* A new context, owned by the caller; NULL if out of memory. */
 Sha256 *sha256_new(void);
+/* Frees ctx. Accepts NULL; returns NULL. */
 Sha256 *sha256_free(Sha256 *ctx);
+/* Hashes size more bytes. Returns 0 or -EIO. */
 int sha256_update(Sha256 *ctx, const void *data, size_t size);
+/* The digest of everything hashed; ctx is spent. Returns 0 or -EIO. */
 int sha256_final(Sha256 *ctx, Sha256Digest *digestp);
 
 /* Digest of a buffer. */
@@ -38,6 +42,7 @@ void sha256_to_hex(const Sha256Digest *digest, char hex[SHA256_HEX_LEN + 1]);
 /* Parses exactly 64 lowercase hex digits; -EINVAL otherwise. */
 int sha256_from_hex(const char *hex, Sha256Digest *digestp);
 
+/* True if a and b are the same digest. Not constant time: digests are public. */
 bool sha256_equal(const Sha256Digest *a, const Sha256Digest *b);
 
 DEFINE_CLEANUP_FUNC(Sha256, sha256_free)

@@ -41,7 +41,9 @@ typedef enum SignatureVerdict {
         SIGNATURE_E_BAD = 3,         /* a trusted key's signature does not verify */
 } SignatureVerdict;
 
+/* A new empty list, owned by the caller; NULL if out of memory. */
 SignatureList *signature_list_new(void);
+/* Frees list. Accepts NULL; returns NULL. */
 SignatureList *signature_list_free(SignatureList *list);
 
 /*
@@ -65,7 +67,9 @@ int signature_create(EVP_PKEY *key, const void *data, size_t size, Signature *si
 /* The public keys a verifier trusts. */
 typedef struct TrustStore TrustStore;
 
+/* A new store trusting nothing, owned by the caller; NULL if out of memory. */
 TrustStore *trust_store_new(void);
+/* Frees trust and its keys. Accepts NULL; returns NULL. */
 TrustStore *trust_store_free(TrustStore *trust);
 /* Adds one public key file. Errors as key_load_public(). */
 int trust_store_add_file(TrustStore *trust, const char *path);

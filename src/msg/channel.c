@@ -4,10 +4,12 @@
  *
  * The hot path is one sendmsg() and one recvmsg() per side and message, as over a raw
  * socketpair: timeouts use SO_RCVTIMEO, set only when the wanted timeout changes, rather
- * than a poll() before each receive; a send is tried without waiting, and only when the peer's
- * side is full does it poll for room, within the call's timeout. Invariants: a channel that saw a malformed frame or
- * its peer's end is broken and fails every later operation; data of a received message
- * lives in the channel's buffer until the next receive; a received fd is the caller's.
+ * than a poll() before each receive; a send is tried without waiting, and only when the
+ * peer's side is full does it poll for room, within the call's timeout.
+ *
+ * Invariants: a channel that saw a malformed frame or its peer's end is broken and fails
+ * every later operation; data of a received message lives in the channel's buffer until
+ * the next receive; a received fd is the caller's.
  */
 #include <errno.h>
 #include <poll.h>

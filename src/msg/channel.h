@@ -2,6 +2,9 @@
 /*
  * KosMsgChannel internals shared by the client library's files: a direct channel is one
  * SOCK_SEQPACKET socket to the peer app plus a receive buffer for one frame.
+ *
+ * Invariant: a channel owns its socket from msg_channel_new() on, also when that fails,
+ * so a caller never closes the fd it handed over.
  */
 #pragma once
 

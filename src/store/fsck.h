@@ -38,4 +38,5 @@ typedef struct StoreFsckReport {
  */
 int store_fsck(const Store *store, unsigned n_threads, StoreFsckReport *reportp);
 
+/* Frees what report owns and empties it (not the struct itself). */
 void store_fsck_report_done(StoreFsckReport *report);

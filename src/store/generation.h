@@ -44,6 +44,7 @@ typedef struct StoreGeneration {
         unsigned tries; /* boot tries left (meaningful while pending) */
 } StoreGeneration;
 
+/* The state as generation files and `kos store list` spell it (a static string). */
 const char *store_generation_state_to_string(StoreGenerationState state);
 
 /* Parses generation file text; -EBADMSG if malformed. */

@@ -23,6 +23,7 @@ typedef struct StoreLineReader {
         char value[STORE_LINE_MAX];
 } StoreLineReader;
 
+/* Starts reading lines from text[0..size); text must outlive the reader. */
 void store_line_reader_init(StoreLineReader *reader, const char *text, size_t size);
 
 /* 1 and *keyp, *valuep (pointing into reader) for a line, 0 at the end, -EBADMSG. */

@@ -36,6 +36,10 @@ typedef struct StoreRef {
         unsigned generation; /* 0 if none */
 } StoreRef;
 
+/*
+ * True if name may name a ref: 1 to STORE_REF_NAME_MAX characters of [A-Za-z0-9._-], not
+ * starting with '.', so it is one path component and never "." or "..".
+ */
 bool store_ref_name_is_valid(const char *name);
 /* True for the names only the boot decision writes (current, booted). */
 bool store_ref_name_is_reserved(const char *name);

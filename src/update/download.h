@@ -40,6 +40,7 @@ typedef struct UpdateDownload {
 int update_download_object(const Store *store, UpdateSource *source, const char *digest, uint64_t max_size,
                            UpdateProgress *progress, UpdateDownload *downloadp);
 
+/* Frees what d owns and empties it (the file stays where it is). */
 void update_download_done(UpdateDownload *d);
 
 /* Writes "<tmp>/upgrade.<digest>.part" to *pathp (owned by the caller). */
