@@ -74,7 +74,7 @@ static bool store_fsck_is_ref(const struct dirent *de) {
 static bool store_fsck_is_generation(const struct dirent *de) {
         unsigned number;
 
-        return store_generation_name_parse(de->d_name, &number);
+        return store_generation_name_parse(de->d_name, &number) >= 0;
 }
 
 /* Reports every generation or ref file that does not parse. */

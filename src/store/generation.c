@@ -126,14 +126,14 @@ static int store_generation_cmp(const void *a, const void *b) {
         return x < y ? -1 : x > y;
 }
 
-bool store_generation_name_parse(const char *name, unsigned *numberp) {
-        return store_parse_unsigned(name, 1, UINT32_MAX, numberp) >= 0;
+int store_generation_name_parse(const char *name, unsigned *numberp) {
+        return store_parse_unsigned(name, 1, UINT32_MAX, numberp);
 }
 
 static bool store_generation_is_name(const struct dirent *de) {
         unsigned number;
 
-        return store_generation_name_parse(de->d_name, &number);
+        return store_generation_name_parse(de->d_name, &number) >= 0;
 }
 
 int store_generation_list(const Store *store, StoreGeneration **gensp, size_t *np) {

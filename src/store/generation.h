@@ -49,10 +49,14 @@ const char *store_generation_state_to_string(StoreGenerationState state);
 
 /* Parses generation file text; -EBADMSG if malformed. */
 int store_generation_parse(const char *text, size_t size, StoreGeneration *genp);
+/* Formats gen as generation file text. The caller owns *textp. Returns 0 or -ENOMEM. */
 int store_generation_format(const StoreGeneration *gen, char **textp);
 
-/* True if name is a generation file's name ("1", "2", ...; no sign or leading zero). */
-bool store_generation_name_parse(const char *name, unsigned *numberp);
+/*
+ * Parses a generation file's name ("1", "2", ...; no sign or leading zero) into *numberp.
+ * Returns 0, or -EBADMSG (numberp untouched) if name is not one.
+ */
+int store_generation_name_parse(const char *name, unsigned *numberp);
 
 /* Loads generations/N: -ENOENT if absent, -EBADMSG if malformed. */
 int store_generation_load(const Store *store, unsigned number, StoreGeneration *genp);
