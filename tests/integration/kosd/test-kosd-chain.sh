@@ -23,8 +23,9 @@ kosd_manifest "$T/m.dtb" <<'EOF_DTS'
 	};
 	node-manager { settle-time-ms = <200>; };
 EOF_DTS
-kosd_start "$T/m.dtb"
+# Mark before the start: apps may record their starts before kosd_start returns.
 mark_events
+kosd_start "$T/m.dtb"
 wait_until 10 count_is 1 'start logger'
 expect_events "start ethernet
 start tunnel

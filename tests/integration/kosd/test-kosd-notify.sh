@@ -17,8 +17,9 @@ kosd_manifest "$T/m.dtb" <<'EOF_DTS'
 	};
 	node-manager { settle-time-ms = <100>; };
 EOF_DTS
-kosd_start "$T/m.dtb"
+# Mark before the start: apps may record their starts before kosd_start returns.
 mark_events
+kosd_start "$T/m.dtb"
 wait_until 10 count_is 1 'start after'
 # impostor is ready as soon as it is exec'd, so its own "start" record may land after
 # waiter's; the order that matters, READY=1 before the next start, is checked below.
