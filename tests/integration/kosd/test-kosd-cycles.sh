@@ -19,8 +19,10 @@ wait_until 10 count_is 1 'start steady'
 
 fds() { ls "/proc/$KOSD_PID/fd" | wc -l; }
 # children: all children of kosd.
-children() { awk -v p="$KOSD_PID" '$4 == p { n++ } END { print n + 0 }' /proc/[0-9]*/stat 2>/dev/null; }
-zombie_pids() { awk -v p="$KOSD_PID" '$4 == p && $3 == "Z" { print $1 }' /proc/[0-9]*/stat 2>/dev/null; }
+# (ps, not a scan of /proc/*/stat: processes vanish mid-scan, and a comm with spaces
+# shifts the fields.)
+children() { ps -o pid= --ppid "$KOSD_PID" | wc -l; }
+zombie_pids() { ps -o pid=,stat= --ppid "$KOSD_PID" | awk '$2 ~ /^Z/ { print $1 }'; }
 # zombies: children of kosd that stay unreaped across 300 ms (a child that has just died
 # and is about to be reaped is not one).
 zombies() {
@@ -51,7 +53,7 @@ echo "cycles: $n in ${elapsed}s; kosd fds before $fds_before, after $fds_after; 
 [ "$n" -ge "$CYCLES" ] || fail "only $n cycles"
 [ "$fds_after" -eq "$fds_before" ] || { ls -l "/proc/$KOSD_PID/fd" >&2; fail "fd leak: $fds_before -> $fds_after"; }
 [ "$(zombies)" -eq 0 ] || {
-	awk -v p="$KOSD_PID" '$4 == p' /proc/[0-9]*/stat >&2
+	ps -o pid,stat,comm --ppid "$KOSD_PID" >&2
 	fail "zombies left"
 }
 [ "$(children)" -eq 1 ] || fail "kosd has $(children) children, expected 1 (steady)"
