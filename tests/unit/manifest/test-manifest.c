@@ -50,18 +50,26 @@ static const char full[] =
         "  node-manager { restart-intensity = <3>; restart-period-ms = <2000>; start-timeout-ms = <0>; };\n"
         "};\n";
 
-static Manifest *compile(const char *dts, ManifestError *err, int *rp) {
+/* Compiles DTS text with dtc into a DTB the caller owns. */
+static char *compile_dtb(const char *dts, size_t *sizep) {
         char path[] = "/tmp/kos-test-manifest.XXXXXX";
-        _cleanup_free_ char *dtb = NULL, *dtc_error = NULL;
-        Manifest *m = NULL;
-        size_t size;
+        _cleanup_free_ char *dtc_error = NULL;
+        char *dtb = NULL;
         int fd = mkstemp(path);
 
         CHECK(fd >= 0);
         CHECK_OK(write_full(fd, dts, strlen(dts)));
         close(fd);
-        CHECK_OK(manifest_compile_dts(path, &dtb, &size, &dtc_error));
+        CHECK_OK(manifest_compile_dts(path, &dtb, sizep, &dtc_error));
         unlink(path);
+        return dtb;
+}
+
+static Manifest *compile(const char *dts, ManifestError *err, int *rp) {
+        size_t size;
+        _cleanup_free_ char *dtb = compile_dtb(dts, &size);
+        Manifest *m = NULL;
+
         *rp = manifest_parse(&m, dtb, size, err);
         return m;
 }
@@ -168,18 +176,11 @@ TEST(digest_is_sha256_of_dtb) {
 
 TEST(truncated_and_oversized_blobs) {
         ManifestError err;
-        char path[] = "/tmp/kos-test-manifest.XXXXXX";
-        _cleanup_free_ char *dtb = NULL, *dtc_error = NULL;
         static char big[MANIFEST_MAX_SIZE + 1];
         Manifest *bad = NULL;
         size_t size;
-        int fd = mkstemp(path);
+        _cleanup_free_ char *dtb = compile_dtb(full, &size);
 
-        CHECK(fd >= 0);
-        CHECK_OK(write_full(fd, full, strlen(full)));
-        close(fd);
-        CHECK_OK(manifest_compile_dts(path, &dtb, &size, &dtc_error));
-        unlink(path);
         for (size_t cut = 0; cut < size; cut += 7)
                 CHECK_EQ_INT(manifest_parse(&bad, dtb, cut, &err), -EBADMSG);
         CHECK_EQ_INT(manifest_parse(&bad, big, sizeof(big), &err), -EFBIG);
