@@ -18,7 +18,10 @@
 #include <unistd.h>
 
 #include "supervisor/supervisor-internal.h"
+#include "util/clock.h"
 #include "util/log.h"
+
+static int control_on_accept(EventSource *source, int fd, uint32_t revents, void *userdata);
 
 int control_listen(Supervisor *s) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -48,9 +51,9 @@ int control_listen(Supervisor *s) {
                 return log_error_errno(-errno, "cannot bind %s: %m", s->control_path);
         if (chmod(s->control_path, 0600) < 0 || listen(fd, CONTROL_CLIENTS_MAX) < 0)
                 return log_error_errno(-errno, "cannot listen on %s: %m", s->control_path);
-        r = supervisor_epoll_add(s, fd, EVENT_CONTROL_LISTEN, 0);
+        r = event_loop_add_io(s->loop, NULL, fd, EPOLLIN, control_on_accept, s);
         if (r < 0)
-                return r;
+                return log_error_errno(r, "cannot watch %s: %s", s->control_path, strerror(-r));
         s->control_fd = steal_fd(&fd);
         return 0;
 }
@@ -59,11 +62,15 @@ static void control_reply(int fd, const char *text, size_t len) {
         (void)send(fd, text, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
-void control_accept(Supervisor *s) {
+static int control_on_client(EventSource *source, int fd, uint32_t revents, void *userdata);
+
+static int control_on_accept(EventSource *source, int listen_fd, uint32_t revents, void *userdata) {
+        Supervisor *s = userdata;
+
         for (;;) {
                 struct ucred cred;
                 socklen_t cl = sizeof(cred);
-                int fd = accept4(s->control_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+                int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
                 size_t slot;
 
                 if (fd < 0) {
@@ -71,7 +78,7 @@ void control_accept(Supervisor *s) {
                                 log_warning("control socket: accept: %m");
                         if (errno == EINTR || errno == ECONNABORTED)
                                 continue;
-                        return;
+                        return 0;
                 }
                 if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 || cred.uid != 0) {
                         static const char denied[] = "error\npermission denied: kosd answers root only";
@@ -82,7 +89,8 @@ void control_accept(Supervisor *s) {
                 for (slot = 0; slot < CONTROL_CLIENTS_MAX; slot++)
                         if (s->clients[slot] < 0)
                                 break;
-                if (slot == CONTROL_CLIENTS_MAX || supervisor_epoll_add(s, fd, EVENT_CONTROL_CLIENT, slot) < 0) {
+                if (slot == CONTROL_CLIENTS_MAX ||
+                    event_loop_add_io(s->loop, &s->client_sources[slot], fd, EPOLLIN, control_on_client, s) < 0) {
                         static const char busy[] = "error\nkosd is busy; try again";
                         control_reply(fd, busy, sizeof(busy) - 1);
                         close(fd);
@@ -93,23 +101,25 @@ void control_accept(Supervisor *s) {
 }
 
 static void control_ps(Supervisor *s, char *out, size_t size) {
-        uint64_t now = supervisor_now_ms();
+        uint64_t now = now_ms();
         size_t n = (size_t)snprintf(out, size, "ok\n");
 
-        for (size_t i = 0; i < s->n_units && n < size; i++) {
-                Unit *u = &s->units[i];
+        for (size_t i = 0; i < s->set.n_units && n < size; i++) {
+                Unit *u = &s->set.units[i];
                 bool has_process = unit_is_active(u) && !u->in_setup_script;
 
                 n += (size_t)snprintf(out + n, size - n, "%s\t%s\t%ld\t%u\t%llu\t%s\n", u->name,
                                       unit_state_to_string(u->state), has_process ? (long)u->pid : 0L,
                                       u->restarts,
                                       has_process ? (unsigned long long)(now - u->started_ms) : 0ULL,
-                                      u->status);
+                                      unit_runtime(u)->status);
         }
 }
 
-void control_client_handle(Supervisor *s, size_t slot) {
-        _cleanup_close_ int fd = s->clients[slot];
+/* One request per connection: answered, then closed. */
+static int control_on_client(EventSource *source, int client_fd, uint32_t revents, void *userdata) {
+        Supervisor *s = userdata;
+        _cleanup_close_ int fd = -1;
         char buf[CONTROL_REQUEST_MAX];
         _cleanup_free_ char *out = NULL;
         ControlRequest req;
@@ -118,47 +128,62 @@ void control_client_handle(Supervisor *s, size_t slot) {
         ssize_t n;
         int r;
 
-        s->clients[slot] = -1; /* closed on return, which also removes it from epoll */
+        for (size_t slot = 0; slot < CONTROL_CLIENTS_MAX; slot++)
+                if (s->clients[slot] == client_fd) {
+                        s->client_sources[slot] = event_source_free(s->client_sources[slot]);
+                        fd = steal_fd(&s->clients[slot]); /* closed on return */
+                }
         n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
         if (n <= 0)
-                return;
+                return 0;
         if (control_request_parse(buf, (size_t)n, &req) < 0) {
                 static const char bad[] = "error\nmalformed request";
                 control_reply(fd, bad, sizeof(bad) - 1);
-                return;
+                return 0;
         }
         if (req.verb == CONTROL_PS) {
                 out = malloc(CONTROL_REPLY_MAX);
                 if (!out)
-                        return;
+                        return 0;
                 control_ps(s, out, CONTROL_REPLY_MAX);
                 control_reply(fd, out, strnlen(out, CONTROL_REPLY_MAX - 1));
-                return;
+                return 0;
         }
-        u = supervisor_find_unit(s, req.name);
+        u = unit_set_find(&s->set, req.name);
         if (!u) {
                 snprintf(err, sizeof(err), "no app named \"%s\"", req.name);
                 r = -ENOENT;
-        } else if (s->shutting_down) {
+        } else if (s->set.shutting_down) {
                 snprintf(err, sizeof(err), "kosd is shutting down");
                 r = -ESHUTDOWN;
         } else if (req.verb == CONTROL_START) {
-                r = supervisor_unit_start(s, u, err, sizeof(err));
+                size_t started = unit_set_start(&s->set, u);
+                snprintf(err, sizeof(err), "%s: %zu unit%s to start", u->name, started, started == 1 ? "" : "s");
+                r = 0;
         } else if (req.verb == CONTROL_STOP) {
-                r = supervisor_unit_stop(s, u, err, sizeof(err));
+                unit_set_stop(&s->set, u);
+                snprintf(err, sizeof(err), "%s: stopping with %zu dependent%s", u->name, u->n_dependents,
+                         u->n_dependents == 1 ? "" : "s");
+                r = 0;
         } else {
-                r = supervisor_unit_restart(s, u, err, sizeof(err));
+                unit_set_restart(&s->set, u);
+                snprintf(err, sizeof(err), "%s: restarting with %zu dependent%s", u->name, u->n_dependents,
+                         u->n_dependents == 1 ? "" : "s");
+                r = 0;
         }
         {
                 char reply[320];
                 int len = snprintf(reply, sizeof(reply), r < 0 ? "error\n%s" : "ok\n%s", err);
                 control_reply(fd, reply, (size_t)len < sizeof(reply) ? (size_t)len : sizeof(reply) - 1);
         }
+        return 0;
 }
 
 void control_close_all(Supervisor *s) {
-        for (size_t i = 0; i < CONTROL_CLIENTS_MAX; i++)
+        for (size_t i = 0; i < CONTROL_CLIENTS_MAX; i++) {
+                s->client_sources[i] = event_source_free(s->client_sources[i]);
                 closep(&s->clients[i]), s->clients[i] = -1;
+        }
         if (s->control_fd >= 0) {
                 closep(&s->control_fd);
                 s->control_fd = -1;

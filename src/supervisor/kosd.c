@@ -2,8 +2,8 @@
 /*
  * kosd: the KOS node manager. Runs a manifest's apps and supervises them (supervisor.h).
  *
- *   kosd --manifest FILE.dtb [--run-dir DIR] [--msgd PATH] [--kos PATH] [--start-timeout-ms MS]
- *   kosd --store DIR         [--run-dir DIR] [--msgd PATH] [--kos PATH] [--start-timeout-ms MS]
+ *   kosd --manifest FILE.dtb [--run-dir DIR] [--msgd PATH] [--start-timeout-ms MS]
+ *   kosd --store DIR         [--run-dir DIR] [--msgd PATH] [--start-timeout-ms MS]
  *
  * Invariants: a manifest that does not load is refused before anything starts; kosd runs
  * in the foreground and logs to stderr, one line a message (with "<N>" priority prefixes
@@ -25,7 +25,6 @@
 #include "manifest/manifest.h"
 #include "supervisor/boot-generation.h"
 #include "supervisor/control-protocol.h"
-#include "supervisor/msgserver.h"
 #include "supervisor/supervisor.h"
 #include "util/log.h"
 
@@ -39,7 +38,6 @@ static void kosd_help(FILE *f) {
                    "  --run-dir DIR        control and notify sockets (default %s)\n"
                    "  --msgd PATH          kos-msgd to run for message servers\n"
                    "                       (default: next to kosd)\n"
-                   "  --kos PATH           kos command for 'kos boot confirm' (default: next to kosd)\n"
                    "  --start-timeout-ms MS  an app not ready this long after its start (setup\n"
                    "                       script included) is stopped as faulty (default: the\n"
                    "                       manifest's node-manager start-timeout-ms; 0: never)\n"
@@ -99,7 +97,6 @@ static int kosd_main(int argc, char **argv) {
                 { "store", required_argument, NULL, 's' },
                 { "run-dir", required_argument, NULL, 'r' },
                 { "msgd", required_argument, NULL, 'M' },
-                { "kos", required_argument, NULL, 'k' },
                 { "start-timeout-ms", required_argument, NULL, 't' },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
@@ -107,9 +104,9 @@ static int kosd_main(int argc, char **argv) {
         };
         _cleanup_(manifest_freep) Manifest *m = NULL;
         _cleanup_(supervisor_freep) Supervisor *s = NULL;
-        _cleanup_free_ char *store_manifest = NULL, *msgd = NULL, *kos = NULL;
+        _cleanup_free_ char *store_manifest = NULL, *msgd = NULL;
         const char *manifest_path = NULL, *store_dir = NULL, *run_dir = CONTROL_DEFAULT_RUN_DIR;
-        const char *msgd_arg = NULL, *kos_arg = NULL;
+        const char *msgd_arg = NULL;
         ManifestError err = { 0 };
         SupervisorConfig config;
         unsigned start_timeout_ms = 0;
@@ -125,7 +122,6 @@ static int kosd_main(int argc, char **argv) {
                 case 's': store_dir = optarg; break;
                 case 'r': run_dir = optarg; break;
                 case 'M': msgd_arg = optarg; break;
-                case 'k': kos_arg = optarg; break;
                 case 't':
                         if (parse_ms(optarg, &start_timeout_ms) < 0) {
                                 log_error("--start-timeout-ms: \"%s\" is not a number of milliseconds (at most a day)",
@@ -163,23 +159,17 @@ static int kosd_main(int argc, char **argv) {
                 return 1;
         }
 
-        msgd = kosd_find_program(msgd_arg, MSG_SERVER_PROGRAM, "msg");
+        msgd = kosd_find_program(msgd_arg, service_kinds[SERVICE_MSG].program, "msg");
         if (m->n_msg_servers > 0 && !msgd)
                 log_warning("no executable %s found%s%s; message servers not started, apps get no connections",
-                            MSG_SERVER_PROGRAM, msgd_arg ? " at " : "", msgd_arg ? msgd_arg : "");
-        kos = kosd_find_program(kos_arg, "kos", "cli");
-        if (store_dir && !kos) {
-                log_error("no kos command found to confirm the boot; use --kos PATH; nothing started");
-                return 1;
-        }
+                            service_kinds[SERVICE_MSG].program, msgd_arg ? " at " : "", msgd_arg ? msgd_arg : "");
 
         kosd_reset_signals();
         config = (SupervisorConfig){
                 .manifest_path = manifest_path,
                 .run_dir = run_dir,
-                .msgd_path = m->n_msg_servers > 0 ? msgd : NULL,
+                .service_paths = { [SERVICE_MSG] = m->n_msg_servers > 0 ? msgd : NULL },
                 .store_dir = store_dir,
-                .kos_path = kos,
                 .start_timeout_ms = start_timeout_set ? start_timeout_ms : m->node_manager.start_timeout_ms,
         };
         r = supervisor_new(&s, m, &config);
@@ -188,8 +178,8 @@ static int kosd_main(int argc, char **argv) {
                 return 1;
         }
         log_notice("running %s: %zu app%s, %zu message server%s", manifest_path, m->n_apps,
-                   m->n_apps == 1 ? "" : "s", config.msgd_path ? m->n_msg_servers : 0,
-                   config.msgd_path && m->n_msg_servers == 1 ? "" : "s");
+                   m->n_apps == 1 ? "" : "s", msgd ? m->n_msg_servers : 0,
+                   msgd && m->n_msg_servers == 1 ? "" : "s");
         status = supervisor_run(s);
         return status;
 }

@@ -39,3 +39,9 @@ int msg_server_connect_app(int control_fd, const char *app, int *app_fdp);
  * for instances = {"core", "secure"}. The caller owns *entryp.
  */
 int msg_server_env_entry(char *const *instances, char **entryp);
+
+/* Transitional names (the IPC layer's). */
+#define IPC_HANDOVER_ENV MSG_SERVER_ENV
+#define ipc_handover_pair msg_server_control_pair
+#define ipc_handover_send msg_server_connect_app
+#define ipc_handover_env_entry msg_server_env_entry

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The Supervisor's inside, shared by supervisor.c (loop and state machine),
+ * The Supervisor's inside, shared by supervisor.c (the daemon around the UnitSet),
  * supervisor-units.c (units built from the manifest) and control.c (control socket).
  *
- * Invariants: only supervisor.c changes a unit's state, always through unit_set_state();
- * an epoll event's EventTag and index name the one fd it is about (supervisor_epoll_add()).
+ * Invariants: only unit.c changes a unit's state (through unit_handle()); a UnitRuntime
+ * holds what the daemon keeps per unit (fds, event sources, buffers), never a decision.
  */
 #pragma once
 
@@ -13,58 +13,52 @@
 #include <sys/types.h>
 
 #include "supervisor/control-protocol.h"
-#include "supervisor/intensity.h"
 #include "supervisor/supervisor.h"
-#include "supervisor/unit.h"
+#include "supervisor/unit-set.h"
+#include "util/event.h"
 
 #define CONTROL_CLIENTS_MAX 16
+#define UNIT_STATUS_MAX 128
+#define UNIT_OUTPUT_MAX 4096
 
-/* What an epoll event is about: tag in the high 32 bits of data.u64, index in the low. */
-typedef enum EventTag {
-        EVENT_SIGNAL = 1,
-        EVENT_CONTROL_LISTEN,
-        EVENT_CONTROL_CLIENT,
-        EVENT_NOTIFY,
-        EVENT_OUTPUT,
-} EventTag;
+/* What kosd keeps for one unit beyond its state (u->userdata points here). */
+typedef struct UnitRuntime {
+        Supervisor *supervisor;
+        Unit *unit;
+        int notify_fd;     /* owned: bound datagram socket for NOTIFY_SOCKET; -1 if none */
+        char *notify_path; /* owned: unlinked when the unit is done */
+        int output_fd;       /* owned: read end of the stdout/stderr pipe */
+        int output_write_fd; /* owned: write end, given to each start as fd 1 and 2 */
+        char output[UNIT_OUTPUT_MAX]; /* partial line not yet logged */
+        size_t output_len;
+        char status[UNIT_STATUS_MAX]; /* last STATUS= it sent; "" if none */
+        int service_fd;      /* owned: a service's end of kosd's control connection; -1 */
+        EventSource *child;  /* owned: the running process's exit */
+} UnitRuntime;
 
 struct Supervisor {
         const Manifest *manifest; /* borrowed */
         SupervisorConfig config;  /* strings borrowed */
-        Unit *units;              /* owned array, start order */
-        size_t n_units;
-        RestartIntensity *intensity; /* owned */
+        UnitSet set;
+        UnitRuntime *runtimes; /* owned array, parallel to set.units */
 
-        int epoll_fd;   /* owned */
-        int signal_fd;  /* owned */
-        int control_fd; /* owned: listening socket */
-        char *control_path; /* owned */
+        EventLoop *loop;     /* owned */
+        EventSource *timer;  /* the UnitSet's next deadline */
+        int control_fd;      /* owned: listening socket */
+        char *control_path;  /* owned */
         int clients[CONTROL_CLIENTS_MAX]; /* owned fds, -1 if free */
-        int devnull_fd; /* owned: stdin of every unit */
-
-        bool shutting_down;
-        int exit_status;
-        uint64_t settled_since_ms; /* 0: not every unit ready */
-        bool settled;              /* the settle time passed once */
-        pid_t confirm_pid;         /* `kos boot confirm` while it runs */
+        EventSource *client_sources[CONTROL_CLIENTS_MAX]; /* their io sources */
+        int devnull_fd;      /* owned: stdin of every unit */
 };
 
-/* Milliseconds on CLOCK_MONOTONIC: every deadline and window in kosd is in these. */
-uint64_t supervisor_now_ms(void);
-/* Watches fd for input, tagged so the event loop knows whose it is. Returns 0 or -errno. */
-int supervisor_epoll_add(Supervisor *s, int fd, EventTag tag, size_t index);
+static inline UnitRuntime *unit_runtime(const Unit *u) {
+        return u->userdata;
+}
 
 /* supervisor-units.c */
-int supervisor_units_new(Supervisor *s);
-Unit *supervisor_find_unit(Supervisor *s, const char *name);
+int supervisor_units_new(Supervisor *s, const UnitOps *ops);
+void supervisor_units_free(Supervisor *s);
 
 /* control.c */
 int control_listen(Supervisor *s);
-void control_accept(Supervisor *s);
-void control_client_handle(Supervisor *s, size_t slot);
 void control_close_all(Supervisor *s);
-
-/* supervisor.c: what control requests do. Return 0 or a negative errno, message in err. */
-int supervisor_unit_start(Supervisor *s, Unit *u, char *err, size_t err_size);
-int supervisor_unit_stop(Supervisor *s, Unit *u, char *err, size_t err_size);
-int supervisor_unit_restart(Supervisor *s, Unit *u, char *err, size_t err_size);

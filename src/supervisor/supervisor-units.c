@@ -1,49 +1,48 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Building the supervisor's units from a manifest.
+ * Building the supervisor's units from a manifest and the service table.
  *
- * Invariants: units are in start order: one kos-msgd per msg_servers instance (only when
- * kos-msgd is available), then the apps in manifest order. Each unit's dependents are the
- * transitive closure of the supervision node (plus, for a message server, every app that
- * lists its instance and their dependents), sorted ascending, never including the unit.
- * argv and envp are built once here; a start allocates nothing for them.
+ * Invariants: units are in start order: one unit per instance of each service kind whose
+ * program kosd has (rows in table order, instances in manifest order), then the apps in
+ * manifest order. Each unit's dependents are the transitive closure of the supervision
+ * node (plus, for a service, every app that lists its instance and their dependents),
+ * sorted ascending, never including the unit. argv and envp are built once here; a start
+ * allocates nothing for them.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "store/object.h"
 #include "supervisor/msgserver.h"
 #include "supervisor/notify.h"
 #include "supervisor/supervisor-internal.h"
 #include "util/log.h"
 #include "util/strv.h"
 
-Unit *supervisor_find_unit(Supervisor *s, const char *name) {
-        for (size_t i = 0; i < s->n_units; i++)
-                if (strcmp(s->units[i].name, name) == 0)
-                        return &s->units[i];
+/* The service unit for instance of kind, or NULL if kosd does not run that kind. */
+static Unit *find_service_unit(UnitSet *set, const ServiceKind *kind, const char *instance) {
+        for (size_t i = 0; i < set->n_units && set->units[i].service; i++) {
+                Unit *u = &set->units[i];
+                if (u->service == kind && strcmp(u->instance, instance) == 0)
+                        return u;
+        }
         return NULL;
-}
-
-static ssize_t find_index(Supervisor *s, const char *name) {
-        Unit *u = supervisor_find_unit(s, name);
-        return u ? (ssize_t)u->index : -1;
 }
 
 /* Marks in mark[] every unit that must go down with unit i (not i itself). */
 static void collect_dependents(Supervisor *s, size_t i, bool *mark) {
-        Unit *u = &s->units[i];
+        UnitSet *set = &s->set;
+        Unit *u = &set->units[i];
 
-        if (u->kind == UNIT_KIND_MSG_SERVER) {
-                const char *instance = u->msg_server->name;
-                for (size_t j = 0; j < s->n_units; j++) {
-                        Unit *v = &s->units[j];
-                        if (v->kind == UNIT_KIND_APP && !mark[j] &&
-                            strv_contains(v->app->msg_servers, instance)) {
+        if (u->service) {
+                for (size_t j = 0; j < set->n_units; j++) {
+                        Unit *v = &set->units[j];
+                        if (v->app && !mark[j] && strv_contains((char **)u->service->app_instances(v->app), u->instance)) {
                                 mark[j] = true;
                                 collect_dependents(s, j, mark);
                         }
@@ -54,48 +53,84 @@ static void collect_dependents(Supervisor *s, size_t i, bool *mark) {
         if (!sup)
                 return;
         for (size_t k = 0; sup->dependents[k]; k++) {
-                ssize_t j = find_index(s, sup->dependents[k]);
-                if (j < 0 || mark[j] || (size_t)j == i)
+                Unit *d = unit_set_find(set, sup->dependents[k]);
+                if (!d || mark[d->index] || d->index == i)
                         continue;
-                mark[j] = true;
-                collect_dependents(s, (size_t)j, mark);
+                mark[d->index] = true;
+                collect_dependents(s, d->index, mark);
         }
 }
 
 static int unit_compute_dependents(Supervisor *s, Unit *u) {
-        _cleanup_free_ bool *mark = calloc(s->n_units, sizeof(bool));
+        _cleanup_free_ bool *mark = calloc(s->set.n_units, sizeof(bool));
         size_t n = 0;
 
         if (!mark)
                 return -ENOMEM;
         collect_dependents(s, u->index, mark);
         mark[u->index] = false;
-        u->dependents = calloc(s->n_units, sizeof(size_t));
+        u->dependents = calloc(s->set.n_units, sizeof(size_t));
         if (!u->dependents)
                 return -ENOMEM;
-        for (size_t j = 0; j < s->n_units; j++)
+        for (size_t j = 0; j < s->set.n_units; j++)
                 if (mark[j])
                         u->dependents[n++] = j;
         u->n_dependents = n;
         return 0;
 }
 
-static int unit_build_app(Supervisor *s, Unit *u, const ManifestApp *app) {
+/* Connections only to instances whose service kosd runs, and the variable naming them. */
+static int unit_build_connections(Supervisor *s, Unit *u, char ***envp) {
+        _cleanup_strv_free_ char **connected = NULL;
+        size_t max = 0;
+        char *entry;
+        int r;
+
+        for (size_t k = 0; k < _SERVICE_KIND_MAX; k++)
+                max += strv_length((char **)service_kinds[k].app_instances(u->app));
+        u->servers = calloc(max + 1, sizeof(size_t));
+        if (!u->servers)
+                return -ENOMEM;
+        for (size_t k = 0; k < _SERVICE_KIND_MAX; k++) {
+                char *const *instances = service_kinds[k].app_instances(u->app);
+
+                for (size_t i = 0; instances[i]; i++) {
+                        Unit *server = find_service_unit(&s->set, &service_kinds[k], instances[i]);
+
+                        if (!server)
+                                continue;
+                        u->servers[u->n_servers++] = server->index;
+                        if (strv_extend(&connected, instances[i]) < 0)
+                                return -ENOMEM;
+                }
+        }
+        if (!connected)
+                return 0;
+        r = ipc_handover_env_entry(connected, &entry);
+        if (r < 0)
+                return r;
+        return strv_push(envp, entry) < 0 ? -ENOMEM : 0;
+}
+
+static int unit_build_app(Supervisor *s, Unit *u) {
+        const ManifestApp *app = u->app;
+        UnitRuntime *rt = unit_runtime(u);
         _cleanup_strv_free_ char **argv = NULL, **envp = NULL;
         _cleanup_free_ char *path = NULL;
         int r;
 
         if (app->path) {
                 path = strdup(app->path);
+                if (!path)
+                        return -ENOMEM;
         } else {
                 if (!s->config.store_dir)
                         return log_error_errno(-EINVAL, "app %s: runs store image %.12s..., which needs --store",
                                                app->name, app->image);
-                if (asprintf(&path, "%s/objects/%.2s/%s", s->config.store_dir, app->image, app->image + 2) < 0)
-                        path = NULL;
+                r = store_object_path_in(s->config.store_dir, app->image, &path);
+                if (r < 0)
+                        return r;
         }
-        if (!path)
-                return -ENOMEM;
         if (strv_extend(&argv, path) < 0)
                 return -ENOMEM;
         for (size_t i = 0; app->args[i]; i++)
@@ -107,49 +142,21 @@ static int unit_build_app(Supervisor *s, Unit *u, const ManifestApp *app) {
         for (size_t i = 0; app->env[i]; i++)
                 if (strv_extend(&envp, app->env[i]) < 0)
                         return -ENOMEM;
-
-        /* Connections only to instances whose kos-msgd kosd runs. */
-        u->servers = calloc(strv_length(app->msg_servers) + 1, sizeof(size_t));
-        if (!u->servers)
-                return -ENOMEM;
-        {
-                _cleanup_strv_free_ char **connected = NULL;
-                for (size_t i = 0; app->msg_servers[i]; i++) {
-                        char unit_name[256];
-                        Unit *server;
-
-                        snprintf(unit_name, sizeof(unit_name), "%s%s", MSG_SERVER_UNIT_PREFIX, app->msg_servers[i]);
-                        server = supervisor_find_unit(s, unit_name);
-                        if (!server)
-                                continue;
-                        u->servers[u->n_servers++] = server->index;
-                        if (strv_extend(&connected, app->msg_servers[i]) < 0)
-                                return -ENOMEM;
-                }
-                if (connected) {
-                        char *entry;
-                        r = msg_server_env_entry(connected, &entry);
-                        if (r < 0)
-                                return r;
-                        if (strv_push(&envp, entry) < 0)
-                                return -ENOMEM;
-                }
-        }
+        r = unit_build_connections(s, u, &envp);
+        if (r < 0)
+                return r;
         if (app->ready == MANIFEST_READY_NOTIFY) {
                 char *entry;
 
-                if (asprintf(&u->notify_path, "%s/notify/%s", s->config.run_dir, app->name) < 0) {
-                        u->notify_path = NULL;
+                if (asprintf(&rt->notify_path, "%s/notify/%s", s->config.run_dir, app->name) < 0) {
+                        rt->notify_path = NULL;
                         return -ENOMEM;
                 }
-                r = notify_socket_open(u->notify_path, &u->notify_fd);
+                r = notify_socket_open(rt->notify_path, &rt->notify_fd);
                 if (r < 0)
                         return log_error_errno(r, "app %s: cannot bind notify socket %s: %s", app->name,
-                                               u->notify_path, strerror(-r));
-                r = supervisor_epoll_add(s, u->notify_fd, EVENT_NOTIFY, u->index);
-                if (r < 0)
-                        return r;
-                if (asprintf(&entry, "NOTIFY_SOCKET=%s", u->notify_path) < 0)
+                                               rt->notify_path, strerror(-r));
+                if (asprintf(&entry, "NOTIFY_SOCKET=%s", rt->notify_path) < 0)
                         return -ENOMEM;
                 if (strv_push(&envp, entry) < 0)
                         return -ENOMEM;
@@ -157,19 +164,20 @@ static int unit_build_app(Supervisor *s, Unit *u, const ManifestApp *app) {
         u->path = steal_ptr(&path);
         u->argv = steal_ptr(&argv);
         u->envp = steal_ptr(&envp);
+        u->setup_script = app->aux_device_setup_script;
         u->restart = app->restart;
         u->ready = app->ready;
         return 0;
 }
 
-static int unit_build_msg_server(Supervisor *s, Unit *u, const ManifestMsgServer *ms) {
+static int unit_build_service(Supervisor *s, Unit *u) {
         _cleanup_strv_free_ char **argv = NULL;
 
-        u->path = strdup(s->config.msgd_path);
+        u->path = strdup(s->config.service_paths[u->service - service_kinds]);
         if (!u->path)
                 return -ENOMEM;
         if (strv_extend(&argv, u->path) < 0 || strv_extend(&argv, "--instance") < 0 ||
-            strv_extend(&argv, ms->name) < 0 || strv_extend(&argv, "--manifest") < 0 ||
+            strv_extend(&argv, u->instance) < 0 || strv_extend(&argv, "--manifest") < 0 ||
             strv_extend(&argv, s->config.manifest_path) < 0)
                 return -ENOMEM;
         u->envp = calloc(1, sizeof(char *));
@@ -181,62 +189,98 @@ static int unit_build_msg_server(Supervisor *s, Unit *u, const ManifestMsgServer
         return 0;
 }
 
-static int unit_open_output(Supervisor *s, Unit *u) {
+static int unit_open_output(UnitRuntime *rt) {
         int pipefd[2];
 
         if (pipe2(pipefd, O_CLOEXEC) < 0)
                 return -errno;
-        u->output_fd = pipefd[0];
-        u->output_write_fd = pipefd[1];
-        if (fcntl(u->output_fd, F_SETFL, O_NONBLOCK) < 0)
+        rt->output_fd = pipefd[0];
+        rt->output_write_fd = pipefd[1];
+        if (fcntl(rt->output_fd, F_SETFL, O_NONBLOCK) < 0)
                 return -errno;
-        return supervisor_epoll_add(s, u->output_fd, EVENT_OUTPUT, u->index);
+        return 0;
 }
 
-int supervisor_units_new(Supervisor *s) {
+/* Names the units: services of each kind kosd runs, then the apps. Returns the count. */
+static size_t supervisor_count_units(const Supervisor *s) {
+        size_t n = s->manifest->n_apps;
+
+        for (size_t k = 0; k < _SERVICE_KIND_MAX; k++)
+                if (s->config.service_paths[k])
+                        n += service_kinds[k].n_instances(s->manifest);
+        return n;
+}
+
+int supervisor_units_new(Supervisor *s, const UnitOps *ops) {
         const Manifest *m = s->manifest;
-        size_t n_servers = s->config.msgd_path ? m->n_msg_servers : 0;
+        UnitOps o = *ops;
+        size_t n = supervisor_count_units(s), i = 0;
         int r;
 
-        s->units = calloc(n_servers + m->n_apps, sizeof(Unit));
-        if (!s->units)
+        o.userdata = s;
+        r = unit_set_init(&s->set, n, &m->node_manager, s->config.start_timeout_ms, &o);
+        if (r < 0)
+                return r;
+        s->runtimes = calloc(n ? n : 1, sizeof(UnitRuntime));
+        if (!s->runtimes)
                 return -ENOMEM;
-        for (size_t i = 0; i < n_servers + m->n_apps; i++) {
-                Unit *u = &s->units[i];
-                const char *name;
-                char buf[256];
-
-                *u = (Unit){ .index = i, .notify_fd = -1, .output_fd = -1, .output_write_fd = -1,
-                             .msg_control_fd = -1 };
-                if (i < n_servers) {
-                        u->kind = UNIT_KIND_MSG_SERVER;
-                        u->msg_server = &m->msg_servers[i];
-                        snprintf(buf, sizeof(buf), "%s%s", MSG_SERVER_UNIT_PREFIX, u->msg_server->name);
-                        name = buf;
-                } else {
-                        u->kind = UNIT_KIND_APP;
-                        u->app = &m->apps[i - n_servers];
-                        name = u->app->name;
+        for (size_t k = 0; k < _SERVICE_KIND_MAX; k++) {
+                if (!s->config.service_paths[k])
+                        continue;
+                for (size_t j = 0; j < service_kinds[k].n_instances(m); j++, i++) {
+                        Unit *u = &s->set.units[i];
+                        u->service = &service_kinds[k];
+                        u->instance = service_kinds[k].instance(m, j);
+                        if (asprintf(&u->name, "%s%s", u->service->unit_prefix, u->instance) < 0) {
+                                u->name = NULL;
+                                return -ENOMEM;
+                        }
                 }
-                u->name = strdup(name);
+        }
+        for (size_t j = 0; j < m->n_apps; j++, i++) {
+                Unit *u = &s->set.units[i];
+                u->app = &m->apps[j];
+                u->name = strdup(u->app->name);
                 if (!u->name)
                         return -ENOMEM;
-                s->n_units = i + 1;
         }
-        for (size_t i = 0; i < s->n_units; i++) {
-                Unit *u = &s->units[i];
+        for (i = 0; i < n; i++) {
+                Unit *u = &s->set.units[i];
+                UnitRuntime *rt = &s->runtimes[i];
 
-                r = u->kind == UNIT_KIND_APP ? unit_build_app(s, u, u->app)
-                                             : unit_build_msg_server(s, u, u->msg_server);
+                *rt = (UnitRuntime){ .supervisor = s, .unit = u, .notify_fd = -1, .output_fd = -1,
+                                     .output_write_fd = -1, .service_fd = -1 };
+                u->userdata = rt;
+        }
+        for (i = 0; i < n; i++) {
+                Unit *u = &s->set.units[i];
+
+                r = u->app ? unit_build_app(s, u) : unit_build_service(s, u);
                 if (r < 0)
                         return r;
-                r = unit_open_output(s, u);
+                r = unit_open_output(unit_runtime(u));
                 if (r < 0)
                         return r;
                 r = unit_compute_dependents(s, u);
                 if (r < 0)
                         return r;
-                u->state = UNIT_WAITING;
         }
         return 0;
+}
+
+void supervisor_units_free(Supervisor *s) {
+        for (size_t i = 0; s->runtimes && i < s->set.n_units; i++) {
+                UnitRuntime *rt = &s->runtimes[i];
+
+                if (rt->notify_path)
+                        (void)unlink(rt->notify_path);
+                free(rt->notify_path);
+                closep(&rt->notify_fd);
+                closep(&rt->output_fd);
+                closep(&rt->output_write_fd);
+                closep(&rt->service_fd);
+        }
+        free(s->runtimes);
+        s->runtimes = NULL;
+        unit_set_done(&s->set);
 }

@@ -1,37 +1,38 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * kosd's supervisor: runs a manifest's apps (and its message servers) and keeps them up.
+ * kosd's supervisor: runs a manifest's core services and apps, and keeps them up.
  *
- * Behaviour (docs/kosd.md has the user's view):
- *  - Units start in order (message servers first, then apps in manifest order); the next
+ * Behaviour (docs/kosd.md has the user's view; unit.h the state machine that decides):
+ *  - Units start in order (core services first, then apps in manifest order); the next
  *    starts only when the one before is ready.
  *  - A unit not ready within start_timeout_ms of its start (setup script and READY=1
  *    included) is stopped, and that counts as a fault, as systemd's TimeoutStartSec does.
  *  - When a unit exits without being asked to, it and every unit that depends on it
- *    (transitively, through the supervision node, and every client of a message server)
- *    are stopped in reverse order, one at a time, then started again in forward order, as
+ *    (transitively, through the supervision node, and every client of a service) are
+ *    stopped in reverse order, one at a time, then started again in forward order, as
  *    OTP's rest_for_one does. restart = permanent | transient | temporary as in OTP.
  *  - More than restart_intensity restarts within restart_period_ms escalate: every unit
  *    is stopped in reverse order and supervisor_run() returns 1.
- *  - SIGTERM/SIGINT stop every unit in reverse order; supervisor_run() returns 0.
+ *  - SIGTERM/SIGINT/SIGHUP stop every unit in reverse order; supervisor_run() returns 0.
  *  - When every wanted unit has been ready for settle_time_ms, the boot is confirmed once
- *    (with a store: `kos boot confirm STORE`).
+ *    (with a store: boot_confirm(), src/boot).
  *
- * Single-threaded: one epoll loop over a signalfd (SIGCHLD, SIGTERM, SIGINT, SIGHUP), the
- * control socket and its clients, each notify socket and each output pipe. Timers (stop
- * timeouts, settling) become the epoll_wait timeout; nothing polls.
+ * Single-threaded, on one EventLoop (util/event.h): signals, child exits, the control
+ * socket and its clients, each notify socket and each output pipe are its sources, and
+ * the UnitSet's next deadline is its one timer; nothing polls.
  */
 #pragma once
 
 #include "manifest/manifest.h"
+#include "supervisor/service.h"
 #include "util/cleanup.h"
 
 typedef struct SupervisorConfig {
-        const char *manifest_path; /* the DTB; kos-msgd reads it too */
+        const char *manifest_path; /* the DTB; core services read it too */
         const char *run_dir;       /* control socket and notify sockets live here */
-        const char *msgd_path;     /* kos-msgd; NULL: message servers are not started */
+        /* Per service kind (service.h): its program; NULL: that kind is not started. */
+        const char *service_paths[_SERVICE_KIND_MAX];
         const char *store_dir;     /* NULL unless --store: image apps, boot confirmation */
-        const char *kos_path;      /* the kos command, for `kos boot confirm` */
         unsigned start_timeout_ms; /* setup script + READY=1 must take less; 0: no limit */
 } SupervisorConfig;
 

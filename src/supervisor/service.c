@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The service table (see service.h).
+ * Invariant: each row's functions only read the Manifest; none allocates.
+ */
+#include "supervisor/service.h"
+
+static size_t msg_n_instances(const Manifest *m) {
+        return m->n_msg_servers;
+}
+
+static const char *msg_instance(const Manifest *m, size_t i) {
+        return m->msg_servers[i].name;
+}
+
+static char *const *msg_app_instances(const ManifestApp *app) {
+        return app->msg_servers;
+}
+
+const ServiceKind service_kinds[_SERVICE_KIND_MAX] = {
+        [SERVICE_MSG] = {
+                .program = "kos-msgd",
+                .unit_prefix = "kos-msgd:",
+                .n_instances = msg_n_instances,
+                .instance = msg_instance,
+                .app_instances = msg_app_instances,
+        },
+};

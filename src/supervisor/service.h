@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The core services kosd runs before the apps, as rows of one table.
+ *
+ * A service kind is data: which program runs, which instances the manifest asks for,
+ * which apps get a connection to an instance, and the arguments it starts with. kosd
+ * makes one unit per instance, ahead of every app, started as
+ * `PROGRAM --instance NAME --manifest FILE.dtb`, and for each start of an app that
+ * lists an instance it hands that instance a fresh connection for the app (the handover,
+ * src/ipc/handover.h). A unit of a service depends on it: when the service faults, every
+ * app connected to it restarts with it. A new core service (key store, trace server,
+ * device agent) is a new row here, not a new branch in kosd.
+ *
+ * Invariants: the table is constant; unit names of services are "<prefix><instance>",
+ * and a prefix ends in ':', which no app name may contain, so the two never collide.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "manifest/manifest.h"
+
+typedef struct ServiceKind {
+        const char *program;     /* executable name, found beside kosd unless configured */
+        const char *unit_prefix; /* "kos-msgd:" */
+        /* The manifest's instances of this service. */
+        size_t (*n_instances)(const Manifest *m);
+        const char *(*instance)(const Manifest *m, size_t i);
+        /* The instances app gets a connection to, in the order its fds are numbered (strv,
+         * borrowed from the Manifest). */
+        char *const *(*app_instances)(const ManifestApp *app);
+} ServiceKind;
+
+typedef enum ServiceKindId {
+        SERVICE_MSG, /* kos-msgd, one per msg_servers instance */
+        _SERVICE_KIND_MAX,
+} ServiceKindId;
+
+extern const ServiceKind service_kinds[_SERVICE_KIND_MAX];
