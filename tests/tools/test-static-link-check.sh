@@ -18,7 +18,7 @@ LD
 warning() { # ARCHIVE MEMBER FUNCTION SYMBOL
 	printf "/usr/bin/ld: %s(%s): in function \`%s':\n(.text+0x11): warning: Using '%s' in statically linked applications requires at runtime the shared libraries from the glibc version used for linking\n" "$@"
 }
-LIBCRYPTO=/usr/lib/x86_64-linux-gnu/libcrypto.a
+LIBCRYPTO=/usr/lib/libcrypto.a
 
 # Every listed warning: success, output kept, nothing repeated.
 WARN="$(warning $LIBCRYPTO libcrypto-lib-dso_dlfcn.o dlfcn_globallookup dlopen)
@@ -31,7 +31,7 @@ err_empty
 checks=$((checks + 1))
 
 # A new one (an NSS lookup the program would need the host's libraries for): fails, named.
-WARN="$WARN$(warning /usr/lib/x86_64-linux-gnu/libc.a getpwnam.o getpwnam getpwnam)
+WARN="$WARN$(warning /usr/lib/libc.a getpwnam.o getpwnam getpwnam)
 "
 run sh "$CHECK" "$ALLOW" -- sh "$T/ld.sh" a.o -o "$T/prog"
 [ "$status" -eq 1 ] || fail "expected exit 1 for an unlisted warning (got $status)"
