@@ -29,34 +29,37 @@
 /* Big enough that syscalls cost little next to hashing, small enough to stay in L2. */
 #define STORE_OBJECT_CHUNK (256U * 1024U)
 
-/* "objects/ab/cdef…" relative to the store. */
-static int store_object_relpath(const char *digest, char buf[static 8 + 3 + SHA256_HEX_LEN]) {
+int store_object_relative_path(const char *digest, char buf[static STORE_OBJECT_RELATIVE_PATH_SIZE]) {
         if (!digest || !hex_is_sha256(digest))
                 return -EINVAL;
-        snprintf(buf, 8 + 3 + SHA256_HEX_LEN, "objects/%.2s/%s", digest, digest + 2);
+        snprintf(buf, STORE_OBJECT_RELATIVE_PATH_SIZE, "objects/%.2s/%s", digest, digest + 2);
         return 0;
 }
 
-int store_object_path(const Store *store, const char *digest, char **pathp) {
-        char rel[8 + 3 + SHA256_HEX_LEN];
+int store_object_path_join(const char *store_dir, const char *digest, char **pathp) {
+        char rel[STORE_OBJECT_RELATIVE_PATH_SIZE];
         char *p;
         int r;
 
-        r = store_object_relpath(digest, rel);
+        r = store_object_relative_path(digest, rel);
         if (r < 0)
                 return r;
-        if (asprintf(&p, "%s/%s", store_path(store), rel) < 0)
+        if (asprintf(&p, "%s/%s", store_dir, rel) < 0)
                 return -ENOMEM;
         *pathp = p;
         return 0;
 }
 
+int store_object_path(const Store *store, const char *digest, char **pathp) {
+        return store_object_path_join(store_path(store), digest, pathp);
+}
+
 bool store_object_exists(const Store *store, const char *digest) {
-        char rel[8 + 3 + SHA256_HEX_LEN];
+        char rel[STORE_OBJECT_RELATIVE_PATH_SIZE];
         _cleanup_close_ int fd = -1;
         struct stat st;
 
-        if (store_object_relpath(digest, rel) < 0)
+        if (store_object_relative_path(digest, rel) < 0)
                 return false;
         fd = store_resolve_open(store_dirfd(store), rel, O_PATH, 0);
         return fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
@@ -69,12 +72,12 @@ bool store_object_exists(const Store *store, const char *digest) {
  * a FIFO must not hang verify or the boot decision); or a negative errno.
  */
 static int store_object_open(const Store *store, const char *digest, Sha256Digest *wantp, int *fdp) {
-        char rel[8 + 3 + SHA256_HEX_LEN];
+        char rel[STORE_OBJECT_RELATIVE_PATH_SIZE];
         _cleanup_close_ int fd = -1;
         struct stat st;
         int r;
 
-        r = store_object_relpath(digest, rel);
+        r = store_object_relative_path(digest, rel);
         if (r < 0)
                 return r;
         r = sha256_from_hex(digest, wantp);
@@ -120,12 +123,19 @@ int store_object_verify(const Store *store, const char *digest, uint64_t *sizep)
  */
 static int store_object_install(Store *store, int fd, int tmpfd, const char *tmp_name,
                                 const Sha256Digest *digest) {
-        char hex[SHA256_HEX_LEN + 1], dir[12];
+        char hex[SHA256_HEX_LEN + 1], dir[STORE_OBJECT_RELATIVE_PATH_SIZE];
         _cleanup_close_ int objfd = -1, subfd = -1;
+        char *fanout, *name;
         int r;
 
         sha256_to_hex(digest, hex);
-        snprintf(dir, sizeof(dir), "objects/%.2s", hex);
+        r = store_object_relative_path(hex, dir);
+        if (r < 0)
+                return r;
+        /* "objects/ab/cdef…" becomes dir "objects/ab", its fan-out "ab" and the name "cdef…". */
+        name = strrchr(dir, '/');
+        *name++ = '\0';
+        fanout = strchr(dir, '/') + 1;
 
         /*
          * Already present and intact: the copy is garbage. A present but corrupt object is
@@ -149,7 +159,7 @@ static int store_object_install(Store *store, int fd, int tmpfd, const char *tmp
         objfd = store_resolve_open_dir(store_dirfd(store), "objects");
         if (objfd < 0)
                 return objfd;
-        r = fault_mkdirat(objfd, dir + strlen("objects/"), 0755);
+        r = fault_mkdirat(objfd, fanout, 0755);
         if (r == 0) {
                 r = fault_fsync_dir(objfd, "objects");
                 if (r < 0)
@@ -158,10 +168,10 @@ static int store_object_install(Store *store, int fd, int tmpfd, const char *tmp
                 return r;
 
         /* -ELOOP here if objects/ab is a symlink: the object is not published through it. */
-        subfd = store_resolve_open_dir(objfd, dir + strlen("objects/"));
+        subfd = store_resolve_open_dir(objfd, fanout);
         if (subfd < 0)
                 return subfd;
-        r = fault_renameat(tmpfd, tmp_name, subfd, hex + 2);
+        r = fault_renameat(tmpfd, tmp_name, subfd, name);
         if (r < 0)
                 return r;
         return fault_fsync_dir(subfd, dir);
@@ -392,10 +402,10 @@ int store_object_list(const Store *store, char ***digestsp) {
 }
 
 int store_object_remove(Store *store, const char *digest) {
-        char rel[8 + 3 + SHA256_HEX_LEN];
+        char rel[STORE_OBJECT_RELATIVE_PATH_SIZE];
         int r;
 
-        r = store_object_relpath(digest, rel);
+        r = store_object_relative_path(digest, rel);
         if (r < 0)
                 return r;
         return store_remove_file(store, rel);

@@ -17,6 +17,22 @@
 
 typedef struct Store Store;
 
+/* Bytes that store_object_relative_path() writes, the NUL included. */
+#define STORE_OBJECT_RELATIVE_PATH_SIZE (sizeof("objects/ab/") + SHA256_HEX_LEN - 2)
+
+/*
+ * The store's object layout, in this one place: "objects/ab/cdef…" (the first two hex
+ * digits name a fan-out directory, the other 62 the file) for a digest in hex, relative
+ * to the store directory, written to buf. -EINVAL if digest is not 64 lowercase hex.
+ */
+int store_object_relative_path(const char *digest, char buf[static STORE_OBJECT_RELATIVE_PATH_SIZE]);
+
+/*
+ * "<store_dir>/objects/ab/cdef…", for a program that knows the store only by its
+ * directory. The caller owns *pathp. -EINVAL if digest is not 64 lowercase hex.
+ */
+int store_object_path_join(const char *store_dir, const char *digest, char **pathp);
+
 /* "<store>/objects/ab/cdef…" for a digest in hex. -EINVAL if digest is not 64 lowercase hex. */
 int store_object_path(const Store *store, const char *digest, char **pathp);
 

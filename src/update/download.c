@@ -178,7 +178,7 @@ int update_download_object(const Store *store, UpdateSource *source, const char 
         _cleanup_free_ char *path = NULL;
         _cleanup_close_ int tmpfd = -1, fd = -1;
         const char *name;
-        char source_path[sizeof("objects/ab/") + SHA256_HEX_LEN];
+        char source_path[STORE_OBJECT_RELATIVE_PATH_SIZE];
         Sha256Digest expected;
         uint64_t size = 0, resumed = 0;
         _cleanup_free_ char *buf = malloc(DOWNLOAD_WRITE_CHUNK);
@@ -194,7 +194,9 @@ int update_download_object(const Store *store, UpdateSource *source, const char 
         r = update_download_path(store, digest, &path);
         if (r < 0)
                 return r;
-        snprintf(source_path, sizeof(source_path), "objects/%.2s/%s", digest, digest + 2);
+        r = store_object_relative_path(digest, source_path);
+        if (r < 0)
+                return r;
 
         /* Relative to tmp/ opened beneath the store: a symlink for tmp/ is refused (-ELOOP). */
         tmpfd = store_tmp_open_dir(store);

@@ -409,13 +409,14 @@ static void upgrade_remove_downloads(Upgrade *u) {
 }
 
 static int object_size(const Store *store, const char *digest, uint64_t *sizep) {
-        char rel[sizeof("objects/ab/") + SHA256_HEX_LEN];
+        char rel[STORE_OBJECT_RELATIVE_PATH_SIZE];
         _cleanup_close_ int fd = -1;
         struct stat st;
+        int r;
 
-        if (!hex_is_sha256(digest))
-                return -EINVAL;
-        snprintf(rel, sizeof(rel), "objects/%.2s/%s", digest, digest + 2);
+        r = store_object_relative_path(digest, rel);
+        if (r < 0)
+                return r;
         fd = store_resolve_open(store_dirfd(store), rel, O_PATH, 0);
         if (fd < 0)
                 return fd;

@@ -33,6 +33,22 @@ static void write_text(const char *path, const char *text) {
         CHECK_OK(write_file_atomic(path, text, strlen(text), 0644));
 }
 
+TEST(object_path_layout) {
+        _cleanup_free_ char *path = NULL;
+        char rel[STORE_OBJECT_RELATIVE_PATH_SIZE];
+
+        CHECK_OK(store_object_relative_path(HELLO_SHA256, rel));
+        CHECK_EQ_STR(rel, "objects/2c/f24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+        CHECK_EQ_INT(strlen(rel) + 1, STORE_OBJECT_RELATIVE_PATH_SIZE);
+        CHECK_OK(store_object_path_join("/data/store", HELLO_SHA256, &path));
+        CHECK_EQ_STR(path, "/data/store/objects/2c/f24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+        /* Anything but 64 lowercase hex never becomes a path. */
+        CHECK_EQ_INT(store_object_relative_path("../../etc/passwd", rel), -EINVAL);
+        CHECK_EQ_INT(store_object_relative_path("2CF24DBA5FB0A30E26E83B2AC5B9E29E1B161E5C1FA7425E73043362938B9824", rel),
+                     -EINVAL);
+        CHECK_EQ_INT(store_object_relative_path(NULL, rel), -EINVAL);
+}
+
 TEST(add_and_verify) {
         _cleanup_free_ char *dir = make_store(), *file = NULL, *objpath = NULL;
         _cleanup_store_close_ Store *s = NULL;

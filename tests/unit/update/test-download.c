@@ -36,12 +36,13 @@ static const char *join(const char *a, const char *b) {
 
 /* Puts data at the source as objects/ab/cdef… under digest (which need not match). */
 static void source_put(Fixture *f, const char *digest, const void *data, size_t size) {
-        char rel[128];
+        char rel[STORE_OBJECT_RELATIVE_PATH_SIZE];
 
-        snprintf(rel, sizeof(rel), "objects/%.2s", digest);
+        CHECK_OK(store_object_relative_path(digest, rel));
         (void)mkdir(join(f->source_path, "objects"), 0755);
+        *strrchr(rel, '/') = '\0';
         (void)mkdir(join(f->source_path, rel), 0755);
-        snprintf(rel, sizeof(rel), "objects/%.2s/%s", digest, digest + 2);
+        CHECK_OK(store_object_relative_path(digest, rel));
         CHECK_OK(write_file_atomic(join(f->source_path, rel), data, size, 0644));
 }
 
