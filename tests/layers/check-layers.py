@@ -208,6 +208,10 @@ def check(build_dir, source_dir, nm):
             violations.append(f"{user} uses {names} from {used}, which uses it back "
                               f"({' -> '.join(back)}): cycle between "
                               f"{module_of(user)} and {module_of(used)}")
+    modules = {module_of(src) for src in library}
+    print(f"check-layers: {len(library)} files of {len(modules)} modules, "
+          f"{sum(len(used) for used in uses.values())} file-to-file uses, "
+          f"{len(violations)} violations", file=sys.stderr)
     return violations
 
 
