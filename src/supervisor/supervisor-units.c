@@ -127,7 +127,7 @@ static int unit_build_app(Supervisor *s, Unit *u) {
                 if (!s->config.store_dir)
                         return log_error_errno(-EINVAL, "app %s: runs store image %.12s..., which needs --store",
                                                app->name, app->image);
-                r = store_object_path_in(s->config.store_dir, app->image, &path);
+                r = store_object_path_join(s->config.store_dir, app->image, &path);
                 if (r < 0)
                         return r;
         }

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # kosd --store DIR runs the generation the boot decision chose and, once every app has
-# been ready for the settle time, confirms the boot (`kos boot confirm DIR`): the pending
+# been ready for the settle time, confirms the boot (as `kos boot confirm DIR` does): the pending
 # generation becomes good and current. Without a boot decision, kosd refuses to start.
 . "$KOS_SOURCE/tests/lib.sh"
 . "$KOS_SOURCE/tests/integration/kosd/kosd-lib.sh"
@@ -32,7 +32,7 @@ ok "$KOS" store commit "$T/store" "$T/m.dtb"
 ok "$KOS" boot select "$T/store" --trust "$T/trust"
 ok "$KOS" boot status "$T/store" --json
 
-"$KOSD" --store "$T/store" --run-dir "$RUN" --kos "$KOS" >"$T/kosd.log" 2>&1 &
+"$KOSD" --store "$T/store" --run-dir "$RUN" >"$T/kosd.log" 2>&1 &
 KOSD_PID=$!
 wait_until 10 count_is 1 'start one'
 wait_until 10 grep -q 'kosd: boot confirmed' "$T/kosd.log"
