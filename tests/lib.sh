@@ -32,15 +32,16 @@ ok() {
 	checks=$((checks + 1))
 }
 
-# fails CODE PATTERN CMD...: CMD must exit CODE and print one line on stderr matching
-# the extended regex PATTERN, beginning with "kos: ".
+# fails CODE PATTERN CMD...: CMD must exit CODE and print exactly one line on stderr
+# beginning with "kos: ", and that line must match the extended regex PATTERN.
 fails() {
 	code=$1 pattern=$2
 	shift 2
 	run "$@"
 	[ "$status" -eq "$code" ] || fail "expected exit $code (got $status): $*"
-	grep -Eq -- "$pattern" "$T/.err" || fail "stderr does not match /$pattern/: $*"
-	[ "$(grep -c '^kos: ' "$T/.err")" -ge 1 ] || fail "no 'kos: ' error line: $*"
+	kos_lines=$(grep -c '^kos: ' "$T/.err")
+	[ "$kos_lines" -eq 1 ] || fail "expected exactly one 'kos: ' error line (got $kos_lines): $*"
+	grep '^kos: ' "$T/.err" | grep -Eq -- "$pattern" || fail "the 'kos: ' line does not match /$pattern/: $*"
 	checks=$((checks + 1))
 }
 

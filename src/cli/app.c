@@ -43,9 +43,9 @@ static const char *app_run_dir(const char *arg) {
 
 static int app_call(const char *run_dir, const ControlRequest *req, char **bodyp) {
         _cleanup_free_ char *body = NULL;
-        int ok, r;
+        int r;
 
-        r = control_call(run_dir, req, &ok, &body);
+        r = control_call(run_dir, req, &body);
         if (r == -ENOENT || r == -ECONNREFUSED) {
                 log_error("%s/%s: no kosd is running there", run_dir, CONTROL_SOCKET_NAME);
                 return CLI_EXIT_FAILURE;
@@ -58,7 +58,7 @@ static int app_call(const char *run_dir, const ControlRequest *req, char **bodyp
                 log_error("%s/%s: %s", run_dir, CONTROL_SOCKET_NAME, strerror(-r));
                 return CLI_EXIT_FAILURE;
         }
-        if (!ok) {
+        if (r == CONTROL_E_REFUSED) {
                 log_error("kosd: %s", body);
                 return CLI_EXIT_FAILURE;
         }

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -15,6 +16,7 @@
 #include "cli/cli.h"
 #include "cli/store.h"
 #include "crypto/signature.h"
+#include "util/cleanup.h"
 #include "util/log.h"
 
 static const char boot_usage[] =
@@ -33,6 +35,34 @@ static json_t *cli_boot_generation_json(const StoreGeneration *g) {
         return json_pack("{s:I, s:s, s:I, s:s, s:I}", "generation", (json_int_t)g->number,
                          "manifest", m, "version", (json_int_t)g->version,
                          "state", store_generation_state_to_string(g->state), "tries", (json_int_t)g->tries);
+}
+
+static void cli_boot_log_rejection(const BootCandidate *c) {
+        log_notice("generation %u rejected: %s%s%s", c->generation, boot_rejection_to_string(c->reason),
+                   c->detail[0] ? ": " : "", c->detail);
+}
+
+/* "generation 2: no tries left; generation 1: ...", or NULL if there is none or no memory. */
+static char *cli_boot_rejections_text(const BootDecision *d) {
+        char *text = NULL;
+        size_t size = 0;
+        FILE *f;
+
+        if (d->n_rejected == 0)
+                return NULL;
+        f = open_memstream(&text, &size);
+        if (!f)
+                return NULL;
+        for (size_t i = 0; i < d->n_rejected; i++) {
+                const BootCandidate *c = &d->rejected[i];
+                fprintf(f, "%sgeneration %u: %s%s%s", i ? "; " : "", c->generation,
+                        boot_rejection_to_string(c->reason), c->detail[0] ? ": " : "", c->detail);
+        }
+        if (fclose(f) != 0) {
+                free(text);
+                return NULL;
+        }
+        return text;
 }
 
 static int cli_boot_select(char **args, size_t n, const CliStoreOptions *o) {
@@ -54,7 +84,15 @@ static int cli_boot_select(char **args, size_t n, const CliStoreOptions *o) {
         if (cli_store_open(&store, args[0], STORE_OPEN_WRITE) < 0)
                 return CLI_EXIT_FAILURE;
 
+        /*
+         * boot_select() notes each rejected generation as it goes; the CLI reports them
+         * itself below, so that a failure is one error line that says why.
+         */
+        LogLevel level = log_get_max_level();
+        if (level > LOG_LEVEL_WARNING)
+                log_set_max_level(LOG_LEVEL_WARNING);
         r = boot_select(store, trust, &d);
+        log_set_max_level(level);
         if (r < 0)
                 return log_error("%s: boot decision failed: %s", args[0], strerror(-r)), CLI_EXIT_FAILURE;
 
@@ -76,8 +114,14 @@ static int cli_boot_select(char **args, size_t n, const CliStoreOptions *o) {
                 sha256_to_hex(&d.chosen.manifest, m);
                 printf("generation %u manifest %s\n", d.chosen.number, m);
         }
-        if (!d.found)
-                log_error("%s: no generation can boot (%zu rejected)", args[0], d.n_rejected);
+        if (d.found) {
+                for (size_t i = 0; i < d.n_rejected; i++)
+                        cli_boot_log_rejection(&d.rejected[i]);
+        } else {
+                _cleanup_free_ char *why = cli_boot_rejections_text(&d);
+                log_error("%s: no generation can boot (%zu rejected%s%s)", args[0], d.n_rejected,
+                          why ? ": " : "", why ? why : "");
+        }
         ret = d.found ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
         boot_decision_done(&d);
         if (fflush(stdout) != 0)

@@ -256,8 +256,8 @@ static int cli_manifest_load_signatures(SignatureList **listp, const char *path,
 
         r = signature_list_load(listp, path, &line);
         if (r == -ENOENT && missing_ok) {
-                *listp = signature_list_new();
-                return *listp ? 0 : log_error_errno(-ENOMEM, "out of memory");
+                r = signature_list_new(listp);
+                return r < 0 ? log_error_errno(r, "out of memory") : 0;
         }
         if (r == -EBADMSG)
                 return log_error_errno(r, "%s:%u: malformed signature line: expected \"ed25519 <key id> <signature>\"",

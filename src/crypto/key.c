@@ -5,7 +5,8 @@
  * Invariants: key_generate() never leaves one half of a pair or a partly written key
  * behind, and never replaces an existing key: each file is written whole and published
  * with write_file_new(), and a failure removes what it made. No copy of private key
- * material we make (PEM text written or read) is freed without being wiped, and no
+ * material we make (PEM text written or read) is freed without being wiped; key files are
+ * read only into secret memory (util/secret.h), locked and kept out of core dumps. No
  * passphrase is ever asked for.
  */
 #include <errno.h>
@@ -23,6 +24,7 @@
 #include "crypto/key.h"
 #include "util/cleanup.h"
 #include "util/fileio.h"
+#include "util/secret.h"
 
 /*
  * Writes key as PEM to a new file, complete or not at all, never replacing one. The PEM
@@ -81,21 +83,18 @@ static int key_no_passphrase(char *buf, int size, int rwflag, void *userdata) {
         return -1;
 }
 
-/* A wiped, freed key file buffer. */
+/* A key file's bytes, in secret memory (util/secret.h). */
 typedef struct KeyText {
-        char *data; /* owned: wiped before it is freed */
+        char *data; /* owned: secret memory, wiped when freed */
         size_t size;
 } KeyText;
 
 static void key_text_done(KeyText *t) {
-        if (t->data) {
-                OPENSSL_cleanse(t->data, t->size);
-                free(t->data);
-        }
+        t->data = secret_free(t->data);
 }
 
 /*
- * Reads a key file whole into memory we wipe. Only a regular file of at most KEY_FILE_MAX
+ * Reads a key file whole into secret memory. Only a regular file of at most KEY_FILE_MAX
  * bytes is read: a directory, FIFO or device in a trust directory is an error, not a hang.
  */
 static int key_read_file(const char *path, KeyText *t) {
@@ -112,20 +111,7 @@ static int key_read_file(const char *path, KeyText *t) {
                 return -EINVAL;
         if (st.st_size > KEY_FILE_MAX)
                 return -EFBIG;
-        t->data = malloc((size_t)st.st_size + 1);
-        if (!t->data)
-                return -ENOMEM;
-        while (t->size < (size_t)st.st_size) {
-                ssize_t n = read(fd, t->data + t->size, (size_t)st.st_size - t->size);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        break;
-                t->size += (size_t)n;
-        }
-        return 0;
+        return secret_read_fd(fd, KEY_FILE_MAX, &t->data, &t->size);
 }
 
 static int key_load(EVP_PKEY **keyp, const char *path, bool private) {

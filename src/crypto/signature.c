@@ -20,8 +20,13 @@
 /* "ed25519 " + 64 hex + " " + 128 hex */
 #define SIGNATURE_LINE_LEN (sizeof(SIGNATURE_ALGORITHM) + SHA256_HEX_LEN + 1 + 2 * ED25519_SIGNATURE_SIZE)
 
-SignatureList *signature_list_new(void) {
-        return calloc(1, sizeof(SignatureList));
+int signature_list_new(SignatureList **listp) {
+        SignatureList *list = calloc(1, sizeof(SignatureList));
+
+        if (!list)
+                return -ENOMEM;
+        *listp = list;
+        return 0;
 }
 
 SignatureList *signature_list_free(SignatureList *list) {
@@ -68,13 +73,14 @@ static int signature_parse_line(const char *line, size_t len, Signature *sigp) {
 }
 
 int signature_list_parse(SignatureList **listp, const char *text, size_t size, unsigned *linep) {
-        _cleanup_(signature_list_freep) SignatureList *list = signature_list_new();
+        _cleanup_(signature_list_freep) SignatureList *list = NULL;
         unsigned line_no = 0;
         size_t pos = 0;
         int r;
 
-        if (!list)
-                return -ENOMEM;
+        r = signature_list_new(&list);
+        if (r < 0)
+                return r;
         if (size > SIGNATURE_FILE_MAX)
                 return -EFBIG;
 
@@ -154,8 +160,13 @@ struct TrustStore {
         size_t n_keys;
 };
 
-TrustStore *trust_store_new(void) {
-        return calloc(1, sizeof(TrustStore));
+int trust_store_new(TrustStore **trustp) {
+        TrustStore *trust = calloc(1, sizeof(TrustStore));
+
+        if (!trust)
+                return -ENOMEM;
+        *trustp = trust;
+        return 0;
 }
 
 TrustStore *trust_store_free(TrustStore *trust) {
@@ -235,12 +246,13 @@ static int trust_store_add_dir(TrustStore *trust, const char *dir, char **bad_fi
 }
 
 int trust_store_load(TrustStore **trustp, const char *path, char **bad_filep) {
-        _cleanup_(trust_store_freep) TrustStore *trust = trust_store_new();
+        _cleanup_(trust_store_freep) TrustStore *trust = NULL;
         struct stat st;
         int r;
 
-        if (!trust)
-                return -ENOMEM;
+        r = trust_store_new(&trust);
+        if (r < 0)
+                return r;
         if (stat(path, &st) < 0)
                 return -errno;
         if (S_ISDIR(st.st_mode))

@@ -41,8 +41,8 @@ typedef enum SignatureVerdict {
         SIGNATURE_E_BAD = 3,         /* a trusted key's signature does not verify */
 } SignatureVerdict;
 
-/* A new empty list, owned by the caller; NULL if out of memory. */
-SignatureList *signature_list_new(void);
+/* A new empty list: 0 and *listp, owned by the caller, or -ENOMEM. */
+int signature_list_new(SignatureList **listp);
 /* Frees list. Accepts NULL; returns NULL. */
 SignatureList *signature_list_free(SignatureList *list);
 
@@ -67,8 +67,8 @@ int signature_create(EVP_PKEY *key, const void *data, size_t size, Signature *si
 /* The public keys a verifier trusts. */
 typedef struct TrustStore TrustStore;
 
-/* A new store trusting nothing, owned by the caller; NULL if out of memory. */
-TrustStore *trust_store_new(void);
+/* A new store trusting nothing: 0 and *trustp, owned by the caller, or -ENOMEM. */
+int trust_store_new(TrustStore **trustp);
 /* Frees trust and its keys. Accepts NULL; returns NULL. */
 TrustStore *trust_store_free(TrustStore *trust);
 /* Adds one public key file. Errors as key_load_public(). */

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "store/parse.h"
+#include "store/state-file.h"
 #include "store/store.h"
 #include "util/cleanup.h"
 
@@ -28,7 +28,7 @@ int store_floor_get(const Store *store, uint32_t *floorp) {
         if (n < 2 || text[n - 1] != '\n')
                 return -EBADMSG;
         text[n - 1] = '\0';
-        if (strlen(text) != n - 1 || store_parse_unsigned(text, 0, UINT32_MAX, &v) < 0)
+        if (strlen(text) != n - 1 || store_state_file_parse_unsigned(text, 0, UINT32_MAX, &v) < 0)
                 return -EBADMSG;
         *floorp = v;
         return 0;

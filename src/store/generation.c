@@ -15,7 +15,7 @@
 #include "crypto/signature.h"
 #include "manifest/manifest.h"
 #include "store/dir.h"
-#include "store/parse.h"
+#include "store/state-file.h"
 #include "store/store.h"
 #include "util/cleanup.h"
 #include "util/strv.h"
@@ -37,25 +37,25 @@ const char *store_generation_state_to_string(StoreGenerationState state) {
 int store_generation_parse(const char *text, size_t size, StoreGeneration *genp) {
         StoreGeneration gen = {};
         unsigned seen = 0, version = 0;
-        StoreLineReader reader;
+        StoreStateFileReader reader;
         const char *key, *value;
         int r;
 
         enum { M = 1, S = 2, V = 4, ST = 8, T = 16 };
 
-        store_line_reader_init(&reader, text, size);
-        while ((r = store_line_reader_next(&reader, &key, &value)) > 0) {
+        store_state_file_reader_init(&reader, text, size);
+        while ((r = store_state_file_reader_next(&reader, &key, &value)) > 0) {
                 if (strcmp(key, "manifest") == 0 && !(seen & M)) {
-                        if (store_parse_digest(value, &gen.manifest) < 0)
+                        if (store_state_file_parse_digest(value, &gen.manifest) < 0)
                                 return -EBADMSG;
                         seen |= M;
                 } else if (strcmp(key, "signatures") == 0 && !(seen & S)) {
-                        if (store_parse_digest(value, &gen.signatures) < 0)
+                        if (store_state_file_parse_digest(value, &gen.signatures) < 0)
                                 return -EBADMSG;
                         gen.has_signatures = true;
                         seen |= S;
                 } else if (strcmp(key, "version") == 0 && !(seen & V)) {
-                        if (store_parse_unsigned(value, 0, UINT32_MAX, &version) < 0)
+                        if (store_state_file_parse_unsigned(value, 0, UINT32_MAX, &version) < 0)
                                 return -EBADMSG;
                         gen.version = version;
                         seen |= V;
@@ -69,7 +69,7 @@ int store_generation_parse(const char *text, size_t size, StoreGeneration *genp)
                         gen.state = (StoreGenerationState)i;
                         seen |= ST;
                 } else if (strcmp(key, "tries") == 0 && !(seen & T)) {
-                        if (store_parse_unsigned(value, 0, STORE_TRIES_MAX, &gen.tries) < 0)
+                        if (store_state_file_parse_unsigned(value, 0, STORE_TRIES_MAX, &gen.tries) < 0)
                                 return -EBADMSG;
                         seen |= T;
                 } else
@@ -127,7 +127,7 @@ static int store_generation_cmp(const void *a, const void *b) {
 }
 
 int store_generation_name_parse(const char *name, unsigned *numberp) {
-        return store_parse_unsigned(name, 1, UINT32_MAX, numberp);
+        return store_state_file_parse_unsigned(name, 1, UINT32_MAX, numberp);
 }
 
 static bool store_generation_is_name(const struct dirent *de) {

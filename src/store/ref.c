@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "store/dir.h"
-#include "store/parse.h"
+#include "store/state-file.h"
 #include "store/store.h"
 #include "util/cleanup.h"
 
@@ -40,22 +40,22 @@ bool store_ref_name_is_reserved(const char *name) {
 int store_ref_parse(const char *text, size_t size, StoreRef *refp) {
         StoreRef ref = {};
         bool have_manifest = false, have_generation = false;
-        StoreLineReader reader;
+        StoreStateFileReader reader;
         const char *key, *value;
         int r;
 
-        store_line_reader_init(&reader, text, size);
-        while ((r = store_line_reader_next(&reader, &key, &value)) > 0) {
+        store_state_file_reader_init(&reader, text, size);
+        while ((r = store_state_file_reader_next(&reader, &key, &value)) > 0) {
                 if (strcmp(key, "manifest") == 0 && !have_manifest) {
-                        if (store_parse_digest(value, &ref.manifest) < 0)
+                        if (store_state_file_parse_digest(value, &ref.manifest) < 0)
                                 return -EBADMSG;
                         have_manifest = true;
                 } else if (strcmp(key, "signatures") == 0 && !ref.has_signatures) {
-                        if (store_parse_digest(value, &ref.signatures) < 0)
+                        if (store_state_file_parse_digest(value, &ref.signatures) < 0)
                                 return -EBADMSG;
                         ref.has_signatures = true;
                 } else if (strcmp(key, "generation") == 0 && !have_generation) {
-                        if (store_parse_unsigned(value, 1, UINT32_MAX, &ref.generation) < 0)
+                        if (store_state_file_parse_unsigned(value, 1, UINT32_MAX, &ref.generation) < 0)
                                 return -EBADMSG;
                         have_generation = true;
                 } else

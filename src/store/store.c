@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "store/dir.h"
-#include "store/parse.h"
+#include "store/state-file.h"
 #include "store/resolve.h"
 #include "store/store.h"
 #include "util/cleanup.h"
@@ -195,7 +195,7 @@ static int store_check_marker(int dirfd) {
         if (size > 0 && text[size - 1] == '\n')
                 text[--size] = '\0';
         if (strncmp(text, prefix, strlen(prefix)) != 0 || strlen(text) != size ||
-            store_parse_unsigned(text + strlen(prefix), 0, UINT32_MAX, &version) < 0)
+            store_state_file_parse_unsigned(text + strlen(prefix), 0, UINT32_MAX, &version) < 0)
                 return -EMEDIUMTYPE;
         if (version != STORE_FORMAT_VERSION)
                 return -EPROTONOSUPPORT;

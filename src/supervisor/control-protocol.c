@@ -112,14 +112,14 @@ int control_ps_parse_line(char *line, ControlPsRow *rowp) {
         return 0;
 }
 
-int control_call(const char *run_dir, const ControlRequest *request, int *okp, char **bodyp) {
+int control_call(const char *run_dir, const ControlRequest *request, char **bodyp) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         char req[CONTROL_REQUEST_MAX];
         _cleanup_free_ char *reply = NULL;
         _cleanup_close_ int fd = -1;
         char *body;
         ssize_t n;
-        int len, ok;
+        int len, verdict;
 
         len = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", run_dir, CONTROL_SOCKET_NAME);
         if (len < 0 || (size_t)len >= sizeof(sa.sun_path))
@@ -144,15 +144,14 @@ int control_call(const char *run_dir, const ControlRequest *request, int *okp, c
                 return -errno;
         reply[n] = '\0';
         if (strncmp(reply, "ok\n", 3) == 0)
-                ok = 1;
+                verdict = 0;
         else if (strncmp(reply, "error\n", 6) == 0)
-                ok = 0;
+                verdict = CONTROL_E_REFUSED;
         else
                 return -EBADMSG;
-        body = strdup(reply + (ok ? 3 : 6));
+        body = strdup(reply + (verdict == 0 ? 3 : 6));
         if (!body)
                 return -ENOMEM;
-        *okp = ok;
         *bodyp = body;
-        return 0;
+        return verdict;
 }

@@ -58,9 +58,14 @@ typedef struct ControlPsRow {
 /* Splits one ps line (modified in place, no newline). Returns 0 or -EBADMSG. */
 int control_ps_parse_line(char *line, ControlPsRow *rowp);
 
+/* control_call()'s verdict: kosd understood the request and refused it ("error"). */
+#define CONTROL_E_REFUSED 1
+
 /*
  * Sends request to the kosd whose run directory is run_dir and waits for its reply.
- * Returns 0 with *okp (true for "ok") and *bodyp (owned by the caller, NUL-terminated),
- * or a negative errno (-ENOENT/-ECONNREFUSED: no kosd there; -EACCES: not root).
+ * Returns 0 for an "ok" reply with *bodyp its body; CONTROL_E_REFUSED for an "error"
+ * reply with *bodyp kosd's message; or a negative errno, *bodyp untouched (-ENOENT,
+ * -ECONNREFUSED: no kosd there; -EACCES: not root; -EBADMSG: a reply of neither form).
+ * *bodyp is NUL-terminated and owned by the caller.
  */
-int control_call(const char *run_dir, const ControlRequest *request, int *okp, char **bodyp);
+int control_call(const char *run_dir, const ControlRequest *request, char **bodyp);

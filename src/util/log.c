@@ -24,6 +24,10 @@ void log_set_max_level(LogLevel level) {
         log_max_level = level;
 }
 
+LogLevel log_get_max_level(void) {
+        return log_max_level;
+}
+
 void log_set_priority_prefix(bool prefix) {
         log_priority_prefix = prefix;
 }

@@ -23,6 +23,8 @@ typedef enum LogLevel {
 void log_set_program(const char *name);
 /* Messages above level (less severe) are dropped; the default is LOG_LEVEL_INFO. */
 void log_set_max_level(LogLevel level);
+/* The level set by log_set_max_level(). */
+LogLevel log_get_max_level(void);
 /* With prefix set, lines start with "<N>" (sd-daemon(3) style) for journald. */
 void log_set_priority_prefix(bool prefix);
 

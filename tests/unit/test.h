@@ -12,20 +12,26 @@
 #include <string.h>
 
 typedef void (*TestFunc)(void);
-typedef struct TestCase {
+typedef struct TestCase TestCase;
+struct TestCase {
         const char *name;
         TestFunc func;
-} TestCase;
+        TestCase *next;
+};
 
-#define TEST_MAX 256
-extern TestCase test_cases[TEST_MAX];
-extern unsigned test_count;
+/*
+ * Registered tests, in definition order. Each TEST() owns its own static TestCase and
+ * links it in, so there is no limit on how many a file defines.
+ */
+extern TestCase *test_first;
+extern TestCase **test_lastp;
 
 #define TEST(name)                                                               \
         static void test_##name(void);                                           \
         __attribute__((constructor)) static void test_register_##name(void) {    \
-                if (test_count < TEST_MAX)                                       \
-                        test_cases[test_count++] = (TestCase){ #name, test_##name }; \
+                static TestCase test_case_##name = { #name, test_##name, NULL }; \
+                *test_lastp = &test_case_##name;                                 \
+                test_lastp = &test_case_##name.next;                             \
         }                                                                        \
         static void test_##name(void)
 
@@ -67,15 +73,15 @@ extern unsigned test_count;
         } while (0)
 
 #define TEST_MAIN()                                                              \
-        TestCase test_cases[TEST_MAX];                                           \
-        unsigned test_count;                                                     \
+        TestCase *test_first;                                                    \
+        TestCase **test_lastp = &test_first;                                     \
         int main(int argc, char **argv) {                                        \
                 unsigned ran = 0;                                                \
-                for (unsigned i = 0; i < test_count; i++) {                      \
-                        if (argc > 1 && strcmp(argv[1], test_cases[i].name) != 0) \
+                for (TestCase *t = test_first; t; t = t->next) {                 \
+                        if (argc > 1 && strcmp(argv[1], t->name) != 0)           \
                                 continue;                                        \
-                        fprintf(stderr, "test %s\n", test_cases[i].name);        \
-                        test_cases[i].func();                                    \
+                        fprintf(stderr, "test %s\n", t->name);                   \
+                        t->func();                                               \
                         ran++;                                                   \
                 }                                                                \
                 if (ran == 0) {                                                  \

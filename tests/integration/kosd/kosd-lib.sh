@@ -19,10 +19,15 @@ KOSD_PID=
 export KOS_RUN_DIR="$RUN"
 trap 'kosd_cleanup' EXIT
 
+# Stops a kosd still running: SIGTERM, up to 5 s for it to exit, then SIGKILL.
 kosd_cleanup() {
 	if [ -n "$KOSD_PID" ] && kill -0 "$KOSD_PID" 2>/dev/null; then
 		kill -TERM "$KOSD_PID" 2>/dev/null
-		sleep 1
+		i=0
+		while kill -0 "$KOSD_PID" 2>/dev/null && [ $i -lt 100 ]; do
+			i=$((i + 1))
+			sleep 0.05
+		done
 		kill -KILL "$KOSD_PID" 2>/dev/null
 	fi
 	rm -rf "$T"

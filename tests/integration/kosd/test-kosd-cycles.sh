@@ -22,32 +22,28 @@ fds() { ls "/proc/$KOSD_PID/fd" | wc -l; }
 # (ps, not a scan of /proc/*/stat: processes vanish mid-scan, and a comm with spaces
 # shifts the fields.)
 children() { ps -o pid= --ppid "$KOSD_PID" | wc -l; }
-zombie_pids() { ps -o pid=,stat= --ppid "$KOSD_PID" | awk '$2 ~ /^Z/ { print $1 }'; }
-# zombies: children of kosd that stay unreaped across 300 ms (a child that has just died
-# and is about to be reaped is not one).
-zombies() {
-	z1=$(zombie_pids)
-	[ -n "$z1" ] || { echo 0; return; }
-	sleep 0.3
-	z2=$(zombie_pids)
-	for z in $z1; do echo "$z2" | grep -qx "$z" && echo "$z"; done | wc -l
-}
+# zombies: children of kosd that have exited and are not reaped yet.
+zombies() { ps -o stat= --ppid "$KOSD_PID" | grep -c '^Z'; }
+no_zombies() { [ "$(zombies)" -eq 0 ]; }
 restarts() {
 	"$KOS" ps >"$T/ps" 2>/dev/null && awk '$1 == "crasher" { print $4 }' "$T/ps"
 }
 enough() { [ "$(restarts)" -ge "$CYCLES" ]; }
 
+stopped_state() { "$KOS" ps >"$T/ps" 2>/dev/null && grep -q '^crasher  *stopped' "$T/ps"; }
 ok "$KOS" app stop crasher
-sleep 0.2
+wait_until 10 stopped_state
+wait_until 10 no_zombies
 fds_before=$(fds)
 started=$(date +%s)
 ok "$KOS" app start crasher
 wait_until 100 enough
 ok "$KOS" app stop crasher
-stopped_state() { "$KOS" ps >"$T/ps" 2>/dev/null && grep -q '^crasher  *stopped' "$T/ps"; }
 wait_until 10 stopped_state
 elapsed=$(($(date +%s) - started))
 n=$(awk '$1 == "crasher" { print $4 }' "$T/ps")
+# A crasher that has just died is reaped a moment later: wait for that, bounded.
+wait_until 10 no_zombies
 fds_after=$(fds)
 echo "cycles: $n in ${elapsed}s; kosd fds before $fds_before, after $fds_after; zombies $(zombies); children $(children)"
 [ "$n" -ge "$CYCLES" ] || fail "only $n cycles"

@@ -37,10 +37,12 @@ stop first"
 checks=$((checks + 3))
 
 # A missing program: the error names it, each failed start counts, then escalation.
+# first is ready only once it has set up to record its stop, so that stop is not lost.
 rm -f "$REC"
 kosd_manifest "$T/missing.dtb" <<'EOF_DTS'
 	apps {
-		first { @APP:first@; };
+		first { @APP:first@, "--notify-after", "0";
+		        ready = "notify"; };
 		ghost { path = "@T@/no-such-program"; };
 	};
 	node-manager { restart-intensity = <2>; restart-period-ms = <10000>; };

@@ -13,7 +13,8 @@
  *   run APP CMD...     the same in the foreground; prints "APP: exit N" when it ends
  *   restart APP        kills the background APP and starts its command again (new connections)
  *   wait APP           waits for the background APP to end; prints "APP: exit N"
- *   sleep MS
+ *   await PATH         waits until PATH exists (at most 20 s, else the script fails)
+ *   remove PATH        removes PATH
  *
  * At the end of the script it stops the apps, closes the control connections and waits for
  * every kos-msgd: exit status 0 if each exited 0, else 1.
@@ -172,6 +173,18 @@ static char *split(char *line, char **restp) {
         return line;
 }
 
+/* Polls until path exists: 0, or -ETIMEDOUT after 20 s. */
+static int await_file(const char *path) {
+        const struct timespec tick = { 0, 10 * 1000000L };
+
+        for (int i = 0; i < 2000; i++) {
+                if (access(path, F_OK) == 0)
+                        return 0;
+                nanosleep(&tick, NULL);
+        }
+        return -ETIMEDOUT;
+}
+
 static int run_script(void) {
         char line[2048];
 
@@ -181,10 +194,16 @@ static int run_script(void) {
                 char *verb = split(line, &rest);
                 if (verb[0] == '\0' || verb[0] == '#')
                         continue;
-                if (strcmp(verb, "sleep") == 0) {
-                        long ms = strtol(rest, NULL, 10);
-                        struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-                        nanosleep(&ts, NULL);
+                if (strcmp(verb, "await") == 0) {
+                        if (await_file(rest) < 0) {
+                                log_error("await: %s did not appear", rest);
+                                return -1;
+                        }
+                } else if (strcmp(verb, "remove") == 0) {
+                        if (unlink(rest) < 0) {
+                                log_error("remove: %s: %s", rest, strerror(errno));
+                                return -1;
+                        }
                 } else if (strcmp(verb, "start") == 0 || strcmp(verb, "run") == 0) {
                         char *name = split(rest, &rest2);
                         pid_t pid = spawn_app(name, rest2);

@@ -40,9 +40,12 @@ run tunnel kos msg lookup weather --server secure
 run loner kos msg lookup weather
 run admin kos msg servers
 run admin sh -c 'for i in $(seq 40); do kos msg call weather x >/dev/null || exit 1; done; echo forty calls'
-start watcher exec msg-test-client weather 12 100
-sleep 400
+# The watcher pauses after its first reply (in the test directory, where apps start)
+# while its publisher restarts, so its next call meets the dead publisher.
+start watcher exec msg-test-client weather 12 100 watcher.paused
+await watcher.paused
 restart weather-a
+remove watcher.paused
 wait watcher
 SCRIPT
 [ "$status" -eq 0 ] || fail "msg-launch or a kos-msgd failed (status $status)"

@@ -12,7 +12,8 @@ lib=$(find "$T/prefix" -name 'libkos-msg.so.0' | head -1)
 pc=$(find "$T/prefix" -name kos-msg.pc | head -1)
 [ -n "$pc" ] || fail "kos-msg.pc not installed"
 
-nm -D --defined-only "$lib" | awk '$2 == "T" { print $3 }' | sed 's/@.*//' >exports
+# Every defined dynamic symbol, of any kind (functions, data), but the version node.
+nm -D --defined-only "$lib" | awk '!($2 == "A" && $3 ~ /^KOS_MSG_[0-9]+$/) { print $3 }' | sed 's/@.*//' >exports
 [ -s exports ] || fail "no exported functions"
 grep -v '^kos_msg_' exports >stray && fail "exports beyond kos_msg_*: $(tr '\n' ' ' <stray)"
 for f in kos_msg_set_active_server_id kos_msg_lookup kos_msg_call kos_msg_publish kos_msg_serve; do

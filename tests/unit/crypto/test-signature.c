@@ -42,13 +42,15 @@ TEST(generate_refuses_overwrite_and_sets_mode) {
 TEST(sign_verify_and_tamper) {
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = generate("b");
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *other = generate("c");
-        _cleanup_(trust_store_freep) TrustStore *trust = trust_store_new();
-        _cleanup_(signature_list_freep) SignatureList *list = signature_list_new();
+        _cleanup_(trust_store_freep) TrustStore *trust = NULL;
+        _cleanup_(signature_list_freep) SignatureList *list = NULL;
         _cleanup_free_ char *pub = path_in_dir("b.pub");
         char data[] = "manifest bytes";
         Signature sig;
         Sha256Digest id, expect;
 
+        CHECK_OK(trust_store_new(&trust));
+        CHECK_OK(signature_list_new(&list));
         CHECK_OK(trust_store_add_file(trust, pub));
         CHECK_EQ_INT(signature_list_verify(list, trust, data, sizeof(data), NULL), SIGNATURE_E_NONE);
 
@@ -69,11 +71,12 @@ TEST(sign_verify_and_tamper) {
 
 TEST(format_parse_round_trip_and_replace) {
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = generate("d");
-        _cleanup_(signature_list_freep) SignatureList *list = signature_list_new(), *back = NULL;
+        _cleanup_(signature_list_freep) SignatureList *list = NULL, *back = NULL;
         _cleanup_free_ char *text = NULL;
         Signature s1, s2;
         size_t size;
 
+        CHECK_OK(signature_list_new(&list));
         CHECK_OK(signature_create(key, "one", 3, &s1));
         CHECK_OK(signature_create(key, "two", 3, &s2));
         CHECK_OK(signature_list_add(list, &s1));

@@ -1,20 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * "key value" line reader for the store's text formats (see parse.h).
+ * Reader of the store's state files, "key value" lines (see state-file.h).
  *
- * Invariant: never reads outside [text, text+size); never accepts what parse.h refuses.
+ * Invariant: never reads outside [text, text+size); never accepts what state-file.h refuses.
  */
 #include <errno.h>
 #include <string.h>
 
-#include "store/parse.h"
+#include "store/state-file.h"
 #include "util/hex.h"
 
-void store_line_reader_init(StoreLineReader *reader, const char *text, size_t size) {
-        *reader = (StoreLineReader){ .p = text, .end = text + size };
+void store_state_file_reader_init(StoreStateFileReader *reader, const char *text, size_t size) {
+        *reader = (StoreStateFileReader){ .p = text, .end = text + size };
 }
 
-int store_line_reader_next(StoreLineReader *reader, const char **keyp, const char **valuep) {
+int store_state_file_reader_next(StoreStateFileReader *reader, const char **keyp, const char **valuep) {
         const char *line = reader->p, *nl, *space;
         size_t len, klen, vlen;
 
@@ -23,7 +23,7 @@ int store_line_reader_next(StoreLineReader *reader, const char **keyp, const cha
         nl = memchr(line, '\n', (size_t)(reader->end - line));
         len = nl ? (size_t)(nl - line) : (size_t)(reader->end - line);
         reader->p = nl ? nl + 1 : reader->end;
-        if (len == 0 || len >= STORE_LINE_MAX)
+        if (len == 0 || len >= STORE_STATE_FILE_LINE_MAX)
                 return -EBADMSG;
 
         space = memchr(line, ' ', len);
@@ -50,13 +50,13 @@ int store_line_reader_next(StoreLineReader *reader, const char **keyp, const cha
         return 1;
 }
 
-int store_parse_digest(const char *value, Sha256Digest *digestp) {
+int store_state_file_parse_digest(const char *value, Sha256Digest *digestp) {
         if (!hex_is_sha256(value))
                 return -EBADMSG;
         return sha256_from_hex(value, digestp) < 0 ? -EBADMSG : 0;
 }
 
-int store_parse_unsigned(const char *value, unsigned min, unsigned long max, unsigned *valuep) {
+int store_state_file_parse_unsigned(const char *value, unsigned min, unsigned long max, unsigned *valuep) {
         unsigned long n = 0;
         size_t len = strlen(value);
 
