@@ -31,6 +31,15 @@ wait_running() {
 		sleep 0.05
 	done
 }
+# wait_restarted: until the log, past the kill, shows the chain's four apps started again.
+wait_restarted() {
+	i=0
+	while [ "$(tail -n +$((lines + 1)) "$log" | grep -c ': started (pid')" -lt 4 ]; do
+		i=$((i + 1))
+		[ $i -lt 200 ] || { cat "$log"; echo "run-kosd: the chain did not restart" >&2; exit 1; }
+		sleep 0.05
+	done
+}
 wait_running 4
 echo "kosd (pid $pid) runs the example system:"
 "$kos" ps --run-dir "$run"
@@ -40,9 +49,8 @@ echo
 echo "kill -KILL ethernet (pid $victim): ethernet and everything that depends on it restarts"
 lines=$(wc -l <"$log")
 kill -KILL "$victim"
-sleep 0.2
+wait_restarted
 wait_running 4
-sleep 0.2
 tail -n +$((lines + 1)) "$log" | grep -v ': up (pid'
 echo
 "$kos" ps --run-dir "$run"
