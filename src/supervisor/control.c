@@ -17,6 +17,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "ipc/credentials.h"
 #include "supervisor/supervisor-internal.h"
 #include "util/log.h"
 
@@ -62,7 +63,6 @@ static void control_reply(int fd, const char *text, size_t len) {
 void control_accept(Supervisor *s) {
         for (;;) {
                 struct ucred cred;
-                socklen_t cl = sizeof(cred);
                 int fd = accept4(s->control_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
                 size_t slot;
 
@@ -73,7 +73,7 @@ void control_accept(Supervisor *s) {
                                 continue;
                         return;
                 }
-                if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 || cred.uid != 0) {
+                if (ipc_credentials_of_peer(fd, &cred) < 0 || cred.uid != 0) {
                         static const char denied[] = "error\npermission denied: kosd answers root only";
                         control_reply(fd, denied, sizeof(denied) - 1);
                         close(fd);

@@ -25,7 +25,7 @@
 #include "manifest/manifest.h"
 #include "supervisor/boot-generation.h"
 #include "supervisor/control-protocol.h"
-#include "supervisor/msgserver.h"
+#include "supervisor/msgd.h"
 #include "supervisor/supervisor.h"
 #include "util/log.h"
 
@@ -163,10 +163,10 @@ static int kosd_main(int argc, char **argv) {
                 return 1;
         }
 
-        msgd = kosd_find_program(msgd_arg, MSG_SERVER_PROGRAM, "msg");
+        msgd = kosd_find_program(msgd_arg, SUPERVISOR_MSGD_PROGRAM, "msg");
         if (m->n_msg_servers > 0 && !msgd)
                 log_warning("no executable %s found%s%s; message servers not started, apps get no connections",
-                            MSG_SERVER_PROGRAM, msgd_arg ? " at " : "", msgd_arg ? msgd_arg : "");
+                            SUPERVISOR_MSGD_PROGRAM, msgd_arg ? " at " : "", msgd_arg ? msgd_arg : "");
         kos = kosd_find_program(kos_arg, "kos", "cli");
         if (store_dir && !kos) {
                 log_error("no kos command found to confirm the boot; use --kos PATH; nothing started");

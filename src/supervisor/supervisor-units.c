@@ -16,7 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "supervisor/msgserver.h"
+#include "ipc/handover.h"
+#include "supervisor/msgd.h"
 #include "supervisor/notify.h"
 #include "supervisor/supervisor-internal.h"
 #include "util/log.h"
@@ -118,7 +119,7 @@ static int unit_build_app(Supervisor *s, Unit *u, const ManifestApp *app) {
                         char unit_name[256];
                         Unit *server;
 
-                        snprintf(unit_name, sizeof(unit_name), "%s%s", MSG_SERVER_UNIT_PREFIX, app->msg_servers[i]);
+                        snprintf(unit_name, sizeof(unit_name), "%s%s", SUPERVISOR_MSGD_UNIT_PREFIX, app->msg_servers[i]);
                         server = supervisor_find_unit(s, unit_name);
                         if (!server)
                                 continue;
@@ -128,7 +129,7 @@ static int unit_build_app(Supervisor *s, Unit *u, const ManifestApp *app) {
                 }
                 if (connected) {
                         char *entry;
-                        r = msg_server_env_entry(connected, &entry);
+                        r = ipc_handover_env_entry(connected, &entry);
                         if (r < 0)
                                 return r;
                         if (strv_push(&envp, entry) < 0)
@@ -211,7 +212,7 @@ int supervisor_units_new(Supervisor *s) {
                 if (i < n_servers) {
                         u->kind = UNIT_KIND_MSG_SERVER;
                         u->msg_server = &m->msg_servers[i];
-                        snprintf(buf, sizeof(buf), "%s%s", MSG_SERVER_UNIT_PREFIX, u->msg_server->name);
+                        snprintf(buf, sizeof(buf), "%s%s", SUPERVISOR_MSGD_UNIT_PREFIX, u->msg_server->name);
                         name = buf;
                 } else {
                         u->kind = UNIT_KIND_APP;

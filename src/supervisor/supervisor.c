@@ -29,7 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "supervisor/msgserver.h"
+#include "ipc/handover.h"
 #include "supervisor/notify.h"
 #include "supervisor/output.h"
 #include "supervisor/spawn.h"
@@ -162,7 +162,7 @@ static void unit_exec(Supervisor *s, Unit *u) {
         int r = 0;
 
         if (u->kind == UNIT_KIND_MSG_SERVER) {
-                r = msg_server_control_pair(&kosd_end, &msgd_end);
+                r = ipc_handover_pair(&kosd_end, &msgd_end);
                 if (r < 0)
                         log_error("%s: cannot create control connection: %s", u->name, strerror(-r));
                 else
@@ -176,7 +176,7 @@ static void unit_exec(Supervisor *s, Unit *u) {
                                 r = -ENOTCONN;
                                 break;
                         }
-                        r = msg_server_connect_app(server->msg_control_fd, u->name, &fds[n_fds]);
+                        r = ipc_handover_send(server->msg_control_fd, u->name, &fds[n_fds]);
                         if (r < 0) {
                                 log_error("%s: cannot connect to %s: %s", u->name, server->name, strerror(-r));
                                 break;
