@@ -3,11 +3,11 @@
  * The handover: how kosd gives an app its connection to a service (a kos-msgd instance),
  * both halves and the environment contract, defined once.
  *
- *   kosd                          service (kos-msgd)                 app
- *   ipc_handover_pair() ──control connection, the service's fd 3──>
- *   before each start of an app, for each service it lists:
- *   ipc_handover_send(app) ──"app" + one end (SCM_RIGHTS)──> ipc_handover_receive()
- *        └──the other end, fd 3, 4, ... at exec; KOS_MSG_SERVERS="core=3,secure=4"──> ipc_handover_env_parse()
+ *   kosd: ipc_handover_pair()   ──control connection, as fd 3──>   service (kos-msgd)
+ *   before each start of an app, for each service the app lists:
+ *   kosd: ipc_handover_send()   ──app name + one end (SCM_RIGHTS)──>   ipc_handover_receive()
+ *                               ──the other end, fd 3, 4, ... at exec──>   app
+ *   app:  ipc_handover_env_parse(getenv("KOS_MSG_SERVERS"))   "core=3,secure=4"
  *
  * Identity is the connection: kosd, which read the signed manifest, makes each connection
  * and tells the service whose it is over a channel only kosd holds; nothing the app sends

@@ -346,8 +346,8 @@ int kos_msg_accept(int timeout_ms, KosMsgChannel **channelp) {
                         MsgPendingChannel *p = &l->pending[l->pending_head];
                         l->pending_head = (l->pending_head + 1) % MSG_CLIENT_PENDING_MAX;
                         l->pending_len--;
-                        return msg_channel_new(p->fd, p->protocol, p->peer, msg_client_channel_closed, l, p->id,
-                                               channelp);
+                        return msg_channel_new(p->fd, p->protocol, p->peer, msg_client_channel_closed, l,
+                                               p->id, channelp);
                 }
                 int wait = timeout_ms;
                 if (timeout_ms > 0) {
