@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "ipc/frame.h"
 #include "msg/server.h"
 #include "msg/wire.h"
 #include "util/log.h"
@@ -53,7 +54,7 @@ static void f_drain(int fd) {
         static uint8_t buf[MSG_FRAME_MAX];
         for (int i = 0; i < 64 && fd >= 0; i++) {
                 int got = -1;
-                ssize_t n = msg_frame_receive(fd, buf, sizeof(buf), MSG_DONTWAIT, &got);
+                ssize_t n = ipc_frame_receive(fd, buf, sizeof(buf), MSG_DONTWAIT, &got);
                 if (n <= 0)
                         return;
                 MsgFrame f;

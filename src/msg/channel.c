@@ -17,12 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "ipc/frame.h"
 #include "msg/channel.h"
 #include "msg/wire.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 
 struct KosMsgChannel {
         int fd;    /* owned */
@@ -34,12 +35,13 @@ struct KosMsgChannel {
         char protocol[KOS_MSG_NAME_MAX + 1];
         char peer[KOS_MSG_NAME_MAX + 1];
         uint8_t *buf; /* owned, MSG_FRAME_MAX bytes */
-        int link;     /* publisher side: the server link it came from, else -1 */
-        uint32_t id;  /* publisher side: the server's id for it */
+        MsgChannelCloseHandler on_close; /* NULL if nobody is told */
+        void *on_close_userdata;
+        uint32_t id; /* passed to on_close */
 };
 
-int msg_channel_new(int fd, const char *protocol, const char *peer, int link, uint32_t id,
-                    KosMsgChannel **channelp) {
+int msg_channel_new(int fd, const char *protocol, const char *peer, MsgChannelCloseHandler on_close,
+                    void *userdata, uint32_t id, KosMsgChannel **channelp) {
         KosMsgChannel *ch = calloc(1, sizeof(*ch));
 
         if (!ch) {
@@ -53,7 +55,8 @@ int msg_channel_new(int fd, const char *protocol, const char *peer, int link, ui
                 return -ENOMEM;
         }
         ch->fd = fd;
-        ch->link = link;
+        ch->on_close = on_close;
+        ch->on_close_userdata = userdata;
         ch->id = id;
         ch->rcvtimeo_ms = -1;
         ch->next_serial = 1;
@@ -68,8 +71,8 @@ KosMsgChannel *kos_msg_channel_free(KosMsgChannel *channel) {
                 return NULL;
         if (channel->fd >= 0)
                 close(channel->fd);
-        if (channel->link >= 0)
-                msg_client_channel_closed(channel->link, channel->id);
+        if (channel->on_close)
+                channel->on_close(channel->on_close_userdata, channel->id);
         free(channel->buf);
         free(channel);
         return NULL;
@@ -91,15 +94,9 @@ bool msg_channel_owes_reply(const KosMsgChannel *channel) {
         return channel->owes_reply && channel->error == 0;
 }
 
-static int64_t msg_now_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Sends one frame. While the peer has no room (it is not reading), waits for room until
- * deadline_ms (a msg_now_ms() time; 0: no wait at all, returning -EAGAIN; -1: no limit),
+ * deadline_ms (a now_ms() time; 0: no wait at all, returning -EAGAIN; -1: no limit),
  * then returns -ETIMEDOUT. Returns 0 if the frame went at once, 1 if only after waiting.
  * A peer that is gone breaks the channel.
  */
@@ -119,7 +116,7 @@ static int msg_channel_send(KosMsgChannel *ch, MsgFrameType type, uint32_t seria
         while (r == -EAGAIN && deadline_ms != 0) {
                 int wait = -1;
                 if (deadline_ms > 0) {
-                        int64_t left = deadline_ms - msg_now_ms();
+                        int64_t left = deadline_ms - (int64_t)now_ms();
                         if (left <= 0)
                                 return -ETIMEDOUT;
                         wait = (int)left;
@@ -165,7 +162,7 @@ static int msg_channel_receive_frame(KosMsgChannel *ch, uint32_t accept, int tim
         else if ((r = msg_channel_set_timeout(ch, timeout_ms)) < 0)
                 return r;
         int fd = -1;
-        ssize_t n = msg_frame_receive(ch->fd, ch->buf, MSG_FRAME_MAX, flags, &fd);
+        ssize_t n = ipc_frame_receive(ch->fd, ch->buf, MSG_FRAME_MAX, flags, &fd);
         if (n == -EAGAIN)
                 return timeout_ms == 0 ? -EAGAIN : -ETIMEDOUT;
         if (n == 0 || n == -ECONNRESET)
@@ -195,7 +192,7 @@ static void msg_message_from_frame(KosMsgMessage *m, const MsgFrame *f, int fd) 
 int kos_msg_call(KosMsgChannel *channel, const void *data, size_t size, int fd, int timeout_ms,
                  KosMsgMessage *replyp) {
         uint32_t serial = channel->next_serial++;
-        int64_t deadline = timeout_ms > 0 ? msg_now_ms() + timeout_ms : timeout_ms < 0 ? -1 : 0;
+        int64_t deadline = timeout_ms > 0 ? (int64_t)now_ms() + timeout_ms : timeout_ms < 0 ? -1 : 0;
         int r;
 
         if (serial == 0)
@@ -210,7 +207,7 @@ int kos_msg_call(KosMsgChannel *channel, const void *data, size_t size, int fd, 
                 /* Only a stale reply makes a second round, so the common call reads no clock
                  * past the first and keeps the socket's timeout as it was. */
                 if (timeout_ms > 0 && !first) {
-                        int64_t left = deadline - msg_now_ms();
+                        int64_t left = deadline - (int64_t)now_ms();
                         if (left <= 0)
                                 return -ETIMEDOUT;
                         wait = (int)left;

@@ -13,15 +13,19 @@
 #include <stdint.h>
 
 /*
- * Wraps fd (owned from now on, closed on failure too) as a channel for protocol with peer.
- * A publisher's channel names the server link (index) it came from and the id the server
- * gave it, so that closing it can be reported; a client's channel has link -1.
+ * Called once when a channel is freed, after its socket is closed, with the userdata and
+ * id given to msg_channel_new(): a publisher's library tells the server it closed the
+ * channel, so it stops counting against its client's bound.
  */
-int msg_channel_new(int fd, const char *protocol, const char *peer, int link, uint32_t id,
-                    KosMsgChannel **channelp);
+typedef void (*MsgChannelCloseHandler)(void *userdata, uint32_t id);
 
-/* Tells the server on link that the publisher closed channel id (best effort). */
-void msg_client_channel_closed(int link, uint32_t id);
+/*
+ * Wraps fd (owned from now on, closed on failure too) as a channel for protocol with peer.
+ * on_close (may be NULL: a client's channel) is called with userdata and id when the
+ * channel is freed.
+ */
+int msg_channel_new(int fd, const char *protocol, const char *peer, MsgChannelCloseHandler on_close,
+                    void *userdata, uint32_t id, KosMsgChannel **channelp);
 
 /* True if a call received on the channel still waits for its reply. */
 bool msg_channel_owes_reply(const KosMsgChannel *channel);

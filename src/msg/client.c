@@ -10,7 +10,6 @@
  * accepted channel tells the server, so it stops counting against its client's bound.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,9 +17,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ipc/frame.h"
+#include "ipc/handover.h"
 #include "msg/channel.h"
 #include "msg/client.h"
 #include "msg/wire.h"
+#include "util/cleanup.h"
+#include "util/clock.h"
 
 #define MSG_CLIENT_SERVERS_MAX 16
 #define MSG_CLIENT_PENDING_MAX 64
@@ -28,6 +31,8 @@
 /* A lookup with less time left than this still waits this long for the server's answer, so
  * that "try once" (timeout 0) gets one from a working server. */
 #define MSG_CLIENT_ANSWER_MIN_MS 1000
+
+_Static_assert(IPC_HANDOVER_NAME_MAX == KOS_MSG_NAME_MAX, "a server's name is a KOS name");
 
 typedef struct MsgPendingChannel {
         int fd;
@@ -61,39 +66,21 @@ void msg_client_reset(void) {
         memset(&msg_client, 0, sizeof(msg_client));
 }
 
-/* Parses "name=fd,name=fd" into the link table. */
+/* Parses "name=fd,name=fd" (ipc/handover.h) into the link table. */
 static int msg_client_parse(const char *spec) {
-        const char *p = spec;
+        IpcHandoverLink links[MSG_CLIENT_SERVERS_MAX];
+        size_t n = 0;
+        int r = ipc_handover_env_parse(spec, links, ELEMENTSOF(links), &n);
 
-        while (*p) {
-                const char *eq = strchr(p, '='), *end = strchr(p, ',');
-                if (!end)
-                        end = p + strlen(p);
-                if (!eq || eq > end || msg_client.n_links >= MSG_CLIENT_SERVERS_MAX)
-                        return -EINVAL;
-                if (!msg_name_is_valid(p, (size_t)(eq - p)))
-                        return -EINVAL;
-                long fd = 0;
-                if (eq + 1 == end || end - eq > 8)
-                        return -EINVAL;
-                for (const char *d = eq + 1; d < end; d++) {
-                        if (*d < '0' || *d > '9')
-                                return -EINVAL;
-                        fd = fd * 10 + (*d - '0');
-                }
-                int type = 0;
-                socklen_t len = sizeof(type);
-                if (getsockopt((int)fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_SEQPACKET)
-                        return -EBADF;
-                if (fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0)
-                        return -errno;
-                MsgServerLink *l = &msg_client.links[msg_client.n_links++];
-                memcpy(l->name, p, (size_t)(eq - p));
-                l->name[eq - p] = '\0';
-                l->fd = (int)fd;
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                MsgServerLink *l = &msg_client.links[i];
+                memcpy(l->name, links[i].name, sizeof(l->name));
+                l->fd = links[i].fd;
                 l->next_serial = 1;
-                p = *end ? end + 1 : end;
         }
+        msg_client.n_links = (unsigned)n;
         return 0;
 }
 
@@ -101,7 +88,7 @@ static void msg_client_load(void) {
         if (msg_client.loaded)
                 return;
         msg_client.loaded = true;
-        const char *spec = getenv("KOS_MSG_SERVERS");
+        const char *spec = getenv(IPC_HANDOVER_ENV);
         if (spec && msg_client_parse(spec) < 0) {
                 msg_client.error = -EINVAL;
                 msg_client.n_links = 0;
@@ -163,21 +150,28 @@ int kos_msg_server_fd(void) {
         return r < 0 ? r : l->fd;
 }
 
-static int64_t msg_client_now_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void msg_link_lost(MsgServerLink *l) {
         close(l->fd);
         l->fd = -1;
 }
 
+/* A publisher closed channel id that came on link (a MsgServerLink): tells the server (best
+ * effort). The channel's on-close handler. */
+static void msg_client_channel_closed(void *userdata, uint32_t id) {
+        MsgServerLink *l = userdata;
+        MsgHeader h;
+
+        /* The link table may have been reset since (msg_client_reset(), tests only). */
+        if ((unsigned)(l - msg_client.links) >= msg_client.n_links || l->fd < 0)
+                return;
+        msg_header_init(&h, MSG_FRAME_CLOSED, id, 0, 0, false);
+        (void)msg_frame_send(l->fd, &h, NULL, -1, MSG_DONTWAIT);
+}
+
 static void msg_link_queue_channel(MsgServerLink *l, const MsgFrame *f, int fd) {
         if (l->pending_len >= MSG_CLIENT_PENDING_MAX) {
                 close(fd);
-                msg_client_channel_closed((int)(l - msg_client.links), f->header.serial);
+                msg_client_channel_closed(l, f->header.serial);
                 return;
         }
         MsgPendingChannel *p = &l->pending[(l->pending_head + l->pending_len++) % MSG_CLIENT_PENDING_MAX];
@@ -204,7 +198,7 @@ static int msg_link_read(MsgServerLink *l, int timeout_ms, MsgFrame *fp, int *fd
         if (r == 0)
                 return -ETIMEDOUT;
         int fd = -1;
-        ssize_t n = msg_frame_receive(l->fd, buf, sizeof(buf), MSG_DONTWAIT, &fd);
+        ssize_t n = ipc_frame_receive(l->fd, buf, sizeof(buf), MSG_DONTWAIT, &fd);
         if (n == -EAGAIN)
                 return 0;
         if (n <= 0) {
@@ -225,15 +219,6 @@ static int msg_link_read(MsgServerLink *l, int timeout_ms, MsgFrame *fp, int *fd
         *fp = f;
         *fdp = fd;
         return 1;
-}
-
-void msg_client_channel_closed(int link, uint32_t id) {
-        MsgHeader h;
-
-        if (link < 0 || (unsigned)link >= msg_client.n_links || msg_client.links[link].fd < 0)
-                return;
-        msg_header_init(&h, MSG_FRAME_CLOSED, id, 0, 0, false);
-        (void)msg_frame_send(msg_client.links[link].fd, &h, NULL, -1, MSG_DONTWAIT);
 }
 
 static int msg_status_to_errno(uint32_t status) {
@@ -262,7 +247,7 @@ static int msg_status_to_errno(uint32_t status) {
  */
 static int msg_link_request(MsgServerLink *l, MsgFrameType type, const char *protocol, int timeout_ms,
                             MsgFrame *resultp, int *fdp) {
-        int64_t deadline = msg_client_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+        int64_t deadline = (int64_t)now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
         size_t len = strlen(protocol);
         MsgHeader h;
         int r;
@@ -281,7 +266,7 @@ static int msg_link_request(MsgServerLink *l, MsgFrameType type, const char *pro
                 MsgFrame f;
                 int fd = -1, wait = -1;
                 if (timeout_ms >= 0) {
-                        int64_t left = deadline - msg_client_now_ms();
+                        int64_t left = deadline - (int64_t)now_ms();
                         wait = left > 0 ? (int)left : 0;
                 }
                 r = msg_link_read(l, wait, &f, &fd);
@@ -315,7 +300,7 @@ int kos_msg_publish(const char *protocol) {
 }
 
 int kos_msg_lookup(const char *protocol, int timeout_ms, KosMsgChannel **channelp) {
-        int64_t deadline = msg_client_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+        int64_t deadline = (int64_t)now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
         MsgServerLink *l = NULL;
         int r;
 
@@ -327,20 +312,20 @@ int kos_msg_lookup(const char *protocol, int timeout_ms, KosMsgChannel **channel
                         return r;
                 int answer_ms = -1;
                 if (timeout_ms >= 0) {
-                        int64_t left = deadline - msg_client_now_ms();
+                        int64_t left = deadline - (int64_t)now_ms();
                         answer_ms = left > MSG_CLIENT_ANSWER_MIN_MS ? (int)left : MSG_CLIENT_ANSWER_MIN_MS;
                 }
                 r = msg_link_request(l, MSG_FRAME_LOOKUP, protocol, answer_ms, &f, &fd);
                 if (r == 0) {
                         if (fd < 0)
                                 return -EPROTO;
-                        return msg_channel_new(fd, protocol, f.peer, -1, 0, channelp);
+                        return msg_channel_new(fd, protocol, f.peer, NULL, NULL, 0, channelp);
                 }
                 if (fd >= 0)
                         close(fd);
                 if (r != -ENOENT && r != -EBUSY)
                         return r;
-                int64_t left = deadline - msg_client_now_ms();
+                int64_t left = deadline - (int64_t)now_ms();
                 if (timeout_ms == 0 || (timeout_ms > 0 && left <= 0))
                         return r;
                 int64_t nap = timeout_ms < 0 || left > MSG_CLIENT_RETRY_MS ? MSG_CLIENT_RETRY_MS : left;
@@ -350,7 +335,7 @@ int kos_msg_lookup(const char *protocol, int timeout_ms, KosMsgChannel **channel
 }
 
 int kos_msg_accept(int timeout_ms, KosMsgChannel **channelp) {
-        int64_t deadline = msg_client_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+        int64_t deadline = (int64_t)now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
         MsgServerLink *l = NULL;
         int r = msg_client_active(&l);
 
@@ -361,12 +346,12 @@ int kos_msg_accept(int timeout_ms, KosMsgChannel **channelp) {
                         MsgPendingChannel *p = &l->pending[l->pending_head];
                         l->pending_head = (l->pending_head + 1) % MSG_CLIENT_PENDING_MAX;
                         l->pending_len--;
-                        return msg_channel_new(p->fd, p->protocol, p->peer, (int)(l - msg_client.links), p->id,
-                                               channelp);
+                        return msg_channel_new(p->fd, p->protocol, p->peer, msg_client_channel_closed, l,
+                                               p->id, channelp);
                 }
                 int wait = timeout_ms;
                 if (timeout_ms > 0) {
-                        int64_t left = deadline - msg_client_now_ms();
+                        int64_t left = deadline - (int64_t)now_ms();
                         wait = left > 0 ? (int)left : 0;
                 }
                 MsgFrame f;
@@ -376,7 +361,7 @@ int kos_msg_accept(int timeout_ms, KosMsgChannel **channelp) {
                         return r;
                 if (r == 1 && fd >= 0)
                         close(fd); /* a stale answer */
-                if (l->pending_len == 0 && timeout_ms >= 0 && msg_client_now_ms() >= deadline)
+                if (l->pending_len == 0 && timeout_ms >= 0 && (int64_t)now_ms() >= deadline)
                         return -ETIMEDOUT;
         }
 }

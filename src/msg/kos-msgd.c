@@ -6,7 +6,8 @@
  *
  * kosd's control connection is fd 3 (SOCK_SEQPACKET) unless --control-fd says otherwise.
  * The access matrix comes from the manifest's msg_servers/NAME node and nothing else. The
- * server exits 0 when kosd closes the control connection.
+ * server exits 0 when kosd closes the control connection, and on SIGTERM (through its event
+ * loop, between two requests).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -17,8 +18,12 @@
 
 #include "manifest/manifest.h"
 #include "msg/server.h"
+#include "util/event.h"
 #include "util/log.h"
 #include "util/strv.h"
+
+/* event_loop_exit() code of a SIGTERM; the control connection's end exits with 0. */
+#define MSGD_EXIT_TERMINATED 1
 
 typedef struct MsgdPolicy {
         const Manifest *manifest;
@@ -39,6 +44,11 @@ static bool msgd_may_publish(void *userdata, const char *protocol, const char *a
 static bool msgd_may_lookup(void *userdata, const char *protocol, const char *app) {
         const MsgdPolicy *p = userdata;
         return manifest_app_may_lookup(p->manifest, p->instance, protocol, app);
+}
+
+static int msgd_on_sigterm(EventSource *source, const struct signalfd_siginfo *info, void *userdata) {
+        event_loop_exit(userdata, MSGD_EXIT_TERMINATED);
+        return 0;
 }
 
 static void msgd_usage(FILE *f) {
@@ -122,10 +132,17 @@ int main(int argc, char **argv) {
         r = msg_server_set_control(s, control_fd);
         if (r < 0)
                 return log_error_errno(r, "[%s] control fd %d: %s", instance, control_fd, strerror(-r)), 1;
+        EventLoop *loop = msg_server_get_event_loop(s);
+        r = event_loop_add_signal(loop, NULL, SIGTERM, msgd_on_sigterm, loop);
+        if (r < 0)
+                return log_error_errno(r, "[%s] cannot watch SIGTERM: %s", instance, strerror(-r)), 1;
         log_info("[%s] serving", instance);
         r = msg_server_run(s);
         if (r < 0)
                 return log_error_errno(r, "[%s] %s", instance, strerror(-r)), 1;
-        log_info("[%s] control connection closed: exiting", instance);
+        if (r == MSGD_EXIT_TERMINATED)
+                log_info("[%s] terminated: exiting", instance);
+        else
+                log_info("[%s] control connection closed: exiting", instance);
         return 0;
 }

@@ -6,12 +6,13 @@
  *
  *   kosd sends (app, fd) ──> LIVE ──(hang-up, malformed frame, error, superseded)──> DEAD
  *
- * A DEAD connection has already left epoll, closed its socket and lost its names and
- * grants; its memory is freed at the end of the dispatch round, so events of the same
- * round that still point at it are recognised and skipped.
+ * The control connection and every LIVE connection are io sources of the server's
+ * EventLoop (util/event.h), each with its own callback. A DEAD connection has already freed
+ * its source (so the loop skips events of the same round that name it: the loop's
+ * invariant 2), closed its socket and lost its names and grants; its memory stays until
+ * the loop prepares its next wait, because the code that dropped it may still hold it.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,11 +20,15 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "ipc/fd.h"
+#include "ipc/frame.h"
+#include "ipc/handover.h"
 #include "msg/server.h"
 #include "msg/wire.h"
+#include "util/clock.h"
+#include "util/event.h"
 #include "util/log.h"
 
 #define MSG_SERVER_READS_PER_EVENT 16
@@ -48,15 +53,16 @@ struct MsgConnection {
         uint64_t id;
         char *app; /* owned */
         int fd;    /* owned; -1 once dead */
+        EventSource *source; /* owned; NULL once dead */
         bool dead;
-        uint32_t events; /* what epoll watches now */
+        uint32_t events; /* what the source waits for now */
         MsgOutFrame queue[MSG_SERVER_QUEUE_MAX];
         unsigned queue_head, queue_len;
         unsigned n_names;
         MsgGrant grants[MSG_SERVER_GRANT_PEERS_MAX];
         unsigned n_grants;
         /* Rate limit for the log lines this connection's requests cause. */
-        int64_t log_window_start_ms;
+        uint64_t log_window_start_ms;
         unsigned log_lines, log_suppressed;
 };
 
@@ -76,8 +82,10 @@ typedef struct MsgName {
 struct MsgServer {
         char *instance; /* owned */
         const MsgPolicy *policy;
-        int epoll_fd;   /* owned */
-        int control_fd; /* owned; -1 if none */
+        EventLoop *loop;              /* owned */
+        EventSource *free_dead;       /* owned: prepare source that frees dead connections */
+        EventSource *control_source;  /* owned; NULL if no control connection */
+        int control_fd;               /* owned; -1 if none */
         bool control_ended;
         MsgConnection *connections; /* owned list */
         MsgConnection *dead;        /* owned list, freed after each round */
@@ -87,29 +95,32 @@ struct MsgServer {
         uint32_t next_channel_id;
 };
 
-/* epoll data for the control connection; connections use their own pointer. */
-static char msg_control_tag;
+static int msg_server_on_prepare(EventSource *source, void *userdata);
+static int msg_connection_on_io(EventSource *source, int fd, uint32_t revents, void *userdata);
 
 int msg_server_new(MsgServer **serverp, const char *instance, const MsgPolicy *policy) {
         _cleanup_(msg_server_freep) MsgServer *s = calloc(1, sizeof(*s));
 
         if (!s)
                 return -ENOMEM;
-        s->epoll_fd = -1;
         s->control_fd = -1;
         s->policy = policy;
         s->next_id = 1;
         s->instance = strdup(instance);
         if (!s->instance)
                 return -ENOMEM;
-        s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-        if (s->epoll_fd < 0)
-                return -errno;
+        int r = event_loop_new(&s->loop);
+        if (r < 0)
+                return r;
+        r = event_loop_add_prepare(s->loop, &s->free_dead, msg_server_on_prepare, s);
+        if (r < 0)
+                return r;
         *serverp = steal_ptr(&s);
         return 0;
 }
 
 static void msg_connection_free(MsgConnection *c) {
+        event_source_free(c->source);
         for (unsigned i = 0; i < c->queue_len; i++) {
                 MsgOutFrame *o = &c->queue[(c->queue_head + i) % MSG_SERVER_QUEUE_MAX];
                 if (o->fd >= 0)
@@ -127,6 +138,11 @@ static void msg_server_free_dead(MsgServer *s) {
                 s->dead = c->next;
                 msg_connection_free(c);
         }
+}
+
+static int msg_server_on_prepare(EventSource *source, void *userdata) {
+        msg_server_free_dead(userdata);
+        return 0;
 }
 
 MsgServer *msg_server_free(MsgServer *s) {
@@ -149,10 +165,11 @@ MsgServer *msg_server_free(MsgServer *s) {
                 msg_connection_free(c);
         }
         msg_server_free_dead(s);
+        event_source_free(s->control_source);
         if (s->control_fd >= 0)
                 close(s->control_fd);
-        if (s->epoll_fd >= 0)
-                close(s->epoll_fd);
+        event_source_free(s->free_dead);
+        event_loop_free(s->loop);
         free(s->instance);
         free(s);
         return NULL;
@@ -163,12 +180,6 @@ static MsgName *msg_server_find_name(MsgServer *s, const char *protocol) {
                 if (strcmp(n->protocol, protocol) == 0)
                         return n;
         return NULL;
-}
-
-static int64_t msg_server_now_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /*
@@ -182,7 +193,7 @@ static void msg_connection_log(MsgConnection *c, LogLevel level, const char *fmt
         __attribute__((format(printf, 3, 4)));
 static void msg_connection_log(MsgConnection *c, LogLevel level, const char *fmt, ...) {
         MsgServer *s = c->server;
-        int64_t now = msg_server_now_ms();
+        uint64_t now = now_ms();
         char text[512];
         va_list ap;
 
@@ -261,7 +272,7 @@ static void msg_connection_drop(MsgConnection *c, const char *why) {
                 } else
                         rp = &r->next;
         }
-        epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+        c->source = event_source_free(c->source);
         close(c->fd);
         c->fd = -1;
         for (MsgConnection **cp = &s->connections; *cp; cp = &(*cp)->next)
@@ -273,7 +284,8 @@ static void msg_connection_drop(MsgConnection *c, const char *why) {
         s->dead = c;
 }
 
-/* Makes epoll watch what c needs: input while its queue has room, output while it is not empty. */
+/* Makes c's source wait for what c needs: input while its queue has room, output while it is
+ * not empty. */
 static void msg_connection_update_events(MsgConnection *c) {
         uint32_t want = 0;
 
@@ -285,8 +297,7 @@ static void msg_connection_update_events(MsgConnection *c) {
                 want |= EPOLLOUT;
         if (want == c->events)
                 return;
-        struct epoll_event ev = { .events = want, .data.ptr = c };
-        if (epoll_ctl(c->server->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) < 0) {
+        if (event_source_set_io_events(c->source, want) < 0) {
                 msg_connection_drop(c, "cannot watch it");
                 return;
         }
@@ -396,7 +407,7 @@ static int msg_server_lookup(MsgServer *s, MsgConnection *c, const MsgFrame *f) 
         if (!rec)
                 return -ENOMEM;
         int pair[2];
-        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
+        if (ipc_socketpair(&pair[0], &pair[1]) < 0) {
                 free(rec);
                 return msg_connection_result(c, f->header.serial, MSG_STATUS_BUSY);
         }
@@ -495,9 +506,6 @@ int msg_server_handle_frame(MsgServer *s, MsgConnection *c, const void *buf, siz
 
 int msg_server_add_connection(MsgServer *s, const char *app, int fd, MsgConnection **connectionp) {
         _cleanup_close_ int sock = fd;
-        int type = 0;
-        socklen_t len = sizeof(type);
-
         char escaped[4 * KOS_MSG_NAME_MAX + 1];
 
         if (!msg_name_is_valid(app, strlen(app)) || !s->policy->has_app(s->policy->userdata, app)) {
@@ -505,13 +513,14 @@ int msg_server_add_connection(MsgServer *s, const char *app, int fd, MsgConnecti
                           s->instance, msg_name_escape(escaped, app));
                 return -EPERM;
         }
-        if (getsockopt(sock, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_SEQPACKET) {
+        if (!ipc_fd_is_seqpacket(sock)) {
                 log_error("[%s] refusing a connection for app \"%s\": not a SOCK_SEQPACKET socket",
                           s->instance, app);
                 return -ENOTSOCK;
         }
-        if (fcntl(sock, F_SETFD, FD_CLOEXEC) < 0)
-                return -errno;
+        int r = ipc_fd_set_cloexec(sock);
+        if (r < 0)
+                return r;
 
         /* kosd makes a new connection only when it (re)starts the app: the old one is stale. */
         for (MsgConnection *o = s->connections, *next; o; o = next) {
@@ -531,9 +540,8 @@ int msg_server_add_connection(MsgServer *s, const char *app, int fd, MsgConnecti
         c->server = s;
         c->id = s->next_id++;
         c->events = EPOLLIN;
-        struct epoll_event ev = { .events = c->events, .data.ptr = c };
-        if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, sock, &ev) < 0) {
-                int r = -errno;
+        r = event_loop_add_io(s->loop, &c->source, sock, c->events, msg_connection_on_io, c);
+        if (r < 0) {
                 free(c->app);
                 free(c);
                 return r;
@@ -547,57 +555,60 @@ int msg_server_add_connection(MsgServer *s, const char *app, int fd, MsgConnecti
         return 0;
 }
 
-int msg_server_set_control(MsgServer *s, int fd) {
-        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &msg_control_tag };
-
-        if (s->control_fd >= 0) {
-                close(fd);
-                return -EBUSY;
-        }
-        if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 || epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-                int r = -errno;
-                close(fd);
-                return r;
-        }
-        s->control_fd = fd;
-        return 0;
+/* kosd hung up (or the control connection failed): time to exit. */
+static void msg_server_control_ended(MsgServer *s) {
+        s->control_source = event_source_free(s->control_source);
+        close(s->control_fd);
+        s->control_fd = -1;
+        s->control_ended = true;
+        event_loop_exit(s->loop, 0);
 }
 
-/* One message from kosd: an app name (a trailing NUL is allowed) and its connection. */
+/* One handover from kosd (ipc/handover.h): an app name and its connection. */
 static void msg_server_handle_control(MsgServer *s) {
-        /* A name, its NUL, and one byte more so that a longer message reads as truncated;
-         * the last byte is never received into, so the terminator below always fits. */
-        char buf[KOS_MSG_NAME_MAX + 3];
+        /* A name, its NUL and one byte more, so that a longer message reads as malformed. */
+        char app[KOS_MSG_NAME_MAX + 3];
         int fd = -1;
-        ssize_t n = msg_frame_receive(s->control_fd, buf, sizeof(buf) - 1, MSG_DONTWAIT, &fd);
+        int r = ipc_handover_receive(s->control_fd, app, sizeof(app), &fd);
 
-        if (n == -EAGAIN)
+        if (r == -EAGAIN)
                 return;
-        if (n == -EBADMSG) {
+        if (r == -EBADMSG) {
                 /* Too long, or with other than one descriptor (those were closed): one bad
                  * message, not the end of kosd. */
                 log_error("[%s] control connection: malformed message ignored", s->instance);
                 return;
         }
-        if (n <= 0) {
-                if (n < 0)
-                        log_error("[%s] control connection: %s", s->instance, strerror((int)-n));
-                epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, s->control_fd, NULL);
-                close(s->control_fd);
-                s->control_fd = -1;
-                s->control_ended = true;
+        if (r <= 0) {
+                if (r < 0)
+                        log_error("[%s] control connection: %s", s->instance, strerror(-r));
+                msg_server_control_ended(s);
                 return;
         }
-        if (n > 0 && buf[n - 1] == '\0')
-                n--;
-        buf[n] = '\0';
-        if (fd < 0 || strlen(buf) != (size_t)n) {
-                log_error("[%s] control connection: malformed message ignored", s->instance);
-                if (fd >= 0)
-                        close(fd);
-                return;
+        (void)msg_server_add_connection(s, app, fd, NULL);
+}
+
+static int msg_server_on_control(EventSource *source, int fd, uint32_t revents, void *userdata) {
+        msg_server_handle_control(userdata);
+        return 0;
+}
+
+int msg_server_set_control(MsgServer *s, int fd) {
+        int r;
+
+        if (s->control_fd >= 0) {
+                close(fd);
+                return -EBUSY;
         }
-        (void)msg_server_add_connection(s, buf, fd, NULL);
+        r = ipc_fd_set_cloexec(fd);
+        if (r >= 0)
+                r = event_loop_add_io(s->loop, &s->control_source, fd, EPOLLIN, msg_server_on_control, s);
+        if (r < 0) {
+                close(fd);
+                return r;
+        }
+        s->control_fd = fd;
+        return 0;
 }
 
 static void msg_server_handle_input(MsgServer *s, MsgConnection *c) {
@@ -607,7 +618,7 @@ static void msg_server_handle_input(MsgServer *s, MsgConnection *c) {
                 if (c->dead || c->queue_len >= MSG_SERVER_QUEUE_MAX)
                         return;
                 int fd = -1;
-                ssize_t n = msg_frame_receive(c->fd, buf, sizeof(buf), MSG_DONTWAIT, &fd);
+                ssize_t n = ipc_frame_receive(c->fd, buf, sizeof(buf), MSG_DONTWAIT, &fd);
                 if (n == -EAGAIN)
                         return;
                 if (n == 0) {
@@ -625,39 +636,38 @@ static void msg_server_handle_input(MsgServer *s, MsgConnection *c) {
         }
 }
 
+/* A LIVE connection's socket is ready (a dropped one's source is gone, so never called). */
+static int msg_connection_on_io(EventSource *source, int fd, uint32_t revents, void *userdata) {
+        MsgConnection *c = userdata;
+
+        if (revents & EPOLLOUT)
+                msg_connection_flush(c);
+        if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR))
+                msg_server_handle_input(c->server, c);
+        msg_connection_update_events(c);
+        return 0;
+}
+
+EventLoop *msg_server_get_event_loop(MsgServer *s) {
+        return s->loop;
+}
+
 int msg_server_dispatch(MsgServer *s, int timeout_ms) {
-        struct epoll_event events[32];
-        int n;
+        int r;
 
         if (s->control_ended)
                 return 1;
-        n = epoll_wait(s->epoll_fd, events, (int)ELEMENTSOF(events), timeout_ms);
-        if (n < 0)
-                return errno == EINTR ? 0 : -errno;
-        for (int i = 0; i < n; i++) {
-                if (events[i].data.ptr == &msg_control_tag) {
-                        msg_server_handle_control(s);
-                        continue;
-                }
-                MsgConnection *c = events[i].data.ptr;
-                if (c->dead)
-                        continue;
-                if (events[i].events & EPOLLOUT)
-                        msg_connection_flush(c);
-                if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
-                        msg_server_handle_input(s, c);
-                msg_connection_update_events(c);
-        }
+        r = event_loop_dispatch(s->loop, timeout_ms);
+        if (r < 0)
+                return r;
         msg_server_free_dead(s);
         return s->control_ended ? 1 : 0;
 }
 
 int msg_server_run(MsgServer *s) {
-        for (;;) {
-                int r = msg_server_dispatch(s, -1);
-                if (r != 0)
-                        return r < 0 ? r : 0;
-        }
+        if (s->control_ended)
+                return 0;
+        return event_loop_run(s->loop);
 }
 
 size_t msg_server_n_connections(const MsgServer *s) {

@@ -21,7 +21,8 @@
  *  - a newer connection for an app supersedes (drops) the older ones: kosd makes one only
  *    when it starts the app again.
  *
- * Single-threaded: everything runs from msg_server_dispatch().
+ * Single-threaded: everything runs from the server's EventLoop (util/event.h), whose io
+ * sources are the control connection and each app connection, a callback per fd.
  */
 #pragma once
 
@@ -29,6 +30,7 @@
 #include <stddef.h>
 
 #include "util/cleanup.h"
+#include "util/event.h"
 
 #define MSG_SERVER_QUEUE_MAX 32        /* frames queued to one connection */
 #define MSG_SERVER_NAMES_MAX 32        /* names one connection may publish */
@@ -66,12 +68,22 @@ int msg_server_set_control(MsgServer *s, int fd);
 int msg_server_add_connection(MsgServer *s, const char *app, int fd, MsgConnection **connectionp);
 
 /*
- * Waits up to timeout_ms for events and handles them. Returns 1 once the control connection
- * has ended (kosd is gone: time to exit), 0 otherwise, or a negative errno.
+ * The server's event loop (owned by the server), where a program adds its own sources,
+ * such as kos-msgd's SIGTERM.
+ */
+EventLoop *msg_server_get_event_loop(MsgServer *s);
+
+/*
+ * Runs one round of the loop: waits up to timeout_ms for events and handles them. Returns
+ * 1 once the control connection has ended (kosd is gone: time to exit), 0 otherwise, or a
+ * negative errno.
  */
 int msg_server_dispatch(MsgServer *s, int timeout_ms);
 
-/* Dispatches until the control connection ends. */
+/*
+ * Runs the loop until the control connection ends (returns 0) or another source calls
+ * event_loop_exit() (returns its code). Returns a negative errno on failure.
+ */
 int msg_server_run(MsgServer *s);
 
 /*

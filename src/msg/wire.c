@@ -4,15 +4,14 @@
  *
  * Invariants: msg_frame_parse() reads only the size bytes it is given, accepts a frame
  * only if every header field is defined and consistent with the received bytes and
- * descriptors, and copies names out NUL-terminated; msg_frame_receive() never leaves a
- * received descriptor open on failure and never returns a truncated frame.
+ * descriptors, and copies names out NUL-terminated. Moving frames whole, with their
+ * descriptor, is the IPC layer's (ipc/frame.h).
  */
 #include <errno.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/types.h>
-#include <unistd.h>
+#include <sys/uio.h>
 
+#include "ipc/frame.h"
 #include "msg/wire.h"
 
 bool msg_name_is_valid(const char *name, size_t len) {
@@ -121,119 +120,11 @@ void msg_header_init(MsgHeader *h, MsgFrameType type, uint32_t serial, uint32_t 
         };
 }
 
-/*
- * What a send() or sendmsg() of a whole frame returned, as 0 or a negative errno. A
- * SOCK_SEQPACKET send is all or nothing, so there is no partial count to resume from; a
- * peer that is gone reads as -ECONNRESET whichever way the kernel put it.
- */
-static int msg_send_result(ssize_t n) {
-        if (n >= 0)
-                return 0;
-        if (errno == EPIPE || errno == ENOTCONN)
-                return -ECONNRESET;
-        return -errno;
-}
-
-/* Frames up to this size without a descriptor go out with one send() of a copy. */
-#define MSG_FRAME_COPY_MAX (MSG_HEADER_SIZE + 4096)
-
 int msg_frame_send(int sock, const MsgHeader *h, const void *payload, int fd, int flags) {
-        /* A plain send() of a contiguous copy is measurably cheaper than a two-part sendmsg()
-         * (bench/msg.sh: ~0.4 us a round trip), and copying 4 KiB costs less than that. */
-        if (fd < 0 && MSG_HEADER_SIZE + (size_t)h->size <= MSG_FRAME_COPY_MAX) {
-                uint8_t frame[MSG_FRAME_COPY_MAX];
-                memcpy(frame, h, MSG_HEADER_SIZE);
-                if (h->size > 0)
-                        memcpy(frame + MSG_HEADER_SIZE, payload, h->size);
-                ssize_t n;
-                do
-                        n = send(sock, frame, MSG_HEADER_SIZE + (size_t)h->size, flags | MSG_NOSIGNAL);
-                while (n < 0 && errno == EINTR);
-                return msg_send_result(n);
-        }
         struct iovec iov[2] = {
                 { .iov_base = (void *)h, .iov_len = MSG_HEADER_SIZE },
                 { .iov_base = (void *)payload, .iov_len = h->size },
         };
-        union {
-                struct cmsghdr align;
-                char buf[CMSG_SPACE(sizeof(int))];
-        } control;
-        struct msghdr mh = {
-                .msg_iov = iov,
-                .msg_iovlen = h->size > 0 ? 2 : 1,
-        };
 
-        if (fd >= 0) {
-                memset(&control, 0, sizeof(control));
-                mh.msg_control = control.buf;
-                mh.msg_controllen = sizeof(control.buf);
-                struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-                c->cmsg_level = SOL_SOCKET;
-                c->cmsg_type = SCM_RIGHTS;
-                c->cmsg_len = CMSG_LEN(sizeof(int));
-                memcpy(CMSG_DATA(c), &fd, sizeof(int));
-        }
-        ssize_t n;
-        do
-                n = sendmsg(sock, &mh, flags | MSG_NOSIGNAL);
-        while (n < 0 && errno == EINTR);
-        return msg_send_result(n);
-}
-
-ssize_t msg_frame_receive(int sock, void *buf, size_t size, int flags, int *fdp) {
-        union {
-                struct cmsghdr align;
-                char buf[CMSG_SPACE(sizeof(int) * 4)];
-        } control;
-        struct iovec iov = { .iov_base = buf, .iov_len = size };
-        struct msghdr mh = {
-                .msg_iov = &iov,
-                .msg_iovlen = 1,
-                .msg_control = control.buf,
-                .msg_controllen = sizeof(control.buf),
-        };
-        ssize_t n;
-        int fd = -1;
-        bool bad = false;
-
-        do
-                n = recvmsg(sock, &mh, flags | MSG_CMSG_CLOEXEC);
-        while (n < 0 && errno == EINTR);
-        if (n < 0)
-                return errno == EPIPE ? -ECONNRESET : -errno;
-
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-                if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) {
-                        bad = true;
-                        continue;
-                }
-                size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-                for (size_t i = 0; i < count; i++) {
-                        int got;
-                        memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-                        if (fd < 0 && !bad)
-                                fd = got;
-                        else {
-                                bad = true;
-                                close(got);
-                        }
-                }
-        }
-        if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
-                bad = true;
-        if (bad) {
-                if (fd >= 0)
-                        close(fd);
-                return -EBADMSG;
-        }
-        if (n == 0) {
-                /* End of stream; a descriptor on an empty message is dropped with it. */
-                if (fd >= 0)
-                        close(fd);
-                *fdp = -1;
-                return 0;
-        }
-        *fdp = fd;
-        return n;
+        return ipc_frame_send(sock, iov, h->size > 0 ? 2 : 1, fd, flags);
 }

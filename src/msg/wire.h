@@ -100,14 +100,9 @@ void msg_header_init(MsgHeader *h, MsgFrameType type, uint32_t serial, uint32_t 
                      bool has_fd);
 
 /*
- * Sends one frame: header, payload, and fd unless it is -1. flags are passed to sendmsg
- * (MSG_DONTWAIT for the server). Returns 0 or a negative errno (-EAGAIN if it would block).
+ * Sends one frame: header, payload, and fd unless it is -1, through ipc_frame_send()
+ * (ipc/frame.h: one SOCK_SEQPACKET message). flags are passed to sendmsg (MSG_DONTWAIT for
+ * the server). Returns 0 or a negative errno (-EAGAIN if it would block). Frames are
+ * received with ipc_frame_receive() and then parsed with msg_frame_parse().
  */
 int msg_frame_send(int sock, const MsgHeader *h, const void *payload, int fd, int flags);
-
-/*
- * Receives one frame into buf (capacity size). Returns the byte count and the received
- * descriptor (or -1) in *fdp; 0 for the peer's end; -EBADMSG for a truncated frame or
- * more than one descriptor (any received descriptor is closed); or a negative errno.
- */
-ssize_t msg_frame_receive(int sock, void *buf, size_t size, int flags, int *fdp);

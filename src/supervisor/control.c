@@ -17,6 +17,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "ipc/credentials.h"
 #include "supervisor/supervisor-internal.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -69,7 +70,6 @@ static int control_on_accept(EventSource *source, int listen_fd, uint32_t revent
 
         for (;;) {
                 struct ucred cred;
-                socklen_t cl = sizeof(cred);
                 int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
                 size_t slot;
 
@@ -80,7 +80,7 @@ static int control_on_accept(EventSource *source, int listen_fd, uint32_t revent
                                 continue;
                         return 0;
                 }
-                if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 || cred.uid != 0) {
+                if (ipc_credentials_of_peer(fd, &cred) < 0 || cred.uid != 0) {
                         static const char denied[] = "error\npermission denied: kosd answers root only";
                         control_reply(fd, denied, sizeof(denied) - 1);
                         close(fd);

@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "ipc/credentials.h"
 #include "supervisor/notify.h"
 #include "util/cleanup.h"
 
@@ -68,36 +69,11 @@ int notify_socket_open(const char *path, int *fdp) {
                 return -errno;
         if (chmod(path, 0600) < 0)
                 return -errno;
-        if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &(int){ 1 }, sizeof(int)) < 0)
-                return -errno;
+        int r = ipc_credentials_enable(fd);
+        if (r < 0)
+                return r;
         *fdp = steal_fd(&fd);
         return 0;
-}
-
-/* Closes any fds in mh's SCM_RIGHTS and returns the sender's pid (0 if not stamped). */
-static pid_t notify_control(struct msghdr *mh) {
-        pid_t pid = 0;
-
-        for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
-                if (cm->cmsg_level != SOL_SOCKET)
-                        continue;
-                if (cm->cmsg_type == SCM_RIGHTS) {
-                        size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-
-                        for (size_t i = 0; i < n; i++) {
-                                int passed;
-
-                                memcpy(&passed, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-                                (void)close(passed);
-                        }
-                } else if (cm->cmsg_type == SCM_CREDENTIALS && cm->cmsg_len >= CMSG_LEN(sizeof(struct ucred))) {
-                        struct ucred uc;
-
-                        memcpy(&uc, CMSG_DATA(cm), sizeof(uc));
-                        pid = uc.pid;
-                }
-        }
-        return pid;
 }
 
 static bool notify_sender_in_group(pid_t pid, pid_t pgid) {
@@ -108,34 +84,23 @@ static bool notify_sender_in_group(pid_t pid, pid_t pgid) {
 
 int notify_socket_drain(int fd, pid_t pgid, NotifyMessage *msgp) {
         char buf[NOTIFY_MESSAGE_MAX];
-        union {
-                struct cmsghdr align;
-                char buf[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(8 * sizeof(int))];
-        } control;
         NotifyMessage merged = *msgp;
         int n = 0;
 
         for (;;) {
                 NotifyMessage one;
-                struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
-                struct msghdr mh = {
-                        .msg_iov = &iov,
-                        .msg_iovlen = 1,
-                        .msg_control = control.buf,
-                        .msg_controllen = sizeof(control.buf),
-                };
-                ssize_t k = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
+                struct ucred cred;
+                /* Descriptors a sender attached are closed; cred.pid is 0 if not stamped. */
+                ssize_t k = ipc_credentials_receive(fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC, &cred);
                 pid_t sender;
 
                 if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        if (errno == EAGAIN)
+                        if (k == -EAGAIN)
                                 break;
-                        return -errno;
+                        return (int)k;
                 }
                 n++;
-                sender = notify_control(&mh);
+                sender = cred.pid;
                 if (!notify_sender_in_group(sender, pgid)) {
                         merged.rejected++;
                         merged.rejected_pid = sender;

@@ -17,8 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ipc/handover.h"
 #include "store/object.h"
-#include "supervisor/msgserver.h"
 #include "supervisor/notify.h"
 #include "supervisor/supervisor-internal.h"
 #include "util/log.h"

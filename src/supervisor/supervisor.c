@@ -27,8 +27,8 @@
 #include <unistd.h>
 
 #include "boot/boot.h"
+#include "ipc/handover.h"
 #include "store/store.h"
-#include "supervisor/msgserver.h"
 #include "supervisor/notify.h"
 #include "supervisor/output.h"
 #include "supervisor/spawn.h"

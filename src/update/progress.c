@@ -8,19 +8,12 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "update/progress.h"
+#include "util/clock.h"
 
 #define PROGRESS_INTERVAL_NS 100000000ULL
-
-static uint64_t now_ns(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 void update_progress_init(UpdateProgress *p, int fd) {
         *p = (UpdateProgress){ .fd = fd, .enabled = isatty(fd) == 1 };

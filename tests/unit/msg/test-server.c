@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "ipc/frame.h"
 #include "msg/server.h"
 #include "msg/wire.h"
 #include "msg-test.h"
@@ -70,7 +71,7 @@ static MsgFrame t_read(int fd, uint32_t accept, int *fdp) {
         static uint8_t buf[MSG_FRAME_MAX];
         MsgFrame f;
         int got = -1;
-        ssize_t n = msg_frame_receive(fd, buf, sizeof(buf), MSG_DONTWAIT, &got);
+        ssize_t n = ipc_frame_receive(fd, buf, sizeof(buf), MSG_DONTWAIT, &got);
         CHECK(n > 0);
         CHECK_OK(msg_frame_parse(buf, (size_t)n, got >= 0, accept, &f));
         if (fdp)
@@ -434,7 +435,7 @@ static int t_self_lookups(int denied, int granted) {
         for (int idle = 0; idle < 4;) {
                 t_pump(s);
                 int fd = -1;
-                ssize_t n = msg_frame_receive(self, buf, sizeof(buf), MSG_DONTWAIT, &fd);
+                ssize_t n = ipc_frame_receive(self, buf, sizeof(buf), MSG_DONTWAIT, &fd);
                 if (n < 0) {
                         idle++;
                         continue;

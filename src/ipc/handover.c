@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The handover, kosd's half, the service's half and the app's environment (see handover.h
+ * for the contract and its invariants).
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "ipc/fd.h"
+#include "ipc/frame.h"
+#include "ipc/handover.h"
+#include "util/cleanup.h"
+
+int ipc_handover_pair(int *kosd_fdp, int *service_fdp) {
+        int a, b, r;
+
+        r = ipc_socketpair(&a, &b);
+        if (r < 0)
+                return r;
+        _cleanup_close_ int kosd_end = a, service_end = b;
+        /* Only kosd's end is non-blocking (invariant 4). */
+        r = ipc_fd_set_nonblock(kosd_end);
+        if (r < 0)
+                return r;
+        *kosd_fdp = steal_fd(&kosd_end);
+        *service_fdp = steal_fd(&service_end);
+        return 0;
+}
+
+int ipc_handover_send(int control_fd, const char *app, int *app_fdp) {
+        size_t len = strlen(app);
+        int a, b, r;
+
+        if (len == 0 || len > IPC_HANDOVER_NAME_MAX)
+                return -EINVAL;
+        r = ipc_socketpair(&a, &b);
+        if (r < 0)
+                return r;
+        _cleanup_close_ int app_end = a, service_end = b;
+        struct iovec iov = { .iov_base = (void *)app, .iov_len = len };
+        r = ipc_frame_send(control_fd, &iov, 1, service_end, MSG_DONTWAIT);
+        if (r < 0)
+                return r;
+        /* The service holds its own copy of service_end now; ours closes on return. */
+        *app_fdp = steal_fd(&app_end);
+        return 0;
+}
+
+int ipc_handover_receive(int control_fd, char *app, size_t app_size, int *fdp) {
+        int fd = -1;
+        ssize_t n;
+
+        if (app_size < 2)
+                return -EINVAL;
+        /* The last byte is never received into, so the terminator always fits and a
+         * message too long for app reads as truncated. */
+        n = ipc_frame_receive(control_fd, app, app_size - 1, MSG_DONTWAIT, &fd);
+        if (n <= 0)
+                return (int)n; /* end, -EAGAIN, -EBADMSG (descriptors closed) or an error */
+        _cleanup_close_ int conn = fd;
+        size_t len = (size_t)n;
+        if (app[len - 1] == '\0')
+                len--;
+        app[len] = '\0';
+        /* Invariant 1: exactly one descriptor, no NUL inside the name. */
+        if (conn < 0 || strlen(app) != len)
+                return -EBADMSG;
+        *fdp = steal_fd(&conn);
+        return 1;
+}
+
+int ipc_handover_env_entry(char *const *services, char **entryp) {
+        size_t size = sizeof(IPC_HANDOVER_ENV "=");
+        char *entry, *p;
+
+        for (size_t i = 0; services[i]; i++)
+                size += strlen(services[i]) + 16;
+        entry = malloc(size);
+        if (!entry)
+                return -ENOMEM;
+        p = entry + sprintf(entry, "%s=", IPC_HANDOVER_ENV);
+        for (size_t i = 0; services[i]; i++)
+                p += sprintf(p, "%s%s=%zu", i ? "," : "", services[i], IPC_HANDOVER_FIRST_FD + i);
+        *entryp = entry;
+        return 0;
+}
+
+/* Service names in the environment: 1..IPC_HANDOVER_NAME_MAX of [A-Za-z0-9._+-] (',' and
+ * '=' separate). */
+static bool ipc_handover_name_is_valid(const char *name, size_t len) {
+        if (len == 0 || len > IPC_HANDOVER_NAME_MAX)
+                return false;
+        for (size_t i = 0; i < len; i++) {
+                char c = name[i];
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '.' || c == '_' || c == '+' || c == '-'))
+                        return false;
+        }
+        return true;
+}
+
+int ipc_handover_env_parse(const char *value, IpcHandoverLink *links, size_t max, size_t *np) {
+        const char *p = value;
+        size_t n = 0;
+
+        while (*p) {
+                const char *eq = strchr(p, '='), *end = strchr(p, ',');
+                if (!end)
+                        end = p + strlen(p);
+                if (!eq || eq > end || n >= max || !ipc_handover_name_is_valid(p, (size_t)(eq - p)))
+                        return -EINVAL;
+                /* At most 7 digits: no descriptor number is larger. */
+                if (eq + 1 == end || end - eq > 8)
+                        return -EINVAL;
+                int fd = 0;
+                for (const char *d = eq + 1; d < end; d++) {
+                        if (*d < '0' || *d > '9')
+                                return -EINVAL;
+                        fd = fd * 10 + (*d - '0');
+                }
+                if (!ipc_fd_is_seqpacket(fd))
+                        return -EBADF;
+                int r = ipc_fd_set_cloexec(fd);
+                if (r < 0)
+                        return r;
+                IpcHandoverLink *l = &links[n++];
+                memcpy(l->name, p, (size_t)(eq - p));
+                l->name[eq - p] = '\0';
+                l->fd = fd;
+                p = *end ? end + 1 : end;
+        }
+        *np = n;
+        return 0;
+}
