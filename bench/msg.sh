@@ -27,7 +27,8 @@ flags="-O2"
 grep -q '^KOS_SANITIZE:BOOL=ON' "$build/CMakeCache.txt" && flags="$flags -fsanitize=address,undefined"
 "${cc:-cc}" $flags -D_GNU_SOURCE -I"$src/include" -I"$src/src" $(pkg-config --cflags dbus-1) \
 	-o "$work/msg-bench" "$src/bench/msg-bench.c" \
-	"$build/src/msg/libkos-msg.a" "$build/src/util/libkos-util.a" $(pkg-config --libs dbus-1)
+	"$build/src/msg/libkos-msg.a" "$build/src/ipc/libkos-ipc.a" "$build/src/util/libkos-util.a" \
+	$(pkg-config --libs dbus-1)
 export PATH="$work:$PATH"
 
 cat >"$work/m.dts" <<'DTS'
