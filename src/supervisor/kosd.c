@@ -27,6 +27,7 @@
 #include "supervisor/control-protocol.h"
 #include "supervisor/supervisor.h"
 #include "util/log.h"
+#include "util/path.h"
 
 /* systemd's DefaultTimeoutStartSec: an app gets this long to become ready. */
 
@@ -81,6 +82,18 @@ static char *kosd_find_program(const char *explicit_path, const char *name, cons
         return NULL;
 }
 
+/* Stores path, made absolute, in *absolutep (freeing what was there); logs why not. */
+static int kosd_absolute(const char *option, const char *path, char **absolutep) {
+        char *absolute;
+        int r = path_make_absolute(path, &absolute);
+
+        if (r < 0)
+                return log_error_errno(r, "%s: cannot make \"%s\" absolute: %s", option, path, strerror(-r));
+        free(*absolutep);
+        *absolutep = absolute;
+        return 0;
+}
+
 static void kosd_reset_signals(void) {
         struct sigaction dfl = { .sa_handler = SIG_DFL }, ign = { .sa_handler = SIG_IGN };
 
@@ -105,23 +118,24 @@ static int kosd_main(int argc, char **argv) {
         _cleanup_(manifest_freep) Manifest *m = NULL;
         _cleanup_(supervisor_freep) Supervisor *s = NULL;
         _cleanup_free_ char *store_manifest = NULL, *msgd = NULL;
-        const char *manifest_path = NULL, *store_dir = NULL, *run_dir = CONTROL_DEFAULT_RUN_DIR;
-        const char *msgd_arg = NULL;
+        /* Every path given is made absolute at once (util/path.h): children start in "/". */
+        _cleanup_free_ char *manifest_path = NULL, *store_dir = NULL, *run_dir = NULL, *msgd_arg = NULL;
+        const char *run_dir_arg = CONTROL_DEFAULT_RUN_DIR;
         ManifestError err = { 0 };
         SupervisorConfig config;
         unsigned start_timeout_ms = 0;
         bool start_timeout_set = false;
-        int c, r, status;
+        int c, r = 0, status;
 
         log_set_program("kosd");
         if (getenv("JOURNAL_STREAM"))
                 log_set_priority_prefix(true);
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
                 switch (c) {
-                case 'm': manifest_path = optarg; break;
-                case 's': store_dir = optarg; break;
-                case 'r': run_dir = optarg; break;
-                case 'M': msgd_arg = optarg; break;
+                case 'm': r = kosd_absolute("--manifest", optarg, &manifest_path); break;
+                case 's': r = kosd_absolute("--store", optarg, &store_dir); break;
+                case 'r': run_dir_arg = optarg; r = 0; break;
+                case 'M': r = kosd_absolute("--msgd", optarg, &msgd_arg); break;
                 case 't':
                         if (parse_ms(optarg, &start_timeout_ms) < 0) {
                                 log_error("--start-timeout-ms: \"%s\" is not a number of milliseconds (at most a day)",
@@ -134,7 +148,11 @@ static int kosd_main(int argc, char **argv) {
                 case 'h': kosd_help(stdout); return 0;
                 default: kosd_help(stderr); return 2;
                 }
+                if (r < 0)
+                        return 2;
         }
+        if (kosd_absolute("--run-dir", run_dir_arg, &run_dir) < 0)
+                return 2;
         if (optind < argc || !!manifest_path == !!store_dir) {
                 log_error("exactly one of --manifest FILE.dtb or --store DIR is required");
                 kosd_help(stderr);
@@ -145,7 +163,8 @@ static int kosd_main(int argc, char **argv) {
                 r = boot_generation_manifest(store_dir, &store_manifest);
                 if (r < 0)
                         return 1;
-                manifest_path = store_manifest;
+                free(manifest_path);
+                manifest_path = steal_ptr(&store_manifest);
         }
         r = manifest_load(&m, manifest_path, &err);
         if (r == -EBADMSG) {

@@ -206,6 +206,16 @@ static void supervisor_read_output(UnitRuntime *rt) {
         }
 }
 
+/* The process that wrote rt's output is gone: what it left without a newline is a line of
+ * its own, never the start of the next run's first line. */
+static void supervisor_flush_output(UnitRuntime *rt) {
+        supervisor_read_output(rt);
+        if (rt->output_len == 0)
+                return;
+        unit_log_output_line(rt->unit, rt->output, rt->output_len, true);
+        rt->output_len = 0;
+}
+
 static int supervisor_on_output(EventSource *source, int fd, uint32_t revents, void *userdata) {
         supervisor_read_output(userdata);
         return 0;
@@ -236,6 +246,7 @@ static int supervisor_on_child(EventSource *source, const siginfo_t *info, void 
 
         /* Leftovers in the group die with their leader, while its pgid is still held. */
         (void)kill(-info->si_pid, SIGKILL);
+        supervisor_flush_output(rt);
         rt->child = event_source_free(rt->child);
         closep(&rt->service_fd);
         rt->service_fd = -1;
@@ -278,7 +289,7 @@ int supervisor_run(Supervisor *s) {
                 return log_error_errno(r, "event loop: %s", strerror(-r)), 1;
         /* Last words of the apps. */
         for (size_t i = 0; i < s->set.n_units; i++)
-                supervisor_read_output(&s->runtimes[i]);
+                supervisor_flush_output(&s->runtimes[i]);
         log_notice("every app stopped; exiting with status %d", s->set.exit_status);
         return s->set.exit_status;
 }

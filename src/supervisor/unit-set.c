@@ -154,9 +154,33 @@ static size_t unit_set_chain(UnitSet *set, Unit *u, UnitEvent event) {
         return changed + unit_handle(u, event);
 }
 
+/* An app cannot start without the services it connects to: those come first (they have
+ * lower indices, so rule 2 starts them before it), never a fault. Only the services
+ * themselves are wanted: their other clients stay as they are. */
+static size_t unit_set_want_services(UnitSet *set, Unit *u) {
+        size_t changed = 0;
+
+        for (size_t k = 0; k <= u->n_dependents; k++) {
+                Unit *d = k < u->n_dependents ? &set->units[u->dependents[k]] : u;
+
+                for (size_t i = 0; i < d->n_servers; i++) {
+                        Unit *server = &set->units[d->servers[i]];
+
+                        if (!server->restart_pending && unit_handle(server, UNIT_EVENT_WANT)) {
+                                log_notice("control: start %s, which %s needs", server->name, d->name);
+                                changed++;
+                        }
+                }
+        }
+        return changed;
+}
+
 size_t unit_set_start(UnitSet *set, Unit *u) {
+        size_t changed;
+
         log_notice("control: start %s", u->name);
-        return unit_set_chain(set, u, UNIT_EVENT_WANT);
+        changed = unit_set_chain(set, u, UNIT_EVENT_WANT);
+        return changed + unit_set_want_services(set, u);
 }
 
 void unit_set_stop(UnitSet *set, Unit *u) {
@@ -169,4 +193,5 @@ void unit_set_restart(UnitSet *set, Unit *u) {
         if (u->state == UNIT_STOPPED)
                 unit_handle(u, UNIT_EVENT_WANT);
         (void)unit_set_chain(set, u, UNIT_EVENT_RESTART);
+        (void)unit_set_want_services(set, u);
 }

@@ -341,6 +341,29 @@ TEST(settle_confirms_once_after_everything_ready) {
         unit_set_done(&set);
 }
 
+TEST(start_of_a_client_starts_its_stopped_service_first) {
+        static const char *const names[] = { "kos-msgd:core", "pub", "other" };
+        UnitSet set;
+
+        set_up(&set, names, 3);
+        depends(&set, 0, 1), depends(&set, 0, 2);
+        for (size_t i = 1; i < 3; i++) {
+                set.units[i].servers = calloc(1, sizeof(size_t));
+                CHECK(set.units[i].servers);
+                set.units[i].n_servers = 1; /* index 0 */
+        }
+        unit_set_run(&set);
+        unit_set_stop(&set, &set.units[0]);
+        stops_complete(&set);
+        expect_log("spawn kos-msgd:core;spawn pub;spawn other;term other;term pub;term kos-msgd:core;");
+        CHECK_EQ_INT(unit_set_start(&set, &set.units[1]), 2);
+        unit_set_run(&set);
+        expect_log("spawn kos-msgd:core;spawn pub;");
+        CHECK_EQ_INT(set.units[2].state, UNIT_STOPPED); /* stopped by the user: stays so */
+        CHECK_EQ_INT(set.units[1].restarts, 0);
+        unit_set_done(&set);
+}
+
 TEST(table) {
         CHECK(unit_transition_allowed(UNIT_STOPPED, UNIT_WAITING));
         CHECK(!unit_transition_allowed(UNIT_STOPPED, UNIT_RUNNING));
