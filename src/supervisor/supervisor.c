@@ -58,6 +58,11 @@ static int supervisor_connect_services(Supervisor *s, Unit *u, int *fds, size_t 
                         break;
                 }
                 r = ipc_handover_send(fd, u->name, &fds[n]);
+                if (r == -EPIPE || r == -ECONNRESET) {
+                        /* It died; its exit is on its way through the loop. */
+                        log_error("%s: message server %s has died", u->name, server->name);
+                        break;
+                }
                 if (r < 0) {
                         log_error("%s: cannot connect to %s: %s", u->name, server->name, strerror(-r));
                         break;
