@@ -224,6 +224,12 @@ int supervisor_units_new(Supervisor *s, const UnitOps *ops) {
         s->runtimes = calloc(n ? n : 1, sizeof(UnitRuntime));
         if (!s->runtimes)
                 return -ENOMEM;
+        for (i = 0; i < n; i++) {
+                s->runtimes[i] = (UnitRuntime){ .supervisor = s, .unit = &s->set.units[i], .notify_fd = -1,
+                                                .output_fd = -1, .output_write_fd = -1, .service_fd = -1 };
+                s->set.units[i].userdata = &s->runtimes[i];
+        }
+        i = 0;
         for (size_t k = 0; k < _SERVICE_KIND_MAX; k++) {
                 if (!s->config.service_paths[k])
                         continue;
@@ -243,14 +249,6 @@ int supervisor_units_new(Supervisor *s, const UnitOps *ops) {
                 u->name = strdup(u->app->name);
                 if (!u->name)
                         return -ENOMEM;
-        }
-        for (i = 0; i < n; i++) {
-                Unit *u = &s->set.units[i];
-                UnitRuntime *rt = &s->runtimes[i];
-
-                *rt = (UnitRuntime){ .supervisor = s, .unit = u, .notify_fd = -1, .output_fd = -1,
-                                     .output_write_fd = -1, .service_fd = -1 };
-                u->userdata = rt;
         }
         for (i = 0; i < n; i++) {
                 Unit *u = &s->set.units[i];

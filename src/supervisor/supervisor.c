@@ -144,18 +144,15 @@ static uint64_t supervisor_now(void *userdata) {
         return now_ms();
 }
 
-/* Every app has been ready for the settle time: with a store, this boot was good. */
-static void supervisor_settled(void *userdata) {
-        Supervisor *s = userdata;
+/* The boot confirmation, in a child of kosd: it waits for the store's lock, which an
+ * upgrade holds for as long as its download takes, and kosd's loop must not wait with it.
+ * It calls the boot module directly (no `kos` on the device); it logs its own outcome. */
+static _Noreturn void supervisor_confirm_child(const char *store_dir) {
         Store *store = NULL;
         unsigned number;
         int r;
 
-        log_notice("every app ready for %u ms%s", s->manifest->node_manager.settle_time_ms,
-                   s->config.store_dir ? "; confirming the boot" : "");
-        if (!s->config.store_dir)
-                return;
-        r = store_open(&store, s->config.store_dir, STORE_OPEN_WRITE);
+        r = store_open(&store, store_dir, STORE_OPEN_WRITE);
         if (r >= 0) {
                 r = boot_confirm(store, &number);
                 store_close(store);
@@ -165,10 +162,28 @@ static void supervisor_settled(void *userdata) {
         else if (r == -EPERM)
                 log_error("cannot confirm the boot: the generation has been marked bad; the boot stays unconfirmed");
         else if (r < 0)
-                log_error("cannot confirm the boot: %s: %s; the boot stays unconfirmed", s->config.store_dir,
-                          strerror(-r));
+                log_error("cannot confirm the boot: %s: %s; the boot stays unconfirmed", store_dir, strerror(-r));
         else
                 log_notice("boot confirmed (generation %u)", number);
+        _exit(r < 0 ? 1 : 0);
+}
+
+/* Every app has been ready for the settle time: with a store, this boot was good. */
+static void supervisor_settled(void *userdata) {
+        Supervisor *s = userdata;
+        pid_t pid;
+
+        log_notice("every app ready for %u ms%s", s->manifest->node_manager.settle_time_ms,
+                   s->config.store_dir ? "; confirming the boot" : "");
+        if (!s->config.store_dir)
+                return;
+        fflush(NULL);
+        pid = fork();
+        if (pid < 0)
+                log_error("cannot confirm the boot: fork: %m; the boot stays unconfirmed");
+        else if (pid == 0)
+                supervisor_confirm_child(s->config.store_dir);
+        /* The loop reaps it like any child; what it did, it logged. */
 }
 
 /* ---- what the loop reports ----------------------------------------------------------- */

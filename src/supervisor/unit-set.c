@@ -98,25 +98,26 @@ static uint64_t earliest(uint64_t a, uint64_t b) {
 uint64_t unit_set_timers(UnitSet *set) {
         uint64_t now = set->ops.now(set->ops.userdata), next = 0;
 
+        /* What is due first: a start timeout queues a stop, whose turn may come at once
+         * and arm a stop deadline, so the deadlines are collected only after that. */
         for (size_t i = 0; i < set->n_units; i++) {
                 Unit *u = &set->units[i];
 
                 if ((u->state == UNIT_SETUP || u->state == UNIT_STARTING) && u->start_deadline_ms != 0 &&
-                    !u->start_timed_out && !u->stop_queued) {
-                        if (u->start_deadline_ms <= now)
-                                unit_handle(u, UNIT_EVENT_START_TIMEOUT);
-                        else
-                                next = earliest(next, u->start_deadline_ms);
-                }
-                if (u->state == UNIT_STOPPING && u->stop_deadline_ms != 0) {
-                        if (u->stop_deadline_ms <= now)
-                                unit_handle(u, UNIT_EVENT_STOP_TIMEOUT);
-                        else
-                                next = earliest(next, u->stop_deadline_ms);
-                }
+                    u->start_deadline_ms <= now)
+                        unit_handle(u, UNIT_EVENT_START_TIMEOUT);
+                if (u->state == UNIT_STOPPING && u->stop_deadline_ms != 0 && u->stop_deadline_ms <= now)
+                        unit_handle(u, UNIT_EVENT_STOP_TIMEOUT);
         }
-        /* A start timeout queued a stop: its turn may have come. */
         unit_set_run(set);
+        for (size_t i = 0; i < set->n_units; i++) {
+                const Unit *u = &set->units[i];
+
+                if ((u->state == UNIT_SETUP || u->state == UNIT_STARTING) && !u->start_timed_out && !u->stop_queued)
+                        next = earliest(next, u->start_deadline_ms);
+                if (u->state == UNIT_STOPPING)
+                        next = earliest(next, u->stop_deadline_ms);
+        }
 
         if (set->shutting_down || !unit_set_all_ready(set)) {
                 set->settled_since_ms = 0;

@@ -28,7 +28,7 @@ struct EventSource {
         EventLoop *loop;
         EventSource *prev, *next;
         EventSourceType type;
-        bool dead;     /* freed during a round; memory goes at its end (invariant 2) */
+        bool dead;     /* freed during a round: stays linked, skipped, freed at its end (invariant 2) */
         bool due;      /* timer: fires in the current round */
         bool internal; /* the loop's own signalfd source: not freed by event_loop_free's caller */
         void *userdata;
@@ -61,10 +61,8 @@ struct EventLoop {
         int signal_fd; /* owned; -1 until the first signal or child source */
         EventSource *signal_source; /* owned: io source of signal_fd */
         sigset_t mask;             /* signals routed to signal_fd */
-        sigset_t saved_mask;       /* the process mask before the loop changed it */
-        bool mask_changed;
-        EventSource *sources, *last; /* owned list, in the order added */
-        EventSource *dead;           /* owned: freed at the end of the round */
+        EventSource *sources, *last; /* owned list, in the order added (dead ones included) */
+        bool has_dead;               /* a source was freed during this round */
         bool dispatching;
         bool check_children; /* a child source was added: look for exits before waiting */
         bool exiting;
@@ -103,10 +101,15 @@ static void event_source_unlink(EventSource *s) {
 }
 
 static void event_loop_free_dead(EventLoop *loop) {
-        while (loop->dead) {
-                EventSource *s = loop->dead;
-                loop->dead = s->next;
-                free(s);
+        if (!loop->has_dead)
+                return;
+        loop->has_dead = false;
+        for (EventSource *s = loop->sources, *next; s; s = next) {
+                next = s->next;
+                if (s->dead) {
+                        event_source_unlink(s);
+                        free(s);
+                }
         }
 }
 
@@ -118,11 +121,8 @@ EventLoop *event_loop_free(EventLoop *loop) {
                 loop->sources = s->next;
                 free(s);
         }
-        event_loop_free_dead(loop);
         if (loop->signal_fd >= 0)
                 close(loop->signal_fd);
-        if (loop->mask_changed)
-                (void)sigprocmask(SIG_SETMASK, &loop->saved_mask, NULL);
         close(loop->epoll_fd);
         free(loop);
         return NULL;
@@ -196,8 +196,10 @@ int event_loop_add_timer(EventLoop *loop, EventSource **sourcep, uint64_t deadli
 }
 
 void event_source_set_deadline(EventSource *source, uint64_t deadline) {
-        if (source->type == EVENT_SOURCE_TIMER)
-                source->timer.deadline = deadline;
+        if (source->type != EVENT_SOURCE_TIMER)
+                return;
+        source->timer.deadline = deadline;
+        source->due = false; /* re-armed or disarmed: not fired again this round (invariant 5) */
 }
 
 uint64_t event_source_get_deadline(const EventSource *source) {
@@ -286,9 +288,8 @@ static int event_loop_watch_signal(EventLoop *loop, int signo) {
                 return 0;
         sigemptyset(&one);
         sigaddset(&one, signo);
-        if (sigprocmask(SIG_BLOCK, &one, loop->mask_changed ? NULL : &loop->saved_mask) < 0)
+        if (sigprocmask(SIG_BLOCK, &one, NULL) < 0)
                 return -errno;
-        loop->mask_changed = true;
         sigaddset(&loop->mask, signo);
         if (loop->signal_fd >= 0) {
                 if (signalfd(loop->signal_fd, &loop->mask, SFD_CLOEXEC | SFD_NONBLOCK) < 0)
@@ -360,12 +361,12 @@ EventSource *event_source_free(EventSource *source) {
         loop = source->loop;
         if (source->type == EVENT_SOURCE_IO)
                 (void)epoll_ctl(loop->epoll_fd, EPOLL_CTL_DEL, source->io.fd, NULL);
-        event_source_unlink(source);
         if (loop->dispatching) {
                 source->dead = true;
-                source->next = loop->dead;
-                loop->dead = source;
+                source->due = false;
+                loop->has_dead = true;
         } else {
+                event_source_unlink(source);
                 free(source);
         }
         return NULL;
@@ -378,7 +379,7 @@ static int event_loop_timeout(EventLoop *loop, int timeout_ms) {
         uint64_t next = UINT64_MAX, now;
 
         for (EventSource *s = loop->sources; s; s = s->next)
-                if (s->type == EVENT_SOURCE_TIMER && s->timer.deadline != 0 && s->timer.deadline < next)
+                if (s->type == EVENT_SOURCE_TIMER && !s->dead && s->timer.deadline != 0 && s->timer.deadline < next)
                         next = s->timer.deadline;
         if (next == UINT64_MAX)
                 return timeout_ms;
@@ -395,7 +396,8 @@ static int event_loop_fire_timers(EventLoop *loop) {
         uint64_t now = now_ms();
 
         for (EventSource *s = loop->sources; s; s = s->next)
-                s->due = s->type == EVENT_SOURCE_TIMER && s->timer.deadline != 0 && s->timer.deadline <= now;
+                s->due = s->type == EVENT_SOURCE_TIMER && !s->dead && s->timer.deadline != 0 &&
+                         s->timer.deadline <= now;
         for (;;) {
                 EventSource *first = NULL;
 

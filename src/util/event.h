@@ -5,7 +5,9 @@
  * A daemon registers sources, each with a callback and its userdata:
  *   - io:     a file descriptor and the epoll events wanted on it;
  *   - timer:  a deadline on the now_ms() clock (util/clock.h), 0 while disarmed;
- *   - signal: a signal number, delivered through one signalfd (the loop blocks it);
+ *   - signal: a signal number, delivered through one signalfd (the loop blocks it, and it
+ *     stays blocked after the loop is freed: unblocking it then would deliver one that
+ *     arrived late with its default action, killing a daemon on its way out);
  *   - child:  a child's pid; the callback runs when it has exited, BEFORE it is reaped;
  *   - prepare: called before every wait, to run deferred work and re-arm timers.
  * event_loop_run() dispatches until a callback calls event_loop_exit() or fails.
@@ -13,9 +15,10 @@
  * Invariants:
  *  1. Every epoll registration's data is the EventSource it belongs to; nothing else is
  *     ever packed into epoll data.
- *  2. A source freed during a dispatch round is only marked; its memory goes at the end of
- *     the round, so a later event of the same round that names it is recognised and
- *     skipped (a callback may free any source, its own included).
+ *  2. A source freed during a dispatch round is only marked dead and stays in the loop's
+ *     list until the round ends, so a later event of the same round that names it, and
+ *     every walk of the list, recognise and skip it (a callback may free any source, its
+ *     own included).
  *  3. Once a child source exists, the loop watches SIGCHLD and reaps every child of the
  *     process, watched or not (orphans reparented to a subreaper included). A watched
  *     child's callback runs while it is still a zombie, so its pid and process group
@@ -52,8 +55,7 @@ int event_loop_new(EventLoop **loopp);
 
 /*
  * Frees the loop and every source still registered (their fds are not closed: they
- * belong to the caller). Restores the signal mask the loop changed. Accepts NULL; returns
- * NULL.
+ * belong to the caller). Signals it blocked stay blocked. Accepts NULL; returns NULL.
  */
 EventLoop *event_loop_free(EventLoop *loop);
 

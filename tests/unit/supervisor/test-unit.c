@@ -233,7 +233,8 @@ TEST(notify_waits_for_ready_and_start_timeout_is_a_fault) {
         CHECK_EQ_INT(set.units[0].state, UNIT_STARTING);
         CHECK_EQ_INT(unit_set_timers(&set), 100);
         fake.now = 100;
-        (void)unit_set_timers(&set);
+        /* The stop that the timeout queued went out at once: its SIGKILL deadline is next. */
+        CHECK_EQ_INT(unit_set_timers(&set), 100 + settings.stop_timeout_ms);
         expect_log("term slow;");
         exit_with(&set.units[0], CLD_KILLED, SIGTERM);
         CHECK_EQ_INT(set.units[0].state, UNIT_WAITING); /* a fault: restarted */

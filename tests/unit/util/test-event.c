@@ -107,9 +107,64 @@ TEST(signal_is_delivered_through_loop) {
         CHECK(sigismember(&during, SIGUSR1) == 1);
         CHECK(kill(getpid(), SIGUSR1) == 0);
         CHECK_EQ_INT(event_loop_run(loop), SIGUSR1);
+        /* One that arrives after the last dispatch must not kill the process once the loop
+         * is gone: the signal stays blocked. */
+        CHECK(kill(getpid(), SIGUSR1) == 0);
         loop = event_loop_free(loop);
         sigprocmask(SIG_SETMASK, NULL, &during);
-        CHECK(sigismember(&during, SIGUSR1) == sigismember(&before, SIGUSR1));
+        CHECK(sigismember(&during, SIGUSR1) == 1);
+        (void)before;
+}
+
+static EventSource *other_timer;
+
+/* The first timer to fire disarms the other, due in the same round: it must not fire. */
+static int on_timer_disarm_other(EventSource *source, uint64_t now, void *userdata) {
+        record[n_record++] = (int)(intptr_t)userdata;
+        event_source_set_deadline(other_timer, 0);
+        return 0;
+}
+
+TEST(timer_disarmed_in_the_same_round_does_not_fire) {
+        _cleanup_(event_loop_freep) EventLoop *loop = NULL;
+        EventSource *a;
+        uint64_t now = now_ms();
+
+        CHECK_OK(event_loop_new(&loop));
+        n_record = 0;
+        CHECK_OK(event_loop_add_timer(loop, &a, now, on_timer_disarm_other, (void *)1));
+        CHECK_OK(event_loop_add_timer(loop, &other_timer, now + 1, on_timer, (void *)2));
+        while (now_ms() <= now + 1)
+                ; /* both due when the round looks */
+        CHECK_OK(event_loop_dispatch(loop, 0));
+        CHECK_EQ_INT(n_record, 1);
+        CHECK_EQ_INT(record[0], 1);
+        CHECK_EQ_INT(event_source_get_deadline(other_timer), 0);
+}
+
+static unsigned prepare_calls[2];
+
+static int on_prepare_free_self(EventSource *source, void *userdata) {
+        prepare_calls[0]++;
+        event_source_free(source);
+        return 0;
+}
+
+static int on_prepare_count(EventSource *source, void *userdata) {
+        prepare_calls[1]++;
+        return 0;
+}
+
+TEST(prepare_hook_freeing_itself_skips_no_other) {
+        _cleanup_(event_loop_freep) EventLoop *loop = NULL;
+
+        CHECK_OK(event_loop_new(&loop));
+        CHECK_OK(event_loop_add_prepare(loop, NULL, on_prepare_free_self, NULL));
+        CHECK_OK(event_loop_add_prepare(loop, NULL, on_prepare_count, NULL));
+        CHECK_OK(event_loop_dispatch(loop, 0));
+        CHECK_OK(event_loop_dispatch(loop, 0));
+        CHECK_EQ_INT(prepare_calls[0], 1);
+        CHECK_EQ_INT(prepare_calls[1], 2);
 }
 
 static char child_state;
