@@ -96,7 +96,7 @@ static int boot_check(const Store *store, const TrustStore *trust, uint32_t floo
         if (r != 0)
                 return r;
         r = signature_list_parse(&sigs, sigtext, sig_size, NULL);
-        if (r == -EBADMSG) {
+        if (r == -EBADMSG || r == -ENOTUNIQ) {
                 boot_reject(c, gen->number, BOOT_REJECT_BAD_SIGNATURE, "malformed signature file");
                 return 1;
         }

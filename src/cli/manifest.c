@@ -251,19 +251,25 @@ static char *cli_manifest_signature_path(const char *dtb_path, const char *sig) 
 
 /* Loads a signature file, reporting errors. A missing file is an empty list if allowed. */
 static int cli_manifest_load_signatures(SignatureList **listp, const char *path, bool missing_ok) {
-        unsigned line = 0;
+        SignatureParseError err = {};
+        char hex[SHA256_HEX_LEN + 1];
         int r;
 
-        r = signature_list_load(listp, path, &line);
+        r = signature_list_load(listp, path, &err);
         if (r == -ENOENT && missing_ok) {
                 r = signature_list_new(listp);
                 return r < 0 ? log_error_errno(r, "out of memory") : 0;
         }
         if (r == -EBADMSG)
                 return log_error_errno(r, "%s:%u: malformed signature line: expected \"ed25519 <key id> <signature>\"",
-                                       path, line);
+                                       path, err.line);
+        if (r == -ENOTUNIQ) {
+                sha256_to_hex(&err.key_id, hex);
+                return log_error_errno(r, "%s:%u: a second signature by key %s; a signature file holds one line per key",
+                                       path, err.line, hex);
+        }
         if (r == -E2BIG)
-                return log_error_errno(r, "%s:%u: more than %u signatures", path, line, SIGNATURE_LIST_MAX);
+                return log_error_errno(r, "%s:%u: more than %u signatures", path, err.line, SIGNATURE_LIST_MAX);
         if (r == -EFBIG)
                 return log_error_errno(r, "%s: larger than the limit of %u bytes", path, SIGNATURE_FILE_MAX);
         if (r < 0)

@@ -220,11 +220,17 @@ static int cli_store_commit(char **args, size_t n, const CliStoreOptions *o) {
                 return log_error("%s: %s", path, strerror(-r)), CLI_EXIT_FAILURE;
         if (sig) {
                 _cleanup_(signature_list_freep) SignatureList *list = NULL;
-                unsigned line = 0;
+                SignatureParseError perr = {};
+                char hex[SHA256_HEX_LEN + 1];
 
-                r = signature_list_load(&list, sig, &line);
+                r = signature_list_load(&list, sig, &perr);
                 if (r == -EBADMSG)
-                        return log_error("%s:%u: malformed signature line", sig, line), CLI_EXIT_FAILURE;
+                        return log_error("%s:%u: malformed signature line", sig, perr.line), CLI_EXIT_FAILURE;
+                if (r == -ENOTUNIQ) {
+                        sha256_to_hex(&perr.key_id, hex);
+                        return log_error("%s:%u: a second signature by key %s; a signature file holds one line per key",
+                                         sig, perr.line, hex), CLI_EXIT_FAILURE;
+                }
                 if (r < 0)
                         return log_error("%s: %s", sig, strerror(-r)), CLI_EXIT_FAILURE;
         }

@@ -2,9 +2,12 @@
 /*
  * Detached signature files and trust stores.
  *
- * Invariants: a SignatureList holds at most one signature per key id and at most
- * SIGNATURE_LIST_MAX entries; the parser accepts exactly the format signature_list_format()
- * writes (plus blank lines) and nothing else, and reads no byte past size.
+ * Invariants:
+ *  1. A SignatureList holds at most one signature per key id and at most SIGNATURE_LIST_MAX
+ *     entries.
+ *  2. The parser accepts exactly the format signature_list_format() writes (plus blank
+ *     lines) and nothing else, and reads no byte past size. Text naming one key twice is
+ *     refused, never merged: which line would win would depend on their order.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -72,7 +75,14 @@ static int signature_parse_line(const char *line, size_t len, Signature *sigp) {
         return 0;
 }
 
-int signature_list_parse(SignatureList **listp, const char *text, size_t size, unsigned *linep) {
+static bool signature_list_has_key(const SignatureList *list, const Sha256Digest *key_id) {
+        for (size_t i = 0; i < list->n_items; i++)
+                if (sha256_equal(&list->items[i].key_id, key_id))
+                        return true;
+        return false;
+}
+
+int signature_list_parse(SignatureList **listp, const char *text, size_t size, SignatureParseError *errp) {
         _cleanup_(signature_list_freep) SignatureList *list = NULL;
         unsigned line_no = 0;
         size_t pos = 0;
@@ -95,19 +105,24 @@ int signature_list_parse(SignatureList **listp, const char *text, size_t size, u
                 if (len == 0)
                         continue;
                 r = signature_parse_line(line, len, &sig);
+                if (r == 0 && signature_list_has_key(list, &sig.key_id))
+                        r = -ENOTUNIQ;
                 if (r == 0)
                         r = signature_list_add(list, &sig);
                 if (r < 0) {
-                        if (linep)
-                                *linep = line_no;
-                        return r == -E2BIG ? r : -EBADMSG;
+                        if (errp) {
+                                errp->line = line_no;
+                                if (r == -ENOTUNIQ)
+                                        errp->key_id = sig.key_id;
+                        }
+                        return r == -E2BIG || r == -ENOTUNIQ || r == -ENOMEM ? r : -EBADMSG;
                 }
         }
         *listp = steal_ptr(&list);
         return 0;
 }
 
-int signature_list_load(SignatureList **listp, const char *path, unsigned *linep) {
+int signature_list_load(SignatureList **listp, const char *path, SignatureParseError *errp) {
         _cleanup_free_ char *text = NULL;
         size_t size;
         int r;
@@ -115,7 +130,7 @@ int signature_list_load(SignatureList **listp, const char *path, unsigned *linep
         r = read_file_full(path, SIGNATURE_FILE_MAX, &text, &size);
         if (r < 0)
                 return r;
-        return signature_list_parse(listp, text, size, linep);
+        return signature_list_parse(listp, text, size, errp);
 }
 
 int signature_list_format(const SignatureList *list, char **textp, size_t *sizep) {
