@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -45,6 +46,14 @@ bool cli_wants_help(int argc, char **argv) {
                         return true;
         }
         return false;
+}
+
+bool cli_output_is_input(const char *output, const char *input) {
+        struct stat out, in;
+
+        if (stat(output, &out) < 0 || stat(input, &in) < 0)
+                return false;
+        return out.st_dev == in.st_dev && out.st_ino == in.st_ino;
 }
 
 static void cli_help(FILE *f) {
