@@ -18,6 +18,8 @@
 #include "crypto/signature.h"
 #include "util/fileio.h"
 #include "util/hex.h"
+#include "util/log.h"
+#include "util/strv.h"
 
 #define SIGNATURE_ALGORITHM "ed25519"
 /* "ed25519 " + 64 hex + " " + 128 hex */
@@ -236,8 +238,15 @@ static bool has_pub_suffix(const char *name) {
         return len > 4 && strcmp(name + len - 4, ".pub") == 0;
 }
 
+/*
+ * Adds every *.pub in dir. A public key of another algorithm (RSA, EC, X25519...) is
+ * skipped, with a warning once the directory is known to hold a usable key: one unrelated
+ * key must not stop every verification. If it holds no usable key, the first skipped one is
+ * the error. Anything else that is not a public key is an error.
+ */
 static int trust_store_add_dir(TrustStore *trust, const char *dir, char **bad_filep) {
         _cleanup_(closedirp) DIR *d = opendir(dir);
+        _cleanup_strv_free_ char **skipped = NULL;
         struct dirent *de;
         int r;
 
@@ -251,13 +260,28 @@ static int trust_store_add_dir(TrustStore *trust, const char *dir, char **bad_fi
                 if (asprintf(&path, "%s/%s", dir, de->d_name) < 0)
                         return -ENOMEM;
                 r = trust_store_add_file(trust, path);
+                if (r == -EKEYREJECTED) {
+                        r = strv_push(&skipped, steal_ptr(&path));
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
                 if (r < 0) {
                         if (bad_filep)
                                 *bad_filep = steal_ptr(&path);
                         return r;
                 }
         }
-        return -errno;
+        if (errno != 0)
+                return -errno;
+        if (skipped && trust->n_keys == 0) {
+                if (bad_filep)
+                        *bad_filep = strdup(skipped[0]);
+                return -EKEYREJECTED;
+        }
+        for (size_t i = 0; skipped && skipped[i]; i++)
+                log_warning("warning: %s: %s; skipped", skipped[i], key_strerror(-EKEYREJECTED));
+        return 0;
 }
 
 int trust_store_load(TrustStore **trustp, const char *path, char **bad_filep) {

@@ -83,8 +83,10 @@ TrustStore *trust_store_free(TrustStore *trust);
 /* Adds one public key file. Errors as key_load_public(). */
 int trust_store_add_file(TrustStore *trust, const char *path);
 /*
- * Loads every *.pub in a directory, or one .pub file if path is a file. A file that is not
- * an Ed25519 public key is an error (with *bad_filep naming it, owned by the caller).
+ * Loads every *.pub in a directory, or one .pub file if path is a file. In a directory, a
+ * public key of another algorithm is skipped with a warning, unless no Ed25519 key is left:
+ * then it is -EKEYREJECTED. Any other file that is not an Ed25519 public key is an error
+ * (with *bad_filep naming it, owned by the caller).
  */
 int trust_store_load(TrustStore **trustp, const char *path, char **bad_filep);
 size_t trust_store_size(const TrustStore *trust);

@@ -82,6 +82,21 @@ openssl pkey -in rsa.key -pubout -out rsa/rsa.pub 2>/dev/null
 fails 1 'rsa\.key: not an Ed25519 key' "$KOS" manifest sign m.dtb --key rsa.key
 fails 1 'rsa/rsa\.pub: not an Ed25519 key' "$KOS" manifest verify m.dtb --trust rsa
 fails 1 'trusted/release\.pub: not a PEM key file' "$KOS" manifest sign m.dtb --key trusted/release.pub
+# A key of another algorithm next to a good one is skipped with one warning naming it;
+# verification still rests on the good key. With no usable key left it stays an error.
+mkdir mixed
+cp trusted/release.pub mixed/
+cp rsa/rsa.pub mixed/rsa.pub
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 2>/dev/null | openssl pkey -pubout -out mixed/ec.pub 2>/dev/null
+openssl genpkey -algorithm X25519 2>/dev/null | openssl pkey -pubout -out mixed/x25519.pub 2>/dev/null
+[ -s mixed/ec.pub ] && [ -s mixed/x25519.pub ] || fail "openssl made no EC or X25519 key"
+ok "$KOS" manifest verify m.dtb --trust mixed
+out_has "signed by trusted key $release_id"
+for k in rsa ec x25519; do
+	grep -qx "kos: warning: mixed/$k\.pub: not an Ed25519 key; skipped" "$T/.err" || fail "no warning for $k.pub"
+done
+[ "$(wc -l <"$T/.err")" -eq 3 ] || fail "expected three warnings"
+ok "$KOS" manifest verify m.dtb --trust mixed/release.pub
 mkdir empty
 fails 1 'empty: no trusted keys' "$KOS" manifest verify m.dtb --trust empty
 
