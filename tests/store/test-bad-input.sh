@@ -194,6 +194,22 @@ ok "$KOS" boot select "$S3" --trust "$T/trust"
 ok "$KOS" boot confirm "$S3"
 [ "$(cat "$S3/floor")" = 2 ] || fail "boot confirm did not rewrite the damaged floor"
 
+# A missing floor is damage too once a boot was confirmed (refs/current exists): it reads
+# as the current generation's version, not as 0, so it opens no rollback either.
+rm "$S3/floor"
+[ "$(fixture_chosen "$S3")" = "$(fixture_digest "$T/v2/v2.dtb")" ] || fail "a missing floor stopped v2 from booting"
+ok "$KOS" boot status "$S3"
+out_has "floor: +2"
+fails 1 "floor is missing \\(boot confirm rewrites it\\)" "$KOS" store commit "$S3" "$T/v1/v1.dtb"
+rm -f "$op"
+cp -a "$S3" "$T/json7" && run "$KOS" boot select "$T/json7" --trust "$T/trust" --json
+[ "$status" -eq 1 ] || fail "v1 booted below the floor a missing floor file stood for"
+out_has "\"reason\": \"below floor\""
+fixture_add "$S3" v2
+ok "$KOS" boot select "$S3" --trust "$T/trust"
+ok "$KOS" boot confirm "$S3"
+[ "$(cat "$S3/floor")" = 2 ] || fail "boot confirm did not rewrite the missing floor"
+
 # store verify sees one state: it waits while a writer holds the store's lock (a commit or
 # gc in progress would make objects seem missing); store list does not wait.
 flock -x "$S3/kos-store" sh -c '
