@@ -68,6 +68,19 @@ rm "$p"
 fails 1 "object $obj is missing, needed by generation 2" "$KOS" store verify "$S"
 v1_boots "a missing object"
 
+# An object several generations need: verify names each of them, the current one first,
+# then the others newest first.
+S5="$T/s5"
+fixture_store "$S5"
+ok "$KOS" store commit "$S5" "$T/v1/v1.dtb"
+ok "$KOS" boot select "$S5" --trust "$T/trust"
+ok "$KOS" boot confirm "$S5"
+ok "$KOS" store commit "$S5" "$T/v1/v1.dtb"
+o=$(fixture_digest "$T/v1/obj2")
+rm -f "$S5/objects/$(echo "$o" | cut -c1-2)/$(echo "$o" | cut -c3-)"
+fails 1 "^kos: $S5: object $o is missing, needed by generation 2 \\(current\\), generation 3, generation 1\$" \
+	"$KOS" store verify "$S5"
+
 # Tampered manifest (a byte of the command line changed after signing): commit accepts
 # it (trust is not the store's business), boot select rejects its signature.
 fixture_release v4 4 6000
