@@ -275,8 +275,8 @@ static int cli_manifest_load_signatures(SignatureList **listp, const char *path,
                                        path, err.line);
         if (r == -ENOTUNIQ) {
                 sha256_to_hex(&err.key_id, hex);
-                return log_error_errno(r, "%s:%u: a second signature by key %s; a signature file holds one line per key",
-                                       path, err.line, hex);
+                return log_error_errno(r, "%s:%u: a second signature by key %s; "
+                                       "a signature file holds one line per key", path, err.line, hex);
         }
         if (r == -E2BIG)
                 return log_error_errno(r, "%s:%u: more than %u signatures", path, err.line, SIGNATURE_LIST_MAX);

@@ -237,8 +237,9 @@ static int cli_store_commit(char **args, size_t n, const CliStoreOptions *o) {
                         return log_error("%s:%u: malformed signature line", sig, perr.line), CLI_EXIT_FAILURE;
                 if (r == -ENOTUNIQ) {
                         sha256_to_hex(&perr.key_id, hex);
-                        return log_error("%s:%u: a second signature by key %s; a signature file holds one line per key",
-                                         sig, perr.line, hex), CLI_EXIT_FAILURE;
+                        return log_error("%s:%u: a second signature by key %s; "
+                                         "a signature file holds one line per key", sig, perr.line, hex),
+                               CLI_EXIT_FAILURE;
                 }
                 if (r < 0)
                         return log_error("%s: %s", sig, strerror(-r)), CLI_EXIT_FAILURE;

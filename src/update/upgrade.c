@@ -302,7 +302,8 @@ static int step_verify(Upgrade *u) {
         if (r == -ENOTUNIQ) {
                 sha256_to_hex(&perr.key_id, where);
                 return upgrade_fail(u, -EKEYREJECTED,
-                                    "upgrade: refusing: signatures of manifest %s: line %u is a second signature by key %s",
+                                    "upgrade: refusing: signatures of manifest %s: "
+                                    "line %u is a second signature by key %s",
                                     u->manifest_hex, perr.line, where);
         }
         if (r < 0)
