@@ -101,3 +101,11 @@ int boot_confirm(Store *store, unsigned *numberp);
  * malformed (with a warning), so damage there cannot stop a boot.
  */
 int boot_ref_generation(const Store *store, const char *name, unsigned *numberp);
+
+/*
+ * The version floor that decides, for the boot decision and for what status shows. A
+ * damaged floor file (malformed, or missing after a confirmed boot) neither stops every boot
+ * nor opens a rollback: the version of current, the generation refs/current names, stands
+ * in for it (with a warning), as boot confirm set the floor to it; 0 if there is none.
+ */
+int boot_floor_get(const Store *store, unsigned current, uint32_t *floorp);

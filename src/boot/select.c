@@ -96,7 +96,7 @@ static int boot_check(const Store *store, const TrustStore *trust, uint32_t floo
         if (r != 0)
                 return r;
         r = signature_list_parse(&sigs, sigtext, sig_size, NULL);
-        if (r == -EBADMSG) {
+        if (r == -EBADMSG || r == -ENOTUNIQ) {
                 boot_reject(c, gen->number, BOOT_REJECT_BAD_SIGNATURE, "malformed signature file");
                 return 1;
         }
@@ -135,12 +135,7 @@ static int boot_check(const Store *store, const TrustStore *trust, uint32_t floo
         return 0;
 }
 
-/*
- * The version floor. A damaged floor file must neither stop every boot nor open the door
- * to a rollback: confirm sets the floor to the confirmed generation's version, so the
- * version of the current generation stands in for it.
- */
-static int boot_floor(const Store *store, unsigned current, uint32_t *floorp) {
+int boot_floor_get(const Store *store, unsigned current, uint32_t *floorp) {
         StoreGeneration gen;
         int r;
 
@@ -148,12 +143,12 @@ static int boot_floor(const Store *store, unsigned current, uint32_t *floorp) {
         if (r != -EBADMSG)
                 return r;
         if (current > 0 && store_generation_load(store, current, &gen) >= 0) {
-                log_warning("floor is malformed; using the current generation's version %u",
+                log_warning("floor is missing or malformed; using the current generation's version %u",
                             (unsigned)gen.version);
                 *floorp = gen.version;
                 return 0;
         }
-        log_warning("floor is malformed and there is no current generation; using 0");
+        log_warning("floor is missing or malformed and there is no current generation; using 0");
         *floorp = 0;
         return 0;
 }
@@ -201,7 +196,7 @@ int boot_select(Store *store, const TrustStore *trust, BootDecision *decisionp) 
         r = boot_ref_generation(store, STORE_REF_CURRENT, &current);
         if (r < 0)
                 return r;
-        r = boot_floor(store, current, &floor_version);
+        r = boot_floor_get(store, current, &floor_version);
         if (r < 0)
                 return r;
         order = calloc(n + 1, sizeof(size_t));

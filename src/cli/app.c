@@ -92,12 +92,13 @@ int cli_ps(int argc, char **argv) {
         int c, r;
 
         optind = 1;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0) {
                 switch (c) {
                 case 'r': run_dir = optarg; break;
                 case 'j': json = true; break;
                 case 'h': fputs(ps_usage, stdout); return CLI_EXIT_OK;
-                default: return cli_usage_error("ps: see 'kos ps --help'");
+                default: return cli_option_error("ps", c, argv);
                 }
         }
         if (optind < argc)
@@ -156,11 +157,12 @@ int cli_app(int argc, char **argv) {
         int c, r;
 
         optind = 1;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0) {
                 switch (c) {
                 case 'r': run_dir = optarg; break;
                 case 'h': fputs(app_usage, stdout); return CLI_EXIT_OK;
-                default: return cli_usage_error("app: see 'kos app --help'");
+                default: return cli_option_error("app", c, argv);
                 }
         }
         if (argc - optind != 2)

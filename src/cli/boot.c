@@ -168,7 +168,7 @@ static int cli_boot_status(char **args, size_t n, const CliStoreOptions *o) {
         if (r >= 0)
                 r = boot_ref_generation(store, STORE_REF_BOOTED, &booted_n);
         if (r >= 0)
-                r = store_floor_get(store, &floor_version);
+                r = boot_floor_get(store, current_n, &floor_version);
         if (r >= 0 && current_n > 0)
                 r = store_generation_load(store, current_n, &current);
         if (r >= 0 && booted_n > 0)

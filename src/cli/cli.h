@@ -23,6 +23,19 @@ typedef struct CliVerb {
 /* Logs a usage error and returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * True if writing output would replace input: the same file under any name (a symlink or
+ * hard link to it included). An output that does not exist yet is never the input.
+ */
+bool cli_output_is_input(const char *output, const char *input);
+
+/*
+ * The usage error for what getopt_long() returned on a bad option, when it runs with
+ * opterr = 0 and an optstring that starts with ':': '?' an unknown option, ':' a missing
+ * value. what names the command ("ps", "msg lookup"). Returns CLI_EXIT_USAGE.
+ */
+int cli_option_error(const char *what, int c, char **argv);
+
 /* True if argv holds -h or --help before any "--". */
 bool cli_wants_help(int argc, char **argv);
 

@@ -8,9 +8,11 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -45,6 +47,26 @@ bool cli_wants_help(int argc, char **argv) {
                         return true;
         }
         return false;
+}
+
+int cli_option_error(const char *what, int c, char **argv) {
+        const char *arg = argv[optind - 1];
+        char shortopt[3] = { '-', (char)optopt, '\0' };
+
+        /* A short option in a cluster ("-qx") is named alone, not as the whole word. */
+        if (optopt != 0 && !(arg[0] == '-' && arg[1] == '-'))
+                arg = shortopt;
+        if (c == ':')
+                return cli_usage_error("%s: option \"%s\" needs a value", what, arg);
+        return cli_usage_error("%s: unknown option \"%s\"", what, arg);
+}
+
+bool cli_output_is_input(const char *output, const char *input) {
+        struct stat out, in;
+
+        if (stat(output, &out) < 0 || stat(input, &in) < 0)
+                return false;
+        return out.st_dev == in.st_dev && out.st_ino == in.st_ino;
 }
 
 static void cli_help(FILE *f) {

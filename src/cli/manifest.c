@@ -171,6 +171,12 @@ static int cli_manifest_parse_options(int argc, char **argv, const char *allowed
         return 0;
 }
 
+/* Every command that writes a file refuses one that is its input, as compilers do. */
+static int cli_manifest_refuse_output(const char *command, const char *out, const char *in) {
+        return cli_usage_error("manifest %s: output %s is the input %s; refusing to overwrite it",
+                               command, out, in);
+}
+
 static int cli_manifest_build(const char *in, const ManifestOptions *o) {
         _cleanup_(cli_manifest_done) CliManifest cm = {};
         _cleanup_free_ char *derived = NULL;
@@ -187,6 +193,8 @@ static int cli_manifest_build(const char *in, const ManifestOptions *o) {
                         return log_error_errno(-ENOMEM, "out of memory"), CLI_EXIT_FAILURE;
                 out = derived;
         }
+        if (cli_output_is_input(out, in))
+                return cli_manifest_refuse_output("build", out, in);
         if (cli_manifest_open(&cm, in, false) < 0)
                 return CLI_EXIT_FAILURE;
         r = write_file_atomic(out, cm.dtb, cm.size, 0644);
@@ -224,6 +232,8 @@ static int cli_manifest_graph(const char *path, const ManifestOptions *o) {
         FILE *f;
         int r;
 
+        if (o->output && cli_output_is_input(o->output, path))
+                return cli_manifest_refuse_output("graph", o->output, path);
         if (cli_manifest_open(&cm, path, false) < 0)
                 return CLI_EXIT_FAILURE;
         f = open_memstream(&text, &size);
@@ -251,19 +261,25 @@ static char *cli_manifest_signature_path(const char *dtb_path, const char *sig) 
 
 /* Loads a signature file, reporting errors. A missing file is an empty list if allowed. */
 static int cli_manifest_load_signatures(SignatureList **listp, const char *path, bool missing_ok) {
-        unsigned line = 0;
+        SignatureParseError err = {};
+        char hex[SHA256_HEX_LEN + 1];
         int r;
 
-        r = signature_list_load(listp, path, &line);
+        r = signature_list_load(listp, path, &err);
         if (r == -ENOENT && missing_ok) {
                 r = signature_list_new(listp);
                 return r < 0 ? log_error_errno(r, "out of memory") : 0;
         }
         if (r == -EBADMSG)
                 return log_error_errno(r, "%s:%u: malformed signature line: expected \"ed25519 <key id> <signature>\"",
-                                       path, line);
+                                       path, err.line);
+        if (r == -ENOTUNIQ) {
+                sha256_to_hex(&err.key_id, hex);
+                return log_error_errno(r, "%s:%u: a second signature by key %s; "
+                                       "a signature file holds one line per key", path, err.line, hex);
+        }
         if (r == -E2BIG)
-                return log_error_errno(r, "%s:%u: more than %u signatures", path, line, SIGNATURE_LIST_MAX);
+                return log_error_errno(r, "%s:%u: more than %u signatures", path, err.line, SIGNATURE_LIST_MAX);
         if (r == -EFBIG)
                 return log_error_errno(r, "%s: larger than the limit of %u bytes", path, SIGNATURE_FILE_MAX);
         if (r < 0)
@@ -283,6 +299,11 @@ static int cli_manifest_sign(const char *path, const ManifestOptions *o) {
 
         if (!o->key)
                 return cli_usage_error("manifest sign: --key K.key is required");
+        sig_path = cli_manifest_signature_path(path, o->output);
+        if (!sig_path)
+                return log_error("out of memory"), CLI_EXIT_FAILURE;
+        if (cli_output_is_input(sig_path, path))
+                return cli_manifest_refuse_output("sign", sig_path, path);
         r = key_load_private(&key, o->key);
         if (r < 0)
                 return log_error("%s: %s", o->key, key_strerror(r)), CLI_EXIT_FAILURE;
@@ -291,9 +312,6 @@ static int cli_manifest_sign(const char *path, const ManifestOptions *o) {
                             o->key, (unsigned)(st.st_mode & 07777));
         if (cli_manifest_open(&cm, path, true) < 0)
                 return CLI_EXIT_FAILURE;
-        sig_path = cli_manifest_signature_path(path, o->output);
-        if (!sig_path)
-                return log_error("out of memory"), CLI_EXIT_FAILURE;
         if (cli_manifest_load_signatures(&list, sig_path, true) < 0)
                 return CLI_EXIT_FAILURE;
         r = signature_create(key, cm.dtb, cm.size, &sig);

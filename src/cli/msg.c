@@ -63,7 +63,10 @@ static const char *cli_msg_instance(void) {
         return cli_msg_active;
 }
 
-/* Parses the options shared by the msg verbs; returns the index of the first operand or -1. */
+/*
+ * Parses the options shared by the msg verbs; returns the index of the first operand, -1
+ * after reporting a usage error, or -2 after reporting another failure.
+ */
 static int cli_msg_parse(int argc, char **argv, CliMsgOptions *o) {
         static const struct option options[] = {
                 { "server", required_argument, NULL, 's' },
@@ -75,7 +78,8 @@ static int cli_msg_parse(int argc, char **argv, CliMsgOptions *o) {
         o->server = NULL;
         o->timeout_ms = CLI_MSG_DEFAULT_TIMEOUT_MS;
         optind = 1;
-        while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0) {
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, ":", options, NULL)) >= 0) {
                 switch (c) {
                 case 's':
                         o->server = optarg;
@@ -84,15 +88,20 @@ static int cli_msg_parse(int argc, char **argv, CliMsgOptions *o) {
                         char *end;
                         long v = strtol(optarg, &end, 10);
                         if (*end || v < -1 || v > 86400000) {
-                                cli_usage_error("--timeout: not a number of milliseconds: \"%s\"", optarg);
+                                cli_usage_error("msg %s: --timeout: not a number of milliseconds: \"%s\"",
+                                                argv[0], optarg);
                                 return -1;
                         }
                         o->timeout_ms = (int)v;
                         break;
                 }
-                default:
-                        cli_usage_error("msg %s: unknown option; see 'kos msg --help'", argv[0]);
+                default: {
+                        char what[64];
+
+                        snprintf(what, sizeof(what), "msg %s", argv[0]);
+                        cli_option_error(what, c, argv);
                         return -1;
+                }
                 }
         }
         if (kos_msg_server_count() > 0)
@@ -122,6 +131,8 @@ static int cli_msg_publish(int argc, char **argv) {
 
         if (i == -2)
                 return CLI_EXIT_FAILURE;
+        if (i == -1)
+                return CLI_EXIT_USAGE;
         if (i < 0 || i >= argc)
                 return cli_usage_error("usage: kos msg publish NAME... [--server INSTANCE]");
         for (; i < argc; i++) {
@@ -142,6 +153,8 @@ static int cli_msg_lookup(int argc, char **argv) {
 
         if (i == -2)
                 return CLI_EXIT_FAILURE;
+        if (i == -1)
+                return CLI_EXIT_USAGE;
         if (i < 0 || argc - i != 1)
                 return cli_usage_error("usage: kos msg lookup NAME [--server INSTANCE] [--timeout MS]");
         int r = kos_msg_lookup(argv[i], o.timeout_ms, &ch);
@@ -164,6 +177,8 @@ static int cli_msg_call(int argc, char **argv) {
 
         if (i == -2)
                 return CLI_EXIT_FAILURE;
+        if (i == -1)
+                return CLI_EXIT_USAGE;
         if (i < 0 || argc - i < 1 || argc - i > 2)
                 return cli_usage_error("usage: kos msg call NAME [DATA|-] [--server INSTANCE] [--timeout MS]");
         if (argc - i == 2) {
@@ -277,6 +292,8 @@ static int cli_msg_serve(int argc, char **argv) {
         int i = cli_msg_parse(argc, argv, &o);
         if (i == -2)
                 return CLI_EXIT_FAILURE;
+        if (i == -1)
+                return CLI_EXIT_USAGE;
         if (i < 0 || i >= argc)
                 return cli_usage_error("usage: kos msg serve NAME... [--server INSTANCE] [-- CMD [ARGS...]]");
         for (; i < argc; i++) {

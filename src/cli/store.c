@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -183,6 +184,14 @@ static int cli_store_add(char **args, size_t n, const CliStoreOptions *o) {
         return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
 }
 
+/* True if the store at dir has an entry named name (for telling missing from malformed). */
+static bool cli_store_has_file(const char *dir, const char *name) {
+        _cleanup_free_ char *path = NULL;
+        struct stat st;
+
+        return asprintf(&path, "%s/%s", dir, name) >= 0 && lstat(path, &st) == 0;
+}
+
 static int cli_store_commit(char **args, size_t n, const CliStoreOptions *o) {
         _cleanup_store_close_ Store *store = NULL;
         _cleanup_(manifest_freep) Manifest *m = NULL;
@@ -220,11 +229,18 @@ static int cli_store_commit(char **args, size_t n, const CliStoreOptions *o) {
                 return log_error("%s: %s", path, strerror(-r)), CLI_EXIT_FAILURE;
         if (sig) {
                 _cleanup_(signature_list_freep) SignatureList *list = NULL;
-                unsigned line = 0;
+                SignatureParseError perr = {};
+                char hex[SHA256_HEX_LEN + 1];
 
-                r = signature_list_load(&list, sig, &line);
+                r = signature_list_load(&list, sig, &perr);
                 if (r == -EBADMSG)
-                        return log_error("%s:%u: malformed signature line", sig, line), CLI_EXIT_FAILURE;
+                        return log_error("%s:%u: malformed signature line", sig, perr.line), CLI_EXIT_FAILURE;
+                if (r == -ENOTUNIQ) {
+                        sha256_to_hex(&perr.key_id, hex);
+                        return log_error("%s:%u: a second signature by key %s; "
+                                         "a signature file holds one line per key", sig, perr.line, hex),
+                               CLI_EXIT_FAILURE;
+                }
                 if (r < 0)
                         return log_error("%s: %s", sig, strerror(-r)), CLI_EXIT_FAILURE;
         }
@@ -240,8 +256,9 @@ static int cli_store_commit(char **args, size_t n, const CliStoreOptions *o) {
                 return log_error("%s: version %u is below the store's version floor %u",
                                  path, (unsigned)m->version, (unsigned)floor_version), CLI_EXIT_FAILURE;
         if (r == -EBADMSG && store_floor_get(store, &floor_version) == -EBADMSG)
-                return log_error("%s: cannot commit: %s/floor is malformed (boot confirm rewrites it)",
-                                 path, dir), CLI_EXIT_FAILURE;
+                return log_error("%s: cannot commit: %s/floor is %s (boot confirm rewrites it)",
+                                 path, dir, cli_store_has_file(dir, "floor") ? "malformed" : "missing"),
+                       CLI_EXIT_FAILURE;
         if (r < 0)
                 return log_error("%s: cannot commit to %s: %s", path, dir, strerror(-r)), CLI_EXIT_FAILURE;
         printf("%u\n", number);
@@ -266,7 +283,7 @@ static int cli_store_list(char **args, size_t n, const CliStoreOptions *o) {
         if (r >= 0)
                 r = boot_ref_generation(store, STORE_REF_BOOTED, &booted);
         if (r >= 0)
-                r = store_floor_get(store, &floor_version);
+                r = boot_floor_get(store, current, &floor_version);
         if (r < 0)
                 return log_error("%s: cannot read store: %s", args[0], strerror(-r)), CLI_EXIT_FAILURE;
 

@@ -2,9 +2,12 @@
 /*
  * Detached signature files and trust stores.
  *
- * Invariants: a SignatureList holds at most one signature per key id and at most
- * SIGNATURE_LIST_MAX entries; the parser accepts exactly the format signature_list_format()
- * writes (plus blank lines) and nothing else, and reads no byte past size.
+ * Invariants:
+ *  1. A SignatureList holds at most one signature per key id and at most SIGNATURE_LIST_MAX
+ *     entries.
+ *  2. The parser accepts exactly the format signature_list_format() writes (plus blank
+ *     lines) and nothing else, and reads no byte past size. Text naming one key twice is
+ *     refused, never merged: which line would win would depend on their order.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -15,6 +18,8 @@
 #include "crypto/signature.h"
 #include "util/fileio.h"
 #include "util/hex.h"
+#include "util/log.h"
+#include "util/strv.h"
 
 #define SIGNATURE_ALGORITHM "ed25519"
 /* "ed25519 " + 64 hex + " " + 128 hex */
@@ -72,7 +77,14 @@ static int signature_parse_line(const char *line, size_t len, Signature *sigp) {
         return 0;
 }
 
-int signature_list_parse(SignatureList **listp, const char *text, size_t size, unsigned *linep) {
+static bool signature_list_has_key(const SignatureList *list, const Sha256Digest *key_id) {
+        for (size_t i = 0; i < list->n_items; i++)
+                if (sha256_equal(&list->items[i].key_id, key_id))
+                        return true;
+        return false;
+}
+
+int signature_list_parse(SignatureList **listp, const char *text, size_t size, SignatureParseError *errp) {
         _cleanup_(signature_list_freep) SignatureList *list = NULL;
         unsigned line_no = 0;
         size_t pos = 0;
@@ -95,19 +107,24 @@ int signature_list_parse(SignatureList **listp, const char *text, size_t size, u
                 if (len == 0)
                         continue;
                 r = signature_parse_line(line, len, &sig);
+                if (r == 0 && signature_list_has_key(list, &sig.key_id))
+                        r = -ENOTUNIQ;
                 if (r == 0)
                         r = signature_list_add(list, &sig);
                 if (r < 0) {
-                        if (linep)
-                                *linep = line_no;
-                        return r == -E2BIG ? r : -EBADMSG;
+                        if (errp) {
+                                errp->line = line_no;
+                                if (r == -ENOTUNIQ)
+                                        errp->key_id = sig.key_id;
+                        }
+                        return r == -E2BIG || r == -ENOTUNIQ || r == -ENOMEM ? r : -EBADMSG;
                 }
         }
         *listp = steal_ptr(&list);
         return 0;
 }
 
-int signature_list_load(SignatureList **listp, const char *path, unsigned *linep) {
+int signature_list_load(SignatureList **listp, const char *path, SignatureParseError *errp) {
         _cleanup_free_ char *text = NULL;
         size_t size;
         int r;
@@ -115,7 +132,7 @@ int signature_list_load(SignatureList **listp, const char *path, unsigned *linep
         r = read_file_full(path, SIGNATURE_FILE_MAX, &text, &size);
         if (r < 0)
                 return r;
-        return signature_list_parse(listp, text, size, linep);
+        return signature_list_parse(listp, text, size, errp);
 }
 
 int signature_list_format(const SignatureList *list, char **textp, size_t *sizep) {
@@ -221,8 +238,15 @@ static bool has_pub_suffix(const char *name) {
         return len > 4 && strcmp(name + len - 4, ".pub") == 0;
 }
 
+/*
+ * Adds every *.pub in dir. A public key of another algorithm (RSA, EC, X25519...) is
+ * skipped, with a warning once the directory is known to hold a usable key: one unrelated
+ * key must not stop every verification. If it holds no usable key, the first skipped one is
+ * the error. Anything else that is not a public key is an error.
+ */
 static int trust_store_add_dir(TrustStore *trust, const char *dir, char **bad_filep) {
         _cleanup_(closedirp) DIR *d = opendir(dir);
+        _cleanup_strv_free_ char **skipped = NULL;
         struct dirent *de;
         int r;
 
@@ -236,13 +260,28 @@ static int trust_store_add_dir(TrustStore *trust, const char *dir, char **bad_fi
                 if (asprintf(&path, "%s/%s", dir, de->d_name) < 0)
                         return -ENOMEM;
                 r = trust_store_add_file(trust, path);
+                if (r == -EKEYREJECTED) {
+                        r = strv_push(&skipped, steal_ptr(&path));
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
                 if (r < 0) {
                         if (bad_filep)
                                 *bad_filep = steal_ptr(&path);
                         return r;
                 }
         }
-        return -errno;
+        if (errno != 0)
+                return -errno;
+        if (skipped && trust->n_keys == 0) {
+                if (bad_filep)
+                        *bad_filep = strdup(skipped[0]);
+                return -EKEYREJECTED;
+        }
+        for (size_t i = 0; skipped && skipped[i]; i++)
+                log_warning("warning: %s: %s; skipped", skipped[i], key_strerror(-EKEYREJECTED));
+        return 0;
 }
 
 int trust_store_load(TrustStore **trustp, const char *path, char **bad_filep) {

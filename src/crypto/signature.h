@@ -6,8 +6,10 @@
  *
  *     ed25519 <key id: 64 hex> <signature: 128 hex>
  *
- * so several keys can sign one manifest. Blank lines are allowed; anything else is an
- * error naming the line. A file holds at most SIGNATURE_FILE_MAX bytes.
+ * so several keys can sign one manifest. A file is a set: at most one line per key id, so
+ * the order of its lines never matters; a second line by the same key makes the file
+ * malformed. Blank lines are allowed; anything else is an error naming the line. A file
+ * holds at most SIGNATURE_FILE_MAX bytes.
  */
 #pragma once
 
@@ -46,14 +48,21 @@ int signature_list_new(SignatureList **listp);
 /* Frees list. Accepts NULL; returns NULL. */
 SignatureList *signature_list_free(SignatureList *list);
 
+/* Where and why signature file text did not parse. */
+typedef struct SignatureParseError {
+        unsigned line;       /* 1-based number of the offending line */
+        Sha256Digest key_id; /* -ENOTUNIQ: the key that signs twice */
+} SignatureParseError;
+
 /*
- * Parses signature file text. On a malformed line returns -EBADMSG and, if linep is not
- * NULL, stores its 1-based number there.
+ * Parses signature file text. Returns -EBADMSG on a malformed line, -ENOTUNIQ on a second
+ * line by a key already seen, -E2BIG past SIGNATURE_LIST_MAX lines, -EFBIG past
+ * SIGNATURE_FILE_MAX bytes; for the first three, *errp (if not NULL) says where.
  */
-int signature_list_parse(SignatureList **listp, const char *text, size_t size, unsigned *linep);
+int signature_list_parse(SignatureList **listp, const char *text, size_t size, SignatureParseError *errp);
 
 /* Reads and parses a signature file; a missing file is -ENOENT. */
-int signature_list_load(SignatureList **listp, const char *path, unsigned *linep);
+int signature_list_load(SignatureList **listp, const char *path, SignatureParseError *errp);
 
 /* Formats the list as signature file text. The caller owns *textp. */
 int signature_list_format(const SignatureList *list, char **textp, size_t *sizep);
@@ -74,8 +83,10 @@ TrustStore *trust_store_free(TrustStore *trust);
 /* Adds one public key file. Errors as key_load_public(). */
 int trust_store_add_file(TrustStore *trust, const char *path);
 /*
- * Loads every *.pub in a directory, or one .pub file if path is a file. A file that is not
- * an Ed25519 public key is an error (with *bad_filep naming it, owned by the caller).
+ * Loads every *.pub in a directory, or one .pub file if path is a file. In a directory, a
+ * public key of another algorithm is skipped with a warning, unless no Ed25519 key is left:
+ * then it is -EKEYREJECTED. Any other file that is not an Ed25519 public key is an error
+ * (with *bad_filep naming it, owned by the caller).
  */
 int trust_store_load(TrustStore **trustp, const char *path, char **bad_filep);
 size_t trust_store_size(const TrustStore *trust);

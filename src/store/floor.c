@@ -2,12 +2,16 @@
 /*
  * The version floor, in <store>/floor.
  *
- * Invariant: store_floor_raise() never lowers it, and replaces the file atomically.
+ * Invariants:
+ *  1. store_floor_raise() never lowers it, and replaces the file atomically.
+ *  2. A missing file reads as 0 only while refs/current does not exist; after that it is
+ *     damage (-EBADMSG), like a malformed file, never a floor of 0.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "store/ref.h"
 #include "store/state-file.h"
 #include "store/store.h"
 #include "util/cleanup.h"
@@ -20,8 +24,20 @@ int store_floor_get(const Store *store, uint32_t *floorp) {
 
         r = store_read_file(store, "floor", 15, &text, &n);
         if (r == -ENOENT) {
-                *floorp = 0;
-                return 0;
+                StoreRef current;
+
+                /*
+                 * Absent means 0 only before the first confirmed boot. Once refs/current
+                 * exists a floor was due (confirm writes refs/current, then the floor), so
+                 * its absence is damage, as a malformed file is: read as 0 it would
+                 * allow a rollback.
+                 */
+                r = store_ref_read(store, STORE_REF_CURRENT, &current);
+                if (r == -ENOENT) {
+                        *floorp = 0;
+                        return 0;
+                }
+                return r < 0 && r != -EBADMSG ? r : -EBADMSG;
         }
         if (r < 0)
                 return r;

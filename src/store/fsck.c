@@ -109,6 +109,38 @@ static int store_fsck_files(const Store *store, const char *dir, StoreFsckReport
         return 0;
 }
 
+/*
+ * What generations and refs need, each object naming every generation that needs it in the
+ * order a reader wants: the current generation first, then the others newest first.
+ */
+static int store_fsck_need_set_build(StoreNeedSet *need, const Store *store, const StoreGeneration *gens,
+                                     size_t n_gens, char **refs) {
+        unsigned current = 0;
+        StoreRef ref;
+        int r;
+
+        if (store_ref_read(store, STORE_REF_CURRENT, &ref) >= 0)
+                current = ref.generation;
+        for (size_t i = 0; i < n_gens; i++)
+                if (gens[i].number == current) {
+                        r = store_need_set_add_generation(need, store, &gens[i], true);
+                        if (r < 0)
+                                return r;
+                }
+        for (size_t i = n_gens; i-- > 0;)
+                if (gens[i].number != current) {
+                        r = store_need_set_add_generation(need, store, &gens[i], false);
+                        if (r < 0)
+                                return r;
+                }
+        for (char **n = refs; n && *n; n++) {
+                r = store_need_set_add_ref(need, store, *n);
+                if (r < 0)
+                        return r;
+        }
+        return store_need_set_sort(need);
+}
+
 int store_fsck(const Store *store, unsigned n_threads, StoreFsckReport *reportp) {
         _cleanup_strv_free_ char **digests = NULL, **refs = NULL;
         _cleanup_free_ StoreGeneration *gens = NULL;
@@ -158,7 +190,7 @@ int store_fsck(const Store *store, unsigned n_threads, StoreFsckReport *reportp)
         for (unsigned i = 0; i < started; i++)
                 pthread_join(threads[i + 1], NULL);
 
-        r = store_need_set_build(&need, store, gens, n_gens, NULL, refs);
+        r = store_fsck_need_set_build(&need, store, gens, n_gens, refs);
         if (r < 0)
                 goto fail;
 

@@ -15,7 +15,10 @@
 
 typedef struct StoreNeed {
         char digest[SHA256_HEX_LEN + 1];
-        char *needed_by; /* owned: "generation 3" or "refs/latest" (the first that needs it) */
+        char *needed_by; /* owned: who needs it: "generation 3 (current), generation 2" (each
+                          * generation, in the order added) or, if no generation does,
+                          * "refs/latest" (the first ref) */
+        bool by_generation; /* needed_by names generations */
         size_t order;    /* position of addition, so sorting keeps the first needed_by */
 } StoreNeed;
 
@@ -24,11 +27,16 @@ typedef struct StoreNeedSet {
         size_t n_items, allocated;
 } StoreNeedSet;
 
-/* Adds everything gen needs: its manifest, signatures and the manifest's objects. */
-int store_need_set_add_generation(StoreNeedSet *set, const Store *store, const StoreGeneration *gen);
+/*
+ * Adds everything gen needs: its manifest, signatures and the manifest's objects; current
+ * marks it "(current)" where it is named.
+ */
+int store_need_set_add_generation(StoreNeedSet *set, const Store *store, const StoreGeneration *gen,
+                                  bool current);
 /* Adds everything refs/name needs. A ref that cannot be read adds nothing. */
 int store_need_set_add_ref(StoreNeedSet *set, const Store *store, const char *name);
-void store_need_set_sort(StoreNeedSet *set);
+/* Sorts by digest and merges entries of one digest (see needed_by). 0 or -ENOMEM. */
+int store_need_set_sort(StoreNeedSet *set);
 /*
  * Adds what gens[i] needs for each i with kept[i] (every i if kept is NULL) and what each
  * ref in refs (a strv) needs, then sorts: the set fsck and gc both judge objects by.

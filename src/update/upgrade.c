@@ -293,15 +293,22 @@ static int step_verify(Upgrade *u) {
         _cleanup_free_ StoreGeneration *gens = NULL;
         ManifestError err = {};
         char where[512];
-        unsigned line = 0;
+        SignatureParseError perr = {};
         uint32_t floor = 0;
         size_t n_gens = 0;
         int r;
 
-        r = signature_list_parse(&signatures, u->signatures_text, u->signatures_size, &line);
+        r = signature_list_parse(&signatures, u->signatures_text, u->signatures_size, &perr);
+        if (r == -ENOTUNIQ) {
+                sha256_to_hex(&perr.key_id, where);
+                return upgrade_fail(u, -EKEYREJECTED,
+                                    "upgrade: refusing: signatures of manifest %s: "
+                                    "line %u is a second signature by key %s",
+                                    u->manifest_hex, perr.line, where);
+        }
         if (r < 0)
                 return upgrade_fail(u, -EKEYREJECTED, "upgrade: refusing: signatures of manifest %s: malformed at line %u",
-                                    u->manifest_hex, line);
+                                    u->manifest_hex, perr.line);
         r = signature_list_verify(signatures, u->trust, u->manifest_dtb, u->manifest_size, NULL);
         if (r < 0)
                 return upgrade_fail(u, r, "upgrade: verifying manifest %s: %s", u->manifest_hex, strerror(-r));

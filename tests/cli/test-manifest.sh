@@ -252,6 +252,23 @@ fails 1 '^kos: cannot write output' sh -c '"$0" manifest digest example.dtb >/de
 cmp -s closed.dtb example.dtb || fail "build with stdout closed wrote a different DTB"
 
 # Usage.
+# An output that is the input (the same name, a symlink or a hard link to it) is refused
+# before anything is written, as compilers do; the input is left as it was.
+cp example.dts self.dts
+ln -s self.dts self-link.dts
+ln self.dts self-hard.dts
+for out in self.dts ./self.dts self-link.dts self-hard.dts; do
+	fails 2 "^kos: manifest build: output $out is the input self\\.dts; refusing to overwrite it\$" \
+		"$KOS" manifest build self.dts -o "$out"
+	cmp -s self.dts example.dts || fail "build -o $out changed its input"
+	fails 2 "^kos: manifest graph: output $out is the input self\\.dts" "$KOS" manifest graph self.dts -o "$out"
+	cmp -s self.dts example.dts || fail "graph -o $out changed its input"
+done
+cp example.dtb self.dtb
+ok "$KOS" key generate signer
+fails 2 '^kos: manifest sign: output self\.dtb is the input self\.dtb' \
+	"$KOS" manifest sign self.dtb --key signer.key -o self.dtb
+cmp -s self.dtb example.dtb || fail "sign -o changed its input"
 fails 2 'option "-o" given twice' "$KOS" manifest build example.dts -o a.dtb --output b.dtb
 [ ! -e a.dtb ] && [ ! -e b.dtb ] || fail "build with a repeated -o wrote output"
 fails 2 'option "-o" needs a value' "$KOS" manifest build example.dts -o ''

@@ -51,6 +51,20 @@ sed "s/^\(ed25519 $release_id \)\(.\)/\1$(grep "$release_id" m.dtb.sig | cut -c7
 cmp -s flip.sig m.dtb.sig && fail "signature was not altered"
 fails 1 'flip\.sig: bad signature' "$KOS" manifest verify m.dtb --trust trusted --sig flip.sig
 
+# Two lines by the same key make the file malformed, whichever comes first: a forged second
+# line can neither spoil nor replace a good one.
+grep "$release_id" m.dtb.sig >good.line
+grep "$release_id" flip.sig >bad.line
+cat good.line bad.line >dup1.sig
+cat bad.line good.line >dup2.sig
+fails 1 "^kos: dup1\\.sig:2: a second signature by key $release_id; a signature file holds one line per key\$" \
+	"$KOS" manifest verify m.dtb --trust trusted --sig dup1.sig
+fails 1 "^kos: dup2\\.sig:2: a second signature by key $release_id" "$KOS" manifest verify m.dtb --trust trusted --sig dup2.sig
+cat good.line good.line >dup3.sig
+fails 1 "^kos: dup3\\.sig:2: a second signature by key $release_id" "$KOS" manifest verify m.dtb --trust trusted --sig dup3.sig
+# Signing repairs nothing silently either: the file is refused, not rewritten.
+fails 1 "^kos: dup1\\.sig:2: a second signature by key $release_id" "$KOS" manifest sign m.dtb --key trusted/release.key -o dup1.sig
+
 # Garbage signature files fail with the line.
 printf 'ed25519 %s %s\nthis is not a signature\n' "$release_id" "$(head -c 64 /dev/zero | od -v -An -tx1 | tr -d ' \n')" >garbage.sig
 fails 1 'garbage\.sig:2: malformed signature line' "$KOS" manifest verify m.dtb --trust trusted --sig garbage.sig
@@ -68,6 +82,21 @@ openssl pkey -in rsa.key -pubout -out rsa/rsa.pub 2>/dev/null
 fails 1 'rsa\.key: not an Ed25519 key' "$KOS" manifest sign m.dtb --key rsa.key
 fails 1 'rsa/rsa\.pub: not an Ed25519 key' "$KOS" manifest verify m.dtb --trust rsa
 fails 1 'trusted/release\.pub: not a PEM key file' "$KOS" manifest sign m.dtb --key trusted/release.pub
+# A key of another algorithm next to a good one is skipped with one warning naming it;
+# verification still rests on the good key. With no usable key left it stays an error.
+mkdir mixed
+cp trusted/release.pub mixed/
+cp rsa/rsa.pub mixed/rsa.pub
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 2>/dev/null | openssl pkey -pubout -out mixed/ec.pub 2>/dev/null
+openssl genpkey -algorithm X25519 2>/dev/null | openssl pkey -pubout -out mixed/x25519.pub 2>/dev/null
+[ -s mixed/ec.pub ] && [ -s mixed/x25519.pub ] || fail "openssl made no EC or X25519 key"
+ok "$KOS" manifest verify m.dtb --trust mixed
+out_has "signed by trusted key $release_id"
+for k in rsa ec x25519; do
+	grep -qx "kos: warning: mixed/$k\.pub: not an Ed25519 key; skipped" "$T/.err" || fail "no warning for $k.pub"
+done
+[ "$(wc -l <"$T/.err")" -eq 3 ] || fail "expected three warnings"
+ok "$KOS" manifest verify m.dtb --trust mixed/release.pub
 mkdir empty
 fails 1 'empty: no trusted keys' "$KOS" manifest verify m.dtb --trust empty
 

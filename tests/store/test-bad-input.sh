@@ -68,6 +68,19 @@ rm "$p"
 fails 1 "object $obj is missing, needed by generation 2" "$KOS" store verify "$S"
 v1_boots "a missing object"
 
+# An object several generations need: verify names each of them, the current one first,
+# then the others newest first.
+S5="$T/s5"
+fixture_store "$S5"
+ok "$KOS" store commit "$S5" "$T/v1/v1.dtb"
+ok "$KOS" boot select "$S5" --trust "$T/trust"
+ok "$KOS" boot confirm "$S5"
+ok "$KOS" store commit "$S5" "$T/v1/v1.dtb"
+o=$(fixture_digest "$T/v1/obj2")
+rm -f "$S5/objects/$(echo "$o" | cut -c1-2)/$(echo "$o" | cut -c3-)"
+fails 1 "^kos: $S5: object $o is missing, needed by generation 2 \\(current\\), generation 3, generation 1\$" \
+	"$KOS" store verify "$S5"
+
 # Tampered manifest (a byte of the command line changed after signing): commit accepts
 # it (trust is not the store's business), boot select rejects its signature.
 fixture_release v4 4 6000
@@ -193,6 +206,22 @@ fixture_add "$S3" v2
 ok "$KOS" boot select "$S3" --trust "$T/trust"
 ok "$KOS" boot confirm "$S3"
 [ "$(cat "$S3/floor")" = 2 ] || fail "boot confirm did not rewrite the damaged floor"
+
+# A missing floor is damage too once a boot was confirmed (refs/current exists): it reads
+# as the current generation's version, not as 0, so it opens no rollback either.
+rm "$S3/floor"
+[ "$(fixture_chosen "$S3")" = "$(fixture_digest "$T/v2/v2.dtb")" ] || fail "a missing floor stopped v2 from booting"
+ok "$KOS" boot status "$S3"
+out_has "floor: +2"
+fails 1 "floor is missing \\(boot confirm rewrites it\\)" "$KOS" store commit "$S3" "$T/v1/v1.dtb"
+rm -f "$op"
+cp -a "$S3" "$T/json7" && run "$KOS" boot select "$T/json7" --trust "$T/trust" --json
+[ "$status" -eq 1 ] || fail "v1 booted below the floor a missing floor file stood for"
+out_has "\"reason\": \"below floor\""
+fixture_add "$S3" v2
+ok "$KOS" boot select "$S3" --trust "$T/trust"
+ok "$KOS" boot confirm "$S3"
+[ "$(cat "$S3/floor")" = 2 ] || fail "boot confirm did not rewrite the missing floor"
 
 # store verify sees one state: it waits while a writer holds the store's lock (a commit or
 # gc in progress would make objects seem missing); store list does not wait.

@@ -73,6 +73,20 @@ out_is "removed 0 generations, 0 objects, 0 bytes"
 ok "$KOS" store verify "$S"
 out_has "^8 objects, [0-9]+ bytes: all match"
 
+# A trust directory holding keys of other algorithms beside the good one still decides:
+# each such key is skipped with a warning. Keys of no usable kind at all are an error.
+mkdir "$T/mixed" "$T/rsa-only"
+cp "$T/trust/dev.pub" "$T/mixed/"
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 2>/dev/null | openssl pkey -pubout -out "$T/mixed/rsa.pub" 2>/dev/null
+openssl genpkey -algorithm X25519 2>/dev/null | openssl pkey -pubout -out "$T/mixed/x25519.pub" 2>/dev/null
+cp "$T/mixed/rsa.pub" "$T/rsa-only/"
+cp -a "$S" "$T/s-mixed"
+ok "$KOS" boot select "$T/s-mixed" --trust "$T/mixed"
+out_is "generation 1 manifest $V1"
+grep -qx "kos: warning: $T/mixed/rsa\.pub: not an Ed25519 key; skipped" "$T/.err" || fail "no warning for rsa.pub"
+grep -qx "kos: warning: $T/mixed/x25519\.pub: not an Ed25519 key; skipped" "$T/.err" || fail "no warning for x25519.pub"
+fails 1 "rsa-only/rsa\.pub: not an Ed25519 key" "$KOS" boot select "$T/s-mixed" --trust "$T/rsa-only"
+
 # Usage errors exit 2 with one "kos: " line.
 fails 2 "unknown command" "$KOS" store frobnicate "$S"
 fails 2 "expected DIR" "$KOS" store list

@@ -93,10 +93,10 @@ TEST(format_parse_round_trip_and_replace) {
 TEST(parse_rejects_garbage_with_line) {
         _cleanup_(signature_list_freep) SignatureList *list = NULL;
         char line[300];
-        unsigned n = 0;
+        SignatureParseError n = {};
 
         CHECK_EQ_INT(signature_list_parse(&list, "\nhello\n", 7, &n), -EBADMSG);
-        CHECK_EQ_INT(n, 2);
+        CHECK_EQ_INT(n.line, 2);
         /* right length, wrong algorithm */
         memset(line, 'a', sizeof(line));
         memcpy(line, "rsa2048 ", 8);
@@ -109,6 +109,40 @@ TEST(parse_rejects_garbage_with_line) {
         line[20] = 'a';
         CHECK_OK(signature_list_parse(&list, line, 8 + 64 + 1 + 128, &n));
         CHECK_EQ_INT(list->n_items, 1);
+}
+
+/*
+ * A signature file is a set: two lines by one key make it malformed, in either order, so a
+ * forged line next to a good one can never decide the outcome.
+ */
+TEST(parse_rejects_two_lines_by_one_key) {
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = generate("dup");
+        _cleanup_(signature_list_freep) SignatureList *list = NULL;
+        _cleanup_free_ char *good = NULL, *bad = NULL, *text = NULL;
+        SignatureParseError err = {};
+        Signature sig;
+        size_t size;
+
+        CHECK_OK(signature_create(key, "data", 4, &sig));
+        CHECK_OK(signature_list_new(&list));
+        CHECK_OK(signature_list_add(list, &sig));
+        CHECK_OK(signature_list_format(list, &good, &size));
+        sig.bytes[0] ^= 1;
+        CHECK_OK(signature_list_add(list, &sig));
+        CHECK_OK(signature_list_format(list, &bad, &size));
+        list = signature_list_free(list);
+
+        CHECK(asprintf(&text, "%s\n%s", good, bad) > 0);
+        CHECK_EQ_INT(signature_list_parse(&list, text, strlen(text), &err), -ENOTUNIQ);
+        CHECK(!list);
+        CHECK_EQ_INT(err.line, 3);
+        CHECK(sha256_equal(&err.key_id, &sig.key_id));
+        free(text);
+        CHECK(asprintf(&text, "%s%s", bad, good) > 0);
+        err = (SignatureParseError){};
+        CHECK_EQ_INT(signature_list_parse(&list, text, strlen(text), &err), -ENOTUNIQ);
+        CHECK_EQ_INT(err.line, 2);
+        CHECK(sha256_equal(&err.key_id, &sig.key_id));
 }
 
 TEST(wrong_key_type_rejected) {

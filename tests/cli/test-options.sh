@@ -1,0 +1,22 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# Option errors of the verbs that talk to the daemons (ps, app, msg): one "kos: " line that
+# names the option, nothing from getopt itself, exit 2, before any daemon is reached.
+. "$KOS_SOURCE/tests/lib.sh"
+
+# usage_fails PATTERN CMD...: exit 2 and one line on stderr, the "kos: " line, matching.
+usage_fails() {
+	fails 2 "$@"
+	[ "$(wc -l <"$T/.err")" -eq 1 ] || fail "more than one line on stderr: $*"
+}
+
+usage_fails '^kos: ps: unknown option "--bogus"$' "$KOS" ps --bogus
+usage_fails '^kos: ps: unknown option "-x"$' "$KOS" ps -x
+usage_fails '^kos: ps: option "--run-dir" needs a value$' "$KOS" ps --run-dir
+usage_fails '^kos: app: unknown option "--bogus"$' "$KOS" app --bogus start hello
+usage_fails '^kos: app: option "--run-dir" needs a value$' "$KOS" app start hello --run-dir
+usage_fails '^kos: msg lookup: unknown option "--bogus"$' "$KOS" msg lookup --bogus core/weather
+usage_fails '^kos: msg lookup: option "--timeout" needs a value$' "$KOS" msg lookup core/weather --timeout
+usage_fails '^kos: msg lookup: --timeout: not a number of milliseconds: "soon"$' "$KOS" msg lookup core/weather --timeout soon
+usage_fails '^kos: msg call: unknown option "-q"$' "$KOS" msg call -q core/weather
+done_ok
