@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "boot/boot.h"
+#include "boot/verify.h"
 #include "manifest/manifest.h"
 #include "util/cleanup.h"
 #include "util/log.h"
@@ -36,94 +37,16 @@ int boot_ref_generation(const Store *store, const char *name, unsigned *numberp)
         return 0;
 }
 
-static void boot_reject(BootCandidate *c, unsigned generation, BootRejection reason, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
-static void boot_reject(BootCandidate *c, unsigned generation, BootRejection reason, const char *fmt, ...) {
-        va_list ap;
-
-        c->generation = generation;
-        c->reason = reason;
-        c->detail[0] = '\0';
-        if (fmt) {
-                va_start(ap, fmt);
-                vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
-                va_end(ap);
-        }
-}
-
-/*
- * Judges the verdict r on one object a candidate needs (from store_object_read() or
- * store_object_verify()): 0 if intact; 1 with *c filled in if it is missing, corrupt or
- * cannot be read. Only -ENOMEM passes up: damage to one generation's objects (an I/O
- * error, a permission, a planted symlink) must never stop another generation from booting.
- */
-static int boot_judge_object(int r, const StoreGeneration *gen, const char *hex, BootCandidate *c) {
-        if (r == STORE_OK)
-                return 0;
-        if (r == -ENOMEM)
-                return r;
-        if (r == STORE_E_MISSING)
-                boot_reject(c, gen->number, BOOT_REJECT_OBJECT_MISSING, "%s", hex);
-        else if (r == STORE_E_CORRUPT)
-                boot_reject(c, gen->number, BOOT_REJECT_OBJECT_CORRUPT, "%s", hex);
-        else
-                boot_reject(c, gen->number, BOOT_REJECT_OBJECT_CORRUPT, "%s: %s", hex, strerror(r < 0 ? -r : EIO));
-        return 1;
-}
-
 /* 0 if gen may boot, 1 if not (with *c filled in), negative errno if the check failed. */
 static int boot_check(const Store *store, const TrustStore *trust, uint32_t floor_version,
                       const StoreGeneration *gen, BootCandidate *c) {
         _cleanup_(manifest_freep) Manifest *m = NULL;
-        _cleanup_(signature_list_freep) SignatureList *sigs = NULL;
         _cleanup_strv_free_ char **objects = NULL;
-        _cleanup_free_ char *dtb = NULL, *sigtext = NULL;
-        char mhex[SHA256_HEX_LEN + 1], shex[SHA256_HEX_LEN + 1];
-        size_t dtb_size, sig_size;
         int r;
 
-        if (!gen->has_signatures) {
-                boot_reject(c, gen->number, BOOT_REJECT_BAD_SIGNATURE, "%s",
-                            signature_verdict_to_string(SIGNATURE_E_NONE));
-                return 1;
-        }
-        sha256_to_hex(&gen->manifest, mhex);
-        sha256_to_hex(&gen->signatures, shex);
-        r = boot_judge_object(store_object_read(store, mhex, MANIFEST_MAX_SIZE, &dtb, &dtb_size), gen, mhex, c);
+        r = boot_verify_manifest(store, trust, floor_version, gen, c, &m, NULL, NULL);
         if (r != 0)
                 return r;
-        r = boot_judge_object(store_object_read(store, shex, SIGNATURE_FILE_MAX, &sigtext, &sig_size), gen, shex, c);
-        if (r != 0)
-                return r;
-        r = signature_list_parse(&sigs, sigtext, sig_size, NULL);
-        if (r == -EBADMSG || r == -ENOTUNIQ) {
-                boot_reject(c, gen->number, BOOT_REJECT_BAD_SIGNATURE, "malformed signature file");
-                return 1;
-        }
-        if (r < 0)
-                return r;
-        r = signature_list_verify(sigs, trust, dtb, dtb_size, NULL);
-        if (r < 0)
-                return r;
-        if (r != SIGNATURE_VALID) {
-                boot_reject(c, gen->number, BOOT_REJECT_BAD_SIGNATURE, "%s",
-                            signature_verdict_to_string(r));
-                return 1;
-        }
-
-        r = manifest_parse(&m, dtb, dtb_size, NULL);
-        if (r == -EBADMSG || r == -EFBIG) {
-                boot_reject(c, gen->number, BOOT_REJECT_BAD_MANIFEST, NULL);
-                return 1;
-        }
-        if (r < 0)
-                return r;
-        if (m->version < floor_version) {
-                boot_reject(c, gen->number, BOOT_REJECT_BELOW_FLOOR, "version %u < floor %u",
-                            (unsigned)m->version, (unsigned)floor_version);
-                return 1;
-        }
-
         r = manifest_objects(m, &objects);
         if (r < 0)
                 return r;

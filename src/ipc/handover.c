@@ -5,10 +5,15 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "ipc/fd.h"
 #include "ipc/frame.h"
@@ -134,5 +139,61 @@ int ipc_handover_env_parse(const char *value, IpcHandoverLink *links, size_t max
                 p = *end ? end + 1 : end;
         }
         *np = n;
+        return 0;
+}
+
+#define IPC_HANDOVER_SEALS (F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW)
+
+int ipc_handover_seal(const void *data, size_t size, int *fdp) {
+        _cleanup_close_ int fd = memfd_create("kos-manifest", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        const char *p = data;
+
+        if (fd < 0)
+                return -errno;
+        while (size > 0) {
+                ssize_t n = write(fd, p, size);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return n < 0 ? -errno : -EIO;
+                p += n;
+                size -= (size_t)n;
+        }
+        if (fcntl(fd, F_ADD_SEALS, IPC_HANDOVER_SEALS | F_SEAL_SEAL) < 0)
+                return -errno;
+        *fdp = steal_fd(&fd);
+        return 0;
+}
+
+int ipc_handover_read_sealed(int fd, size_t max_size, char **datap, size_t *sizep) {
+        _cleanup_free_ char *buf = NULL;
+        struct stat st;
+        size_t done = 0;
+        int seals;
+
+        seals = fcntl(fd, F_GET_SEALS);
+        if (seals < 0)
+                return errno == EINVAL ? -EPERM : -errno;
+        if ((seals & IPC_HANDOVER_SEALS) != IPC_HANDOVER_SEALS)
+                return -EPERM;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if ((uint64_t)st.st_size > max_size)
+                return -EFBIG;
+        buf = malloc((size_t)st.st_size + 1);
+        if (!buf)
+                return -ENOMEM;
+        /* Sealed against shrinking and growing: the size read above is the size. */
+        while (done < (size_t)st.st_size) {
+                ssize_t n = pread(fd, buf + done, (size_t)st.st_size - done, (off_t)done);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return n < 0 ? -errno : -EIO;
+                done += (size_t)n;
+        }
+        buf[done] = '\0';
+        *datap = steal_ptr(&buf);
+        *sizep = done;
         return 0;
 }

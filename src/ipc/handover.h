@@ -82,3 +82,17 @@ int ipc_handover_env_entry(char *const *services, char **entryp);
  */
 int ipc_handover_env_parse(const char *value, IpcHandoverLink *links, size_t max, size_t *np);
 
+/*
+ * kosd: a memfd holding data (the manifest kosd validated), sealed so that nobody, kosd
+ * included, can change, grow or shrink it; it is every service's fd 4. Returns 0 and *fdp
+ * (close-on-exec), or a negative errno.
+ */
+int ipc_handover_seal(const void *data, size_t size, int *fdp);
+
+/*
+ * Service: reads all of such a sealed fd (from offset 0, with pread, so instances sharing
+ * it never move each other's offset) into a buffer the caller frees. -EPERM if fd is not
+ * sealed against writing, growing and shrinking (its bytes could change under the
+ * reader); -EFBIG past max_size. Out-parameters are written only on success.
+ */
+int ipc_handover_read_sealed(int fd, size_t max_size, char **datap, size_t *sizep);

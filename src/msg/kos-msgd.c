@@ -16,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ipc/handover.h"
 #include "manifest/manifest.h"
+#include "util/fileio.h"
 #include "msg/server.h"
 #include "util/event.h"
 #include "util/log.h"
@@ -52,13 +54,14 @@ static int msgd_on_sigterm(EventSource *source, const struct signalfd_siginfo *i
 }
 
 static void msgd_usage(FILE *f) {
-        fprintf(f, "usage: kos-msgd --instance NAME --manifest FILE.dtb [--control-fd N]\n");
+        fprintf(f, "usage: kos-msgd --instance NAME (--manifest-fd N | --manifest FILE.dtb) [--control-fd N]\n");
 }
 
 int main(int argc, char **argv) {
         static const struct option options[] = {
                 { "instance", required_argument, NULL, 'i' },
                 { "manifest", required_argument, NULL, 'm' },
+                { "manifest-fd", required_argument, NULL, 'f' },
                 { "control-fd", required_argument, NULL, 'c' },
                 { "help", no_argument, NULL, 'h' },
                 {},
@@ -66,7 +69,10 @@ int main(int argc, char **argv) {
         _cleanup_(manifest_freep) Manifest *m = NULL;
         _cleanup_(msg_server_freep) MsgServer *s = NULL;
         const char *instance = NULL, *manifest_path = NULL;
-        int control_fd = 3, c, r;
+        int control_fd = 3, manifest_fd = -1, c, r;
+        _cleanup_free_ char *dtb = NULL;
+        size_t dtb_size;
+        char fd_name[32];
         ManifestError err = { 0 };
 
         log_set_program("kos-msgd");
@@ -80,14 +86,16 @@ int main(int argc, char **argv) {
                 case 'm':
                         manifest_path = optarg;
                         break;
-                case 'c': {
+                case 'c':
+                case 'f': {
                         char *end;
                         long v = strtol(optarg, &end, 10);
-                        if (*end || v < 0 || v > 65535) {
-                                log_error("--control-fd: not a descriptor number: \"%s\"", optarg);
+                        if (!*optarg || *end || v < 0 || v > 65535) {
+                                log_error("--%s: not a descriptor number: \"%s\"", c == 'c' ? "control-fd" : "manifest-fd",
+                                          optarg);
                                 return 2;
                         }
-                        control_fd = (int)v;
+                        *(c == 'c' ? &control_fd : &manifest_fd) = (int)v;
                         break;
                 }
                 case 'h':
@@ -98,12 +106,25 @@ int main(int argc, char **argv) {
                         return 2;
                 }
         }
-        if (!instance || !manifest_path || optind != argc) {
+        if (!instance || !manifest_path == (manifest_fd < 0) || optind != argc) {
                 msgd_usage(stderr);
                 return 2;
         }
 
-        r = manifest_load(&m, manifest_path, &err);
+        /* From kosd: the sealed bytes it validated, never a file to read again. */
+        if (manifest_fd >= 0) {
+                snprintf(fd_name, sizeof(fd_name), "manifest fd %d", manifest_fd);
+                manifest_path = fd_name;
+                r = ipc_handover_read_sealed(manifest_fd, MANIFEST_MAX_SIZE, &dtb, &dtb_size);
+                if (r == -EPERM) {
+                        log_error("%s: not sealed against changes; refusing it", manifest_path);
+                        return 1;
+                }
+        } else {
+                r = read_file_full(manifest_path, MANIFEST_MAX_SIZE, &dtb, &dtb_size);
+        }
+        if (r >= 0)
+                r = manifest_parse(&m, dtb, dtb_size, &err);
         if (r < 0) {
                 char buf[512];
                 if (r == -EBADMSG) {

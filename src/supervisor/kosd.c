@@ -2,8 +2,8 @@
 /*
  * kosd: the KOS node manager. Runs a manifest's apps and supervises them (supervisor.h).
  *
- *   kosd --manifest FILE.dtb [--run-dir DIR] [--msgd PATH] [--start-timeout-ms MS]
- *   kosd --store DIR         [--run-dir DIR] [--msgd PATH] [--start-timeout-ms MS]
+ *   kosd --manifest FILE.dtb            [--run-dir DIR] [--msgd PATH] [--start-timeout-ms MS]
+ *   kosd --store DIR --trust KEYDIR     [--run-dir DIR] [--msgd PATH] [--start-timeout-ms MS]
  *
  * Invariants: a manifest that does not load is refused before anything starts; kosd runs
  * in the foreground and logs to stderr, one line a message (with "<N>" priority prefixes
@@ -23,7 +23,10 @@
 #include <unistd.h>
 
 #include "manifest/manifest.h"
-#include "supervisor/boot-generation.h"
+#include "boot/verify.h"
+#include "crypto/key.h"
+#include "store/ref.h"
+#include "util/fileio.h"
 #include "supervisor/control-protocol.h"
 #include "supervisor/supervisor.h"
 #include "util/log.h"
@@ -36,6 +39,7 @@ static void kosd_help(FILE *f) {
                    "Runs the manifest's apps and supervises them.\n\n"
                    "  --manifest FILE.dtb  run this manifest (development)\n"
                    "  --store DIR          run the generation the boot decision chose, confirm it\n"
+                   "  --trust KEYDIR       with --store: the keys its manifest must be signed by\n"
                    "  --run-dir DIR        control and notify sockets (default %s)\n"
                    "  --msgd PATH          kos-msgd to run for message servers\n"
                    "                       (default: next to kosd)\n"
@@ -82,6 +86,67 @@ static char *kosd_find_program(const char *explicit_path, const char *name, cons
         return NULL;
 }
 
+/* The manifest file, read once: the bytes parsed are the bytes every service gets. */
+static int kosd_load_manifest(const char *path, Manifest **mp, char **dtbp, size_t *sizep) {
+        _cleanup_free_ char *dtb = NULL;
+        ManifestError err = { 0 };
+        size_t size;
+        int r;
+
+        r = read_file_full(path, MANIFEST_MAX_SIZE, &dtb, &size);
+        if (r == -EFBIG)
+                return log_error_errno(r, "%s: larger than a manifest may be (%u bytes); nothing started", path,
+                                       MANIFEST_MAX_SIZE);
+        if (r < 0)
+                return log_error_errno(r, "%s: %s; nothing started", path, strerror(-r));
+        r = manifest_parse(mp, dtb, size, &err);
+        if (r == -EBADMSG) {
+                char buf[512];
+                manifest_error_format(&err, buf, sizeof(buf));
+                return log_error_errno(r, "%s: %s; nothing started", path, buf);
+        }
+        if (r < 0)
+                return log_error_errno(r, "%s: %s; nothing started", path, strerror(-r));
+        *dtbp = steal_ptr(&dtb);
+        *sizep = size;
+        return 0;
+}
+
+/* The generation the boot decision chose, checked as the boot decision checks it
+ * (src/boot/verify.h): its SHA-256 and a trusted key's signature, over the bytes kosd runs. */
+static int kosd_load_generation(const char *store_dir, const char *trust_dir, Manifest **mp, char **dtbp,
+                                size_t *sizep, unsigned *generationp) {
+        _cleanup_(trust_store_freep) TrustStore *trust = NULL;
+        _cleanup_free_ char *bad_file = NULL;
+        Store *store = NULL;
+        StoreGeneration gen;
+        BootCandidate c;
+        int r;
+
+        r = trust_store_load(&trust, trust_dir, &bad_file);
+        if (r < 0)
+                return log_error_errno(r, "%s: %s; nothing started", bad_file ? bad_file : trust_dir, key_strerror(r));
+        if (trust_store_size(trust) == 0)
+                return log_error_errno(-ENOKEY, "%s: no trusted key; nothing started", trust_dir);
+        r = store_open(&store, store_dir, STORE_OPEN_READ);
+        if (r < 0)
+                return log_error_errno(r, "%s: cannot open store: %s; nothing started", store_dir, strerror(-r));
+        r = boot_verify_booted(store, trust, &gen, &c, mp, dtbp, sizep);
+        store_close(store);
+        if (r == -ENOENT)
+                return log_error_errno(r, "%s: no boot decision (refs/%s); run 'kos boot select' first", store_dir,
+                                       STORE_REF_BOOTED);
+        if (r < 0)
+                return log_error_errno(r, "%s: cannot read the chosen generation: %s; nothing started", store_dir,
+                                       strerror(-r));
+        if (r > 0)
+                return log_error_errno(-EPERM, "%s: generation %u may not run: %s%s%s; nothing started, nothing confirmed",
+                                       store_dir, c.generation, boot_rejection_to_string(c.reason),
+                                       c.detail[0] ? ": " : "", c.detail);
+        *generationp = gen.number;
+        return 0;
+}
+
 /* Stores path, made absolute, in *absolutep (freeing what was there); logs why not. */
 static int kosd_absolute(const char *option, const char *path, char **absolutep) {
         char *absolute;
@@ -108,6 +173,7 @@ static int kosd_main(int argc, char **argv) {
         static const struct option options[] = {
                 { "manifest", required_argument, NULL, 'm' },
                 { "store", required_argument, NULL, 's' },
+                { "trust", required_argument, NULL, 'T' },
                 { "run-dir", required_argument, NULL, 'r' },
                 { "msgd", required_argument, NULL, 'M' },
                 { "start-timeout-ms", required_argument, NULL, 't' },
@@ -117,11 +183,12 @@ static int kosd_main(int argc, char **argv) {
         };
         _cleanup_(manifest_freep) Manifest *m = NULL;
         _cleanup_(supervisor_freep) Supervisor *s = NULL;
-        _cleanup_free_ char *store_manifest = NULL, *msgd = NULL;
+        _cleanup_free_ char *dtb = NULL, *msgd = NULL, *trust_dir = NULL;
+        size_t dtb_size = 0;
+        unsigned generation = 0;
         /* Every path given is made absolute at once (util/path.h): children start in "/". */
         _cleanup_free_ char *manifest_path = NULL, *store_dir = NULL, *run_dir = NULL, *msgd_arg = NULL;
         const char *run_dir_arg = CONTROL_DEFAULT_RUN_DIR;
-        ManifestError err = { 0 };
         SupervisorConfig config;
         unsigned start_timeout_ms = 0;
         bool start_timeout_set = false;
@@ -134,6 +201,7 @@ static int kosd_main(int argc, char **argv) {
                 switch (c) {
                 case 'm': r = kosd_absolute("--manifest", optarg, &manifest_path); break;
                 case 's': r = kosd_absolute("--store", optarg, &store_dir); break;
+                case 'T': r = kosd_absolute("--trust", optarg, &trust_dir); break;
                 case 'r': run_dir_arg = optarg; r = 0; break;
                 case 'M': r = kosd_absolute("--msgd", optarg, &msgd_arg); break;
                 case 't':
@@ -159,25 +227,17 @@ static int kosd_main(int argc, char **argv) {
                 return 2;
         }
 
-        if (store_dir) {
-                r = boot_generation_manifest(store_dir, &store_manifest);
-                if (r < 0)
-                        return 1;
-                free(manifest_path);
-                manifest_path = steal_ptr(&store_manifest);
+        if (!!store_dir != !!trust_dir) {
+                log_error("--store and --trust go together: a generation runs only if a trusted key signed it");
+                kosd_help(stderr);
+                return 2;
         }
-        r = manifest_load(&m, manifest_path, &err);
-        if (r == -EBADMSG) {
-                char buf[512];
-                manifest_error_format(&err, buf, sizeof(buf));
-                log_error("%s: %s; nothing started", manifest_path, buf);
+        if (store_dir)
+                r = kosd_load_generation(store_dir, trust_dir, &m, &dtb, &dtb_size, &generation);
+        else
+                r = kosd_load_manifest(manifest_path, &m, &dtb, &dtb_size);
+        if (r < 0)
                 return 1;
-        }
-        if (r < 0) {
-                log_error("%s: %s; nothing started", manifest_path, strerror(-r));
-                return 1;
-        }
-
         msgd = kosd_find_program(msgd_arg, service_kinds[SERVICE_MSG].program, "msg");
         if (m->n_msg_servers > 0 && !msgd)
                 log_warning("no executable %s found%s%s; message servers not started, apps get no connections",
@@ -185,7 +245,9 @@ static int kosd_main(int argc, char **argv) {
 
         kosd_reset_signals();
         config = (SupervisorConfig){
-                .manifest_path = manifest_path,
+                .manifest_dtb = dtb,
+                .manifest_size = dtb_size,
+                .generation = generation,
                 .run_dir = run_dir,
                 .service_paths = { [SERVICE_MSG] = m->n_msg_servers > 0 ? msgd : NULL },
                 .store_dir = store_dir,
@@ -196,9 +258,15 @@ static int kosd_main(int argc, char **argv) {
                 log_error("cannot set up supervision; nothing started");
                 return 1;
         }
-        log_notice("running %s: %zu app%s, %zu message server%s", manifest_path, m->n_apps,
-                   m->n_apps == 1 ? "" : "s", msgd ? m->n_msg_servers : 0,
-                   msgd && m->n_msg_servers == 1 ? "" : "s");
+        if (store_dir)
+                log_notice("running generation %u of %s: %zu app%s, %zu message server%s", generation, store_dir,
+                           m->n_apps,
+                           m->n_apps == 1 ? "" : "s", msgd ? m->n_msg_servers : 0,
+                           msgd && m->n_msg_servers == 1 ? "" : "s");
+        else
+                log_notice("running %s: %zu app%s, %zu message server%s", manifest_path, m->n_apps,
+                           m->n_apps == 1 ? "" : "s", msgd ? m->n_msg_servers : 0,
+                           msgd && m->n_msg_servers == 1 ? "" : "s");
         status = supervisor_run(s);
         return status;
 }

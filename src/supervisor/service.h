@@ -5,7 +5,9 @@
  * A service kind is data: which program runs, which instances the manifest asks for,
  * which apps get a connection to an instance, and the arguments it starts with. kosd
  * makes one unit per instance, ahead of every app, started as
- * `PROGRAM --instance NAME --manifest FILE.dtb`, and for each start of an app that
+ * `PROGRAM --instance NAME --manifest-fd 4` with the control connection as fd 3 and the
+ * manifest kosd validated as fd 4 (a memfd sealed against every change, so a service runs
+ * on exactly those bytes, restarts included, whatever happens to the file), and for each start of an app that
  * lists an instance it hands that instance a fresh connection for the app (the handover,
  * src/ipc/handover.h). A unit of a service depends on it: when the service faults, every
  * app connected to it restarts with it. A new core service (key store, trace server,
@@ -20,6 +22,8 @@
 #include <stddef.h>
 
 #include "manifest/manifest.h"
+
+#define SERVICE_MANIFEST_FD_ARG "4" /* the fd after the control connection (3) */
 
 typedef struct ServiceKind {
         const char *program;     /* executable name, found beside kosd unless configured */

@@ -49,6 +49,7 @@ struct Supervisor {
         int clients[CONTROL_CLIENTS_MAX]; /* owned fds, -1 if free */
         EventSource *client_sources[CONTROL_CLIENTS_MAX]; /* their io sources */
         int devnull_fd;      /* owned: stdin of every unit */
+        int manifest_fd;     /* owned: sealed memfd of the manifest, fd 4 of every service */
 };
 
 static inline UnitRuntime *unit_runtime(const Unit *u) {

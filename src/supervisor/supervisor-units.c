@@ -177,8 +177,8 @@ static int unit_build_service(Supervisor *s, Unit *u) {
         if (!u->path)
                 return -ENOMEM;
         if (strv_extend(&argv, u->path) < 0 || strv_extend(&argv, "--instance") < 0 ||
-            strv_extend(&argv, u->instance) < 0 || strv_extend(&argv, "--manifest") < 0 ||
-            strv_extend(&argv, s->config.manifest_path) < 0)
+            strv_extend(&argv, u->instance) < 0 || strv_extend(&argv, "--manifest-fd") < 0 ||
+            strv_extend(&argv, SERVICE_MANIFEST_FD_ARG) < 0)
                 return -ENOMEM;
         u->envp = calloc(1, sizeof(char *));
         if (!u->envp)

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "boot/boot.h"
+#include "store/ref.h"
 #include "ipc/handover.h"
 #include "store/store.h"
 #include "supervisor/notify.h"
@@ -106,6 +107,15 @@ static int supervisor_spawn(void *userdata, Unit *u, bool script, pid_t *pidp) {
                         log_error("%s: cannot create control connection: %s", u->name, strerror(-r));
                 else
                         r = 1;
+                if (r > 0) {
+                        /* spawn closes what fds[] holds: give it a duplicate of the memfd. */
+                        fds[1] = fcntl(s->manifest_fd, F_DUPFD_CLOEXEC, 3);
+                        r = fds[1] < 0 ? -errno : 2;
+                        if (r < 0) {
+                                log_error("%s: cannot pass the manifest: %s", u->name, strerror(-r));
+                                close(fds[0]);
+                        }
+                }
         } else {
                 r = supervisor_connect_services(s, u, fds, ELEMENTSOF(fds));
         }
@@ -147,17 +157,25 @@ static uint64_t supervisor_now(void *userdata) {
 /* The boot confirmation, in a child of kosd: it waits for the store's lock, which an
  * upgrade holds for as long as its download takes, and kosd's loop must not wait with it.
  * It calls the boot module directly (no `kos` on the device); it logs its own outcome. */
-static _Noreturn void supervisor_confirm_child(const char *store_dir) {
+static _Noreturn void supervisor_confirm_child(const char *store_dir, unsigned generation) {
         Store *store = NULL;
-        unsigned number;
+        unsigned number = 0;
         int r;
 
         r = store_open(&store, store_dir, STORE_OPEN_WRITE);
         if (r >= 0) {
-                r = boot_confirm(store, &number);
+                /* Under the store's lock: confirm only the generation kosd verified and runs. */
+                r = boot_ref_generation(store, STORE_REF_BOOTED, &number);
+                if (r >= 0 && number != generation)
+                        r = -ESTALE;
+                if (r >= 0)
+                        r = boot_confirm(store, &number);
                 store_close(store);
         }
-        if (r == -ENOENT)
+        if (r == -ESTALE)
+                log_error("cannot confirm the boot: refs/%s now names generation %u, not generation %u that runs; "
+                          "the boot stays unconfirmed", STORE_REF_BOOTED, number, generation);
+        else if (r == -ENOENT)
                 log_error("cannot confirm the boot: no generation was selected; the boot stays unconfirmed");
         else if (r == -EPERM)
                 log_error("cannot confirm the boot: the generation has been marked bad; the boot stays unconfirmed");
@@ -182,7 +200,7 @@ static void supervisor_settled(void *userdata) {
         if (pid < 0)
                 log_error("cannot confirm the boot: fork: %m; the boot stays unconfirmed");
         else if (pid == 0)
-                supervisor_confirm_child(s->config.store_dir);
+                supervisor_confirm_child(s->config.store_dir, s->config.generation);
         /* The loop reaps it like any child; what it did, it logged. */
 }
 
@@ -367,10 +385,13 @@ int supervisor_new(Supervisor **supervisorp, const Manifest *m, const Supervisor
                 return -ENOMEM;
         s->manifest = m;
         s->config = *config;
-        s->control_fd = s->devnull_fd = -1;
+        s->control_fd = s->devnull_fd = s->manifest_fd = -1;
         for (size_t i = 0; i < CONTROL_CLIENTS_MAX; i++)
                 s->clients[i] = -1;
 
+        r = ipc_handover_seal(config->manifest_dtb, config->manifest_size, &s->manifest_fd);
+        if (r < 0)
+                return log_error_errno(r, "cannot hold the manifest for the core services: %s", strerror(-r));
         r = event_loop_new(&s->loop);
         if (r < 0)
                 return log_error_errno(r, "cannot create the event loop: %s", strerror(-r));
@@ -422,6 +443,7 @@ Supervisor *supervisor_free(Supervisor *s) {
         supervisor_units_free(s);
         free(s->control_path);
         closep(&s->devnull_fd);
+        closep(&s->manifest_fd);
         free(s);
         return NULL;
 }

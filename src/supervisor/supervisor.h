@@ -28,7 +28,11 @@
 #include "util/cleanup.h"
 
 typedef struct SupervisorConfig {
-        const char *manifest_path; /* the DTB; core services read it too */
+        /* The DTB kosd parsed (and, with a store, verified): the core services get exactly
+         * these bytes, in a sealed memfd, never a path to read again. */
+        const void *manifest_dtb;
+        size_t manifest_size;
+        unsigned generation;       /* with store_dir: the generation they are (refs/booted's) */
         const char *run_dir;       /* control socket and notify sockets live here */
         /* Per service kind (service.h): its program; NULL: that kind is not started. */
         const char *service_paths[_SERVICE_KIND_MAX];

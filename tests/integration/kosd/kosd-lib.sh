@@ -2,7 +2,7 @@
 # Helpers for kosd's integration tests; source after tests/lib.sh.
 #   KOSD, APP, MSGD        the programs under test
 #   REC                    the file every test app appends its events to
-#   kosd_manifest OUT.dtb  builds a manifest from DTS on stdin (@APP@, @REC@, @T@ replaced;
+#   kosd_manifest OUT.dtb  builds a manifest from DTS on stdin (@APP@, @REC@, @T@, @KOS@ replaced;
 #                          @APP:NAME@ is the test app recording as NAME: path and the start
 #                          of its args). Without a "/dts-v1/;" line, stdin is the inside of
 #                          the root node of a version 1 manifest.
@@ -41,7 +41,7 @@ kosd_manifest() {
 		cat "$T/m.in"
 		grep -q '^/dts-v1/;' "$T/m.in" || printf '};\n'
 	} | sed -e 's|@APP:\([a-z0-9-]*\)@|path = "@APP@"; args = "--name", "\1", "--record", "@REC@"|g' \
-		-e "s|@APP@|$APP|g" -e "s|@REC@|$REC|g" -e "s|@T@|$T|g" >"$T/m.dts"
+		-e "s|@APP@|$APP|g" -e "s|@REC@|$REC|g" -e "s|@T@|$T|g" -e "s|@KOS@|$KOS|g" >"$T/m.dts"
 	"$KOS" manifest build "$T/m.dts" -o "$1" >"$T/.out" 2>"$T/.err" ||
 		fail "manifest does not build"
 }

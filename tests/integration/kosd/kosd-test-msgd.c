@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * A stand-in for kos-msgd in kosd's handover test: what kosd starts for each msg_servers
- * instance (`--instance NAME --manifest FILE`, control connection on fd 3). For each
- * message on fd 3 it records "conn INSTANCE APP TYPE" (TYPE: seqpacket, or what was wrong)
- * to DIR/msgd.log, DIR being the manifest's directory (and at start "run INSTANCE N", N = 1
- * if any fd besides 0-3 was open), and sends "hello APP from INSTANCE"
- * on the received connection. It exits when kosd closes the control connection.
+ * instance (`--instance NAME --manifest-fd 4`, control connection on fd 3, the manifest on
+ * fd 4). For each message on fd 3 it records "conn INSTANCE APP TYPE" (TYPE: seqpacket, or
+ * what was wrong) to DIR/msgd.log, DIR being the directory this program lies in (and at
+ * start "run INSTANCE N", N = 1 if any fd besides 0-4 was open, and "manifest INSTANCE
+ * SEALS", SEALS = sealed if fd 4 is sealed against writing, growing and shrinking), and
+ * sends "hello APP from INSTANCE" on the received connection. It exits when kosd closes
+ * the control connection.
  */
 #include <fcntl.h>
 #include <libgen.h>
@@ -16,20 +18,23 @@
 #include <unistd.h>
 
 int main(int argc, char **argv) {
-        const char *instance = "?", *manifest = ".";
+        const char *instance = "?";
         char dir[4096], path[4200];
-        int log_fd, extra_fd = fcntl(4, F_GETFD) >= 0; /* before we open anything */
+        int log_fd, extra_fd = fcntl(5, F_GETFD) >= 0; /* before we open anything */
+        int seals = fcntl(4, F_GET_SEALS);
+        ssize_t n;
 
-        for (int i = 1; i + 1 < argc; i++) {
+        for (int i = 1; i + 1 < argc; i++)
                 if (strcmp(argv[i], "--instance") == 0)
                         instance = argv[++i];
-                else if (strcmp(argv[i], "--manifest") == 0)
-                        manifest = argv[++i];
-        }
-        snprintf(dir, sizeof(dir), "%s", manifest);
+        n = readlink("/proc/self/exe", dir, sizeof(dir) - 1);
+        dir[n > 0 ? n : 0] = '\0';
         snprintf(path, sizeof(path), "%s/msgd.log", dirname(dir));
         log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
         dprintf(log_fd, "run %s %d\n", instance, extra_fd);
+        dprintf(log_fd, "manifest %s %s\n", instance,
+                seals >= 0 && (seals & (F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK)) ==
+                                      (F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK) ? "sealed" : "unsealed");
 
         for (;;) {
                 char app[256], line[512], ctl[CMSG_SPACE(sizeof(int))];

@@ -22,13 +22,18 @@ kosd_manifest "$T/m.dtb" <<'EOF_DTS'
 		secure { dir_access_control { orbit { publish = "beta"; lookup = "beta"; }; }; };
 	};
 EOF_DTS
-kosd_start "$T/m.dtb" --msgd "$MSGD"
+# The stand-in logs beside itself.
+cp "$MSGD" "$T/kosd-test-msgd"
+kosd_start "$T/m.dtb" --msgd "$T/kosd-test-msgd"
 wait_until 10 count_is 1 'start gamma'
 wait_until 5 test -s "$T/msgd.log"
 wait_until 5 grep -q '^conn core beta' "$T/msgd.log"
 
 # Both instances ran before the apps, with only fds 0-3 (4 closed).
 grep -qx 'run core 0' "$T/msgd.log" && grep -qx 'run secure 0' "$T/msgd.log" || fail "msgd runs: $(cat "$T/msgd.log")"
+# The manifest comes as fd 4, sealed: no service reads a file kosd did not validate.
+grep -qx 'manifest core sealed' "$T/msgd.log" && grep -qx 'manifest secure sealed' "$T/msgd.log" ||
+	fail "manifest fd: $(cat "$T/msgd.log")"
 [ "$(grep -c '^conn' "$T/msgd.log")" -eq 3 ] || fail "connections: $(cat "$T/msgd.log")"
 grep -qx 'conn core alpha seqpacket' "$T/msgd.log" || fail "alpha's connection to core"
 grep -qx 'conn secure beta seqpacket' "$T/msgd.log" || fail "beta's connection to secure"

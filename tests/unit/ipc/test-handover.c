@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -232,6 +233,37 @@ TEST(env_parse_rejects_malformed_values_and_wrong_fds) {
         CHECK_EQ_INT(n, 99);
         close(pipefd[0]);
         close(pipefd[1]);
+}
+
+TEST(sealed_manifest_reads_back_and_cannot_change) {
+        static const char dtb[] = "not really a dtb, but bytes all the same";
+        _cleanup_free_ char *back = NULL;
+        size_t size = 0;
+        int fd, plain;
+
+        CHECK_OK(ipc_handover_seal(dtb, sizeof(dtb), &fd));
+        CHECK_OK(ipc_handover_read_sealed(fd, 4096, &back, &size));
+        CHECK_EQ_INT(size, sizeof(dtb));
+        CHECK(memcmp(back, dtb, size) == 0);
+        /* Nobody can change it: not write, not grow, not shrink, not unseal. */
+        CHECK(pwrite(fd, "X", 1, 0) < 0 && errno == EPERM);
+        CHECK(ftruncate(fd, 1) < 0 && errno == EPERM);
+        CHECK(ftruncate(fd, 10000) < 0 && errno == EPERM);
+        CHECK(fcntl(fd, F_ADD_SEALS, F_SEAL_FUTURE_WRITE) < 0 && errno == EPERM);
+        /* Reads never move a shared offset: a second read gives the same. */
+        free(back);
+        back = NULL;
+        CHECK_OK(ipc_handover_read_sealed(fd, 4096, &back, &size));
+        CHECK_EQ_INT(size, sizeof(dtb));
+        CHECK_EQ_INT(ipc_handover_read_sealed(fd, 8, &back, &size), -EFBIG);
+        close(fd);
+
+        /* An fd whose bytes could change under the reader is refused. */
+        plain = memfd_create("plain", MFD_CLOEXEC);
+        CHECK(plain >= 0);
+        CHECK(write(plain, dtb, sizeof(dtb)) == (ssize_t)sizeof(dtb));
+        CHECK_EQ_INT(ipc_handover_read_sealed(plain, 4096, &back, &size), -EPERM);
+        close(plain);
 }
 
 TEST_MAIN()
