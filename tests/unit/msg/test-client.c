@@ -278,6 +278,12 @@ TEST(denied_and_no_server) {
         setenv("KOS_MSG_SERVERS", "core=0", 1);
         msg_client_reset();
         CHECK_EQ_INT(kos_msg_lookup("echo", 0, &ch), -EINVAL);
+        CHECK_EQ_STR(kos_msg_servers_error(), "KOS_MSG_SERVERS is malformed: entry 1 \"core=0\": descriptor 0 "
+                                              "is not a message server connection (not a SOCK_SEQPACKET socket)");
+        CHECK_EQ_INT(kos_msg_server_count(), 0);
+        setenv("KOS_MSG_SERVERS", "", 1);
+        msg_client_reset();
+        CHECK(kos_msg_servers_error() == NULL);
 
         t_kill(pub);
         t_server_stop(&t);
