@@ -62,6 +62,14 @@ typedef struct KosMsgMessage {
         uint32_t status; /* replies: 0, or the error the publisher reported (app-defined) */
 } KosMsgMessage;
 
+/*
+ * Why KOS_MSG_SERVERS cannot be used, as one line of text ("KOS_MSG_SERVERS is malformed:
+ * entry 1 \"core=x\": FD is not a number"), or NULL if it is well-formed or unset. While it
+ * is malformed the app reaches no instance, and the calls that need one return -EINVAL.
+ * The library owns the text.
+ */
+const char *kos_msg_servers_error(void);
+
 /* Number of message server instances this app can reach (0 if none). */
 unsigned kos_msg_server_count(void);
 

@@ -21,6 +21,7 @@
 #include "manifest/source.h"
 #include "util/fileio.h"
 #include "util/log.h"
+#include "util/utf8.h"
 
 static const char manifest_usage[] =
         "usage: kos manifest COMMAND ...\n"
@@ -52,6 +53,37 @@ static bool cli_manifest_is_dtb(const char *data, size_t size) {
         return size >= sizeof(fdt32_t) && fdt_magic(data) == FDT_MAGIC;
 }
 
+/* True if data could be DTS source: UTF-8 text with no control character but white space. */
+static bool cli_manifest_is_text(const char *data, size_t size) {
+        _cleanup_free_ char *text = NULL;
+
+        if (memchr(data, '\0', size))
+                return false;
+        text = strndup(data, size);
+        if (!text)
+                return true; /* let dtc judge it */
+        for (char *p = text; *p; p++)
+                if (strchr("\t\n\v\f\r", *p))
+                        *p = ' ';
+        return utf8_is_printable(text);
+}
+
+static bool cli_manifest_is_named_dtb(const char *path) {
+        size_t n = strlen(path);
+
+        return n >= 4 && strcmp(path + n - 4, ".dtb") == 0;
+}
+
+/* Refuses data that is not a DTB, naming the bytes it starts with instead of the magic. */
+static int cli_manifest_refuse_magic(const char *path, const char *data, size_t size) {
+        char start[4 * 3] = "";
+
+        for (size_t i = 0; i < size && i < sizeof(fdt32_t); i++)
+                snprintf(start + 3 * i, sizeof(start) - 3 * i, "%02x%s", (unsigned char)data[i],
+                         i + 1 < size && i + 1 < sizeof(fdt32_t) ? " " : "");
+        return log_error_errno(-EBADMSG, "%s: not a DTB: it starts with %s, not the DTB magic d0 0d fe ed", path, start);
+}
+
 /* Reports a validation error: "FILE:LINE: where: what" for DTS, "FILE: where: what" for DTB. */
 static void cli_manifest_report_invalid(const char *path, bool source, const ManifestError *err) {
         _cleanup_(manifest_source_map_freep) ManifestSourceMap *map = NULL;
@@ -81,11 +113,19 @@ static int cli_manifest_open(CliManifest *cm, const char *path, bool dtb_only) {
         if (r < 0)
                 return log_error_errno(r, "%s: %s", path, strerror(-r));
 
+        /* dtc would call an empty file a syntax error on line 0. */
+        if (size == 0)
+                return log_error_errno(-EBADMSG, "%s: the file is empty", path);
         source = !cli_manifest_is_dtb(data, size);
+        if (source && !cli_manifest_is_text(data, size))
+                return cli_manifest_refuse_magic(path, data, size);
         if (source && dtb_only)
                 return log_error_errno(-EINVAL, "%s: not a DTB; build it with 'kos manifest build' first", path);
         if (source) {
                 r = manifest_compile_dts(path, &dtb, &dtb_size, &dtc_error);
+                /* A file named .dtb that is text was meant as a DTB more likely than not. */
+                if (r == -EBADMSG && cli_manifest_is_named_dtb(path))
+                        return log_error_errno(r, "%s (read as DTS source: no DTB magic)", dtc_error);
                 if (r == -EBADMSG)
                         return log_error_errno(r, "%s", dtc_error);
                 if (r < 0)

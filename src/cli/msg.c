@@ -104,6 +104,10 @@ static int cli_msg_parse(int argc, char **argv, CliMsgOptions *o) {
                 }
                 }
         }
+        if (kos_msg_servers_error()) {
+                log_error("msg %s: %s", argv[0], kos_msg_servers_error());
+                return -2;
+        }
         if (kos_msg_server_count() > 0)
                 cli_msg_active = kos_msg_server_name(0);
         if (o->server) {
@@ -120,6 +124,10 @@ static int cli_msg_parse(int argc, char **argv, CliMsgOptions *o) {
 static int cli_msg_servers(int argc, char **argv) {
         if (argc != 1)
                 return cli_usage_error("usage: kos msg servers");
+        if (kos_msg_servers_error()) {
+                log_error("msg servers: %s", kos_msg_servers_error());
+                return CLI_EXIT_FAILURE;
+        }
         for (unsigned i = 0; i < kos_msg_server_count(); i++)
                 printf("%u %s\n", i, kos_msg_server_name(i));
         return CLI_EXIT_OK;

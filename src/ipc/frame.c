@@ -4,6 +4,7 @@
  * frame.h for the invariants).
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -60,6 +61,25 @@ int ipc_frame_send(int sock, const struct iovec *iov, size_t n_iov, int fd, int 
         return ipc_send_result(n);
 }
 
+/*
+ * After recvmsg() returned 0: true if that was the peer's end rather than a zero-length
+ * message, which SOCK_SEQPACKET delivers with the same return value. The end sets
+ * RCV_SHUTDOWN for good, and poll() reports it as POLLRDHUP; a zero-length message leaves
+ * it unset while the peer lives. A zero-length message whose sender has hung up since
+ * reads as the end: the peer is gone either way.
+ */
+static bool ipc_peer_has_ended(int sock) {
+        struct pollfd pfd = { .fd = sock, .events = POLLRDHUP };
+        int r;
+
+        do
+                r = poll(&pfd, 1, 0);
+        while (r < 0 && errno == EINTR);
+        if (r < 0)
+                return true; /* cannot tell; the connection is of no more use either way */
+        return (pfd.revents & (POLLRDHUP | POLLHUP)) != 0;
+}
+
 ssize_t ipc_frame_receive(int sock, void *buf, size_t size, int flags, int *fdp) {
         union {
                 struct cmsghdr align;
@@ -95,11 +115,14 @@ ssize_t ipc_frame_receive(int sock, void *buf, size_t size, int flags, int *fdp)
         }
         if (n_fds > 1 || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
                 bad = true;
-        if (bad || n == 0) {
-                /* Invariant 2; a descriptor on an empty message (end of stream) goes with it. */
-                ipc_message_close_fds(&mh);
-                if (bad)
-                        return -EBADMSG;
+        /* The end carries no control message, so a zero-length message with one is a frame. */
+        if (n == 0 && (bad || n_fds > 0 || !ipc_peer_has_ended(sock)))
+                bad = true;
+        if (bad) {
+                ipc_message_close_fds(&mh); /* invariant 2 */
+                return -EBADMSG;
+        }
+        if (n == 0) {
                 *fdp = -1;
                 return 0;
         }

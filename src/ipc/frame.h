@@ -12,6 +12,8 @@
  *     every failure it has closed every descriptor that arrived.
  *  3. A peer that is gone reads as -ECONNRESET, whichever way the kernel put it (EPIPE,
  *     ENOTCONN); no call raises SIGPIPE.
+ *  4. ipc_frame_receive() returns 0 only for the peer's end (or half-close), never for a
+ *     zero-length message, which recvmsg() also returns as 0: that is a malformed frame.
  */
 #pragma once
 
@@ -32,8 +34,8 @@ int ipc_frame_send(int sock, const struct iovec *iov, size_t n_iov, int fd, int 
 
 /*
  * Receives one frame into buf (capacity size). Returns the byte count and the received
- * descriptor (close-on-exec, or -1) in *fdp; 0 for the peer's end (a descriptor sent with
- * an empty message is closed); -EBADMSG for a truncated frame or more than one descriptor
- * (every received descriptor closed); or a negative errno (-EAGAIN, -ECONNRESET...).
+ * descriptor (close-on-exec, or -1) in *fdp; 0 for the peer's end (invariant 4); -EBADMSG
+ * for a truncated frame, a zero-length message or more than one descriptor (every received
+ * descriptor closed); or a negative errno (-EAGAIN, -ECONNRESET...).
  */
 ssize_t ipc_frame_receive(int sock, void *buf, size_t size, int flags, int *fdp);

@@ -4,6 +4,8 @@
  * for the contract and its invariants).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -108,7 +110,30 @@ static bool ipc_handover_name_is_valid(const char *name, size_t len) {
         return true;
 }
 
-int ipc_handover_env_parse(const char *value, IpcHandoverLink *links, size_t max, size_t *np) {
+/* Fills err with "entry N \"ENTRY\": why", quoting the entry only if it is short and printable. */
+__attribute__((format(printf, 6, 7))) static int env_refuse(IpcHandoverEnvError *err, int r, size_t index,
+                                                            const char *entry, size_t len, const char *format, ...) {
+        char why[128];
+        va_list ap;
+        bool quote = len <= 48;
+
+        if (!err)
+                return r;
+        for (size_t i = 0; quote && i < len; i++)
+                quote = entry[i] >= 0x20 && entry[i] < 0x7f;
+        va_start(ap, format);
+        vsnprintf(why, sizeof(why), format, ap);
+        va_end(ap);
+        if (quote)
+                snprintf(err->message, sizeof(err->message), "entry %zu \"%.*s\": %s", index + 1,
+                         (int)len, entry, why);
+        else
+                snprintf(err->message, sizeof(err->message), "entry %zu: %s", index + 1, why);
+        return r;
+}
+
+int ipc_handover_env_parse(const char *value, IpcHandoverLink *links, size_t max, size_t *np,
+                           IpcHandoverEnvError *err) {
         const char *p = value;
         size_t n = 0;
 
@@ -116,22 +141,38 @@ int ipc_handover_env_parse(const char *value, IpcHandoverLink *links, size_t max
                 const char *eq = strchr(p, '='), *end = strchr(p, ',');
                 if (!end)
                         end = p + strlen(p);
-                if (!eq || eq > end || n >= max || !ipc_handover_name_is_valid(p, (size_t)(eq - p)))
+                size_t len = (size_t)(end - p);
+                if (n >= max) {
+                        if (err)
+                                snprintf(err->message, sizeof(err->message), "more than %zu entries", max);
                         return -EINVAL;
+                }
+                if (!eq || eq > end)
+                        return env_refuse(err, -EINVAL, n, p, len, "expected NAME=FD");
+                if (!ipc_handover_name_is_valid(p, (size_t)(eq - p)))
+                        return env_refuse(err, -EINVAL, n, p, len, "invalid server name");
+                for (size_t i = 0; i < n; i++)
+                        if (strlen(links[i].name) == (size_t)(eq - p) && memcmp(links[i].name, p, (size_t)(eq - p)) == 0)
+                                return env_refuse(err, -EINVAL, n, p, len, "server \"%s\" named twice",
+                                                  links[i].name);
                 /* At most 7 digits: no descriptor number is larger. */
                 if (eq + 1 == end || end - eq > 8)
-                        return -EINVAL;
+                        return env_refuse(err, -EINVAL, n, p, len, "FD is not a number");
                 int fd = 0;
                 for (const char *d = eq + 1; d < end; d++) {
                         if (*d < '0' || *d > '9')
-                                return -EINVAL;
+                                return env_refuse(err, -EINVAL, n, p, len, "FD is not a number");
                         fd = fd * 10 + (*d - '0');
                 }
+                if (fcntl(fd, F_GETFD) < 0)
+                        return env_refuse(err, -EBADF, n, p, len, "descriptor %d is not open", fd);
                 if (!ipc_fd_is_seqpacket(fd))
-                        return -EBADF;
+                        return env_refuse(err, -EBADF, n, p, len,
+                                          "descriptor %d is not a message server connection (not a SOCK_SEQPACKET socket)",
+                                          fd);
                 int r = ipc_fd_set_cloexec(fd);
                 if (r < 0)
-                        return r;
+                        return env_refuse(err, r, n, p, len, "descriptor %d: %s", fd, strerror(-r));
                 IpcHandoverLink *l = &links[n++];
                 memcpy(l->name, p, (size_t)(eq - p));
                 l->name[eq - p] = '\0';

@@ -73,14 +73,21 @@ int ipc_handover_receive(int control_fd, char *app, size_t app_size, int *fdp);
  */
 int ipc_handover_env_entry(char *const *services, char **entryp);
 
+/* Why IPC_HANDOVER_ENV was refused: one printable line, without the variable's name. */
+typedef struct IpcHandoverEnvError {
+        char message[192];
+} IpcHandoverEnvError;
+
 /*
  * App: parses value, the IPC_HANDOVER_ENV variable ("core=3,secure=4"), into at most max
- * links, checks each name and that each fd is an open SOCK_SEQPACKET socket, and makes
- * the fds close-on-exec (invariant 3). Returns 0 and *np; -EINVAL for a malformed value
- * or more than max entries; -EBADF for an fd that is not such a socket; or a negative
- * errno. links[] is filled in either case; only *np says how many are valid.
+ * links, checks each name (and that none comes twice) and that each fd is an open
+ * SOCK_SEQPACKET socket, and makes the fds close-on-exec (invariant 3). Returns 0 and *np;
+ * -EINVAL for a malformed value or more than max entries; -EBADF for an fd that is not
+ * such a socket; or a negative errno. On failure, err (if not NULL) says which entry and
+ * why. links[] is filled in either case; only *np says how many are valid.
  */
-int ipc_handover_env_parse(const char *value, IpcHandoverLink *links, size_t max, size_t *np);
+int ipc_handover_env_parse(const char *value, IpcHandoverLink *links, size_t max, size_t *np,
+                           IpcHandoverEnvError *err);
 
 /*
  * kosd: a memfd holding data (the manifest kosd validated), sealed so that nobody, kosd

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -52,6 +53,7 @@ typedef struct MsgServerLink {
 static struct {
         bool loaded;
         int error; /* negative errno if KOS_MSG_SERVERS was malformed */
+        char why[256];   /* and why, if so */
         MsgServerLink links[MSG_CLIENT_SERVERS_MAX];
         unsigned n_links;
         unsigned active;
@@ -70,10 +72,14 @@ void msg_client_reset(void) {
 static int msg_client_parse(const char *spec) {
         IpcHandoverLink links[MSG_CLIENT_SERVERS_MAX];
         size_t n = 0;
-        int r = ipc_handover_env_parse(spec, links, ELEMENTSOF(links), &n);
+        IpcHandoverEnvError err;
+        int r = ipc_handover_env_parse(spec, links, ELEMENTSOF(links), &n, &err);
 
-        if (r < 0)
+        if (r < 0) {
+                snprintf(msg_client.why, sizeof(msg_client.why), IPC_HANDOVER_ENV " is malformed: %s",
+                         err.message);
                 return r;
+        }
         for (size_t i = 0; i < n; i++) {
                 MsgServerLink *l = &msg_client.links[i];
                 memcpy(l->name, links[i].name, sizeof(l->name));
@@ -106,6 +112,11 @@ static int msg_client_active(MsgServerLink **linkp) {
                 return -ECONNRESET;
         *linkp = l;
         return 0;
+}
+
+const char *kos_msg_servers_error(void) {
+        msg_client_load();
+        return msg_client.error ? msg_client.why : NULL;
 }
 
 unsigned kos_msg_server_count(void) {

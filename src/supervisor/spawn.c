@@ -8,6 +8,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -15,6 +18,7 @@
 #include <unistd.h>
 
 #include "supervisor/spawn.h"
+#include "util/utf8.h"
 
 #define SPAWN_MAX_FDS 64
 
@@ -97,4 +101,50 @@ int spawn_process(const SpawnParams *p, pid_t *pidp) {
         }
         *pidp = pid;
         return 0;
+}
+
+const char *spawn_describe_error(const char *path, int error, char *buf, size_t size) {
+        char head[256]; /* the kernel reads no more of a "#!" line (BINPRM_BUF_SIZE) */
+        ssize_t n;
+        int fd;
+
+        if (error != ENOENT)
+                return strerror(error);
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return strerror(error); /* the file itself is missing */
+        do
+                n = read(fd, head, sizeof(head) - 1);
+        while (n < 0 && errno == EINTR);
+        close(fd);
+        if (n < 0)
+                return strerror(error);
+        head[n] = '\0';
+
+        if (n >= 4 && memcmp(head, "\177ELF", 4) == 0) {
+                snprintf(buf, size, "the program exists, but its ELF interpreter (dynamic loader) is missing");
+                return buf;
+        }
+        if (n < 2 || head[0] != '#' || head[1] != '!')
+                return strerror(error);
+
+        char *interpreter = head + 2 + strspn(head + 2, " \t");
+        size_t len = strcspn(interpreter, " \t\n");
+        bool carriage_return = len > 0 && interpreter[len - 1] == '\r';
+        interpreter[len - carriage_return] = '\0';
+        if (!utf8_is_printable(interpreter) || interpreter[0] == '\0') {
+                snprintf(buf, size, "the interpreter its \"#!\" line names is missing");
+                return buf;
+        }
+        if (carriage_return) {
+                snprintf(buf, size, "its interpreter \"%s\\r\" is missing (the \"#!\" line ends in a DOS carriage return)",
+                         interpreter);
+                return buf;
+        }
+        if (access(interpreter, F_OK) < 0 && errno == ENOENT)
+                snprintf(buf, size, "its interpreter %s is missing", interpreter);
+        else
+                snprintf(buf, size, "its interpreter %s exists but cannot be started (what it needs is missing)",
+                         interpreter);
+        return buf;
 }

@@ -31,3 +31,12 @@ typedef struct SpawnParams {
  * failed before or at exec, it has been reaped and the errno it met is returned negated.
  */
 int spawn_process(const SpawnParams *params, pid_t *pidp);
+
+/*
+ * Explains error, the errno spawn_process() met for path, as the end of a "cannot execute
+ * PATH: ..." line. execve() says ENOENT both for a missing file and for a file whose "#!"
+ * interpreter (or ELF loader) is missing; for a file that exists, this names what is
+ * missing instead ("its interpreter /no/such/sh is missing"). Otherwise strerror(error).
+ * Writes into buf (size bytes) when it needs to; the result lives as long as buf.
+ */
+const char *spawn_describe_error(const char *path, int error, char *buf, size_t size);

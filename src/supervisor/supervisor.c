@@ -126,10 +126,13 @@ static int supervisor_spawn(void *userdata, Unit *u, bool script, pid_t *pidp) {
         for (size_t i = 0; i < p.n_fds; i++)
                 close(fds[i]);
         if (r < 0) {
+                char why[512];
+                const char *what = spawn_describe_error(p.path, -r, why, sizeof(why));
+
                 if (script)
-                        log_error("%s: cannot execute aux_device_setup_script %s: %s", u->name, p.path, strerror(-r));
+                        log_error("%s: cannot execute aux_device_setup_script %s: %s", u->name, p.path, what);
                 else
-                        log_error("%s: cannot execute %s: %s", u->name, p.path, strerror(-r));
+                        log_error("%s: cannot execute %s: %s", u->name, p.path, what);
                 return r;
         }
         r = event_loop_add_child(s->loop, &rt->child, pid, supervisor_on_child, rt);

@@ -217,7 +217,28 @@ fails 1 'corrupt\.dtb: not a valid device tree blob' "$KOS" manifest check corru
 head -c 1048577 /dev/zero | tr '\0' 'x' >huge.dtb
 fails 1 'huge\.dtb: larger than the manifest limit' "$KOS" manifest check huge.dtb
 : >empty.dtb
-fails 1 '^kos: empty\.dtb:0: syntax error' "$KOS" manifest check empty.dtb
+mkdir empty-trust
+ok "$KOS" key generate empty-trust/k
+for cmd in check show graph digest "sign --key empty-trust/k.key" "verify --trust empty-trust"; do
+	# shellcheck disable=SC2086 # $cmd is the subcommand and its options
+	fails 1 '^kos: empty\.dtb: the file is empty$' "$KOS" manifest $cmd empty.dtb
+done
+[ ! -e empty.dtb.sig ] || fail "sign wrote a signature of an empty file"
+fails 1 '^kos: empty\.dtb: the file is empty$' "$KOS" manifest build empty.dtb -o empty-out.dtb
+[ ! -e empty-out.dtb ] || fail "build of an empty file wrote output"
+# Neither a DTB (no DTB magic) nor text that could be DTS source.
+printf 'PK\003\004\000\000binary' >zip.dtb
+for cmd in check show digest "verify --trust empty-trust"; do
+	# shellcheck disable=SC2086
+	fails 1 '^kos: zip\.dtb: not a DTB: it starts with 50 4b 03 04, not the DTB magic d0 0d fe ed$' \
+		"$KOS" manifest $cmd zip.dtb
+done
+printf '\320\015' >short.dtb
+fails 1 '^kos: short\.dtb: not a DTB: it starts with d0 0d, not the DTB magic d0 0d fe ed$' \
+	"$KOS" manifest check short.dtb
+# Text named .dtb is read as DTS source (the content decides), and the error says so.
+echo 'hello' >text.dtb
+fails 1 '^kos: text\.dtb:1: syntax error \(read as DTS source: no DTB magic\)$' "$KOS" manifest check text.dtb
 fails 1 'missing\.dts: No such file' "$KOS" manifest check missing.dts
 
 # dtc's errors: the line is named whatever the file is called, and only the first error

@@ -56,6 +56,24 @@ grep -q 'ghost: restart intensity exceeded' "$T/kosd.log" || fail "no escalation
 [ "$(count_events 'stop first')" -eq 1 ] || fail "first was not stopped"
 checks=$((checks + 4))
 
+# A script whose "#!" interpreter is missing: execve() says ENOENT as for a missing
+# script, but the error names the interpreter, not the script that is there.
+rm -f "$REC"
+printf '#!/no/such/sh -e\necho hello\n' >"$T/app.sh"
+chmod +x "$T/app.sh"
+kosd_manifest "$T/interp.dtb" <<'EOF_DTS'
+	apps {
+		script { path = "@T@/app.sh"; };
+	};
+	node-manager { restart-intensity = <0>; restart-period-ms = <10000>; };
+EOF_DTS
+kosd_start "$T/interp.dtb"
+kosd_wait_exit
+[ "$kosd_status" -eq 1 ] || fail "kosd exited $kosd_status on a missing interpreter, expected 1"
+grep -q "kosd: script: cannot execute $T/app.sh: its interpreter /no/such/sh is missing\$" "$T/kosd.log" ||
+	fail "missing interpreter not named: $(cat "$T/kosd.log")"
+checks=$((checks + 2))
+
 # transient: a clean exit is final, a crash restarts; temporary: never restarted.
 rm -f "$REC"
 kosd_manifest "$T/types.dtb" <<'EOF_DTS'

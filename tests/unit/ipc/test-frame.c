@@ -106,6 +106,43 @@ TEST(credentials_on_a_framed_socket_are_refused) {
         close(b);
 }
 
+/*
+ * On SOCK_SEQPACKET a zero-length message and the peer's end both make recvmsg() return 0.
+ * A zero-length message is a malformed frame (every frame has a header); only the end is 0.
+ */
+TEST(zero_length_frame_is_malformed_not_the_end) {
+        int a, b, fd = -2;
+        char buf[16];
+        int before;
+
+        CHECK_OK(ipc_socketpair(&a, &b));
+        before = ipc_test_count_fds();
+        CHECK(send(a, "", 0, 0) == 0);
+        CHECK_EQ_INT(ipc_frame_receive(b, buf, sizeof(buf), 0, &fd), -EBADMSG);
+        CHECK_EQ_INT(ipc_frame_receive(b, buf, sizeof(buf), MSG_DONTWAIT, &fd), -EAGAIN);
+        /* With a descriptor: malformed too, and the descriptor closed (invariant 2). */
+        struct iovec iov = { .iov_base = "", .iov_len = 0 };
+        CHECK_OK(ipc_frame_send(a, &iov, 1, STDIN_FILENO, 0));
+        CHECK_EQ_INT(ipc_frame_receive(b, buf, sizeof(buf), 0, &fd), -EBADMSG);
+        CHECK_EQ_INT(ipc_test_count_fds(), before);
+        /* The connection still works, and its real end still reads as the end. */
+        iov = (struct iovec){ .iov_base = "x", .iov_len = 1 };
+        CHECK_OK(ipc_frame_send(a, &iov, 1, -1, 0));
+        CHECK_EQ_INT(ipc_frame_receive(b, buf, sizeof(buf), 0, &fd), 1);
+        close(a);
+        CHECK_EQ_INT(ipc_frame_receive(b, buf, sizeof(buf), 0, &fd), 0);
+        CHECK_EQ_INT(ipc_frame_receive(b, buf, sizeof(buf), MSG_DONTWAIT, &fd), 0);
+        CHECK_EQ_INT(fd, -1);
+        close(b);
+
+        /* A half-close (shutdown(SHUT_WR)) is the end as well. */
+        CHECK_OK(ipc_socketpair(&a, &b));
+        CHECK(shutdown(a, SHUT_WR) == 0);
+        CHECK_EQ_INT(ipc_frame_receive(b, buf, sizeof(buf), 0, &fd), 0);
+        close(a);
+        close(b);
+}
+
 TEST(gone_peer_reads_as_connection_reset) {
         int a, b;
         struct iovec iov = { .iov_base = "x", .iov_len = 1 };

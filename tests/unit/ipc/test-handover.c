@@ -182,7 +182,7 @@ TEST(env_parse_reads_what_kosd_hands_over) {
         CHECK(fcntl(a, F_SETFD, 0) == 0 && fcntl(b, F_SETFD, 0) == 0);
 
         snprintf(value, sizeof(value), "core=%d,secure=%d", a, b);
-        CHECK_OK(ipc_handover_env_parse(value, links, ELEMENTSOF(links), &n));
+        CHECK_OK(ipc_handover_env_parse(value, links, ELEMENTSOF(links), &n, NULL));
         CHECK_EQ_INT(n, 2);
         CHECK_EQ_STR(links[0].name, "core");
         CHECK_EQ_INT(links[0].fd, a);
@@ -195,12 +195,12 @@ TEST(env_parse_reads_what_kosd_hands_over) {
         char c;
         CHECK(recv(sb, &c, 1, MSG_DONTWAIT) == 1 && c == 'x');
 
-        CHECK_OK(ipc_handover_env_parse("", links, ELEMENTSOF(links), &n));
+        CHECK_OK(ipc_handover_env_parse("", links, ELEMENTSOF(links), &n, NULL));
         CHECK_EQ_INT(n, 0);
 
         /* Too many entries for the caller's table. */
         snprintf(value, sizeof(value), "core=%d,secure=%d", a, b);
-        CHECK_EQ_INT(ipc_handover_env_parse(value, links, 1, &n), -EINVAL);
+        CHECK_EQ_INT(ipc_handover_env_parse(value, links, 1, &n, NULL), -EINVAL);
 
         close(a);
         close(b);
@@ -221,15 +221,15 @@ TEST(env_parse_rejects_malformed_values_and_wrong_fds) {
         char value[64];
 
         for (size_t i = 0; i < ELEMENTSOF(bad); i++)
-                if (ipc_handover_env_parse(bad[i], links, ELEMENTSOF(links), &n) != -EINVAL)
+                if (ipc_handover_env_parse(bad[i], links, ELEMENTSOF(links), &n, NULL) != -EINVAL)
                         TEST_FAIL("accepted \"%s\"", bad[i]);
         CHECK_EQ_INT(n, 99);
 
         /* A closed fd, and an open fd that is no SOCK_SEQPACKET socket. */
-        CHECK_EQ_INT(ipc_handover_env_parse("core=999", links, ELEMENTSOF(links), &n), -EBADF);
+        CHECK_EQ_INT(ipc_handover_env_parse("core=999", links, ELEMENTSOF(links), &n, NULL), -EBADF);
         CHECK(pipe(pipefd) == 0);
         snprintf(value, sizeof(value), "core=%d", pipefd[0]);
-        CHECK_EQ_INT(ipc_handover_env_parse(value, links, ELEMENTSOF(links), &n), -EBADF);
+        CHECK_EQ_INT(ipc_handover_env_parse(value, links, ELEMENTSOF(links), &n, NULL), -EBADF);
         CHECK_EQ_INT(n, 99);
         close(pipefd[0]);
         close(pipefd[1]);
@@ -264,6 +264,46 @@ TEST(sealed_manifest_reads_back_and_cannot_change) {
         CHECK(write(plain, dtb, sizeof(dtb)) == (ssize_t)sizeof(dtb));
         CHECK_EQ_INT(ipc_handover_read_sealed(plain, 4096, &back, &size), -EPERM);
         close(plain);
+}
+
+/* Each refusal says which entry is wrong and why, in one printable line. */
+TEST(env_parse_says_why_a_value_is_malformed) {
+        IpcHandoverLink links[2];
+        IpcHandoverEnvError err;
+        size_t n = 99;
+        int pipefd[2], a, b;
+        char value[64];
+
+#define CHECK_WHY(v, code, why)                                                           \
+        do {                                                                              \
+                CHECK_EQ_INT(ipc_handover_env_parse(v, links, ELEMENTSOF(links), &n, &err), code); \
+                CHECK_EQ_STR(err.message, why);                                           \
+        } while (0)
+
+        CHECK_WHY("garbage", -EINVAL, "entry 1 \"garbage\": expected NAME=FD");
+        CHECK_WHY("core=notanumber", -EINVAL, "entry 1 \"core=notanumber\": FD is not a number");
+        CHECK_WHY("core=", -EINVAL, "entry 1 \"core=\": FD is not a number");
+        CHECK_WHY("core=12345678", -EINVAL, "entry 1 \"core=12345678\": FD is not a number");
+        CHECK_WHY("co re=3", -EINVAL, "entry 1 \"co re=3\": invalid server name");
+        CHECK_WHY("a\nb=3", -EINVAL, "entry 1: invalid server name");
+        CHECK_WHY("core=999", -EBADF, "entry 1 \"core=999\": descriptor 999 is not open");
+        CHECK(pipe(pipefd) == 0);
+        snprintf(value, sizeof(value), "core=%d", pipefd[0]);
+        CHECK_EQ_INT(ipc_handover_env_parse(value, links, ELEMENTSOF(links), &n, &err), -EBADF);
+        CHECK(strstr(err.message, "is not a message server connection (not a SOCK_SEQPACKET socket)"));
+        close(pipefd[0]);
+        close(pipefd[1]);
+
+        CHECK_OK(ipc_socketpair(&a, &b));
+        snprintf(value, sizeof(value), "core=%d,core=%d", a, b);
+        CHECK_EQ_INT(ipc_handover_env_parse(value, links, ELEMENTSOF(links), &n, &err), -EINVAL);
+        CHECK(strstr(err.message, "entry 2 ") && strstr(err.message, ": server \"core\" named twice"));
+        snprintf(value, sizeof(value), "x=%d,y=%d,z=%d", a, b, a);
+        CHECK_WHY(value, -EINVAL, "more than 2 entries");
+        CHECK_EQ_INT(n, 99);
+        close(a);
+        close(b);
+#undef CHECK_WHY
 }
 
 TEST_MAIN()

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "kos/msg.h"
+#include "msg/channel.h"
 #include "msg/client.h"
 #include "msg/server.h"
 #include "msg/wire.h"
@@ -278,6 +279,12 @@ TEST(denied_and_no_server) {
         setenv("KOS_MSG_SERVERS", "core=0", 1);
         msg_client_reset();
         CHECK_EQ_INT(kos_msg_lookup("echo", 0, &ch), -EINVAL);
+        CHECK_EQ_STR(kos_msg_servers_error(), "KOS_MSG_SERVERS is malformed: entry 1 \"core=0\": descriptor 0 "
+                                              "is not a message server connection (not a SOCK_SEQPACKET socket)");
+        CHECK_EQ_INT(kos_msg_server_count(), 0);
+        setenv("KOS_MSG_SERVERS", "", 1);
+        msg_client_reset();
+        CHECK(kos_msg_servers_error() == NULL);
 
         t_kill(pub);
         t_server_stop(&t);
@@ -391,6 +398,26 @@ TEST(a_client_that_reads_no_replies_does_not_stall_the_publisher) {
         kos_msg_channel_free(ch);
         kos_msg_channel_free(greedy);
         t_stage_stop(&st);
+}
+
+/* A zero-length message on a channel is a malformed frame, not the publisher's end. */
+TEST(zero_length_frame_on_a_channel_is_malformed) {
+        KosMsgChannel *ch = NULL;
+        KosMsgMessage m;
+        int sv[2];
+
+        CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0);
+        CHECK_OK(msg_channel_new(sv[0], "echo", "pub", NULL, NULL, 0, &ch));
+        CHECK(send(sv[1], "", 0, 0) == 0);
+        CHECK_EQ_INT(kos_msg_receive(ch, 1000, &m), -EPROTO);
+        ch = kos_msg_channel_free(ch);
+        close(sv[1]);
+
+        CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0);
+        CHECK_OK(msg_channel_new(sv[0], "echo", "pub", NULL, NULL, 0, &ch));
+        close(sv[1]);
+        CHECK_EQ_INT(kos_msg_receive(ch, 1000, &m), -ECONNRESET);
+        kos_msg_channel_free(ch);
 }
 
 TEST_MAIN()

@@ -202,6 +202,27 @@ TEST(malformed_frame_closes_only_that_connection) {
         CHECK_EQ_INT(msg_server_n_connections(s), 1);
 }
 
+/* A zero-length message is a malformed frame, not a hang-up; a real hang-up still is one. */
+TEST(zero_length_frame_is_logged_as_malformed) {
+        _cleanup_(msg_server_freep) MsgServer *s = NULL;
+        MsgTestLog log;
+        CHECK_OK(msg_server_new(&s, "core", &t_policy));
+        int cli = t_connect(s, "cli"), pub = t_connect(s, "pub");
+
+        CHECK_OK(msg_test_log_begin(&log));
+        CHECK(send(cli, "", 0, 0) == 0);
+        t_pump(s);
+        close(pub);
+        t_pump(s);
+        _cleanup_free_ char *text = msg_test_log_end(&log);
+        CHECK(t_is_closed(cli));
+        close(cli);
+        CHECK_EQ_INT(msg_server_n_connections(s), 0);
+        CHECK_EQ_INT(msg_test_count_lines(text, "app \"cli\": connection closed: malformed frame"), 1);
+        CHECK_EQ_INT(msg_test_count_lines(text, "app \"pub\": connection closed: app hung up"), 1);
+        CHECK_EQ_INT(msg_test_count_lines(text, "hung up"), 1);
+}
+
 TEST(publisher_death_unpublishes) {
         _cleanup_(msg_server_freep) MsgServer *s = NULL;
         CHECK_OK(msg_server_new(&s, "core", &t_policy));
