@@ -25,10 +25,29 @@
  * never boot. A rejected candidate's state does not change, except PENDING with no tries
  * left, which becomes BAD.
  *
+ * Boot on a full store. A full, read-only or failing store (ENOSPC, EDQUOT, EROFS, EIO on
+ * a write) never stops a boot; the decision still picks a generation, and the caller says
+ * in one line what could not be recorded:
+ *   - a generation out of tries that cannot be marked bad is rejected all the same (and
+ *     again at every boot until it can be);
+ *   - a PENDING generation boots only if its try and refs/booted are both recorded: one
+ *     booted without a recorded try would have unlimited tries and a boot loop would never
+ *     fall back, and one booted without refs/booted could never be confirmed. Otherwise it
+ *     is rejected (try not recorded) and the next candidate boots, the current one;
+ *   - a GOOD generation needs no write: refs/booted is written only if it names another
+ *     generation (so the common boot writes nothing), and if that fails the generation
+ *     boots anyway. refs/booted is then removed (which on a full file system frees the
+ *     block the new one needs, so it is written again) and never left naming another
+ *     generation than the chosen one, so confirm cannot confirm a generation that did not
+ *     boot: with refs/booted absent it confirms nothing. Only a store that cannot even
+ *     remove it (read-only, failing) keeps the earlier choice, which the warning names;
+ *     confirm, which must write to confirm a generation not yet good, fails there too.
+ *
  * Invariants: every state change is one store_replace_file(); the order of changes in
- * select is (mark bad)* → take a try → refs/booted, and in confirm good → refs/current →
- * floor, so a crash between any two leaves a state from which select still finds the old
- * or the new generation, and the command can simply be run again. Damage is confined
+ * select is (mark bad)* → take a try → refs/booted (if it names another generation; on a
+ * failure to write it: remove refs/booted → refs/booted), and in confirm good →
+ * refs/current → floor, so a crash between any two leaves a state from which select still
+ * finds the old or the new generation, and the command can simply be run again. Damage is confined
  * to the generation it touches: an object that cannot be read rejects that candidate
  * only, a malformed generation file is skipped, a malformed refs/current counts as none,
  * and a malformed floor is read as the current generation's version.
@@ -56,6 +75,7 @@ typedef enum BootRejection {
         BOOT_REJECT_OBJECT_MISSING, /* the manifest, its signatures or an object is absent */
         BOOT_REJECT_OBJECT_CORRUPT, /* ... or does not hash to its name */
         BOOT_REJECT_BAD_MANIFEST,   /* the manifest does not parse */
+        BOOT_REJECT_NOT_RECORDED,   /* pending, but its try or refs/booted cannot be written */
         _BOOT_REJECT_MAX,
 } BootRejection;
 
@@ -63,6 +83,7 @@ typedef struct BootCandidate {
         unsigned generation;
         BootRejection reason;
         char detail[160]; /* e.g. the missing digest, "no signature by a trusted key" */
+        bool unrecorded;  /* the store could not record it: not marked bad, or not tried */
 } BootCandidate;
 
 typedef struct BootDecision {
@@ -70,6 +91,11 @@ typedef struct BootDecision {
         StoreGeneration chosen; /* as it is after the decision (tries already taken) */
         BootCandidate *rejected; /* owned array, in candidate order */
         size_t n_rejected;
+        /* What the store could not record (boot.h, "Boot on a full store"): */
+        int unrecorded;           /* 0, or the first write error: -ENOSPC, -EDQUOT, -EROFS, -EIO */
+        bool booted_removed;      /* refs/booted does not name chosen and was removed */
+        bool booted_stale;        /* ... and could not even be removed: it still names */
+        unsigned stale_generation; /* this generation (0: unreadable) */
 } BootDecision;
 
 /*
@@ -84,11 +110,19 @@ const char *boot_rejection_to_string(BootRejection reason);
 
 /*
  * Decides what boots. Returns 0 with *decisionp filled in (found or not: the caller checks
- * found and frees with boot_decision_done()), or a negative errno if the store could not
- * be read or written. store must be open for writing.
+ * found, says what unrecorded and the booted_* fields report, and frees with
+ * boot_decision_done()), or a negative errno if the store could not be read, or written
+ * with another error than those boot_error_is_unrecordable() accepts. store must be open
+ * for writing.
  */
 int boot_select(Store *store, const TrustStore *trust, BootDecision *decisionp);
 void boot_decision_done(BootDecision *decision);
+
+/*
+ * True for the write errors of a full, read-only or failing store (-ENOSPC, -EDQUOT,
+ * -EROFS, -EIO), which cost the boot decision what it cannot record, never the boot.
+ */
+bool boot_error_is_unrecordable(int r);
 
 /*
  * Confirms the generation the last boot_select() chose (refs/booted). -ENOENT if none was

@@ -88,6 +88,72 @@ static int boot_decision_add(BootDecision *d, const BootCandidate *c) {
         return 0;
 }
 
+bool boot_error_is_unrecordable(int r) {
+        return r == -ENOSPC || r == -EDQUOT || r == -EROFS || r == -EIO;
+}
+
+/* c's state change could not be recorded, for the reason r (an unrecordable error). */
+static void boot_decision_note_unrecorded(BootDecision *d, BootCandidate *c, int r) {
+        c->unrecorded = true;
+        if (d->unrecorded == 0)
+                d->unrecorded = r;
+}
+
+static bool boot_ref_names(const StoreRef *ref, const StoreGeneration *g) {
+        return ref->generation == g->number && sha256_equal(&ref->manifest, &g->manifest) &&
+               ref->has_signatures == g->has_signatures &&
+               (!g->has_signatures || sha256_equal(&ref->signatures, &g->signatures));
+}
+
+/*
+ * Makes refs/booted name g. Returns 0 if it does (it already did, or now does); 1 if the
+ * store cannot record it, with d->unrecorded set and refs/booted removed, or if even that
+ * failed, d->booted_stale set; a negative errno on any other failure. Removing refs/booted
+ * frees the block a full file system needs for the new one, so it is written once more; and
+ * a refs/booted that cannot name g must not name another generation, which confirm would
+ * otherwise confirm.
+ */
+static int boot_record_booted(Store *store, const StoreGeneration *g, BootDecision *d) {
+        StoreRef ref = {
+                .manifest = g->manifest,
+                .has_signatures = g->has_signatures,
+                .signatures = g->signatures,
+                .generation = g->number,
+        }, old;
+        bool have_old;
+        int r;
+
+        d->booted_removed = d->booted_stale = false;
+        d->stale_generation = 0;
+        r = store_ref_read(store, STORE_REF_BOOTED, &old);
+        if (r == -ENOMEM)
+                return r;
+        have_old = r >= 0;
+        if (have_old && boot_ref_names(&old, g))
+                return 0;
+
+        r = store_ref_write(store, STORE_REF_BOOTED, &ref);
+        if (r >= 0 || !boot_error_is_unrecordable(r))
+                return r;
+        r = store_ref_remove(store, STORE_REF_BOOTED);
+        if (r < 0) {
+                if (!boot_error_is_unrecordable(r))
+                        return r;
+                if (d->unrecorded == 0)
+                        d->unrecorded = r;
+                d->booted_stale = true;
+                d->stale_generation = have_old ? old.generation : 0;
+                return 1;
+        }
+        r = store_ref_write(store, STORE_REF_BOOTED, &ref);
+        if (r >= 0 || !boot_error_is_unrecordable(r))
+                return r;
+        if (d->unrecorded == 0)
+                d->unrecorded = r;
+        d->booted_removed = true;
+        return 1;
+}
+
 /* The candidate order of boot.h, as indexes into gens (ascending by number). */
 static size_t boot_candidates(const StoreGeneration *gens, size_t n, unsigned current, size_t *order) {
         size_t k = 0;
@@ -146,9 +212,14 @@ int boot_select(Store *store, const TrustStore *trust, BootDecision *decisionp) 
                 if (next == STORE_GENERATION_BAD) {
                         g->state = STORE_GENERATION_BAD;
                         r = store_generation_save(store, g);
-                        if (r < 0)
+                        if (r < 0 && !boot_error_is_unrecordable(r))
                                 goto fail;
                         boot_reject(&c, g->number, BOOT_REJECT_NO_TRIES, NULL);
+                        if (r < 0) {
+                                /* Still pending with no tries: rejected again next time. */
+                                boot_decision_note_unrecorded(&d, &c, r);
+                                g->state = STORE_GENERATION_PENDING;
+                        }
                         r = boot_decision_add(&d, &c);
                         if (r < 0)
                                 goto fail;
@@ -165,23 +236,37 @@ int boot_select(Store *store, const TrustStore *trust, BootDecision *decisionp) 
                         continue;
                 }
 
-                /* This one boots. Take a try, then record the choice. */
+                /*
+                 * This one boots. Take a try, then record the choice. A pending generation
+                 * boots only if both are recorded; a good one boots whatever happens.
+                 */
                 if (g->state == STORE_GENERATION_PENDING) {
                         g->tries--;
                         r = store_generation_save(store, g);
-                        if (r < 0)
+                        if (r < 0 && !boot_error_is_unrecordable(r))
                                 goto fail;
+                        if (r < 0) {
+                                g->tries++;
+                                boot_reject(&c, g->number, BOOT_REJECT_NOT_RECORDED, "%s", strerror(-r));
+                                boot_decision_note_unrecorded(&d, &c, r);
+                                r = boot_decision_add(&d, &c);
+                                if (r < 0)
+                                        goto fail;
+                                continue;
+                        }
                 }
-                {
-                        StoreRef ref = {
-                                .manifest = g->manifest,
-                                .has_signatures = g->has_signatures,
-                                .signatures = g->signatures,
-                                .generation = g->number,
-                        };
-                        r = store_ref_write(store, STORE_REF_BOOTED, &ref);
+                r = boot_record_booted(store, g, &d);
+                if (r < 0)
+                        goto fail;
+                if (r > 0 && g->state == STORE_GENERATION_PENDING) {
+                        /* Its try is taken, but with no refs/booted naming it no boot of it
+                         * could be confirmed: the next candidate boots. */
+                        boot_reject(&c, g->number, BOOT_REJECT_NOT_RECORDED, "refs/booted: %s",
+                                    strerror(-d.unrecorded));
+                        r = boot_decision_add(&d, &c);
                         if (r < 0)
                                 goto fail;
+                        continue;
                 }
                 d.found = true;
                 d.chosen = *g;

@@ -19,6 +19,7 @@ void boot_reject(BootCandidate *c, unsigned generation, BootRejection reason, co
         c->generation = generation;
         c->reason = reason;
         c->detail[0] = '\0';
+        c->unrecorded = false;
         if (fmt) {
                 va_start(ap, fmt);
                 vsnprintf(c->detail, sizeof(c->detail), fmt, ap);

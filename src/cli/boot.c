@@ -2,8 +2,9 @@
 /*
  * kos boot: select, confirm and show the boot decision of a store (src/boot/boot.h).
  *
- * Invariants: trust comes only from --trust; select exits 1 only if nothing can boot;
- * every rejection is logged (notice level) with its reason, and listed with --json.
+ * Invariants: trust comes only from --trust; select exits 1 only if nothing can boot (a
+ * store too full or read-only to record the decision costs one warning line, not the
+ * boot); every rejection is logged (notice level) with its reason, and listed with --json.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -65,6 +66,37 @@ static char *cli_boot_rejections_text(const BootDecision *d) {
         return text;
 }
 
+/*
+ * What the decision could not record, after the error: "; generation 2 not tried; refs/booted
+ * removed". An empty string if that is all, NULL if there is no memory.
+ */
+static char *cli_boot_unrecorded_text(const BootDecision *d) {
+        char *text = NULL;
+        size_t size = 0;
+        FILE *f;
+
+        f = open_memstream(&text, &size);
+        if (!f)
+                return NULL;
+        for (size_t i = 0; i < d->n_rejected; i++) {
+                const BootCandidate *c = &d->rejected[i];
+                if (c->unrecorded)
+                        fprintf(f, "; generation %u %s", c->generation,
+                                c->reason == BOOT_REJECT_NO_TRIES ? "not marked bad" : "not tried");
+        }
+        if (d->booted_removed)
+                fputs("; refs/booted removed", f);
+        if (d->booted_stale && d->stale_generation > 0)
+                fprintf(f, "; refs/booted still names generation %u", d->stale_generation);
+        else if (d->booted_stale)
+                fputs("; refs/booted not updated", f);
+        if (fclose(f) != 0) {
+                free(text);
+                return NULL;
+        }
+        return text;
+}
+
 static int cli_boot_select(char **args, size_t n, const CliStoreOptions *o) {
         _cleanup_store_close_ Store *store = NULL;
         _cleanup_(trust_store_freep) TrustStore *trust = NULL;
@@ -117,6 +149,11 @@ static int cli_boot_select(char **args, size_t n, const CliStoreOptions *o) {
         if (d.found) {
                 for (size_t i = 0; i < d.n_rejected; i++)
                         cli_boot_log_rejection(&d.rejected[i]);
+                if (d.unrecorded < 0) {
+                        _cleanup_free_ char *what = cli_boot_unrecorded_text(&d);
+                        log_warning("warning: %s: cannot record the boot decision: %s%s", args[0],
+                                    strerror(-d.unrecorded), what ? what : "");
+                }
         } else {
                 _cleanup_free_ char *why = cli_boot_rejections_text(&d);
                 log_error("%s: no generation can boot (%zu rejected%s%s)", args[0], d.n_rejected,

@@ -116,6 +116,15 @@ int store_ref_write(Store *store, const char *name, const StoreRef *ref) {
         return store_replace_file(store, rel, text, strlen(text));
 }
 
+int store_ref_remove(Store *store, const char *name) {
+        char rel[8 + STORE_REF_NAME_MAX];
+
+        if (!store_ref_name_is_valid(name))
+                return -EINVAL;
+        snprintf(rel, sizeof(rel), "refs/%s", name);
+        return store_remove_file(store, rel);
+}
+
 static bool store_ref_is_name(const struct dirent *de) {
         return store_ref_name_is_valid(de->d_name);
 }

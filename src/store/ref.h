@@ -56,5 +56,8 @@ int store_ref_read(const Store *store, const char *name, StoreRef *refp);
 /* Points refs/NAME at ref, durably. -EINVAL for a bad name. */
 int store_ref_write(Store *store, const char *name, const StoreRef *ref);
 
+/* Removes refs/NAME, durably; 0 if it does not exist. -EINVAL for a bad name. */
+int store_ref_remove(Store *store, const char *name);
+
 /* Every valid ref name, sorted. The caller owns the strv. */
 int store_ref_list(const Store *store, char ***namesp);

@@ -16,7 +16,10 @@
 # For every point i of 1..N (N counted by a fault-free run with KOS_FAULT_LOG): copy the
 # prepared state, run with KOS_FAULT_CRASH_AT=i and require the crash exit status (86),
 # CHECK crashed, run again without faults and require success, CHECK rerun. Adds N to
-# $crash_points_total and prints "NAME: N crash points".
+# $crash_points_total and prints "NAME: N crash points". The copies of the state live in
+# $CRASH_DIR/crash-NAME ($CRASH_DIR defaults to $T), so a test can put them on a file
+# system of its own (a small tmpfs, to crash a command that runs out of space); the list
+# of points and the command's output stay in $T.
 
 crash_points_total=${crash_points_total:-0}
 FAULT_EXIT_CODE=86
@@ -24,38 +27,39 @@ FAULT_EXIT_CODE=86
 crash_every_point() {
 	cname=$1 cprepare=$2 crun=$3 ccheck=$4
 	base="$T/crash-$cname"
-	rm -rf "$base"
-	mkdir -p "$base/template"
-	"$cprepare" "$base/template/s" || fail "$cname: prepare failed"
+	cstate="${CRASH_DIR:-$T}/crash-$cname"
+	rm -rf "$base" "$cstate"
+	mkdir -p "$base" "$cstate/template"
+	"$cprepare" "$cstate/template/s" || fail "$cname: prepare failed"
 
-	cp -a "$base/template" "$base/count"
+	cp -a "$cstate/template" "$cstate/count"
 	: >"$base/points"
 	(
 		export KOS_FAULT_LOG="$base/points"
-		"$crun" "$base/count/s" >"$base/count.out" 2>&1
+		"$crun" "$cstate/count/s" >"$base/count.out" 2>&1
 	) || fail "$cname: fault-free run failed: $(cat "$base/count.out")"
 	n=$(wc -l <"$base/points")
 	[ "$n" -gt 0 ] || fail "$cname: the command performed no crash points"
 
 	i=1
 	while [ "$i" -le "$n" ]; do
-		rm -rf "$base/work"
-		cp -a "$base/template" "$base/work"
+		rm -rf "$cstate/work"
+		cp -a "$cstate/template" "$cstate/work"
 		(
 			export KOS_FAULT_CRASH_AT=$i
-			"$crun" "$base/work/s" >"$base/crash.out" 2>&1
+			"$crun" "$cstate/work/s" >"$base/crash.out" 2>&1
 		)
 		st=$?
 		point=$(sed -n "${i}p" "$base/points")
 		[ "$st" -eq "$FAULT_EXIT_CODE" ] ||
 			fail "$cname: point $i ($point): expected a crash (exit $FAULT_EXIT_CODE), got $st"
-		"$ccheck" "$base/work/s" crashed || fail "$cname: point $i ($point): bad state after crash"
-		"$crun" "$base/work/s" >"$base/rerun.out" 2>&1 ||
+		"$ccheck" "$cstate/work/s" crashed || fail "$cname: point $i ($point): bad state after crash"
+		"$crun" "$cstate/work/s" >"$base/rerun.out" 2>&1 ||
 			fail "$cname: point $i ($point): re-run failed: $(cat "$base/rerun.out")"
-		"$ccheck" "$base/work/s" rerun || fail "$cname: point $i ($point): bad state after re-run"
+		"$ccheck" "$cstate/work/s" rerun || fail "$cname: point $i ($point): bad state after re-run"
 		i=$((i + 1))
 	done
-	rm -rf "$base"
+	rm -rf "$base" "$cstate"
 	crash_points_total=$((crash_points_total + n))
 	checks=$((checks + n))
 	echo "$cname: $n crash points"

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* The boot state machine's transition table, every cell. */
+/* The boot state machine's transition table, every cell; the errors a boot outlives. */
 #include "boot/boot.h"
 #include "test.h"
 
@@ -30,6 +30,17 @@ TEST(reasons_have_names) {
         for (int r = 0; r < _BOOT_REJECT_MAX; r++)
                 CHECK(boot_rejection_to_string((BootRejection)r) != NULL);
         CHECK_EQ_STR(boot_rejection_to_string(BOOT_REJECT_NO_TRIES), "no tries left");
+}
+
+TEST(unrecordable_errors) {
+        CHECK(boot_error_is_unrecordable(-ENOSPC));
+        CHECK(boot_error_is_unrecordable(-EDQUOT));
+        CHECK(boot_error_is_unrecordable(-EROFS));
+        CHECK(boot_error_is_unrecordable(-EIO));
+        CHECK(!boot_error_is_unrecordable(-ENOMEM));
+        CHECK(!boot_error_is_unrecordable(-EINVAL));
+        CHECK(!boot_error_is_unrecordable(0));
+        CHECK_EQ_STR(boot_rejection_to_string(BOOT_REJECT_NOT_RECORDED), "try not recorded");
 }
 
 TEST_MAIN()
