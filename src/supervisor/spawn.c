@@ -66,6 +66,9 @@ int spawn_process(const SpawnParams *p, pid_t *pidp) {
                  * must not reach the child once its mask is cleared. */
                 if (setpgid(0, 0) < 0)
                         goto fail;
+                /* Into its cgroup before it can run anything: nothing escapes it. */
+                if (p->cgroup_procs_fd && write(*p->cgroup_procs_fd, "0", 1) != 1)
+                        goto fail;
                 /* SIG_IGN survives exec, handlers do not; kosd ignores only SIGPIPE. */
                 if (sigaction(SIGPIPE, &dfl, NULL) < 0)
                         goto fail;

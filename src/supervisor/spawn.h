@@ -24,6 +24,9 @@ typedef struct SpawnParams {
         const int *fds;  /* become 3, 4, ... in this order */
         size_t n_fds;
         bool no_new_privs;
+        /* If set: a cgroup.procs fd the child writes "0" to before anything else it does
+         * after setpgid, joining that cgroup (cgroup.h invariant 1); a failure fails it. */
+        const int *cgroup_procs_fd;
 } SpawnParams;
 
 /*

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "supervisor/cgroup.h"
 #include "supervisor/control-protocol.h"
 #include "supervisor/supervisor.h"
 #include "supervisor/unit-set.h"
@@ -34,6 +35,7 @@ typedef struct UnitRuntime {
         char status[UNIT_STATUS_MAX]; /* last STATUS= it sent; "" if none */
         int service_fd;      /* owned: a service's end of kosd's control connection; -1 */
         EventSource *child;  /* owned: the running process's exit */
+        int cgroup_fd;       /* owned: its cgroup's cgroup.procs; -1 without cgroups */
 } UnitRuntime;
 
 struct Supervisor {
@@ -50,6 +52,7 @@ struct Supervisor {
         EventSource *client_sources[CONTROL_CLIENTS_MAX]; /* their io sources */
         int devnull_fd;      /* owned: stdin of every unit */
         int manifest_fd;     /* owned: sealed memfd of the manifest, fd 4 of every service */
+        CgroupTree *cgroups; /* owned: one cgroup per unit; NULL where cgroup2 is unusable */
 };
 
 static inline UnitRuntime *unit_runtime(const Unit *u) {

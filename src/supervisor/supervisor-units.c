@@ -226,7 +226,8 @@ int supervisor_units_new(Supervisor *s, const UnitOps *ops) {
                 return -ENOMEM;
         for (i = 0; i < n; i++) {
                 s->runtimes[i] = (UnitRuntime){ .supervisor = s, .unit = &s->set.units[i], .notify_fd = -1,
-                                                .output_fd = -1, .output_write_fd = -1, .service_fd = -1 };
+                                                .output_fd = -1, .output_write_fd = -1, .service_fd = -1,
+                                                .cgroup_fd = -1 };
                 s->set.units[i].userdata = &s->runtimes[i];
         }
         i = 0;
@@ -262,6 +263,11 @@ int supervisor_units_new(Supervisor *s, const UnitOps *ops) {
                 r = unit_compute_dependents(s, u);
                 if (r < 0)
                         return r;
+                if (s->cgroups) {
+                        r = cgroup_unit_open(s->cgroups, u->name, &unit_runtime(u)->cgroup_fd);
+                        if (r < 0)
+                                return log_error_errno(r, "%s: cannot create its cgroup: %s", u->name, strerror(-r));
+                }
         }
         return 0;
 }
@@ -277,6 +283,7 @@ void supervisor_units_free(Supervisor *s) {
                 closep(&rt->output_fd);
                 closep(&rt->output_write_fd);
                 closep(&rt->service_fd);
+                closep(&rt->cgroup_fd);
         }
         free(s->runtimes);
         s->runtimes = NULL;

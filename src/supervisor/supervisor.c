@@ -93,6 +93,7 @@ static int supervisor_spawn(void *userdata, Unit *u, bool script, pid_t *pidp) {
                 .output_fd = rt->output_write_fd,
                 .fds = fds,
                 .no_new_privs = !script,
+                .cgroup_procs_fd = rt->cgroup_fd >= 0 ? &rt->cgroup_fd : NULL,
         };
         _cleanup_close_ int kosd_end = -1;
         pid_t pid;
@@ -149,8 +150,14 @@ static int supervisor_spawn(void *userdata, Unit *u, bool script, pid_t *pidp) {
         return 0;
 }
 
+/* To the unit's process group, and to every process in its cgroup: one that left the
+ * group (setsid) is stopped all the same. */
 static void supervisor_kill(void *userdata, Unit *u, int sig) {
+        Supervisor *s = userdata;
+
         (void)kill(-u->pid, sig);
+        if (s->cgroups)
+                (void)cgroup_unit_kill(s->cgroups, u->name, sig);
 }
 
 static uint64_t supervisor_now(void *userdata) {
@@ -285,8 +292,11 @@ static int supervisor_on_notify(EventSource *source, int fd, uint32_t revents, v
 static int supervisor_on_child(EventSource *source, const siginfo_t *info, void *userdata) {
         UnitRuntime *rt = userdata;
 
-        /* Leftovers in the group die with their leader, while its pgid is still held. */
+        /* Leftovers in the group, and in the cgroup, die with their leader, while its pgid
+         * is still held (cgroup.h invariant 2). */
         (void)kill(-info->si_pid, SIGKILL);
+        if (rt->supervisor->cgroups)
+                (void)cgroup_unit_kill(rt->supervisor->cgroups, rt->unit->name, SIGKILL);
         supervisor_flush_output(rt);
         rt->child = event_source_free(rt->child);
         closep(&rt->service_fd);
@@ -371,6 +381,32 @@ static int supervisor_watch_units(Supervisor *s) {
         return 0;
 }
 
+/* One cgroup per unit under this run directory's tree; what an earlier kosd on it left
+ * running (killed with SIGKILL, say) is stopped before anything starts, so no app runs
+ * twice. Without cgroup2, process groups only. */
+static int supervisor_contain(Supervisor *s) {
+        int r;
+
+        r = cgroup_tree_open(&s->cgroups, s->config.run_dir);
+        if (r == -EOPNOTSUPP) {
+                log_notice("no writable cgroup2 hierarchy: apps are contained by their process group only");
+                return 0;
+        }
+        if (r < 0) {
+                log_warning("cannot create kosd's cgroup: %s; apps are contained by their process group only",
+                            strerror(-r));
+                return 0;
+        }
+        r = cgroup_tree_stop_leftovers(s->cgroups, 5000);
+        if (r < 0)
+                return log_error_errno(r, "cannot stop what an earlier kosd on %s left running: %s", s->config.run_dir,
+                                       strerror(-r));
+        if (r > 0)
+                log_warning("stopped %d process%s an earlier kosd on %s left running", r, r == 1 ? "" : "es",
+                            s->config.run_dir);
+        return 0;
+}
+
 int supervisor_new(Supervisor **supervisorp, const Manifest *m, const SupervisorConfig *config) {
         static const int signals[] = { SIGTERM, SIGINT, SIGHUP };
         const UnitOps ops = {
@@ -427,6 +463,9 @@ int supervisor_new(Supervisor **supervisorp, const Manifest *m, const Supervisor
         r = control_listen(s);
         if (r < 0)
                 return r;
+        r = supervisor_contain(s);
+        if (r < 0)
+                return r;
         r = supervisor_units_new(s, &ops);
         if (r < 0)
                 return r == -ENOMEM ? log_error_errno(r, "out of memory") : r;
@@ -444,6 +483,7 @@ Supervisor *supervisor_free(Supervisor *s) {
         /* Sources first: they name fds the units own. */
         s->loop = event_loop_free(s->loop);
         supervisor_units_free(s);
+        s->cgroups = cgroup_tree_free(s->cgroups);
         free(s->control_path);
         closep(&s->devnull_fd);
         closep(&s->manifest_fd);
