@@ -154,7 +154,7 @@ static int upgrade_add_download(Upgrade *u, UpdateDownload *d) {
         *d = (UpdateDownload){};
         u->result.n_fetched++;
         u->result.bytes_resumed += u->downloads[u->n_downloads - 1].resumed;
-        u->result.bytes_fetched += u->downloads[u->n_downloads - 1].size - u->downloads[u->n_downloads - 1].resumed;
+        u->result.bytes_fetched += u->downloads[u->n_downloads - 1].received;
         return 0;
 }
 

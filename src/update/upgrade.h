@@ -40,7 +40,7 @@ typedef struct UpdateResult {
         size_t n_cached;  /* of them, already in this store */
         size_t n_fetched; /* objects fetched from the source, manifest and signatures included */
         uint64_t bytes_transferred; /* everything received from the source, HTTP headers too */
-        uint64_t bytes_fetched;     /* object bytes fetched in this run */
+        uint64_t bytes_fetched;     /* object bytes received from the source in this run */
         uint64_t bytes_cached;      /* object bytes already in the store: never transferred */
         uint64_t bytes_resumed;     /* object bytes left in tmp/ by an interrupted earlier run */
 } UpdateResult;
