@@ -56,6 +56,9 @@ http {
 		$_tlsconf
 		root $_root;
 		limit_rate $_rate;
+		# What nginx_start asks to see the server up; not logged, so the log holds
+		# only the requests of the test (nginx may log a request after answering it).
+		location = /.started { access_log off; return 204; }
 		${NGINX_SERVER_EXTRA:-}
 	}
 	${NGINX_HTTP_EXTRA:-}
@@ -68,7 +71,7 @@ CONF
 			if ! kill -0 "$NGINX_PID" 2>/dev/null; then
 				break # could not start (port taken?): try another port
 			fi
-			if curl -sk -o /dev/null "$_scheme://127.0.0.1:$_port/" 2>/dev/null; then
+			if curl -sk -o /dev/null "$_scheme://127.0.0.1:$_port/.started" 2>/dev/null; then
 				URL="$_scheme://127.0.0.1:$_port"
 				trap upgrade_test_cleanup EXIT
 				return 0
