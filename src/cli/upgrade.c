@@ -29,9 +29,10 @@ static const char upgrade_usage[] =
         "Progress is shown when stderr is a terminal. An https server must present a\n"
         "certificate the system's CAs (or, with --ca, those in FILE) vouch for.\n"
         "\n"
-        "Prints the generation, then the bytes transferred and the bytes saved (already in\n"
-        "DIR, or left by an interrupted earlier run). Exit 1 and nothing changed if anything\n"
-        "is refused.\n";
+        "Prints the generation, the bytes received from SOURCE, the objects fetched and their\n"
+        "bytes as received, and the bytes saved: objects of the release already in DIR, and\n"
+        "bytes an interrupted earlier run left that SOURCE did not send again (see\n"
+        "docs/upgrade.md). Exit 1 and nothing changed if anything is refused.\n";
 
 static int upgrade_parse_tries(const char *s, unsigned *triesp) {
         char *end;
@@ -91,12 +92,15 @@ int cli_upgrade(int argc, char **argv) {
         if (r < 0)
                 return CLI_EXIT_FAILURE;
 
-        if (result.up_to_date)
+        if (result.up_to_date) {
+                /* Nothing was brought in: only the bytes it took to find that out. */
                 printf("up to date: generation %u, manifest %s, version %" PRIu32 "\n", result.generation,
                        result.manifest, result.version);
-        else
-                printf("generation %u pending: manifest %s, version %" PRIu32 "\n", result.generation,
-                       result.manifest, result.version);
+                printf("transferred %" PRIu64 " bytes\n", result.bytes_transferred);
+                return CLI_EXIT_OK;
+        }
+        printf("generation %u pending: manifest %s, version %" PRIu32 "\n", result.generation, result.manifest,
+               result.version);
         printf("transferred %" PRIu64 " bytes; fetched %zu objects (%" PRIu64 " bytes)\n", result.bytes_transferred,
                result.n_fetched, result.bytes_fetched);
         printf("saved %" PRIu64 " bytes: %zu of %zu objects already here (%" PRIu64 " bytes), %" PRIu64

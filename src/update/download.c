@@ -16,10 +16,15 @@
  *     ▼
  *   fsync ──▶ done
  *
- * Invariants: every byte that reaches the file is also fed to the hash, in file order;
- * a file is reported complete only when its whole content hashed to the digest in this
- * process; the file is never larger than max_size. Every write and fsync passes a crash
- * point (util/fault.h).
+ * Invariants:
+ *  1. Every byte that reaches the file is also fed to the hash, in file order.
+ *  2. A file is reported complete only when its whole content hashed to the digest in
+ *     this process; the file is never larger than max_size.
+ *  3. Every write and fsync passes a crash point (util/fault.h).
+ *  4. resumed counts only bytes of what an earlier run left that no fetch of this run
+ *     received again: a source that sends the file from its start (an HTTP server
+ *     ignoring the Range) resends them, and a restart from zero discards them. received
+ *     counts every byte of the file the source sent, whether kept or dropped.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -180,7 +185,8 @@ int update_download_object(const Store *store, UpdateSource *source, const char 
         const char *name;
         char source_path[STORE_OBJECT_RELATIVE_PATH_SIZE];
         Sha256Digest expected;
-        uint64_t size = 0, resumed = 0;
+        uint64_t size = 0, received = 0;
+        uint64_t prefix, prefix_sent = 0; /* what an earlier run left; what of it was sent again */
         _cleanup_free_ char *buf = malloc(DOWNLOAD_WRITE_CHUNK);
         bool restarted = false;
         unsigned attempts = 0;
@@ -217,10 +223,12 @@ int update_download_object(const Store *store, UpdateSource *source, const char 
                         return r;
                 size = 0;
         }
+        prefix = size;
 
         for (;;) {
                 _cleanup_(sha256_freep) Sha256 *hash = sha256_new();
                 DownloadSink sink;
+                UpdateSourceFetched fetched;
                 Sha256Digest got;
                 uint64_t offset;
 
@@ -231,8 +239,6 @@ int update_download_object(const Store *store, UpdateSource *source, const char 
                         r = prefix_matches(fd, size, &expected);
                         if (r < 0)
                                 return r;
-                        if (attempts == 0)
-                                resumed = size;
                         if (r > 0)
                                 break;
                         r = hash_prefix(fd, size, hash);
@@ -256,6 +262,18 @@ int update_download_object(const Store *store, UpdateSource *source, const char 
                 };
                 attempts++;
                 r = update_source_fetch(source, source_path, offset, max_size, download_sink, &sink);
+                fetched = update_source_last_fetched(source);
+                received += fetched.received;
+                /* A source sends from the offset asked for (at or past the prefix) or from
+                 * the file's start, so what it sent of the prefix is [0, end) (invariant 4). */
+                if (fetched.start < prefix) {
+                        uint64_t end = fetched.received < prefix - fetched.start
+                                               ? fetched.start + fetched.received
+                                               : prefix;
+
+                        if (end > prefix_sent)
+                                prefix_sent = end;
+                }
                 /* Keep what arrived, also from a broken transfer: a resume starts there. */
                 flushed = download_flush(&sink);
                 if (flushed < 0)
@@ -267,7 +285,7 @@ int update_download_object(const Store *store, UpdateSource *source, const char 
                         if (r < 0)
                                 return r;
                         size = 0;
-                        resumed = 0;
+                        prefix = prefix_sent = 0;
                         if (restarted)
                                 return -EBADMSG;
                         restarted = true;
@@ -292,7 +310,7 @@ int update_download_object(const Store *store, UpdateSource *source, const char 
                         if (r < 0)
                                 return r;
                         size = 0;
-                        resumed = 0;
+                        prefix = prefix_sent = 0;
                         restarted = true;
                         continue;
                 }
@@ -306,7 +324,8 @@ int update_download_object(const Store *store, UpdateSource *source, const char 
         *downloadp = (UpdateDownload){
                 .path = steal_ptr(&path),
                 .size = size,
-                .resumed = resumed,
+                .resumed = prefix - prefix_sent,
+                .received = received,
         };
         return 0;
 }

@@ -26,7 +26,11 @@ typedef struct Store Store;
 typedef struct UpdateDownload {
         char *path;       /* owned: the verified file in tmp/, ready for store_object_publish() */
         uint64_t size;    /* the object's size */
-        uint64_t resumed; /* bytes already in tmp/ from an earlier, interrupted try */
+        uint64_t resumed; /* bytes left in tmp/ by an earlier run that the source never
+                           * sent in this one (0 if it sent the whole object again) */
+        uint64_t received; /* bytes of the object received from the source in this run: more
+                            * than size - resumed when a transfer restarted from zero or
+                            * the source ignored the offset */
 } UpdateDownload;
 
 /*

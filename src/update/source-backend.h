@@ -4,8 +4,11 @@
  * location's form and calls it through UpdateSourceBackend; each keeps its own state in
  * source->backend_data.
  *
- * Invariant: a backend's fetch adds every byte it receives to s->bytes_received and, on
- * failure, writes one line to s->error.
+ * Invariants: a backend's fetch adds every byte it receives to s->bytes_received, and
+ * every byte of the file (not headers, not error bodies) to s->fetched.received; if the
+ * file comes from its start rather than from the offset asked for, it sets
+ * s->fetched.start to 0 (update_source_fetch() set it to the offset); on failure, it
+ * writes one line to s->error.
  */
 #pragma once
 
@@ -29,6 +32,7 @@ struct UpdateSource {
         char *location; /* owned; as given, less trailing slashes */
         char *shown;    /* owned: location with any URL password replaced, for messages */
         uint64_t bytes_received;
+        UpdateSourceFetched fetched; /* by the last fetch */
         char error[UPDATE_SOURCE_ERROR_MAX];
         void *backend_data; /* owned by the backend */
 };

@@ -103,6 +103,7 @@ static int directory_fetch(UpdateSource *s, const char *path, uint64_t offset, u
                                                   s->location, path, (unsigned long long)max_size);
                 pos += (uint64_t)n;
                 s->bytes_received += (uint64_t)n;
+                s->fetched.received += (uint64_t)n;
                 r = sink(buf, (size_t)n, userdata);
                 if (r < 0)
                         return r;

@@ -6,7 +6,8 @@
  * across the many small objects of a release. A fetch from an offset asks for
  * "Range: bytes=OFFSET-"; the server may answer 206 (we check Content-Range starts at
  * OFFSET) or 200 with the whole file (we drop the bytes we already have). The sink sees
- * the same byte stream either way.
+ * the same byte stream either way; the source's fetched record says which it was, and
+ * how many bytes of the file crossed, the dropped ones included.
  *
  * Invariants: only http and https are spoken, redirects included, and a source given as
  * https is never followed to plain http (a downgrade would let anyone on the path choose
@@ -42,6 +43,7 @@ typedef struct HttpSource {
 /* One request's state, seen by the header and write callbacks. */
 typedef struct HttpTransfer {
         CURL *curl; /* the HttpSource's */
+        UpdateSourceFetched *fetched; /* the source's: what this request received */
         uint64_t offset;   /* first byte we asked for */
         uint64_t max_size; /* bound on the file's size */
         uint64_t position; /* file offset of the next body byte */
@@ -140,6 +142,7 @@ static int http_body_start(HttpTransfer *t) {
         curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &t->status);
         if (t->status == 200) {
                 t->position = 0; /* whole file: drop what precedes offset */
+                t->fetched->start = 0;
                 return 0;
         }
         if (t->status == 206) {
@@ -173,6 +176,7 @@ static size_t http_write(char *data, size_t size, size_t nmemb, void *userdata) 
                 }
                 return n;
         }
+        t->fetched->received += n;
         if (n > t->max_size - t->position) {
                 t->error = -EFBIG;
                 return 0;
@@ -258,6 +262,7 @@ static int http_fetch(UpdateSource *s, const char *path, uint64_t offset, uint64
         char range[48];
         HttpTransfer t = {
                 .curl = h->curl,
+                .fetched = &s->fetched,
                 .offset = offset,
                 .max_size = max_size,
                 .sink = sink,

@@ -133,6 +133,7 @@ int update_source_fetch(UpdateSource *s, const char *path, uint64_t offset, uint
                 return update_source_fail(s, -EFBIG, "%s: larger than %llu bytes", path,
                                           (unsigned long long)max_size);
         s->error[0] = '\0';
+        s->fetched = (UpdateSourceFetched){ .start = offset };
         return s->backend->fetch(s, path, offset, max_size, sink, userdata);
 }
 
@@ -195,6 +196,10 @@ int update_source_set_ca_file(UpdateSource *s, const char *path) {
 
 uint64_t update_source_bytes_received(const UpdateSource *s) {
         return s->bytes_received;
+}
+
+UpdateSourceFetched update_source_last_fetched(const UpdateSource *s) {
+        return s->fetched;
 }
 
 const char *update_source_location(const UpdateSource *s) {

@@ -61,6 +61,18 @@ int update_source_set_ca_file(UpdateSource *s, const char *path);
 /* Bytes received from the source so far, protocol overhead (HTTP headers) included. */
 uint64_t update_source_bytes_received(const UpdateSource *s);
 
+/* What one update_source_fetch() received, also when it failed. */
+typedef struct UpdateSourceFetched {
+        uint64_t start;    /* file offset of the first byte the source sent: the offset asked
+                            * for, or 0 if the source sent the file from its start (an HTTP
+                            * server that ignored the Range and answered 200) */
+        uint64_t received; /* bytes of the file received, those before the offset included;
+                            * no protocol overhead, no error bodies */
+} UpdateSourceFetched;
+
+/* What the last update_source_fetch() received ({ offset, 0 } until the source sends). */
+UpdateSourceFetched update_source_last_fetched(const UpdateSource *s);
+
 /* The source as the user wrote it, for messages, with a URL's password (if any) as "***". */
 const char *update_source_location(const UpdateSource *s);
 

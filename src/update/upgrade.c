@@ -15,10 +15,12 @@
  *            else downloaded into tmp/ and checked against their digests
  *   VERIFY   signature by a trusted key; manifest parses; version not below the floor;
  *            not a release this store already has, or already rejected
- *   PLAN     which referenced objects this store lacks; sweep stale download files
+ *   PLAN     the release's objects (manifest, signatures, every object the manifest
+ *            references): which this store lacks; sweep stale download files
  *   FETCH    download each lacking object into tmp/ (download.c: resumable, checked)
  *   PUBLISH  take the store's write lock; fetch anything a concurrent gc removed since
- *            PLAN; publish every download (a rename into objects/)
+ *            PLAN; count what was fetched and what was already here; publish every
+ *            download (a rename into objects/)
  *   COMMIT   store_commit_objects(): the new pending generation and refs/NAME, durably
  *
  * Invariants:
@@ -32,6 +34,9 @@
  *    SIGNATURE_FILE_MAX, objects UPDATE_OBJECT_MAX_SIZE).
  *  - On a refusal (trust, floor, corrupt bytes) and on a full disk, the download files of
  *    this run are removed; on a broken transfer they stay for a rerun to resume.
+ *  - The figures in UpdateResult are counted in PUBLISH, under the write lock, from what
+ *    happened: each object of the release is counted once, as fetched (a download of
+ *    this run) or as already here (in objects/ then, when no gc can remove it any more).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -86,7 +91,8 @@ typedef struct Upgrade {
         size_t signatures_size;
         Manifest *manifest; /* owned */
         char **objects;     /* owned: every object the manifest references */
-        char **missing;     /* owned: of them, those this store lacks */
+        char **release;     /* owned: the manifest, the signatures and the objects */
+        char **missing;     /* owned: of the release, what this store lacks */
         char **touched;     /* owned: digests whose download file this run opened */
         UpdateDownload *downloads; /* owned: verified files in tmp/, to publish */
         size_t n_downloads;
@@ -152,9 +158,6 @@ static int upgrade_add_download(Upgrade *u, UpdateDownload *d) {
         u->downloads = p;
         u->downloads[u->n_downloads++] = *d;
         *d = (UpdateDownload){};
-        u->result.n_fetched++;
-        u->result.bytes_resumed += u->downloads[u->n_downloads - 1].resumed;
-        u->result.bytes_fetched += u->downloads[u->n_downloads - 1].size - u->downloads[u->n_downloads - 1].resumed;
         return 0;
 }
 
@@ -163,6 +166,17 @@ static bool upgrade_has_download(const Upgrade *u, const char *path) {
                 if (strcmp(u->downloads[i].path, path) == 0)
                         return true;
         return false;
+}
+
+/* True if this run downloaded digest; -ENOMEM. */
+static int upgrade_has_download_of(const Upgrade *u, const char *digest) {
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        r = update_download_path(u->store, digest, &path);
+        if (r < 0)
+                return r;
+        return upgrade_has_download(u, path);
 }
 
 /* Downloads one object into tmp/ and queues it for PUBLISH. Returns 0 or a state. */
@@ -391,8 +405,7 @@ static void upgrade_sweep_stale(Upgrade *u) {
 
                 if (!download_name_digest(de->d_name, digest))
                         continue;
-                if (strv_contains(u->objects, digest) || strcmp(digest, u->manifest_hex) == 0 ||
-                    strcmp(digest, u->signatures_hex) == 0)
+                if (strv_contains(u->release, digest))
                         continue;
                 remove_download_file(dirfd(d), de->d_name);
         }
@@ -433,29 +446,51 @@ static int object_size(const Store *store, const char *digest, uint64_t *sizep) 
         return 0;
 }
 
-/* Recomputes u->missing: the referenced objects neither in the store nor downloaded. */
-static int upgrade_find_missing(Upgrade *u, bool count_cached) {
+/* Recomputes u->missing: the release's objects neither in the store nor downloaded. */
+static int upgrade_find_missing(Upgrade *u) {
         u->missing = strv_free(u->missing);
-        for (char **o = u->objects; o && *o; o++) {
-                _cleanup_free_ char *path = NULL;
-                uint64_t size = 0;
+        for (char **o = u->release; o && *o; o++) {
                 int r;
 
-                if (store_object_exists(u->store, *o)) {
-                        if (count_cached && object_size(u->store, *o, &size) >= 0) {
-                                u->result.n_cached++;
-                                u->result.bytes_cached += size;
-                        }
+                if (store_object_exists(u->store, *o))
                         continue;
-                }
-                r = update_download_path(u->store, *o, &path);
+                r = upgrade_has_download_of(u, *o);
                 if (r < 0)
                         return r;
-                if (upgrade_has_download(u, path))
+                if (r > 0)
                         continue;
                 r = strv_extend(&u->missing, *o);
                 if (r < 0)
                         return r;
+        }
+        return 0;
+}
+
+/* Counts each object of the release once: fetched by this run, or already here. Called
+ * under the write lock with nothing missing, so what is here stays until the commit. */
+static int upgrade_count(Upgrade *u) {
+        UpdateResult *result = &u->result;
+
+        for (size_t i = 0; i < u->n_downloads; i++) {
+                result->n_fetched++;
+                result->bytes_fetched += u->downloads[i].received;
+                result->bytes_resumed += u->downloads[i].resumed;
+        }
+        for (char **o = u->release; o && *o; o++) {
+                uint64_t size = 0;
+                int r;
+
+                result->n_objects++;
+                r = upgrade_has_download_of(u, *o);
+                if (r < 0)
+                        return r;
+                if (r > 0)
+                        continue;
+                r = object_size(u->store, *o, &size);
+                if (r < 0)
+                        return r;
+                result->n_cached++;
+                result->bytes_cached += size;
         }
         return 0;
 }
@@ -466,8 +501,15 @@ static int step_plan(Upgrade *u) {
         r = manifest_objects(u->manifest, &u->objects);
         if (r < 0)
                 return upgrade_fail(u, r, "upgrade: manifest %s: listing objects: %s", u->manifest_hex, strerror(-r));
-        u->result.n_objects = strv_length(u->objects);
-        r = upgrade_find_missing(u, true);
+        r = strv_extend(&u->release, u->manifest_hex);
+        if (r >= 0 && !strv_contains(u->release, u->signatures_hex))
+                r = strv_extend(&u->release, u->signatures_hex);
+        for (char **o = u->objects; r >= 0 && o && *o; o++)
+                if (!strv_contains(u->release, *o))
+                        r = strv_extend(&u->release, *o);
+        if (r < 0)
+                return upgrade_fail(u, r, "upgrade: out of memory");
+        r = upgrade_find_missing(u);
         if (r < 0)
                 return upgrade_fail(u, r, "upgrade: %s: %s", u->opts->store_path, store_strerror(r));
         upgrade_sweep_stale(u);
@@ -507,12 +549,15 @@ static int step_publish(Upgrade *u) {
         if (r < 0)
                 return upgrade_fail(u, r, "upgrade: %s: opening for writing: %s", u->opts->store_path, store_strerror(r));
 
-        r = upgrade_find_missing(u, false);
+        r = upgrade_find_missing(u);
         if (r < 0)
                 return upgrade_fail(u, r, "upgrade: %s: %s", u->opts->store_path, strerror(-r));
         r = upgrade_fetch_missing(u);
         if (r != 0)
                 return r;
+        r = upgrade_count(u);
+        if (r < 0)
+                return upgrade_fail(u, r, "upgrade: %s: counting objects: %s", u->opts->store_path, strerror(-r));
 
         for (size_t i = 0; i < u->n_downloads; i++) {
                 const char *path = u->downloads[i].path;
@@ -570,6 +615,7 @@ static void upgrade_done(Upgrade *u) {
         free(u->downloads);
         strv_free(u->touched);
         strv_free(u->missing);
+        strv_free(u->release);
         strv_free(u->objects);
         manifest_free(u->manifest);
         free(u->signatures_text);

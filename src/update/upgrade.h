@@ -31,18 +31,24 @@ typedef struct UpdateOptions {
         int progress_fd;        /* progress is drawn here if it is a terminal; -1: never */
 } UpdateOptions;
 
+/*
+ * What an upgrade did. Once a new generation is committed, n_fetched + n_cached ==
+ * n_objects; an up-to-date run stops before counting objects, so only up_to_date,
+ * generation, manifest, version and bytes_transferred say anything then.
+ */
 typedef struct UpdateResult {
         bool up_to_date; /* the release already is a pending or good generation here */
         unsigned generation;
         char manifest[SHA256_HEX_LEN + 1];
         uint32_t version;
-        size_t n_objects; /* objects the manifest references */
-        size_t n_cached;  /* of them, already in this store */
-        size_t n_fetched; /* objects fetched from the source, manifest and signatures included */
+        size_t n_objects; /* objects of the release: manifest, signatures and all it references */
+        size_t n_cached;  /* of them, in this store when the upgrade took its write lock */
+        size_t n_fetched; /* of them, brought in by this run (downloaded, or completed from tmp/) */
         uint64_t bytes_transferred; /* everything received from the source, HTTP headers too */
-        uint64_t bytes_fetched;     /* object bytes fetched in this run */
-        uint64_t bytes_cached;      /* object bytes already in the store: never transferred */
-        uint64_t bytes_resumed;     /* object bytes left in tmp/ by an interrupted earlier run */
+        uint64_t bytes_fetched;     /* bytes of objects received from the source in this run */
+        uint64_t bytes_cached;      /* size of the n_cached objects: never transferred */
+        uint64_t bytes_resumed;     /* bytes left in tmp/ by an earlier run that the source
+                                     * did not send again */
 } UpdateResult;
 
 /*

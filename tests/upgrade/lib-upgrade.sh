@@ -4,7 +4,8 @@
 
 # nginx_start ROOT [RATE]: serves ROOT at a free port on 127.0.0.1, at most RATE bytes/s
 # per connection (nginx limit_rate; 0 = unlimited). Sets URL and NGINX_PID. The access
-# log ($T/nginx/access.log) has one line a request: STATUS BYTES_SENT "RANGE" URI.
+# log ($T/nginx/access.log) has one line a request: STATUS BYTES_SENT "RANGE" URI
+# BODY_BYTES_SENT.
 # With NGINX_TLS=1 it speaks https, with a new self-signed certificate for IP 127.0.0.1
 # ($T/nginx/cert.pem: the CA file a client must trust). NGINX_SERVER_EXTRA is added to
 # the server block, NGINX_HTTP_EXTRA to the http block (another server, say).
@@ -40,7 +41,7 @@ pid $T/nginx/nginx.pid;
 error_log $T/nginx/error.log warn;
 events { worker_connections 64; }
 http {
-	log_format upgrade '\$status \$bytes_sent "\$http_range" \$request_uri';
+	log_format upgrade '\$status \$bytes_sent "\$http_range" \$request_uri \$body_bytes_sent';
 	access_log $T/nginx/access.log upgrade;
 	client_body_temp_path $T/nginx/body;
 	proxy_temp_path $T/nginx/proxy;
@@ -55,6 +56,9 @@ http {
 		$_tlsconf
 		root $_root;
 		limit_rate $_rate;
+		# What nginx_start asks to see the server up; not logged, so the log holds
+		# only the requests of the test (nginx may log a request after answering it).
+		location = /.started { access_log off; return 204; }
 		${NGINX_SERVER_EXTRA:-}
 	}
 	${NGINX_HTTP_EXTRA:-}
@@ -67,7 +71,7 @@ CONF
 			if ! kill -0 "$NGINX_PID" 2>/dev/null; then
 				break # could not start (port taken?): try another port
 			fi
-			if curl -sk -o /dev/null "$_scheme://127.0.0.1:$_port/" 2>/dev/null; then
+			if curl -sk -o /dev/null "$_scheme://127.0.0.1:$_port/.started" 2>/dev/null; then
 				URL="$_scheme://127.0.0.1:$_port"
 				trap upgrade_test_cleanup EXIT
 				return 0
@@ -100,6 +104,12 @@ nginx_stop() {
 # nginx_bytes_sent: total bytes the server sent (headers and bodies), from its log.
 nginx_bytes_sent() {
 	awk '{ s += $2 } END { print s + 0 }' "$T/nginx/access.log"
+}
+
+# nginx_object_body_bytes: bytes of object files the server sent (bodies of its 200 and
+# 206 answers under /objects/, without headers), from its log.
+nginx_object_body_bytes() {
+	awk '($1 == 200 || $1 == 206) && $4 ~ /^\/objects\// { s += $5 } END { print s + 0 }' "$T/nginx/access.log"
 }
 
 # make_files DIR COUNT SIZE: COUNT files of SIZE random bytes, DIR/f000 ...
@@ -157,6 +167,28 @@ snapshot() {
 # transferred: the byte count the last kos upgrade printed.
 transferred() {
 	sed -n 's/^transferred \([0-9]*\) bytes.*/\1/p' "$T/.out"
+}
+
+# figures: reads the summary the last kos upgrade printed into TRANSFERRED, FETCHED,
+# FETCHED_BYTES, SAVED, CACHED, OBJECTS, CACHED_BYTES and RESUMED, and checks that they
+# agree: every object of the release fetched or already here, saved = already here +
+# resumed, and the object bytes fetched part of what was transferred.
+figures() {
+	_line=$(sed -n 's/^transferred \([0-9]*\) bytes; fetched \([0-9]*\) objects (\([0-9]*\) bytes)$/\1 \2 \3/p' "$T/.out")
+	[ -n "$_line" ] || fail "no 'transferred' line: $(cat "$T/.out")"
+	set -- $_line
+	TRANSFERRED=$1 FETCHED=$2 FETCHED_BYTES=$3
+	_line=$(sed -n 's/^saved \([0-9]*\) bytes: \([0-9]*\) of \([0-9]*\) objects already here (\([0-9]*\) bytes), \([0-9]*\) bytes resumed$/\1 \2 \3 \4 \5/p' "$T/.out")
+	[ -n "$_line" ] || fail "no 'saved' line: $(cat "$T/.out")"
+	set -- $_line
+	SAVED=$1 CACHED=$2 OBJECTS=$3 CACHED_BYTES=$4 RESUMED=$5
+	[ $((FETCHED + CACHED)) -eq "$OBJECTS" ] ||
+		fail "fetched $FETCHED + already here $CACHED objects is not the release's $OBJECTS: $(cat "$T/.out")"
+	[ $((CACHED_BYTES + RESUMED)) -eq "$SAVED" ] ||
+		fail "saved $SAVED bytes is not already here $CACHED_BYTES + resumed $RESUMED: $(cat "$T/.out")"
+	[ "$FETCHED_BYTES" -le "$TRANSFERRED" ] ||
+		fail "fetched $FETCHED_BYTES object bytes, more than the $TRANSFERRED transferred: $(cat "$T/.out")"
+	checks=$((checks + 3))
 }
 
 # booted_generation DIR: the generation kos boot select picks (takes a try).

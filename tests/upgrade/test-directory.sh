@@ -24,7 +24,11 @@ sig=$(sed -n 's/^signatures //p' "$SRC/refs/latest")
 new_bytes=$(object_bytes "$(sha256sum "$T/v2/f004" | cut -d' ' -f1)" "$MANIFEST" "$sig")
 ok "$KOS" upgrade "$T/dev" --from "$SRC/" --trust "$T/keys"
 out_has "^generation 2 pending"
-out_has "9 of 10 objects already here \\(360000 bytes\\)"
+out_has "9 of 12 objects already here \\(360000 bytes\\)"
+figures
+[ "$FETCHED" -eq 3 ] && [ "$FETCHED_BYTES" -eq "$new_bytes" ] ||
+	fail "fetched $FETCHED objects, $FETCHED_BYTES bytes; new: 3 objects, $new_bytes bytes"
+checks=$((checks + 1))
 [ "$(transferred)" -le $((new_bytes + 4096)) ] || fail "read $(transferred) bytes for $new_bytes new"
 checks=$((checks + 1))
 

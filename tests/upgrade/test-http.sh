@@ -40,7 +40,12 @@ new_bytes=$(object_bytes "$(sha256sum "$T/v2/f003" | cut -d' ' -f1)" \
 ok "$KOS" upgrade "$T/dev" --from "$URL/" --trust "$T/keys"
 out_has "^generation 2 pending: manifest $M2, version 2$"
 out_has "fetched 4 objects"
-out_has "18 of 20 objects already here \\(921600 bytes\\)"
+out_has "18 of 22 objects already here \\(921600 bytes\\)"
+figures
+[ "$FETCHED_BYTES" -eq "$new_bytes" ] && [ "$FETCHED_BYTES" -eq "$(nginx_object_body_bytes)" ] ||
+	fail "fetched $FETCHED_BYTES object bytes; new objects $new_bytes, nginx sent $(nginx_object_body_bytes)"
+[ "$TRANSFERRED" -eq "$(nginx_bytes_sent)" ] || fail "transferred $TRANSFERRED bytes; nginx sent $(nginx_bytes_sent)"
+checks=$((checks + 2))
 t=$(transferred)
 sent=$(nginx_bytes_sent)
 echo "v2: new objects $new_bytes bytes; kos counted $t bytes, nginx sent $sent bytes"

@@ -49,7 +49,7 @@ ok "$KOS" upgrade "$T/dev" --from "$URL" --trust "$T/keys"
 out_has "^generation 1 pending"
 grep -Eq "^206 [0-9]+ \"bytes=$have-\" /objects/" "$T/nginx/access.log" ||
 	fail "no Range request from byte $have: $(cat "$T/nginx/access.log")"
-out_has "0 of 4 objects already here \\(0 bytes\\), [0-9]+ bytes resumed"
+out_has "0 of 6 objects already here \\(0 bytes\\), [0-9]+ bytes resumed"
 resumed=$(sed -n 's/.*, \([0-9]*\) bytes resumed$/\1/p' "$T/.out")
 [ "$resumed" -ge "$have" ] || fail "resumed $resumed bytes, less than the $have in tmp/"
 t=$(transferred)

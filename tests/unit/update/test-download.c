@@ -12,6 +12,7 @@
 #include "store/store.h"
 #include "test.h"
 #include "update/download.h"
+#include "update/source-backend.h"
 #include "update/source.h"
 #include "util/fileio.h"
 
@@ -105,6 +106,7 @@ TEST(full_download_then_publish) {
         CHECK_OK(update_download_object(f.store, f.source, f.digest, OBJECT_SIZE, NULL, &d));
         CHECK_EQ_INT(d.size, OBJECT_SIZE);
         CHECK_EQ_INT(d.resumed, 0);
+        CHECK_EQ_INT(d.received, OBJECT_SIZE);
         CHECK_EQ_INT(update_source_bytes_received(f.source), OBJECT_SIZE);
         check_file_is_object(&f, d.path);
         CHECK_OK(store_object_publish(f.store, d.path, f.digest, NULL));
@@ -122,9 +124,66 @@ TEST(resume_transfers_only_the_rest) {
         put_partial(&f, f.data, 100000);
         CHECK_OK(update_download_object(f.store, f.source, f.digest, OBJECT_SIZE, NULL, &d));
         CHECK_EQ_INT(d.resumed, 100000);
+        CHECK_EQ_INT(d.received, OBJECT_SIZE - 100000);
         CHECK_EQ_INT(update_source_bytes_received(f.source), OBJECT_SIZE - 100000);
         check_file_is_object(&f, d.path);
         update_download_done(&d);
+        fixture_teardown(&f);
+}
+
+/* A source that sends the whole file whatever offset it is asked for, as an HTTP server
+ * that ignores Range and answers 200. Like the HTTP backend, it drops what precedes the
+ * offset before the sink. */
+static const char *whole_file_data;
+static size_t whole_file_size;
+
+static int whole_file_open(UpdateSource *s) {
+        (void)s;
+        return 0;
+}
+
+static void whole_file_close(UpdateSource *s) {
+        (void)s;
+}
+
+static int whole_file_fetch(UpdateSource *s, const char *path, uint64_t offset, uint64_t max_size,
+                            UpdateSink sink, void *userdata) {
+        (void)path;
+        (void)max_size;
+        s->bytes_received += whole_file_size;
+        s->fetched.start = 0;
+        s->fetched.received = whole_file_size;
+        if (offset >= whole_file_size)
+                return -ERANGE;
+        return sink(whole_file_data + offset, whole_file_size - offset, userdata);
+}
+
+static const UpdateSourceBackend whole_file_backend = {
+        .kind = "whole-file",
+        .open = whole_file_open,
+        .close = whole_file_close,
+        .fetch = whole_file_fetch,
+};
+
+TEST(source_ignoring_the_range_resumes_nothing) {
+        Fixture f;
+        UpdateDownload d = {};
+        UpdateSource *source;
+
+        fixture_setup(&f);
+        whole_file_data = f.data;
+        whole_file_size = OBJECT_SIZE;
+        source = calloc(1, sizeof(*source));
+        CHECK(source);
+        source->backend = &whole_file_backend;
+        put_partial(&f, f.data, 100000);
+        CHECK_OK(update_download_object(f.store, source, f.digest, OBJECT_SIZE, NULL, &d));
+        check_file_is_object(&f, d.path);
+        CHECK_EQ_INT(d.size, OBJECT_SIZE);
+        CHECK_EQ_INT(d.resumed, 0);
+        CHECK_EQ_INT(d.received, OBJECT_SIZE);
+        update_download_done(&d);
+        update_source_free(source);
         fixture_teardown(&f);
 }
 
@@ -136,6 +195,7 @@ TEST(complete_partial_transfers_nothing) {
         put_partial(&f, f.data, OBJECT_SIZE);
         CHECK_OK(update_download_object(f.store, f.source, f.digest, OBJECT_SIZE, NULL, &d));
         CHECK_EQ_INT(d.resumed, OBJECT_SIZE);
+        CHECK_EQ_INT(d.received, 0);
         CHECK_EQ_INT(update_source_bytes_received(f.source), 0);
         update_download_done(&d);
         fixture_teardown(&f);
@@ -151,6 +211,8 @@ TEST(garbage_partial_is_replaced) {
         put_partial(&f, garbage, sizeof(garbage));
         CHECK_OK(update_download_object(f.store, f.source, f.digest, OBJECT_SIZE, NULL, &d));
         CHECK_EQ_INT(d.resumed, 0);
+        /* The rest after the garbage, then the whole object from zero. */
+        CHECK_EQ_INT(d.received, OBJECT_SIZE - sizeof(garbage) + OBJECT_SIZE);
         check_file_is_object(&f, d.path);
         update_download_done(&d);
         fixture_teardown(&f);
