@@ -118,6 +118,12 @@ int boot_verify_booted(const Store *store, const TrustStore *trust, StoreGenerat
                             STORE_REF_BOOTED);
                 return 1;
         }
+        /* The boot decision never boots a bad generation: a stale refs/booted (a store the
+         * decision could not write) must not make kosd run one. */
+        if (gen.state == STORE_GENERATION_BAD) {
+                boot_reject(c, gen.number, BOOT_REJECT_NO_TRIES, "marked bad");
+                return 1;
+        }
         r = boot_ref_generation(store, STORE_REF_CURRENT, &current);
         if (r < 0)
                 return r;

@@ -31,7 +31,7 @@ int boot_verify_manifest(const Store *store, const TrustStore *trust, uint32_t f
 
 /*
  * The generation refs/booted names (the last boot decision's), checked as above against
- * the store's version floor. Returns 0 with *genp and the verified DTB and Manifest; 1 with
+ * the store's version floor; a generation marked bad since is refused too. Returns 0 with *genp and the verified DTB and Manifest; 1 with
  * *c if it may not run; -ENOENT if no boot decision was made; another negative errno if
  * the store could not be read.
  */

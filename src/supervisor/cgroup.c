@@ -96,7 +96,7 @@ static uint64_t cgroup_hash(const char *s) {
         return h;
 }
 
-int cgroup_tree_open(CgroupTree **treep, const char *run_dir) {
+int cgroup_tree_open(CgroupTree **treep, const char *id) {
         _cleanup_free_ char *mount = NULL, *root = NULL, *own = NULL, *path = NULL;
         _cleanup_close_ int parent_fd = -1, base_fd = -1;
         const char *rel;
@@ -112,14 +112,15 @@ int cgroup_tree_open(CgroupTree **treep, const char *run_dir) {
                 return r;
         /* A mount of a subtree (cgroup namespaces) shows the path below its root. */
         rel = own;
-        if (strcmp(root, "/") != 0 && strncmp(own, root, strlen(root)) == 0)
+        if (strcmp(root, "/") != 0 && strncmp(own, root, strlen(root)) == 0 &&
+            (own[strlen(root)] == '/' || own[strlen(root)] == '\0'))
                 rel = own + strlen(root);
         if (asprintf(&path, "%s%s", mount, rel) < 0)
                 return -ENOMEM;
         parent_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (parent_fd < 0)
                 return errno == ENOENT || errno == EACCES || errno == ENOTDIR ? -EOPNOTSUPP : -errno;
-        snprintf(name, sizeof(name), "kosd-%016llx", (unsigned long long)cgroup_hash(run_dir));
+        snprintf(name, sizeof(name), "kosd-%016llx", (unsigned long long)cgroup_hash(id));
         if (mkdirat(parent_fd, name, 0755) < 0 && errno != EEXIST)
                 return errno == EACCES || errno == EPERM || errno == EROFS ? -EOPNOTSUPP : -errno;
         base_fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -138,8 +139,8 @@ int cgroup_tree_open(CgroupTree **treep, const char *run_dir) {
         return 0;
 }
 
-/* Calls fn(tree, name) for every unit cgroup of the tree. */
-static int cgroup_tree_each(CgroupTree *tree, int (*fn)(CgroupTree *tree, const char *unit, void *userdata),
+/* Calls fn(tree, dir) for every unit cgroup directory of the tree. */
+static int cgroup_tree_each(CgroupTree *tree, int (*fn)(CgroupTree *tree, const char *dir, void *userdata),
                             void *userdata) {
         int fd = openat(tree->base_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         _cleanup_(closedirp) DIR *d = NULL;
@@ -165,15 +166,15 @@ static int cgroup_tree_each(CgroupTree *tree, int (*fn)(CgroupTree *tree, const 
         return ret;
 }
 
-static int cgroup_unit_remove(CgroupTree *tree, const char *unit, void *userdata) {
-        return unlinkat(tree->base_fd, unit, AT_REMOVEDIR) < 0 ? -errno : 0;
+static int cgroup_dir_remove(CgroupTree *tree, const char *dir, void *userdata) {
+        return unlinkat(tree->base_fd, dir, AT_REMOVEDIR) < 0 ? -errno : 0;
 }
 
 CgroupTree *cgroup_tree_free(CgroupTree *tree) {
         if (!tree)
                 return NULL;
         /* A cgroup with processes left (EBUSY) stays: the next kosd stops them. */
-        (void)cgroup_tree_each(tree, cgroup_unit_remove, NULL);
+        (void)cgroup_tree_each(tree, cgroup_dir_remove, NULL);
         close(tree->base_fd);
         (void)unlinkat(tree->parent_fd, tree->name, AT_REMOVEDIR);
         close(tree->parent_fd);
@@ -181,15 +182,20 @@ CgroupTree *cgroup_tree_free(CgroupTree *tree) {
         return NULL;
 }
 
+/* A unit's cgroup directory: "u-<unit>", so that no unit name can be a cgroup interface
+ * file's ("cgroup.events", "cpu.stat"...). */
+#define CGROUP_UNIT_PREFIX "u-"
+
 int cgroup_unit_open(CgroupTree *tree, const char *unit, int *procs_fdp) {
         char path[512];
         int fd;
 
-        if (strchr(unit, '/') || unit[0] == '.' || strlen(unit) > 255)
+        if (strchr(unit, '/') || strlen(unit) > 200)
                 return -EINVAL;
-        if (mkdirat(tree->base_fd, unit, 0755) < 0 && errno != EEXIST)
+        snprintf(path, sizeof(path), CGROUP_UNIT_PREFIX "%s", unit);
+        if (mkdirat(tree->base_fd, path, 0755) < 0 && errno != EEXIST)
                 return -errno;
-        snprintf(path, sizeof(path), "%s/cgroup.procs", unit);
+        snprintf(path, sizeof(path), CGROUP_UNIT_PREFIX "%s/cgroup.procs", unit);
         fd = openat(tree->base_fd, path, O_WRONLY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
@@ -197,14 +203,15 @@ int cgroup_unit_open(CgroupTree *tree, const char *unit, int *procs_fdp) {
         return 0;
 }
 
-/* Reads a unit's cgroup.procs and signals each process. Returns the count or -errno. */
-static int cgroup_unit_signal_each(CgroupTree *tree, const char *unit, int sig) {
+/* Reads a unit cgroup's (directory dir's) cgroup.procs and signals each process. Returns
+ * the count or -errno. */
+static int cgroup_dir_signal_each(CgroupTree *tree, const char *dir, int sig) {
         _cleanup_fclose_ FILE *f = NULL;
         char path[512];
         int fd, n = 0;
         long pid;
 
-        snprintf(path, sizeof(path), "%s/cgroup.procs", unit);
+        snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
         fd = openat(tree->base_fd, path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
@@ -219,12 +226,14 @@ static int cgroup_unit_signal_each(CgroupTree *tree, const char *unit, int sig) 
         return n;
 }
 
-int cgroup_unit_kill(CgroupTree *tree, const char *unit, int sig) {
+/* SIGKILL through cgroup.kill (the whole subtree, no race with forks) where the kernel has
+ * it (5.14); else each process cgroup.procs lists. */
+static int cgroup_dir_kill(CgroupTree *tree, const char *dir, int sig) {
         char path[512];
         int fd;
 
         if (sig == SIGKILL) {
-                snprintf(path, sizeof(path), "%s/cgroup.kill", unit);
+                snprintf(path, sizeof(path), "%s/cgroup.kill", dir);
                 fd = openat(tree->base_fd, path, O_WRONLY | O_CLOEXEC);
                 if (fd >= 0) {
                         int r = write_full(fd, "1", 1);
@@ -233,16 +242,23 @@ int cgroup_unit_kill(CgroupTree *tree, const char *unit, int sig) {
                                 return 1;
                 }
         }
-        return cgroup_unit_signal_each(tree, unit, sig);
+        return cgroup_dir_signal_each(tree, dir, sig);
 }
 
-/* True if unit's cgroup holds no process ("populated 0" in cgroup.events). */
-static bool cgroup_unit_is_empty(CgroupTree *tree, const char *unit) {
+int cgroup_unit_kill(CgroupTree *tree, const char *unit, int sig) {
+        char dir[512];
+
+        snprintf(dir, sizeof(dir), CGROUP_UNIT_PREFIX "%s", unit);
+        return cgroup_dir_kill(tree, dir, sig);
+}
+
+/* True if the cgroup dir holds no process ("populated 0" in cgroup.events). */
+static bool cgroup_dir_is_empty(CgroupTree *tree, const char *dir) {
         _cleanup_fclose_ FILE *f = NULL;
         char path[512], line[64];
         int fd;
 
-        snprintf(path, sizeof(path), "%s/cgroup.events", unit);
+        snprintf(path, sizeof(path), "%s/cgroup.events", dir);
         fd = openat(tree->base_fd, path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return errno == ENOENT;
@@ -257,19 +273,19 @@ static bool cgroup_unit_is_empty(CgroupTree *tree, const char *unit) {
         return false;
 }
 
-static int cgroup_unit_stop_leftover(CgroupTree *tree, const char *unit, void *userdata) {
+static int cgroup_dir_stop_leftover(CgroupTree *tree, const char *dir, void *userdata) {
         int *killed = userdata;
-        int n = cgroup_unit_signal_each(tree, unit, SIGKILL);
+        int n = cgroup_dir_signal_each(tree, dir, SIGKILL);
 
-        if (n > 0)
+        if (n > 0 && killed)
                 *killed += n;
         /* Whatever the walk raced with (a fork), cgroup.kill takes too. */
-        (void)cgroup_unit_kill(tree, unit, SIGKILL);
+        (void)cgroup_dir_kill(tree, dir, SIGKILL);
         return 0;
 }
 
-static int cgroup_unit_check_empty(CgroupTree *tree, const char *unit, void *userdata) {
-        if (!cgroup_unit_is_empty(tree, unit))
+static int cgroup_dir_check_empty(CgroupTree *tree, const char *dir, void *userdata) {
+        if (!cgroup_dir_is_empty(tree, dir))
                 *(bool *)userdata = false;
         return 0;
 }
@@ -278,19 +294,21 @@ int cgroup_tree_stop_leftovers(CgroupTree *tree, unsigned timeout_ms) {
         uint64_t deadline = now_ms() + timeout_ms;
         int killed = 0, r;
 
-        r = cgroup_tree_each(tree, cgroup_unit_stop_leftover, &killed);
+        r = cgroup_tree_each(tree, cgroup_dir_stop_leftover, &killed);
         if (r < 0)
                 return r;
         for (;;) {
                 bool empty = true;
 
-                r = cgroup_tree_each(tree, cgroup_unit_check_empty, &empty);
+                r = cgroup_tree_each(tree, cgroup_dir_check_empty, &empty);
                 if (r < 0)
                         return r;
                 if (empty)
                         return killed;
                 if (now_ms() >= deadline)
                         return -ETIMEDOUT;
+                /* Without cgroup.kill, a process forked during the walk was missed: again. */
+                (void)cgroup_tree_each(tree, cgroup_dir_stop_leftover, NULL);
                 /* Killed processes are reaped by their parent (init, or a subreaper):
                  * look again shortly. */
                 (void)poll(NULL, 0, 10);

@@ -6,11 +6,15 @@
  * Layout, under kosd's own cgroup in the cgroup2 hierarchy (found in /proc/self/mountinfo,
  * not assumed at /sys/fs/cgroup: hybrid systems mount it at /sys/fs/cgroup/unified):
  *
- *   <kosd's cgroup>/kosd-<hash of the run directory>/<unit name>/
+ *   <kosd's cgroup>/kosd-<hash of the run directory's id>/u-<unit name>/
  *
- * The run directory names one kosd (a second one on it is refused while the first
- * answers on its control socket), so the hash keeps two kosds' units apart, and a kosd
- * started after one that was killed finds what that one left.
+ * The run directory names one kosd (kosd holds an flock in it for its life), and its id is
+ * its device and inode, however its path is spelled; so the hash keeps two kosds' units
+ * apart, and a kosd started after one that was killed (from the same cgroup) finds what
+ * that one left. The "u-" prefix keeps a unit name from being an interface file's.
+ *
+ * This contains apps against accidents and ordinary forks, not against an app running as
+ * root that moves itself into another cgroup on purpose.
  *
  * Invariants:
  *  1. A unit's process joins its cgroup in the child, before exec: nothing it runs can
@@ -30,10 +34,11 @@
 typedef struct CgroupTree CgroupTree;
 
 /*
- * Opens (creating it) kosd's cgroup for run_dir. Returns 0 and *treep, -EOPNOTSUPP if there
- * is no usable cgroup2 hierarchy (no mount, not writable), or another negative errno.
+ * Opens (creating it) kosd's cgroup tree for the run directory whose id (device:inode) is
+ * id. Returns 0 and *treep, -EOPNOTSUPP if there is no usable cgroup2 hierarchy (no
+ * mount, not writable), or another negative errno.
  */
-int cgroup_tree_open(CgroupTree **treep, const char *run_dir);
+int cgroup_tree_open(CgroupTree **treep, const char *id);
 
 /* Removes the unit cgroups that are empty, and the tree's own if then empty; frees. Accepts
  * NULL; returns NULL. */

@@ -53,6 +53,8 @@ struct Supervisor {
         int devnull_fd;      /* owned: stdin of every unit */
         int manifest_fd;     /* owned: sealed memfd of the manifest, fd 4 of every service */
         CgroupTree *cgroups; /* owned: one cgroup per unit; NULL where cgroup2 is unusable */
+        int lock_fd;         /* owned: run_dir/kosd.lock, flock'ed for kosd's life */
+        char run_dir_id[64]; /* the run directory's device and inode: its name for cgroups */
 };
 
 static inline UnitRuntime *unit_runtime(const Unit *u) {

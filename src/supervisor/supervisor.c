@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -150,14 +151,14 @@ static int supervisor_spawn(void *userdata, Unit *u, bool script, pid_t *pidp) {
         return 0;
 }
 
-/* To the unit's process group, and to every process in its cgroup: one that left the
- * group (setsid) is stopped all the same. */
+/* To every process in the unit's cgroup, so one that left its process group (setsid) is
+ * stopped all the same; without cgroups, to its process group. */
 static void supervisor_kill(void *userdata, Unit *u, int sig) {
         Supervisor *s = userdata;
 
-        (void)kill(-u->pid, sig);
-        if (s->cgroups)
-                (void)cgroup_unit_kill(s->cgroups, u->name, sig);
+        /* Through one of the two, never both: a process must see one SIGTERM, not two. */
+        if (!s->cgroups || cgroup_unit_kill(s->cgroups, u->name, sig) < 0)
+                (void)kill(-u->pid, sig);
 }
 
 static uint64_t supervisor_now(void *userdata) {
@@ -167,10 +168,18 @@ static uint64_t supervisor_now(void *userdata) {
 /* The boot confirmation, in a child of kosd: it waits for the store's lock, which an
  * upgrade holds for as long as its download takes, and kosd's loop must not wait with it.
  * It calls the boot module directly (no `kos` on the device); it logs its own outcome. */
-static _Noreturn void supervisor_confirm_child(const char *store_dir, unsigned generation) {
+static _Noreturn void supervisor_confirm_child(const char *store_dir, unsigned generation, pid_t kosd) {
         Store *store = NULL;
         unsigned number = 0;
         int r;
+
+        /* Nothing of kosd's but stderr: not its control socket, not its run directory's
+         * lock; and it dies with kosd, so a kosd that was killed confirms nothing. */
+        if (close_range(3, ~0U, 0) < 0)
+                for (int fd = 3; fd < 1024; fd++)
+                        (void)close(fd);
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != kosd)
+                _exit(1);
 
         r = store_open(&store, store_dir, STORE_OPEN_WRITE);
         if (r >= 0) {
@@ -199,18 +208,19 @@ static _Noreturn void supervisor_confirm_child(const char *store_dir, unsigned g
 /* Every app has been ready for the settle time: with a store, this boot was good. */
 static void supervisor_settled(void *userdata) {
         Supervisor *s = userdata;
-        pid_t pid;
+        pid_t pid, kosd;
 
         log_notice("every app ready for %u ms%s", s->manifest->node_manager.settle_time_ms,
                    s->config.store_dir ? "; confirming the boot" : "");
         if (!s->config.store_dir)
                 return;
         fflush(NULL);
+        kosd = getpid();
         pid = fork();
         if (pid < 0)
                 log_error("cannot confirm the boot: fork: %m; the boot stays unconfirmed");
         else if (pid == 0)
-                supervisor_confirm_child(s->config.store_dir, s->config.generation);
+                supervisor_confirm_child(s->config.store_dir, s->config.generation, kosd);
         /* The loop reaps it like any child; what it did, it logged. */
 }
 
@@ -381,13 +391,37 @@ static int supervisor_watch_units(Supervisor *s) {
         return 0;
 }
 
+/* One kosd per run directory, for as long as it lives: an flock on kosd.lock there (the
+ * control socket answering is no proof: its file can be removed, two kosds can start at
+ * once). The directory's device and inode name it for the cgroup tree, however the path
+ * was spelled. */
+static int supervisor_lock_run_dir(Supervisor *s) {
+        _cleanup_free_ char *path = NULL;
+        struct stat st;
+
+        if (asprintf(&path, "%s/kosd.lock", s->config.run_dir) < 0)
+                return -ENOMEM;
+        s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (s->lock_fd < 0)
+                return log_error_errno(-errno, "cannot open %s: %m", path);
+        if (flock(s->lock_fd, LOCK_EX | LOCK_NB) < 0)
+                return errno == EWOULDBLOCK ? log_error_errno(-EADDRINUSE, "another kosd is running on %s",
+                                                              s->config.run_dir)
+                                            : log_error_errno(-errno, "cannot lock %s: %m", path);
+        if (stat(s->config.run_dir, &st) < 0)
+                return log_error_errno(-errno, "%s: %m", s->config.run_dir);
+        snprintf(s->run_dir_id, sizeof(s->run_dir_id), "%llx:%llx", (unsigned long long)st.st_dev,
+                 (unsigned long long)st.st_ino);
+        return 0;
+}
+
 /* One cgroup per unit under this run directory's tree; what an earlier kosd on it left
  * running (killed with SIGKILL, say) is stopped before anything starts, so no app runs
  * twice. Without cgroup2, process groups only. */
 static int supervisor_contain(Supervisor *s) {
         int r;
 
-        r = cgroup_tree_open(&s->cgroups, s->config.run_dir);
+        r = cgroup_tree_open(&s->cgroups, s->run_dir_id);
         if (r == -EOPNOTSUPP) {
                 log_notice("no writable cgroup2 hierarchy: apps are contained by their process group only");
                 return 0;
@@ -424,7 +458,7 @@ int supervisor_new(Supervisor **supervisorp, const Manifest *m, const Supervisor
                 return -ENOMEM;
         s->manifest = m;
         s->config = *config;
-        s->control_fd = s->devnull_fd = s->manifest_fd = -1;
+        s->control_fd = s->devnull_fd = s->manifest_fd = s->lock_fd = -1;
         for (size_t i = 0; i < CONTROL_CLIENTS_MAX; i++)
                 s->clients[i] = -1;
 
@@ -457,6 +491,9 @@ int supervisor_new(Supervisor **supervisorp, const Manifest *m, const Supervisor
         if (asprintf(&notify_dir, "%s/notify", config->run_dir) < 0 ||
             asprintf(&s->control_path, "%s/%s", config->run_dir, CONTROL_SOCKET_NAME) < 0)
                 return -ENOMEM;
+        r = supervisor_lock_run_dir(s);
+        if (r < 0)
+                return r;
         r = mkdir_p(notify_dir, 0700);
         if (r < 0)
                 return log_error_errno(r, "cannot create %s: %s", notify_dir, strerror(-r));
@@ -487,6 +524,7 @@ Supervisor *supervisor_free(Supervisor *s) {
         free(s->control_path);
         closep(&s->devnull_fd);
         closep(&s->manifest_fd);
+        closep(&s->lock_fd);
         free(s);
         return NULL;
 }

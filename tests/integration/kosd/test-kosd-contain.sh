@@ -4,8 +4,10 @@
 #  - an app's process that left its process group (setsid) is stopped with the app, and
 #    dies when the app exits by itself;
 #  - kosd's clean shutdown leaves no process behind;
-#  - after kill -9 of kosd its apps run on; a second kosd on the same run directory stops
-#    them before it starts its own, so no app runs twice;
+#  - a second kosd on the run directory of a live one is refused, even with the control
+#    socket's file removed, and touches nothing of the first's;
+#  - after kill -9 of kosd its apps run on; a second kosd on the same run directory (named
+#    through a symlink) stops them before it starts its own, so no app runs twice;
 #  - without a usable cgroup2 hierarchy (hidden in a mount namespace) kosd says so and runs
 #    its apps on process groups as before.
 . "$KOS_SOURCE/tests/lib.sh"
@@ -33,7 +35,7 @@ wait_until 10 count_is_n 778 1
 wait_until 10 count_is_n 1000 1
 # keeper's escaped process is in keeper's cgroup, not only kosd's tree.
 pid=$(pgrep -f "^$S 778\$")
-grep -q '^0::/.*kosd-[0-9a-f]*/keeper$' "/proc/$pid/cgroup" || fail "the escaped process is in $(grep '^0::' "/proc/$pid/cgroup")"
+grep -q '^0::/.*kosd-[0-9a-f]*/u-keeper$' "/proc/$pid/cgroup" || fail "the escaped process is in $(grep '^0::' "/proc/$pid/cgroup")"
 checks=$((checks + 1))
 
 # quitter exits by itself: what it left behind dies with it.
@@ -49,13 +51,24 @@ checks=$((checks + 1))
 ok "$KOS" app start keeper
 wait_until 10 count_is_n 778 1
 
+# A second kosd on the same run directory is refused while the first lives, even when the
+# control socket's file is gone; the first's apps are untouched.
+old_steady=$(pgrep -f "^$S 1001\$")
+rm "$RUN/kosd.sock"
+run "$KOSD" --manifest "$T/m.dtb" --run-dir "$RUN"
+[ "$status" -eq 1 ] && grep -q "another kosd is running on $RUN" "$T/.err" || fail "second kosd: $status $(cat "$T/.err")"
+[ "$(pgrep -f "^$S 1001\$")" = "$old_steady" ] || fail "the second kosd touched the first's apps"
+checks=$((checks + 1))
+
 # kill -9 of kosd: its apps run on ...
 kill -KILL "$KOSD_PID"
 wait "$KOSD_PID" 2>/dev/null
 [ "$(count 1000)" -eq 1 ] && [ "$(count 1001)" -eq 1 ] || fail "apps did not outlive kosd"
 old_steady=$(pgrep -f "^$S 1001\$")
-# ... and a second kosd on the same run directory stops them before starting its own.
-"$KOSD" --manifest "$T/m.dtb" --run-dir "$RUN" >"$T/kosd2.log" 2>&1 &
+# ... and a second kosd on the same run directory, however it is named, stops them before
+# starting its own.
+ln -s "$RUN" "$T/run-link"
+"$KOSD" --manifest "$T/m.dtb" --run-dir "$T/run-link/" >"$T/kosd2.log" 2>&1 &
 KOSD_PID=$!
 wait_until 10 state_is steady running
 wait_until 10 count_is_n 1001 1

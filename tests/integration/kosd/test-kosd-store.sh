@@ -72,9 +72,29 @@ cp "$T/object.good" "$object"
 ok "$KOS" store list "$T/store"
 out_has 'pending'
 
+# The confirmation waits for the store's lock (an upgrade may hold it) in a child of kosd;
+# kosd killed meanwhile: the child dies with it and confirms nothing, and it holds nothing
+# of kosd's (control socket, run directory lock), so a new kosd starts at once.
+flock --no-fork -x "$T/store/kos-store" "$APP" --name locker --record "$T/locker.rec" &
+locker=$!
+wait_until 10 grep -q '^start locker' "$T/locker.rec"
+"$KOSD" --store "$T/store" --trust "$T/trust" --run-dir "$RUN" >"$T/kosd-killed.log" 2>&1 &
+KOSD_PID=$!
+wait_until 10 grep -q 'confirming the boot' "$T/kosd-killed.log"
+kill -KILL "$KOSD_PID"
+wait "$KOSD_PID" 2>/dev/null
+KOSD_PID=
+child_gone() { ! pgrep -f -- "--store $T/store --trust" >/dev/null; }
+wait_until 10 child_gone
+kill -TERM "$locker"
+wait "$locker" 2>/dev/null
+ok "$KOS" store list "$T/store"
+out_has 'pending'
+checks=$((checks + 1))
+
 "$KOSD" --store "$T/store" --trust "$T/trust" --run-dir "$RUN" >"$T/kosd.log" 2>&1 &
 KOSD_PID=$!
-wait_until 10 count_is 1 'start one'
+wait_until 10 count_is 2 'start one'
 wait_until 10 grep -q 'kosd: boot confirmed' "$T/kosd.log"
 grep -q 'every app ready for 300 ms; confirming the boot' "$T/kosd.log" || fail "no settle message"
 checks=$((checks + 1))
