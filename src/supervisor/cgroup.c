@@ -186,7 +186,7 @@ CgroupTree *cgroup_tree_free(CgroupTree *tree) {
  * file's ("cgroup.events", "cpu.stat"...). */
 #define CGROUP_UNIT_PREFIX "u-"
 
-int cgroup_unit_open(CgroupTree *tree, const char *unit, int *procs_fdp) {
+int cgroup_unit_open(CgroupTree *tree, const char *unit, int *dir_fdp) {
         char path[512];
         int fd;
 
@@ -195,11 +195,16 @@ int cgroup_unit_open(CgroupTree *tree, const char *unit, int *procs_fdp) {
         snprintf(path, sizeof(path), CGROUP_UNIT_PREFIX "%s", unit);
         if (mkdirat(tree->base_fd, path, 0755) < 0 && errno != EEXIST)
                 return -errno;
-        snprintf(path, sizeof(path), CGROUP_UNIT_PREFIX "%s/cgroup.procs", unit);
-        fd = openat(tree->base_fd, path, O_WRONLY | O_CLOEXEC);
+        fd = openat(tree->base_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
-        *procs_fdp = fd;
+        /* Writable for joining, or it is no cgroup of ours. */
+        if (faccessat(fd, "cgroup.procs", W_OK, 0) < 0) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        *dir_fdp = fd;
         return 0;
 }
 
@@ -226,23 +231,16 @@ static int cgroup_dir_signal_each(CgroupTree *tree, const char *dir, int sig) {
         return n;
 }
 
-/* SIGKILL through cgroup.kill (the whole subtree, no race with forks) where the kernel has
- * it (5.14); else each process cgroup.procs lists. */
+/* Signals every process cgroup.procs lists; for SIGKILL twice, so one forked while the
+ * first pass read the list is caught by the second. cgroup.kill is not used: on kernels
+ * that count kills per cgroup (kill_seq), a child cloned into a cgroup that was ever
+ * killed is killed at birth. */
 static int cgroup_dir_kill(CgroupTree *tree, const char *dir, int sig) {
-        char path[512];
-        int fd;
+        int r = cgroup_dir_signal_each(tree, dir, sig);
 
-        if (sig == SIGKILL) {
-                snprintf(path, sizeof(path), "%s/cgroup.kill", dir);
-                fd = openat(tree->base_fd, path, O_WRONLY | O_CLOEXEC);
-                if (fd >= 0) {
-                        int r = write_full(fd, "1", 1);
-                        close(fd);
-                        if (r >= 0)
-                                return 1;
-                }
-        }
-        return cgroup_dir_signal_each(tree, dir, sig);
+        if (r >= 0 && sig == SIGKILL)
+                (void)cgroup_dir_signal_each(tree, dir, sig);
+        return r;
 }
 
 int cgroup_unit_kill(CgroupTree *tree, const char *unit, int sig) {
@@ -279,8 +277,6 @@ static int cgroup_dir_stop_leftover(CgroupTree *tree, const char *dir, void *use
 
         if (n > 0 && killed)
                 *killed += n;
-        /* Whatever the walk raced with (a fork), cgroup.kill takes too. */
-        (void)cgroup_dir_kill(tree, dir, SIGKILL);
         return 0;
 }
 
@@ -303,11 +299,14 @@ int cgroup_tree_stop_leftovers(CgroupTree *tree, unsigned timeout_ms) {
                 r = cgroup_tree_each(tree, cgroup_dir_check_empty, &empty);
                 if (r < 0)
                         return r;
-                if (empty)
+                if (empty) {
+                        /* Fresh cgroups for the units to come. */
+                        (void)cgroup_tree_each(tree, cgroup_dir_remove, NULL);
                         return killed;
+                }
                 if (now_ms() >= deadline)
                         return -ETIMEDOUT;
-                /* Without cgroup.kill, a process forked during the walk was missed: again. */
+                /* A process forked during the walk was missed: again. */
                 (void)cgroup_tree_each(tree, cgroup_dir_stop_leftover, NULL);
                 /* Killed processes are reaped by their parent (init, or a subreaper):
                  * look again shortly. */

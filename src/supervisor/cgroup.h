@@ -17,11 +17,10 @@
  * root that moves itself into another cgroup on purpose.
  *
  * Invariants:
- *  1. A unit's process joins its cgroup in the child, before exec: nothing it runs can
- *     start outside it.
+ *  1. A unit's process is born in its cgroup (clone3 CLONE_INTO_CGROUP), or on kernels
+ *     before 5.7 joins it in the child before exec: nothing it runs can start outside it.
  *  2. A unit cgroup holds the processes of that unit only; after its main process exits,
- *     every process left in it is killed (cgroup.kill, or SIGKILL to each in cgroup.procs
- *     on kernels before 5.14).
+ *     every process left in it is killed (SIGKILL to each in cgroup.procs, twice).
  *  3. Where cgroup2 is missing or not writable, kosd runs without it (process groups only)
  *     and says so once; nothing else changes.
  */
@@ -52,13 +51,13 @@ CgroupTree *cgroup_tree_free(CgroupTree *tree);
 int cgroup_tree_stop_leftovers(CgroupTree *tree, unsigned timeout_ms);
 
 /*
- * Creates the cgroup of unit (if needed) and opens its cgroup.procs for writing: the fd a
- * child writes "0" to, to join it. Returns 0 and *procs_fdp (close-on-exec), or -errno.
+ * Creates the cgroup of unit (if needed) and opens its directory: the fd a child is
+ * cloned into (CLONE_INTO_CGROUP). Returns 0 and *dir_fdp (close-on-exec), or -errno.
  */
-int cgroup_unit_open(CgroupTree *tree, const char *unit, int *procs_fdp);
+int cgroup_unit_open(CgroupTree *tree, const char *unit, int *dir_fdp);
 
-/* Sends sig to every process in unit's cgroup; SIGKILL through cgroup.kill where the
- * kernel has it. Returns how many were signalled (1 for cgroup.kill), or -errno. */
+/* Sends sig to every process in unit's cgroup (SIGKILL in two passes). Returns how many
+ * were signalled in the first, or -errno. */
 int cgroup_unit_kill(CgroupTree *tree, const char *unit, int sig);
 
 DEFINE_CLEANUP_FUNC(CgroupTree, cgroup_tree_free)

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Process start with vfork() (see spawn.h).
- * Invariants: between vfork() and exec the child calls only async-signal-safe system calls
- * and writes only child_errno; it never returns, only execs or _exit()s. No fd of kosd
- * survives into the child's program except those named in SpawnParams.
+ * Process start with clone3(CLONE_INTO_CGROUP | CLONE_VFORK), or vfork() (see spawn.h).
+ * Invariants: between the fork and exec the child calls only async-signal-safe system
+ * calls and writes only its error report (the pipe, or child_errno after vfork); it never
+ * returns, only execs or _exit()s. No fd of kosd survives into the child's program except
+ * those named in SpawnParams.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +12,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/sched.h>
+#include <stdint.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -42,6 +45,94 @@ static int spawn_fd_limit(void) {
         return (int)rl.rlim_cur;
 }
 
+/* Closes every fd from first on except keep (-1: none). */
+static int spawn_close_from_except(int first, int keep, int limit) {
+        if (keep < first)
+                return spawn_close_from(first, limit);
+        for (int fd = first; fd < keep; fd++)
+                (void)close(fd);
+        return spawn_close_from(keep + 1, limit);
+}
+
+/*
+ * The child, between the fork and exec: every call async-signal-safe. A failure is
+ * reported through err_fd (clone3 path: its own copy of memory) or *child_errno (vfork
+ * path: the parent's memory), then it exits.
+ */
+static _Noreturn void spawn_child(const SpawnParams *p, int fd_above, int fd_limit, const sigset_t *empty, int err_fd,
+                                  volatile int *child_errno, bool join_cgroup) {
+        int moved[SPAWN_MAX_FDS];
+        struct sigaction dfl = { .sa_handler = SIG_DFL };
+        int e;
+
+        /* Its own group first: a signal to kosd's group (a ^C on its terminal) must not
+         * reach the child once its mask is cleared. */
+        if (setpgid(0, 0) < 0)
+                goto fail;
+        /* Into its cgroup before it can run anything: nothing escapes it (the clone3 path
+         * was born there). */
+        if (join_cgroup) {
+                int procs = openat(*p->cgroup_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+                if (procs < 0 || write(procs, "0", 1) != 1)
+                        goto fail;
+                close(procs);
+        }
+        /* SIG_IGN survives exec, handlers do not; kosd ignores only SIGPIPE. */
+        if (sigaction(SIGPIPE, &dfl, NULL) < 0)
+                goto fail;
+        if (sigprocmask(SIG_SETMASK, empty, NULL) < 0)
+                goto fail;
+        /* The error pipe above every target, so no dup2 overwrites it. */
+        if (err_fd >= 0 && err_fd < fd_above) {
+                err_fd = fcntl(err_fd, F_DUPFD_CLOEXEC, fd_above);
+                if (err_fd < 0)
+                        goto fail;
+        }
+        /* Move granted fds above their targets first, so no dup2 overwrites one. */
+        for (size_t i = 0; i < p->n_fds; i++) {
+                moved[i] = fcntl(p->fds[i], F_DUPFD_CLOEXEC, fd_above);
+                if (moved[i] < 0)
+                        goto fail;
+        }
+        if (dup2(p->devnull_fd, 0) < 0 || dup2(p->output_fd, 1) < 0 || dup2(p->output_fd, 2) < 0)
+                goto fail;
+        for (size_t i = 0; i < p->n_fds; i++)
+                if (dup2(moved[i], 3 + (int)i) < 0)
+                        goto fail;
+        if (spawn_close_from_except(fd_above, err_fd, fd_limit) < 0)
+                goto fail;
+        if (chdir("/") < 0)
+                goto fail;
+        if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                goto fail;
+        execve(p->path, p->argv, p->envp);
+fail:
+        e = errno ? errno : EIO;
+        if (err_fd >= 0)
+                (void)write(err_fd, &e, sizeof(e));
+        else
+                *child_errno = e;
+        _exit(127);
+}
+
+/*
+ * clone3 with CLONE_INTO_CGROUP (Linux 5.7): the child is born in its cgroup. Joining one
+ * later, by writing cgroup.procs, takes the cgroup core's write lock, whose RCU grace
+ * period costs milliseconds on every start. CLONE_VFORK keeps the parent waiting until
+ * exec, as vfork() does; without CLONE_VM the child has its own memory, so errors come
+ * back through a pipe. Returns the pid, 0 in the child, or -1 with errno (ENOSYS, E2BIG,
+ * EINVAL: the kernel lacks it).
+ */
+static pid_t spawn_clone_into_cgroup(int cgroup_fd) {
+        struct clone_args args = {
+                .flags = CLONE_VFORK | CLONE_INTO_CGROUP,
+                .exit_signal = SIGCHLD,
+                .cgroup = (uint64_t)cgroup_fd,
+        };
+
+        return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+}
+
 int spawn_process(const SpawnParams *p, pid_t *pidp) {
         volatile int child_errno = 0;
         const int fd_above = 3 + (int)p->n_fds;
@@ -55,47 +146,41 @@ int spawn_process(const SpawnParams *p, pid_t *pidp) {
                 return -E2BIG;
         sigemptyset(&empty);
 
+        if (p->cgroup_fd) {
+                int err[2], e = 0;
+                ssize_t n;
+
+                if (pipe2(err, O_CLOEXEC) < 0)
+                        return -errno;
+                pid = spawn_clone_into_cgroup(*p->cgroup_fd);
+                if (pid == 0)
+                        spawn_child(p, fd_above, fd_limit, &empty, err[1], NULL, false);
+                close(err[1]);
+                if (pid > 0) {
+                        /* The write end closed at exec: nothing to read means it runs. */
+                        do
+                                n = read(err[0], &e, sizeof(e));
+                        while (n < 0 && errno == EINTR);
+                        close(err[0]);
+                        if (n == (ssize_t)sizeof(e)) {
+                                (void)waitpid(pid, NULL, 0);
+                                return -e;
+                        }
+                        *pidp = pid;
+                        return 0;
+                }
+                e = errno;
+                close(err[0]);
+                if (e != ENOSYS && e != E2BIG && e != EINVAL)
+                        return -e;
+                /* An older kernel: vfork, and the child joins its cgroup itself. */
+        }
+
         pid = vfork();
         if (pid < 0)
                 return -errno;
-        if (pid == 0) {
-                int moved[SPAWN_MAX_FDS];
-                struct sigaction dfl = { .sa_handler = SIG_DFL };
-
-                /* Its own group first: a signal to kosd's group (a ^C on its terminal)
-                 * must not reach the child once its mask is cleared. */
-                if (setpgid(0, 0) < 0)
-                        goto fail;
-                /* Into its cgroup before it can run anything: nothing escapes it. */
-                if (p->cgroup_procs_fd && write(*p->cgroup_procs_fd, "0", 1) != 1)
-                        goto fail;
-                /* SIG_IGN survives exec, handlers do not; kosd ignores only SIGPIPE. */
-                if (sigaction(SIGPIPE, &dfl, NULL) < 0)
-                        goto fail;
-                if (sigprocmask(SIG_SETMASK, &empty, NULL) < 0)
-                        goto fail;
-                /* Move granted fds above their targets first, so no dup2 overwrites one. */
-                for (size_t i = 0; i < p->n_fds; i++) {
-                        moved[i] = fcntl(p->fds[i], F_DUPFD_CLOEXEC, fd_above);
-                        if (moved[i] < 0)
-                                goto fail;
-                }
-                if (dup2(p->devnull_fd, 0) < 0 || dup2(p->output_fd, 1) < 0 || dup2(p->output_fd, 2) < 0)
-                        goto fail;
-                for (size_t i = 0; i < p->n_fds; i++)
-                        if (dup2(moved[i], 3 + (int)i) < 0)
-                                goto fail;
-                if (spawn_close_from(fd_above, fd_limit) < 0)
-                        goto fail;
-                if (chdir("/") < 0)
-                        goto fail;
-                if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-                        goto fail;
-                execve(p->path, p->argv, p->envp);
-        fail:
-                child_errno = errno ? errno : EIO;
-                _exit(127);
-        }
+        if (pid == 0)
+                spawn_child(p, fd_above, fd_limit, &empty, -1, &child_errno, p->cgroup_fd != NULL);
 
         if (child_errno != 0) {
                 int r = -child_errno;

@@ -24,9 +24,10 @@ typedef struct SpawnParams {
         const int *fds;  /* become 3, 4, ... in this order */
         size_t n_fds;
         bool no_new_privs;
-        /* If set: a cgroup.procs fd the child writes "0" to before anything else it does
-         * after setpgid, joining that cgroup (cgroup.h invariant 1); a failure fails it. */
-        const int *cgroup_procs_fd;
+        /* If set: the cgroup directory the child runs in from its first instruction
+         * (clone3 CLONE_INTO_CGROUP), or, on kernels before 5.7, joins right after setpgid
+         * (cgroup.h invariant 1); a failure fails the start. */
+        const int *cgroup_fd;
 } SpawnParams;
 
 /*

@@ -35,7 +35,7 @@ typedef struct UnitRuntime {
         char status[UNIT_STATUS_MAX]; /* last STATUS= it sent; "" if none */
         int service_fd;      /* owned: a service's end of kosd's control connection; -1 */
         EventSource *child;  /* owned: the running process's exit */
-        int cgroup_fd;       /* owned: its cgroup's cgroup.procs; -1 without cgroups */
+        int cgroup_fd;       /* owned: its cgroup's directory; -1 without cgroups */
 } UnitRuntime;
 
 struct Supervisor {

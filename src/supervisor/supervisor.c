@@ -94,7 +94,7 @@ static int supervisor_spawn(void *userdata, Unit *u, bool script, pid_t *pidp) {
                 .output_fd = rt->output_write_fd,
                 .fds = fds,
                 .no_new_privs = !script,
-                .cgroup_procs_fd = rt->cgroup_fd >= 0 ? &rt->cgroup_fd : NULL,
+                .cgroup_fd = rt->cgroup_fd >= 0 ? &rt->cgroup_fd : NULL,
         };
         _cleanup_close_ int kosd_end = -1;
         pid_t pid;

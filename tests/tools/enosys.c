@@ -4,7 +4,9 @@
  * seccomp filter. Tests use it to exercise the fallbacks KOS keeps for kernels before the
  * call existed.
  *
- *   kos-test-enosys SYSCALL PROGRAM [ARGS...]     SYSCALL: close_range (5.9) or openat2 (5.6)
+ *   kos-test-enosys SYSCALL PROGRAM [ARGS...]
+ *
+ * SYSCALL: close_range (5.9), openat2 (5.6) or clone3 (5.3; CLONE_INTO_CGROUP 5.7).
  *
  * Before exec it checks that the filter holds, so a fallback can never go untested while
  * its test passes.
@@ -24,6 +26,7 @@ static const struct {
         const char *name;
         long nr;
 } syscalls[] = {
+        { "clone3", 435 },
         { "close_range", 436 },
         { "openat2", 437 },
 };
@@ -35,7 +38,7 @@ int main(int argc, char **argv) {
                 if (strcmp(argv[1], syscalls[i].name) == 0)
                         nr = syscalls[i].nr;
         if (nr < 0) {
-                fprintf(stderr, "usage: %s close_range|openat2 PROGRAM [ARGS...]\n", argv[0]);
+                fprintf(stderr, "usage: %s clone3|close_range|openat2 PROGRAM [ARGS...]\n", argv[0]);
                 return 2;
         }
 

@@ -8,6 +8,7 @@
 #    socket's file removed, and touches nothing of the first's;
 #  - after kill -9 of kosd its apps run on; a second kosd on the same run directory (named
 #    through a symlink) stops them before it starts its own, so no app runs twice;
+#  - on a kernel without clone3 (emulated with seccomp) apps join their cgroup before exec;
 #  - without a usable cgroup2 hierarchy (hidden in a mount namespace) kosd says so and runs
 #    its apps on process groups as before.
 . "$KOS_SOURCE/tests/lib.sh"
@@ -83,6 +84,21 @@ kill -TERM "$KOSD_PID"
 kosd_wait_exit
 [ "$kosd_status" -eq 0 ] || fail "kosd exited $kosd_status"
 [ -z "$(pgrep -f "^$S ")" ] || fail "left running: $(pgrep -af "^$S ")"
+checks=$((checks + 1))
+
+# Without clone3 (before 5.3; CLONE_INTO_CGROUP came with 5.7): each app joins its cgroup
+# in the child, before exec.
+"$KOS_BUILD/tests/tools/kos-test-enosys" clone3 "$KOSD" --manifest "$T/m.dtb" --run-dir "$RUN" \
+	>"$T/kosd-old.log" 2>&1 &
+KOSD_PID=$!
+wait_until 10 count_is_n 1001 1
+grep -q '^0::/.*kosd-[0-9a-f]*/u-steady$' "/proc/$(pgrep -f "^$S 1001\$")/cgroup" ||
+	fail "without clone3, steady is in $(grep '^0::' "/proc/$(pgrep -f "^$S 1001\$")/cgroup")"
+wait_until 10 count_is_n 778 1
+kill -TERM "$KOSD_PID"
+kosd_wait_exit
+[ "$kosd_status" -eq 0 ] || fail "kosd without clone3 exited $kosd_status: $(cat "$T/kosd-old.log")"
+[ -z "$(pgrep -f "^$S ")" ] || fail "left running without clone3: $(pgrep -af "^$S ")"
 checks=$((checks + 1))
 
 # Without cgroup2 (hidden under a tmpfs in a private mount namespace): process groups.
