@@ -166,6 +166,33 @@ static int cgroup_tree_each(CgroupTree *tree, int (*fn)(CgroupTree *tree, const 
         return ret;
 }
 
+/* True if the cgroup dir holds no process ("populated 0" in cgroup.events). */
+static bool cgroup_dir_is_empty(CgroupTree *tree, const char *dir) {
+        _cleanup_fclose_ FILE *f = NULL;
+        char path[512], line[64];
+        int fd;
+
+        snprintf(path, sizeof(path), "%s/cgroup.events", dir);
+        fd = openat(tree->base_fd, path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT;
+        f = fdopen(fd, "r");
+        if (!f) {
+                close(fd);
+                return false;
+        }
+        while (fgets(line, sizeof(line), f))
+                if (strncmp(line, "populated ", 10) == 0)
+                        return line[10] == '0';
+        return false;
+}
+
+static int cgroup_dir_check_empty(CgroupTree *tree, const char *dir, void *userdata) {
+        if (!cgroup_dir_is_empty(tree, dir))
+                *(bool *)userdata = false;
+        return 0;
+}
+
 static int cgroup_dir_remove(CgroupTree *tree, const char *dir, void *userdata) {
         return unlinkat(tree->base_fd, dir, AT_REMOVEDIR) < 0 ? -errno : 0;
 }
@@ -173,7 +200,15 @@ static int cgroup_dir_remove(CgroupTree *tree, const char *dir, void *userdata) 
 CgroupTree *cgroup_tree_free(CgroupTree *tree) {
         if (!tree)
                 return NULL;
-        /* A cgroup with processes left (EBUSY) stays: the next kosd stops them. */
+        /* Processes killed a moment ago are still on their way out: give them a second.
+         * A cgroup with processes left after that (EBUSY) stays: the next kosd stops them. */
+        for (uint64_t deadline = now_ms() + 1000;;) {
+                bool empty = true;
+
+                if (cgroup_tree_each(tree, cgroup_dir_check_empty, &empty) < 0 || empty || now_ms() >= deadline)
+                        break;
+                (void)poll(NULL, 0, 10);
+        }
         (void)cgroup_tree_each(tree, cgroup_dir_remove, NULL);
         close(tree->base_fd);
         (void)unlinkat(tree->parent_fd, tree->name, AT_REMOVEDIR);
@@ -250,27 +285,6 @@ int cgroup_unit_kill(CgroupTree *tree, const char *unit, int sig) {
         return cgroup_dir_kill(tree, dir, sig);
 }
 
-/* True if the cgroup dir holds no process ("populated 0" in cgroup.events). */
-static bool cgroup_dir_is_empty(CgroupTree *tree, const char *dir) {
-        _cleanup_fclose_ FILE *f = NULL;
-        char path[512], line[64];
-        int fd;
-
-        snprintf(path, sizeof(path), "%s/cgroup.events", dir);
-        fd = openat(tree->base_fd, path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return errno == ENOENT;
-        f = fdopen(fd, "r");
-        if (!f) {
-                close(fd);
-                return false;
-        }
-        while (fgets(line, sizeof(line), f))
-                if (strncmp(line, "populated ", 10) == 0)
-                        return line[10] == '0';
-        return false;
-}
-
 static int cgroup_dir_stop_leftover(CgroupTree *tree, const char *dir, void *userdata) {
         int *killed = userdata;
         int n = cgroup_dir_signal_each(tree, dir, SIGKILL);
@@ -280,11 +294,6 @@ static int cgroup_dir_stop_leftover(CgroupTree *tree, const char *dir, void *use
         return 0;
 }
 
-static int cgroup_dir_check_empty(CgroupTree *tree, const char *dir, void *userdata) {
-        if (!cgroup_dir_is_empty(tree, dir))
-                *(bool *)userdata = false;
-        return 0;
-}
 
 int cgroup_tree_stop_leftovers(CgroupTree *tree, unsigned timeout_ms) {
         uint64_t deadline = now_ms() + timeout_ms;
