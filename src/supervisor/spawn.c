@@ -45,13 +45,21 @@ static int spawn_fd_limit(void) {
         return (int)rl.rlim_cur;
 }
 
-/* Closes every fd from first on except keep (-1: none). */
-static int spawn_close_from_except(int first, int keep, int limit) {
-        if (keep < first)
+/* Closes every fd from first on except keep_a and keep_b (-1: none; both >= first or -1). */
+static int spawn_close_from_except(int first, int keep_a, int keep_b, int limit) {
+        int lo = keep_a < keep_b ? keep_a : keep_b, hi = keep_a < keep_b ? keep_b : keep_a;
+
+        if (lo < 0) /* at most one to keep */
+                lo = hi, hi = -1;
+        if (lo < first)
                 return spawn_close_from(first, limit);
-        for (int fd = first; fd < keep; fd++)
+        for (int fd = first; fd < lo; fd++)
                 (void)close(fd);
-        return spawn_close_from(keep + 1, limit);
+        if (hi < 0)
+                return spawn_close_from(lo + 1, limit);
+        for (int fd = lo + 1; fd < hi; fd++)
+                (void)close(fd);
+        return spawn_close_from(hi + 1, limit);
 }
 
 /*
@@ -63,7 +71,7 @@ static _Noreturn void spawn_child(const SpawnParams *p, int fd_above, int fd_lim
                                   volatile int *child_errno, bool join_cgroup) {
         int moved[SPAWN_MAX_FDS];
         struct sigaction dfl = { .sa_handler = SIG_DFL };
-        int e;
+        int exec_fd = -1, e;
 
         /* Its own group first: a signal to kosd's group (a ^C on its terminal) must not
          * reach the child once its mask is cleared. */
@@ -82,10 +90,16 @@ static _Noreturn void spawn_child(const SpawnParams *p, int fd_above, int fd_lim
                 goto fail;
         if (sigprocmask(SIG_SETMASK, empty, NULL) < 0)
                 goto fail;
-        /* The error pipe above every target, so no dup2 overwrites it. */
+        /* The error pipe and the fd to execute above every target, so no dup2 overwrites
+         * them and the close below spares them (both close at exec). */
         if (err_fd >= 0 && err_fd < fd_above) {
                 err_fd = fcntl(err_fd, F_DUPFD_CLOEXEC, fd_above);
                 if (err_fd < 0)
+                        goto fail;
+        }
+        if (p->exec_fd) {
+                exec_fd = fcntl(*p->exec_fd, F_DUPFD_CLOEXEC, fd_above);
+                if (exec_fd < 0)
                         goto fail;
         }
         /* Move granted fds above their targets first, so no dup2 overwrites one. */
@@ -99,13 +113,16 @@ static _Noreturn void spawn_child(const SpawnParams *p, int fd_above, int fd_lim
         for (size_t i = 0; i < p->n_fds; i++)
                 if (dup2(moved[i], 3 + (int)i) < 0)
                         goto fail;
-        if (spawn_close_from_except(fd_above, err_fd, fd_limit) < 0)
+        if (spawn_close_from_except(fd_above, err_fd, exec_fd, fd_limit) < 0)
                 goto fail;
         if (chdir("/") < 0)
                 goto fail;
         if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 goto fail;
-        execve(p->path, p->argv, p->envp);
+        if (exec_fd >= 0)
+                syscall(SYS_execveat, exec_fd, "", p->argv, p->envp, AT_EMPTY_PATH);
+        else
+                execve(p->path, p->argv, p->envp);
 fail:
         e = errno ? errno : EIO;
         if (err_fd >= 0)

@@ -28,6 +28,9 @@ typedef struct SpawnParams {
          * (clone3 CLONE_INTO_CGROUP), or, on kernels before 5.7, joins right after setpgid
          * (cgroup.h invariant 1); a failure fails the start. */
         const int *cgroup_fd;
+        /* If set: execute this fd (execveat AT_EMPTY_PATH), not path; path stays argv[0]'s
+         * and the name in messages. */
+        const int *exec_fd;
 } SpawnParams;
 
 /*

@@ -36,6 +36,7 @@ typedef struct UnitRuntime {
         int service_fd;      /* owned: a service's end of kosd's control connection; -1 */
         EventSource *child;  /* owned: the running process's exit */
         int cgroup_fd;       /* owned: its cgroup's directory; -1 without cgroups */
+        int image_fd;        /* owned: store image apps: a sealed memfd of the verified image */
 } UnitRuntime;
 
 struct Supervisor {

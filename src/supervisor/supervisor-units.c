@@ -14,10 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "crypto/sha256.h"
 #include "ipc/handover.h"
+#include "util/fileio.h"
 #include "store/object.h"
 #include "supervisor/notify.h"
 #include "supervisor/supervisor-internal.h"
@@ -112,6 +115,63 @@ static int unit_build_connections(Supervisor *s, Unit *u, char ***envp) {
         return strv_push(envp, entry) < 0 ? -ENOMEM : 0;
 }
 
+#define UNIT_MFD_EXEC 0x0010U /* MFD_EXEC (Linux 6.3), which older headers lack */
+
+/*
+ * A store image is run from a sealed copy whose bytes were hashed on the way in and match
+ * the digest the signed manifest names: what runs is what was signed, at every start,
+ * whatever happens to the object file later. Returns 0 and *fdp, -EBADMSG if the bytes
+ * do not match, or another negative errno.
+ */
+static int unit_seal_image(const char *path, const char *digest, int *fdp) {
+        _cleanup_close_ int in = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+        _cleanup_close_ int out = -1;
+        _cleanup_(sha256_freep) Sha256 *ctx = NULL;
+        Sha256Digest want, got;
+        char buf[65536];
+        int r;
+
+        if (in < 0)
+                return -errno;
+        r = sha256_from_hex(digest, &want);
+        if (r < 0)
+                return r;
+        /* MFD_EXEC: kernels with vm.memfd_noexec (6.3) want it said; older ones reject it. */
+        out = memfd_create("kos-image", MFD_CLOEXEC | MFD_ALLOW_SEALING | UNIT_MFD_EXEC);
+        if (out < 0 && errno == EINVAL)
+                out = memfd_create("kos-image", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        if (out < 0)
+                return -errno;
+        ctx = sha256_new();
+        if (!ctx)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t n = read(in, buf, sizeof(buf));
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                r = sha256_update(ctx, buf, (size_t)n);
+                if (r < 0)
+                        return r;
+                r = write_full(out, buf, (size_t)n);
+                if (r < 0)
+                        return r;
+        }
+        r = sha256_final(ctx, &got);
+        if (r < 0)
+                return r;
+        if (!sha256_equal(&want, &got))
+                return -EBADMSG;
+        if (fcntl(out, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+                return -errno;
+        *fdp = steal_fd(&out);
+        return 0;
+}
+
 static int unit_build_app(Supervisor *s, Unit *u) {
         const ManifestApp *app = u->app;
         UnitRuntime *rt = unit_runtime(u);
@@ -130,6 +190,12 @@ static int unit_build_app(Supervisor *s, Unit *u) {
                 r = store_object_path_join(s->config.store_dir, app->image, &path);
                 if (r < 0)
                         return r;
+                r = unit_seal_image(path, app->image, &rt->image_fd);
+                if (r == -EBADMSG)
+                        return log_error_errno(r, "app %s: store image %s does not hash to its name", app->name,
+                                               app->image);
+                if (r < 0)
+                        return log_error_errno(r, "app %s: store image %s: %s", app->name, app->image, strerror(-r));
         }
         if (strv_extend(&argv, path) < 0)
                 return -ENOMEM;
@@ -227,7 +293,7 @@ int supervisor_units_new(Supervisor *s, const UnitOps *ops) {
         for (i = 0; i < n; i++) {
                 s->runtimes[i] = (UnitRuntime){ .supervisor = s, .unit = &s->set.units[i], .notify_fd = -1,
                                                 .output_fd = -1, .output_write_fd = -1, .service_fd = -1,
-                                                .cgroup_fd = -1 };
+                                                .cgroup_fd = -1, .image_fd = -1 };
                 s->set.units[i].userdata = &s->runtimes[i];
         }
         i = 0;
@@ -284,6 +350,7 @@ void supervisor_units_free(Supervisor *s) {
                 closep(&rt->output_write_fd);
                 closep(&rt->service_fd);
                 closep(&rt->cgroup_fd);
+                closep(&rt->image_fd);
         }
         free(s->runtimes);
         s->runtimes = NULL;

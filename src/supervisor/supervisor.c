@@ -95,6 +95,7 @@ static int supervisor_spawn(void *userdata, Unit *u, bool script, pid_t *pidp) {
                 .fds = fds,
                 .no_new_privs = !script,
                 .cgroup_fd = rt->cgroup_fd >= 0 ? &rt->cgroup_fd : NULL,
+                .exec_fd = !script && rt->image_fd >= 0 ? &rt->image_fd : NULL,
         };
         _cleanup_close_ int kosd_end = -1;
         pid_t pid;
