@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,6 +20,8 @@
 #include "ipc/frame.h"
 #include "ipc/handover.h"
 #include "util/cleanup.h"
+#include "util/fileio.h"
+#include "util/memfd.h"
 
 int ipc_handover_pair(int *kosd_fdp, int *service_fdp) {
         int a, b, r;
@@ -183,25 +184,19 @@ int ipc_handover_env_parse(const char *value, IpcHandoverLink *links, size_t max
         return 0;
 }
 
-#define IPC_HANDOVER_SEALS (F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW)
-
 int ipc_handover_seal(const void *data, size_t size, int *fdp) {
-        _cleanup_close_ int fd = memfd_create("kos-manifest", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-        const char *p = data;
+        _cleanup_close_ int fd = -1;
+        int r;
 
-        if (fd < 0)
-                return -errno;
-        while (size > 0) {
-                ssize_t n = write(fd, p, size);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        return n < 0 ? -errno : -EIO;
-                p += n;
-                size -= (size_t)n;
-        }
-        if (fcntl(fd, F_ADD_SEALS, IPC_HANDOVER_SEALS | F_SEAL_SEAL) < 0)
-                return -errno;
+        r = memfd_new_sealable("kos-manifest", false, &fd);
+        if (r < 0)
+                return r;
+        r = write_full(fd, data, size);
+        if (r < 0)
+                return r;
+        r = memfd_seal(fd);
+        if (r < 0)
+                return r;
         *fdp = steal_fd(&fd);
         return 0;
 }
@@ -210,12 +205,8 @@ int ipc_handover_read_sealed(int fd, size_t max_size, char **datap, size_t *size
         _cleanup_free_ char *buf = NULL;
         struct stat st;
         size_t done = 0;
-        int seals;
 
-        seals = fcntl(fd, F_GET_SEALS);
-        if (seals < 0)
-                return errno == EINVAL ? -EPERM : -errno;
-        if ((seals & IPC_HANDOVER_SEALS) != IPC_HANDOVER_SEALS)
+        if (!memfd_is_sealed(fd))
                 return -EPERM;
         if (fstat(fd, &st) < 0)
                 return -errno;

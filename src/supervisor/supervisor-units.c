@@ -14,13 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "crypto/sha256.h"
 #include "ipc/handover.h"
 #include "util/fileio.h"
+#include "util/memfd.h"
 #include "store/object.h"
 #include "supervisor/notify.h"
 #include "supervisor/supervisor-internal.h"
@@ -115,8 +115,6 @@ static int unit_build_connections(Supervisor *s, Unit *u, char ***envp) {
         return strv_push(envp, entry) < 0 ? -ENOMEM : 0;
 }
 
-#define UNIT_MFD_EXEC 0x0010U /* MFD_EXEC (Linux 6.3), which older headers lack */
-
 /*
  * A store image is run from a sealed copy whose bytes were hashed on the way in and match
  * the digest the signed manifest names: what runs is what was signed, at every start,
@@ -136,12 +134,9 @@ static int unit_seal_image(const char *path, const char *digest, int *fdp) {
         r = sha256_from_hex(digest, &want);
         if (r < 0)
                 return r;
-        /* MFD_EXEC: kernels with vm.memfd_noexec (6.3) want it said; older ones reject it. */
-        out = memfd_create("kos-image", MFD_CLOEXEC | MFD_ALLOW_SEALING | UNIT_MFD_EXEC);
-        if (out < 0 && errno == EINVAL)
-                out = memfd_create("kos-image", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-        if (out < 0)
-                return -errno;
+        r = memfd_new_sealable("kos-image", true, &out);
+        if (r < 0)
+                return r;
         ctx = sha256_new();
         if (!ctx)
                 return -ENOMEM;
@@ -166,8 +161,9 @@ static int unit_seal_image(const char *path, const char *digest, int *fdp) {
                 return r;
         if (!sha256_equal(&want, &got))
                 return -EBADMSG;
-        if (fcntl(out, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
-                return -errno;
+        r = memfd_seal(out);
+        if (r < 0)
+                return r;
         *fdp = steal_fd(&out);
         return 0;
 }
