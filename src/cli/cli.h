@@ -48,3 +48,5 @@ int cli_boot(int argc, char **argv);
 int cli_msg(int argc, char **argv);
 int cli_ps(int argc, char **argv);
 int cli_app(int argc, char **argv);
+int cli_bootfs(int argc, char **argv);
+int cli_simulate(int argc, char **argv);

@@ -28,6 +28,8 @@ static const CliVerb cli_verbs[] = {
         { "ps", "list the apps kosd supervises", cli_ps },
         { "app", "start, stop or restart an app under kosd", cli_app },
         { "upgrade", "fetch a signed release from another store (directory or HTTP)", cli_upgrade },
+        { "bootfs", "build a device's boot disk, boot initramfs and system initrd", cli_bootfs },
+        { "simulate", "boot a device's boot disk in QEMU", cli_simulate },
 };
 
 int cli_usage_error(const char *fmt, ...) {
