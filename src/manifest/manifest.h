@@ -89,6 +89,7 @@ typedef struct ManifestNodeManager {
         unsigned settle_time_ms;    /* all apps ready this long confirms the boot (10000) */
         unsigned stop_timeout_ms;   /* SIGTERM to SIGKILL (default 5000) */
         unsigned start_timeout_ms;  /* not ready this long after its start is a fault; 0: no limit (90000) */
+        unsigned confirm_timeout_ms; /* a new generation not confirmed this long reboots (300000) */
 } ManifestNodeManager;
 
 typedef struct Manifest {

@@ -466,6 +466,7 @@ static const PropSpec node_manager_props[] = {
         {"settle-time-ms", PROP_U32, FIELD(ManifestNodeManager, settle_time_ms), false, NULL},
         {"stop-timeout-ms", PROP_U32, FIELD(ManifestNodeManager, stop_timeout_ms), false, NULL},
         {"start-timeout-ms", PROP_U32, FIELD(ManifestNodeManager, start_timeout_ms), false, NULL},
+        {"confirm-timeout-ms", PROP_U32, FIELD(ManifestNodeManager, confirm_timeout_ms), false, NULL},
 };
 
 static const PropSpec root_props[] = {
@@ -823,6 +824,7 @@ int manifest_parse(Manifest **manifestp, const void *dtb, size_t size, ManifestE
                 .settle_time_ms = 10000,
                 .stop_timeout_ms = 5000,
                 .start_timeout_ms = 90000, /* systemd's DefaultTimeoutStartSec */
+                .confirm_timeout_ms = 300000,
         };
         p.m = m;
 

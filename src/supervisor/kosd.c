@@ -4,6 +4,13 @@
  *
  *   kosd --manifest FILE.dtb            [--run-dir DIR] [--msgd PATH] [--start-timeout-ms MS]
  *   kosd --store DIR --trust KEYDIR     [--run-dir DIR] [--msgd PATH] [--start-timeout-ms MS]
+ *   kosd --booted                       (the same, for the generation this device booted)
+ *
+ * --booted is what a device runs, as PID 1 (the manifest's boot init) or as a service of
+ * its init (kosd.service): the store kos-init mounted (KOSD_BOOTED_STORE), the keys of
+ * the root (KOSD_BOOTED_TRUST), and the generation the kernel command line names
+ * (kos.generation=N kos.manifest=DIGEST, from kos-boot), which must be the one refs/booted
+ * names. As PID 1 with no arguments kosd runs --booted.
  *
  * Invariants: a manifest that does not load is refused before anything starts; kosd runs
  * in the foreground and logs to stderr, one line a message (with "<N>" priority prefixes
@@ -31,15 +38,18 @@
 #include "supervisor/supervisor.h"
 #include "util/log.h"
 #include "util/path.h"
+#include "supervisor/booted.h"
 
 /* systemd's DefaultTimeoutStartSec: an app gets this long to become ready. */
 
 static void kosd_help(FILE *f) {
-        fprintf(f, "usage: kosd (--manifest FILE.dtb | --store DIR) [OPTIONS]\n\n"
+        fprintf(f, "usage: kosd (--manifest FILE.dtb | --store DIR --trust KEYDIR | --booted) [OPTIONS]\n\n"
                    "Runs the manifest's apps and supervises them.\n\n"
                    "  --manifest FILE.dtb  run this manifest (development)\n"
                    "  --store DIR          run the generation the boot decision chose, confirm it\n"
                    "  --trust KEYDIR       with --store: the keys its manifest must be signed by\n"
+                   "  --booted             on a device: --store " KOSD_BOOTED_STORE " --trust " KOSD_BOOTED_TRUST ",\n"
+                   "                       the generation named on the kernel command line\n"
                    "  --run-dir DIR        control and notify sockets (default %s)\n"
                    "  --msgd PATH          kos-msgd to run for message servers\n"
                    "                       (default: next to kosd)\n"
@@ -114,8 +124,8 @@ static int kosd_load_manifest(const char *path, Manifest **mp, char **dtbp, size
 
 /* The generation the boot decision chose, checked as the boot decision checks it
  * (src/boot/verify.h): its SHA-256 and a trusted key's signature, over the bytes kosd runs. */
-static int kosd_load_generation(const char *store_dir, const char *trust_dir, Manifest **mp, char **dtbp,
-                                size_t *sizep, unsigned *generationp) {
+static int kosd_load_generation(const char *store_dir, const char *trust_dir, const KosdBooted *booted,
+                                Manifest **mp, char **dtbp, size_t *sizep, unsigned *generationp, bool *pendingp) {
         _cleanup_(trust_store_freep) TrustStore *trust = NULL;
         _cleanup_free_ char *bad_file = NULL;
         Store *store = NULL;
@@ -143,7 +153,18 @@ static int kosd_load_generation(const char *store_dir, const char *trust_dir, Ma
                 return log_error_errno(-EPERM, "%s: generation %u may not run: %s%s%s; nothing started, nothing confirmed",
                                        store_dir, c.generation, boot_rejection_to_string(c.reason),
                                        c.detail[0] ? ": " : "", c.detail);
+        if (booted) {
+                char hex[SHA256_HEX_LEN + 1];
+                sha256_to_hex(&gen.manifest, hex);
+                /* refs/booted is what confirm confirms: it must be what this boot runs. */
+                if (gen.number != booted->generation || strcmp(hex, booted->manifest) != 0)
+                        return log_error_errno(-ESTALE, "%s: the kernel booted generation %u (manifest %s), but "
+                                               "refs/%s names generation %u (manifest %s); nothing started",
+                                               store_dir, booted->generation, booted->manifest, STORE_REF_BOOTED,
+                                               gen.number, hex);
+        }
         *generationp = gen.number;
+        *pendingp = gen.state == STORE_GENERATION_PENDING;
         return 0;
 }
 
@@ -174,6 +195,7 @@ static int kosd_main(int argc, char **argv) {
                 { "manifest", required_argument, NULL, 'm' },
                 { "store", required_argument, NULL, 's' },
                 { "trust", required_argument, NULL, 'T' },
+                { "booted", no_argument, NULL, 'B' },
                 { "run-dir", required_argument, NULL, 'r' },
                 { "msgd", required_argument, NULL, 'M' },
                 { "start-timeout-ms", required_argument, NULL, 't' },
@@ -186,6 +208,8 @@ static int kosd_main(int argc, char **argv) {
         _cleanup_free_ char *dtb = NULL, *msgd = NULL, *trust_dir = NULL;
         size_t dtb_size = 0;
         unsigned generation = 0;
+        KosdBooted booted = { 0 };
+        bool booted_mode = false, pending = false;
         /* Every path given is made absolute at once (util/path.h): children start in "/". */
         _cleanup_free_ char *manifest_path = NULL, *store_dir = NULL, *run_dir = NULL, *msgd_arg = NULL;
         const char *run_dir_arg = CONTROL_DEFAULT_RUN_DIR;
@@ -202,6 +226,7 @@ static int kosd_main(int argc, char **argv) {
                 case 'm': r = kosd_absolute("--manifest", optarg, &manifest_path); break;
                 case 's': r = kosd_absolute("--store", optarg, &store_dir); break;
                 case 'T': r = kosd_absolute("--trust", optarg, &trust_dir); break;
+                case 'B': booted_mode = true; break;
                 case 'r': run_dir_arg = optarg; r = 0; break;
                 case 'M': r = kosd_absolute("--msgd", optarg, &msgd_arg); break;
                 case 't':
@@ -219,6 +244,25 @@ static int kosd_main(int argc, char **argv) {
                 if (r < 0)
                         return 2;
         }
+        /* PID 1 started with no arguments is a device's node manager. */
+        if (argc == 1 && getpid() == 1)
+                booted_mode = true;
+        if (booted_mode) {
+                if (manifest_path || store_dir || trust_dir) {
+                        log_error("--booted takes the store, the keys and the generation from the boot; "
+                                  "it goes with no --manifest, --store or --trust");
+                        return 2;
+                }
+                r = kosd_booted_read(&booted);
+                if (r < 0)
+                        return 1;
+                if (kosd_absolute("--store", KOSD_BOOTED_STORE, &store_dir) < 0 ||
+                    kosd_absolute("--trust", KOSD_BOOTED_TRUST, &trust_dir) < 0)
+                        return 2;
+                r = kosd_booted_setup();
+                if (r < 0)
+                        return 1;
+        }
         if (kosd_absolute("--run-dir", run_dir_arg, &run_dir) < 0)
                 return 2;
         if (optind < argc || !!manifest_path == !!store_dir) {
@@ -233,7 +277,8 @@ static int kosd_main(int argc, char **argv) {
                 return 2;
         }
         if (store_dir)
-                r = kosd_load_generation(store_dir, trust_dir, &m, &dtb, &dtb_size, &generation);
+                r = kosd_load_generation(store_dir, trust_dir, booted_mode ? &booted : NULL, &m, &dtb, &dtb_size,
+                                         &generation, &pending);
         else
                 r = kosd_load_manifest(manifest_path, &m, &dtb, &dtb_size);
         if (r < 0)
@@ -252,6 +297,9 @@ static int kosd_main(int argc, char **argv) {
                 .service_paths = { [SERVICE_MSG] = m->n_msg_servers > 0 ? msgd : NULL },
                 .store_dir = store_dir,
                 .start_timeout_ms = start_timeout_set ? start_timeout_ms : m->node_manager.start_timeout_ms,
+                /* A new generation that never confirms must give its boot back: without a
+                 * reboot its tries would never run out. A good one reboots into itself. */
+                .confirm_timeout_ms = booted_mode && pending ? m->node_manager.confirm_timeout_ms : 0,
         };
         r = supervisor_new(&s, m, &config);
         if (r < 0) {
@@ -267,6 +315,7 @@ static int kosd_main(int argc, char **argv) {
                 log_notice("running %s: %zu app%s, %zu message server%s", manifest_path, m->n_apps,
                            m->n_apps == 1 ? "" : "s", msgd ? m->n_msg_servers : 0,
                            msgd && m->n_msg_servers == 1 ? "" : "s");
+        kosd_notify_ready();
         status = supervisor_run(s);
         return status;
 }

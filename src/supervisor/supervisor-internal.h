@@ -47,6 +47,8 @@ struct Supervisor {
 
         EventLoop *loop;     /* owned */
         EventSource *timer;  /* the UnitSet's next deadline */
+        EventSource *confirm_deadline; /* NULL unless a confirmation is awaited by a deadline */
+        bool confirmed;      /* the boot confirmation succeeded */
         int control_fd;      /* owned: listening socket */
         char *control_path;  /* owned */
         int clients[CONTROL_CLIENTS_MAX]; /* owned fds, -1 if free */

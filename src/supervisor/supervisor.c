@@ -206,6 +206,30 @@ static _Noreturn void supervisor_confirm_child(const char *store_dir, unsigned g
         _exit(r < 0 ? 1 : 0);
 }
 
+static int supervisor_on_confirm_exit(EventSource *source, const siginfo_t *info, void *userdata) {
+        Supervisor *s = userdata;
+
+        if (info->si_code == CLD_EXITED && info->si_status == 0) {
+                s->confirmed = true;
+                s->confirm_deadline = event_source_free(s->confirm_deadline);
+        }
+        event_source_free(source);
+        return 0;
+}
+
+/* A new generation that has not confirmed by now never will: give the boot back. */
+static int supervisor_on_confirm_deadline(EventSource *source, uint64_t now, void *userdata) {
+        Supervisor *s = userdata;
+
+        if (!s->confirmed && !s->set.shutting_down) {
+                log_error("boot not confirmed within %u ms; stopping every app%s", s->config.confirm_timeout_ms,
+                          getpid() == 1 ? " and rebooting" : "");
+                unit_set_shutdown(&s->set, 1);
+        }
+        s->confirm_deadline = event_source_free(source);
+        return 0;
+}
+
 /* Every app has been ready for the settle time: with a store, this boot was good. */
 static void supervisor_settled(void *userdata) {
         Supervisor *s = userdata;
@@ -222,7 +246,9 @@ static void supervisor_settled(void *userdata) {
                 log_error("cannot confirm the boot: fork: %m; the boot stays unconfirmed");
         else if (pid == 0)
                 supervisor_confirm_child(s->config.store_dir, s->config.generation, kosd);
-        /* The loop reaps it like any child; what it did, it logged. */
+        /* What it did, it logged; its status tells the deadline whether to stand down. */
+        else if (event_loop_add_child(s->loop, NULL, pid, supervisor_on_confirm_exit, s) < 0)
+                log_warning("cannot watch the boot confirmation; its deadline stays armed");
 }
 
 /* ---- what the loop reports ----------------------------------------------------------- */
@@ -483,6 +509,12 @@ int supervisor_new(Supervisor **supervisorp, const Manifest *m, const Supervisor
         r = event_loop_add_prepare(s->loop, NULL, supervisor_prepare, s);
         if (r < 0)
                 return r;
+        if (config->store_dir && config->confirm_timeout_ms > 0) {
+                r = event_loop_add_timer(s->loop, &s->confirm_deadline, now_ms() + config->confirm_timeout_ms,
+                                         supervisor_on_confirm_deadline, s);
+                if (r < 0)
+                        return r;
+        }
         /* Orphans of apps are reparented to kosd, which reaps them. */
         (void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 

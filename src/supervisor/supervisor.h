@@ -38,6 +38,9 @@ typedef struct SupervisorConfig {
         const char *service_paths[_SERVICE_KIND_MAX];
         const char *store_dir;     /* NULL unless --store: image apps, boot confirmation */
         unsigned start_timeout_ms; /* setup script + READY=1 must take less; 0: no limit */
+        /* With store_dir: a boot not confirmed this long after the start stops every app
+         * and makes kosd exit with status 1 (as PID 1: reboot); 0: no deadline. */
+        unsigned confirm_timeout_ms;
 } SupervisorConfig;
 
 typedef struct Supervisor Supervisor;

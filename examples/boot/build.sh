@@ -1,0 +1,22 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Builds the example device's boot disk: keys, the system initrd, a base squashfs and a
+# site erofs, release 1 signed and committed to a store, and `kos bootfs build` of it.
+# Nothing needs root. usage: examples/boot/build.sh BUILD_DIR OUT_DIR
+set -eu
+BUILD=$(cd "${1:?usage: build.sh BUILD_DIR OUT_DIR}" && pwd)
+OUT=${2:?usage: build.sh BUILD_DIR OUT_DIR}
+KOS="$BUILD/src/cli/kos"
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+. "$(dirname "$0")/lib.sh"
+
+rm -rf "$OUT/store" "$OUT/image"
+boot_keys
+boot_initrd
+boot_base base
+boot_site site site
+boot_release v1 1 base.squashfs site.erofs
+boot_commit v1
+boot_image
+echo "$OUT/image"

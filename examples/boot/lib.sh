@@ -1,0 +1,89 @@
+# SPDX-License-Identifier: Apache-2.0
+# Building the example device: components, releases, the store and the boot disk.
+# Sourced by examples/boot/build.sh and the system tests. Needs: $KOS (the kos command),
+# $BUILD (the build tree: static kosd, kos-msgd, kos-boot, kos-init), $OUT (a directory).
+#
+#   boot_keys                        $OUT/keys/dev.{key,pub}, $OUT/trust/dev.pub
+#   boot_initrd                      $OUT/initrd.img: the system initrd (kos-init)
+#   boot_base NAME [MOTD]            $OUT/NAME.squashfs: busybox, kosd, kos-msgd, the apps
+#   boot_site NAME MOTD              $OUT/NAME.erofs: configuration (/etc/kos/motd)
+#   boot_release NAME VERSION BASE SITE [CONFIRM_MS] [EXTRA_APPS_DTS]
+#                                    $OUT/NAME.dtb(.sig): signed manifest naming them
+#   boot_commit NAME [TRIES]         adds NAME's objects to $OUT/store, commits it
+#   boot_image                       $OUT/image: kos bootfs build of $OUT/store
+
+boot_examples=$(cd "$(dirname "${BASH_SOURCE:-$0}")/.." 2>/dev/null && pwd)
+
+boot_die() {
+	echo "boot example: $*" >&2
+	exit 1
+}
+
+boot_keys() {
+	mkdir -p "$OUT/keys" "$OUT/trust"
+	[ -f "$OUT/keys/dev.key" ] || "$KOS" key generate "$OUT/keys/dev" >/dev/null || boot_die "key generate"
+	cp "$OUT/keys/dev.pub" "$OUT/trust/"
+}
+
+boot_initrd() {
+	"$KOS" bootfs initrd --trust "$OUT/trust" -o "$OUT/initrd.img" || boot_die "bootfs initrd"
+}
+
+# boot_base NAME [MOTD]: the root's bottom layer.
+boot_base() {
+	d="$OUT/$1.tree"
+	rm -rf "$d"
+	mkdir -p "$d/bin" "$d/sbin" "$d/usr/sbin" "$d/usr/lib/kos/apps" "$d/etc/kos/trust" \
+		"$d/proc" "$d/sys" "$d/dev" "$d/run" "$d/data" "$d/tmp" "$d/var"
+	cp /bin/busybox "$d/bin/busybox"
+	for tool in sh cat echo mkdir mv sleep sync ls mount ps; do
+		ln -s busybox "$d/bin/$tool"
+	done
+	cp "$BUILD/src/supervisor/kosd-static" "$d/usr/sbin/kosd"
+	cp "$BUILD/src/msg/kos-msgd-static" "$d/usr/sbin/kos-msgd"
+	cp "$boot_examples"/apps/* "$boot_examples/boot/probe" "$d/usr/lib/kos/apps/"
+	cp "$OUT"/trust/*.pub "$d/etc/kos/trust/"
+	echo "${2:-base}" >"$d/etc/kos/motd"
+	mksquashfs "$d" "$OUT/$1.squashfs" -all-root -noappend -quiet -mkfs-time 0 -all-time 0 >/dev/null ||
+		boot_die "mksquashfs $1"
+}
+
+# boot_site NAME MOTD: the layer above base; its motd wins.
+boot_site() {
+	d="$OUT/$1.tree"
+	rm -rf "$d"
+	mkdir -p "$d/etc/kos"
+	echo "$2" >"$d/etc/kos/motd"
+	echo "station=example" >"$d/etc/kos/site.conf"
+	mkfs.erofs --all-root -T 0 "$OUT/$1.erofs" "$d" >/dev/null 2>&1 || boot_die "mkfs.erofs $1"
+}
+
+boot_digest() {
+	sha256sum "$1" | cut -c1-64
+}
+
+# boot_release NAME VERSION BASE SITE [CONFIRM_MS] [EXTRA_APPS]
+boot_release() {
+	kernel=$("$KOS" bootfs kernel) || boot_die "no kernel"
+	sed -e "s|@VERSION@|$2|" -e "s|@DESCRIPTION@|example device $1|" \
+		-e "s|@KERNEL@|$(boot_digest "$kernel")|" -e "s|@INITRD@|$(boot_digest "$OUT/initrd.img")|" \
+		-e "s|@BASE@|$(boot_digest "$OUT/$3")|" -e "s|@SITE@|$(boot_digest "$OUT/$4")|" \
+		-e "s|@CONFIRM_TIMEOUT@|${5:-300000}|" -e "s|@EXTRA_APPS@|${6:-}|" \
+		"$boot_examples/boot/manifest.dts.in" >"$OUT/$1.dts"
+	"$KOS" manifest build "$OUT/$1.dts" -o "$OUT/$1.dtb" || boot_die "manifest build $1"
+	"$KOS" manifest sign "$OUT/$1.dtb" --key "$OUT/keys/dev.key" || boot_die "manifest sign $1"
+	echo "$kernel $OUT/initrd.img $OUT/$3 $OUT/$4" >"$OUT/$1.objects"
+}
+
+# boot_commit NAME [TRIES]
+boot_commit() {
+	"$KOS" store init "$OUT/store" >/dev/null || boot_die "store init"
+	# shellcheck disable=SC2046
+	"$KOS" store add "$OUT/store" $(cat "$OUT/$1.objects") >/dev/null || boot_die "store add $1"
+	"$KOS" store commit "$OUT/store" "$OUT/$1.dtb" --tries "${2:-3}" >/dev/null || boot_die "store commit $1"
+}
+
+boot_image() {
+	"$KOS" bootfs build --store "$OUT/store" --trust "$OUT/trust" -o "$OUT/image" >/dev/null ||
+		boot_die "bootfs build"
+}

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * kosd --booted (see booted.h).
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "supervisor/booted.h"
+#include "util/cleanup.h"
+#include "util/fileio.h"
+#include "util/hex.h"
+#include "util/log.h"
+
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
+
+/* The value of the last "key=value" word of the command line, copied into buf. */
+static bool cmdline_value(const char *text, const char *key, char *buf, size_t size) {
+        size_t keylen = strlen(key);
+        bool found = false;
+
+        for (const char *p = text; *p;) {
+                size_t len = strcspn(p, " \t\n");
+                if (len > keylen && strncmp(p, key, keylen) == 0 && p[keylen] == '=' && len - keylen - 1 < size) {
+                        memcpy(buf, p + keylen + 1, len - keylen - 1);
+                        buf[len - keylen - 1] = '\0';
+                        found = true;
+                }
+                p += len;
+                p += strspn(p, " \t\n");
+        }
+        return found;
+}
+
+int kosd_booted_read(KosdBooted *b) {
+        _cleanup_free_ char *text = NULL;
+        char generation[16], manifest[SHA256_HEX_LEN + 2];
+        size_t size;
+        char *end;
+        unsigned long n;
+        int r;
+
+        r = read_file_full("/proc/cmdline", 64 * 1024, &text, &size);
+        if (r < 0)
+                return log_error_errno(r, "/proc/cmdline: %s; nothing started", strerror(-r));
+        if (!cmdline_value(text, "kos.generation", generation, sizeof(generation)) ||
+            !cmdline_value(text, "kos.manifest", manifest, sizeof(manifest)))
+                return log_error_errno(-ENOENT, "the kernel command line names no kos.generation and kos.manifest: "
+                                       "this system was not booted by kos-boot; nothing started");
+        errno = 0;
+        n = strtoul(generation, &end, 10);
+        if (errno || end == generation || *end || n == 0 || n > 0xFFFFFFFFUL)
+                return log_error_errno(-EINVAL, "kos.generation: not a generation number; nothing started");
+        if (!hex_is_sha256(manifest))
+                return log_error_errno(-EINVAL, "kos.manifest: not a SHA-256 digest; nothing started");
+        b->generation = (unsigned)n;
+        memcpy(b->manifest, manifest, SHA256_HEX_LEN + 1);
+        return 0;
+}
+
+int kosd_booted_setup(void) {
+        struct statfs fs;
+
+        if (getpid() != 1)
+                return 0;
+        if (statfs("/sys/fs/cgroup", &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC)
+                return 0;
+        (void)mkdir("/sys/fs/cgroup", 0755);
+        if (mount("cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, "nsdelegate") < 0)
+                log_warning("cannot mount cgroup2 at /sys/fs/cgroup: %m; apps are contained by process group only");
+        return 0;
+}
+
+void kosd_notify_ready(void) {
+        const char *path = getenv("NOTIFY_SOCKET");
+        struct sockaddr_un addr = { .sun_family = AF_UNIX };
+        _cleanup_close_ int fd = -1;
+        size_t len;
+
+        if (!path || (path[0] != '/' && path[0] != '@'))
+                return;
+        len = strlen(path);
+        if (len >= sizeof(addr.sun_path))
+                return;
+        memcpy(addr.sun_path, path, len);
+        if (path[0] == '@')
+                addr.sun_path[0] = '\0'; /* an abstract socket */
+        fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0 || sendto(fd, "READY=1", 7, MSG_NOSIGNAL, (struct sockaddr *)&addr,
+                             (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) < 0)
+                log_warning("cannot tell the service manager kosd is ready: %m");
+        /* Apps get kosd's own NOTIFY_SOCKET, never this one. */
+        unsetenv("NOTIFY_SOCKET");
+}
