@@ -96,6 +96,7 @@ typedef struct BootDecision {
         bool booted_removed;      /* refs/booted does not name chosen and was removed */
         bool booted_stale;        /* ... and could not even be removed: it still names */
         unsigned stale_generation; /* this generation (0: unreadable) */
+        uint64_t hash_ns;          /* time spent hashing the candidates' objects */
 } BootDecision;
 
 /*

@@ -17,6 +17,7 @@
 #include "boot/verify.h"
 #include "manifest/manifest.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/strv.h"
 
@@ -37,9 +38,12 @@ int boot_ref_generation(const Store *store, const char *name, unsigned *numberp)
         return 0;
 }
 
-/* 0 if gen may boot, 1 if not (with *c filled in), negative errno if the check failed. */
+/*
+ * 0 if gen may boot, 1 if not (with *c filled in), negative errno if the check failed.
+ * The time spent hashing objects adds to *hash_ns.
+ */
 static int boot_check(const Store *store, const TrustStore *trust, uint32_t floor_version,
-                      const StoreGeneration *gen, BootCandidate *c) {
+                      const StoreGeneration *gen, BootCandidate *c, uint64_t *hash_ns) {
         _cleanup_(manifest_freep) Manifest *m = NULL;
         _cleanup_strv_free_ char **objects = NULL;
         int r;
@@ -51,7 +55,11 @@ static int boot_check(const Store *store, const TrustStore *trust, uint32_t floo
         if (r < 0)
                 return r;
         for (char **o = objects; *o; o++) {
-                r = boot_judge_object(store_object_verify(store, *o, NULL), gen, *o, c);
+                uint64_t start = now_ns();
+
+                r = store_object_verify(store, *o, NULL);
+                *hash_ns += now_ns() - start;
+                r = boot_judge_object(r, gen, *o, c);
                 if (r != 0)
                         return r;
         }
@@ -226,7 +234,7 @@ int boot_select(Store *store, const TrustStore *trust, BootDecision *decisionp) 
                         continue;
                 }
 
-                r = boot_check(store, trust, floor_version, g, &c);
+                r = boot_check(store, trust, floor_version, g, &c, &d.hash_ns);
                 if (r < 0)
                         goto fail;
                 if (r > 0) {

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "boot/boot.h"
+#include "boot/report.h"
 #include "cli/cli.h"
 #include "cli/store.h"
 #include "crypto/signature.h"
@@ -36,65 +37,6 @@ static json_t *cli_boot_generation_json(const StoreGeneration *g) {
         return json_pack("{s:I, s:s, s:I, s:s, s:I}", "generation", (json_int_t)g->number,
                          "manifest", m, "version", (json_int_t)g->version,
                          "state", store_generation_state_to_string(g->state), "tries", (json_int_t)g->tries);
-}
-
-static void cli_boot_log_rejection(const BootCandidate *c) {
-        log_notice("generation %u rejected: %s%s%s", c->generation, boot_rejection_to_string(c->reason),
-                   c->detail[0] ? ": " : "", c->detail);
-}
-
-/* "generation 2: no tries left; generation 1: ...", or NULL if there is none or no memory. */
-static char *cli_boot_rejections_text(const BootDecision *d) {
-        char *text = NULL;
-        size_t size = 0;
-        FILE *f;
-
-        if (d->n_rejected == 0)
-                return NULL;
-        f = open_memstream(&text, &size);
-        if (!f)
-                return NULL;
-        for (size_t i = 0; i < d->n_rejected; i++) {
-                const BootCandidate *c = &d->rejected[i];
-                fprintf(f, "%sgeneration %u: %s%s%s", i ? "; " : "", c->generation,
-                        boot_rejection_to_string(c->reason), c->detail[0] ? ": " : "", c->detail);
-        }
-        if (fclose(f) != 0) {
-                free(text);
-                return NULL;
-        }
-        return text;
-}
-
-/*
- * What the decision could not record, after the error: "; generation 2 not tried; refs/booted
- * removed". An empty string if that is all, NULL if there is no memory.
- */
-static char *cli_boot_unrecorded_text(const BootDecision *d) {
-        char *text = NULL;
-        size_t size = 0;
-        FILE *f;
-
-        f = open_memstream(&text, &size);
-        if (!f)
-                return NULL;
-        for (size_t i = 0; i < d->n_rejected; i++) {
-                const BootCandidate *c = &d->rejected[i];
-                if (c->unrecorded)
-                        fprintf(f, "; generation %u %s", c->generation,
-                                c->reason == BOOT_REJECT_NO_TRIES ? "not marked bad" : "not tried");
-        }
-        if (d->booted_removed)
-                fputs("; refs/booted removed", f);
-        if (d->booted_stale && d->stale_generation > 0)
-                fprintf(f, "; refs/booted still names generation %u", d->stale_generation);
-        else if (d->booted_stale)
-                fputs("; refs/booted not updated", f);
-        if (fclose(f) != 0) {
-                free(text);
-                return NULL;
-        }
-        return text;
 }
 
 static int cli_boot_select(char **args, size_t n, const CliStoreOptions *o) {
@@ -148,14 +90,10 @@ static int cli_boot_select(char **args, size_t n, const CliStoreOptions *o) {
         }
         if (d.found) {
                 for (size_t i = 0; i < d.n_rejected; i++)
-                        cli_boot_log_rejection(&d.rejected[i]);
-                if (d.unrecorded < 0) {
-                        _cleanup_free_ char *what = cli_boot_unrecorded_text(&d);
-                        log_warning("warning: %s: cannot record the boot decision: %s%s", args[0],
-                                    strerror(-d.unrecorded), what ? what : "");
-                }
+                        boot_report_rejection(&d.rejected[i]);
+                boot_report_unrecorded(&d, args[0]);
         } else {
-                _cleanup_free_ char *why = cli_boot_rejections_text(&d);
+                _cleanup_free_ char *why = boot_report_rejections_text(&d);
                 log_error("%s: no generation can boot (%zu rejected%s%s)", args[0], d.n_rejected,
                           why ? ": " : "", why ? why : "");
         }

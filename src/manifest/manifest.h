@@ -35,6 +35,7 @@ typedef struct ManifestBoot {
         char kernel[SHA256_HEX_LEN + 1];
         char initrd[SHA256_HEX_LEN + 1]; /* "" if none */
         char *cmdline;                   /* owned; "" if none */
+        char **init; /* owned strv: an absolute path, then its arguments ({"/sbin/init"}) */
 } ManifestBoot;
 
 typedef struct ManifestComponent {

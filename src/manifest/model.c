@@ -17,8 +17,10 @@ Manifest *manifest_free(Manifest *m) {
         if (!m)
                 return NULL;
         free(m->description);
-        if (m->boot)
+        if (m->boot) {
                 free(m->boot->cmdline);
+                strv_free(m->boot->init);
+        }
         free(m->boot);
         for (size_t i = 0; i < m->n_components; i++) {
                 free(m->components[i].name);

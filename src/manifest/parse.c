@@ -430,6 +430,7 @@ static const PropSpec boot_props[] = {
         {"kernel", PROP_DIGEST, FIELD(ManifestBoot, kernel), true, NULL},
         {"initrd", PROP_DIGEST, FIELD(ManifestBoot, initrd), false, NULL},
         {"cmdline", PROP_TEXT, FIELD(ManifestBoot, cmdline), false, NULL},
+        {"init", PROP_ARGS, FIELD(ManifestBoot, init), false, NULL},
 };
 
 static const PropSpec component_props[] = {
@@ -517,6 +518,24 @@ static int check_env(Parser *p, int node, char **env) {
         if (duplicate)
                 return parser_error(p, node, "env", "variable \"%.*s\" set twice",
                                     (int)strcspn(duplicate, "="), duplicate);
+        return 0;
+}
+
+/* boot: init is the program kos-init executes, an absolute path first ("/sbin/init" if absent). */
+static int parse_boot(Parser *p, int node) {
+        ManifestBoot *b;
+        int r;
+
+        if (!(p->m->boot = calloc(1, sizeof(ManifestBoot))))
+                return -ENOMEM;
+        b = p->m->boot;
+        r = parse_leaf(p, node, boot_props, ELEMENTSOF(boot_props), b);
+        if (r < 0)
+                return r;
+        if (!b->init[0])
+                return strv_extend(&b->init, "/sbin/init");
+        if (b->init[0][0] != '/')
+                return parser_error(p, node, "init", "must start with an absolute path");
         return 0;
 }
 
@@ -649,9 +668,7 @@ static int parse_root(Parser *p) {
 
                 switch (kind) {
                 case 0:
-                        if (!(m->boot = calloc(1, sizeof(ManifestBoot))))
-                                return -ENOMEM;
-                        r = parse_leaf(p, child, boot_props, ELEMENTSOF(boot_props), m->boot);
+                        r = parse_boot(p, child);
                         break;
                 case 1:
                         r = parse_properties(p, child, NULL, 0, m);

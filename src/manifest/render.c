@@ -30,9 +30,13 @@ int manifest_render_text(const Manifest *m, FILE *f) {
         fprintf(f, "version %u%s%s%s\n", m->version, m->description[0] ? " (" : "", m->description,
                 m->description[0] ? ")" : "");
         fprintf(f, "persistent boot: %s\n", m->persistent_boot ? "yes" : "no");
-        if (m->boot)
+        if (m->boot) {
                 fprintf(f, "boot: kernel %.12s initrd %.12s cmdline \"%s\"\n", m->boot->kernel,
                         m->boot->initrd[0] ? m->boot->initrd : "-", m->boot->cmdline);
+                fputs("boot init: ", f);
+                print_list(f, m->boot->init, " ");
+                fputc('\n', f);
+        }
 
         if (m->n_components > 0) {
                 fprintf(f, "\ncomponents (overlay order, bottom first):\n");
@@ -130,6 +134,7 @@ int manifest_render_json(const Manifest *m, json_t **jsonp) {
                 set(boot, "kernel", json_string(m->boot->kernel), &ok);
                 set(boot, "initrd", json_string_or_null(m->boot->initrd), &ok);
                 set(boot, "cmdline", json_string(m->boot->cmdline), &ok);
+                set(boot, "init", json_strv(m->boot->init), &ok);
         }
         set(root, "boot", boot, &ok);
 

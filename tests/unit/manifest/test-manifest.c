@@ -88,6 +88,8 @@ TEST(full_example_model) {
         CHECK(m->boot);
         CHECK_EQ_STR(m->boot->kernel, D1);
         CHECK_EQ_STR(m->boot->cmdline, "console=ttyS0");
+        CHECK_EQ_INT(strv_length(m->boot->init), 1);
+        CHECK_EQ_STR(m->boot->init[0], "/sbin/init");
         CHECK_EQ_INT(m->n_components, 2);
         CHECK_EQ_STR(m->components[1].encryption_key, "disk");
         CHECK(!m->components[0].encryption_key);
@@ -162,6 +164,30 @@ TEST(error_locates_node_and_property) {
         CHECK_EQ_STR(err.property, "a");
         manifest_error_format(&err, line, sizeof(line));
         CHECK_EQ_STR(line, "supervision/a: unknown app \"tunell\"");
+}
+
+TEST(boot_init_path_and_args) {
+        ManifestError err;
+        int r;
+        _cleanup_(manifest_freep) Manifest *m = compile(
+                "/dts-v1/; / { compatible = \"kos,manifest-v1\"; version = <1>;"
+                " boot { kernel = \"" D1 "\"; init = \"/bin/sh\", \"-c\", \"\", \"echo hi\"; }; };",
+                &err, &r);
+        _cleanup_(manifest_freep) Manifest *relative = NULL;
+
+        CHECK_OK(r);
+        CHECK_EQ_INT(strv_length(m->boot->init), 4);
+        CHECK_EQ_STR(m->boot->init[0], "/bin/sh");
+        CHECK_EQ_STR(m->boot->init[2], "");
+        CHECK_EQ_STR(m->boot->init[3], "echo hi");
+
+        relative = compile("/dts-v1/; / { compatible = \"kos,manifest-v1\"; version = <1>;"
+                           " boot { kernel = \"" D1 "\"; init = \"sbin/init\"; }; };",
+                           &err, &r);
+        CHECK_EQ_INT(r, -EBADMSG);
+        CHECK(!relative);
+        CHECK_EQ_STR(err.node, "boot");
+        CHECK_EQ_STR(err.property, "init");
 }
 
 TEST(digest_is_sha256_of_dtb) {
