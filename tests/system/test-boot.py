@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""system/boot: the example device boots twice, for real, under QEMU.
+
+Boot 1, step by step on the console: kos-boot loads its modules, finds the ImageFS, chooses
+generation 1 and kexecs the system kernel with a command line naming the manifest; kos-init
+verifies it again, mounts base (squashfs) and site (erofs) in manifest order, the tmpfs
+layer and the DataFS, stacks the overlay with site on top and execs kosd as PID 1; kosd
+starts the apps and confirms the boot. The probe app shows site's /etc/kos/motd won the
+overlay, a clean read-write layer and the DataFS's first boot; it leaves a file in the
+read-write layer. Boot 2: the same generation, now good, boots as is; the probe finds the
+read-write file gone and the DataFS counting its second boot. Afterwards the store on the
+disk image says generation 1 is good and current.
+"""
+import os
+import re
+
+import device
+from device import Device, fail
+
+
+def boot_and_check(out, name, number, boot_count):
+    dtb = os.path.join(out, "v1.dtb")
+    digest = device.kos("manifest", "digest", dtb)[1].split()[0]
+    d = Device(out, name)
+    try:
+        d.expect(r"kos-boot: modules: \d+ loaded in \d+ ms")
+        d.expect(r"kos-boot: imagefs: /dev/vda1 ")
+        d.expect(r"kos-boot: chose generation 1 \(manifest %s\)" % digest)
+        m = d.expect(r"kos-boot: kexec: (.*)")
+        cmdline = m.group(1)
+        for want in ("console=ttyS0", "kos.manifest=%s" % digest, "kos.generation=1"):
+            if want not in cmdline.split():
+                fail("the system kernel's command line lacks %s: %s" % (want, cmdline))
+        d.expect(r"kos-boot: times: modules \d+ ms, mount \d+ ms, decision \d+ ms \(hashing \d+ ms\), "
+                 r"kexec load \d+ ms, total \d+ ms")
+        # The system kernel: it got exactly that command line.
+        m = d.expect(r"Command line: (.*)")
+        if m.group(1).strip() != cmdline.strip():
+            fail("the system kernel's command line is %r, kos-boot gave %r" % (m.group(1), cmdline))
+        d.expect(r"kos-init: manifest %s generation 1: verified" % digest)
+        d.expect(r"kos-init: component base: squashfs at /run/kos/components/base")
+        d.expect(r"kos-init: component site: erofs at /run/kos/components/site")
+        d.expect(r"kos-init: rw layer: tmpfs at /run/kos/rw")
+        d.expect(r"kos-init: datafs: /dev/vda2 at /data")
+        d.expect(r"kos-init: root: overlay \(lowerdir=/run/kos/components/site:/run/kos/components/base")
+        d.expect(r"kos-init: exec /usr/sbin/kosd --booted")
+        d.expect(r"kosd: running generation 1 of /run/kos/imagefs/store: 5 apps, 2 message servers")
+        for app in ("probe", "ethernet", "tunnel", "hello-phx", "admin"):
+            d.expect(r"kosd: %s: started \(pid \d+\)" % re.escape(app), what=app)
+        # The probe's lines come in its order, interleaved with the others' starts.
+        start = 0
+        for line in (r"probe: motd: site$", r"probe: rw layer: clean$", r"probe: datafs: boot %d$" % boot_count):
+            if not d.seen(line, start):
+                d.expect(line, what="probe")
+        d.expect(r"kosd: boot confirmed \(generation %d\)" % number)
+    finally:
+        d.power_cut()
+
+
+def test(out):
+    device.shell(out, """
+boot_keys
+boot_initrd
+boot_base base
+boot_site site site
+boot_release v1 1 base.squashfs site.erofs
+boot_commit v1
+boot_image
+""")
+    boot_and_check(out, "boot1", 1, 1)
+    boot_and_check(out, "boot2", 1, 2)
+    store = device.imagefs_store(out, os.path.join(out, "after"))
+    device.store_verify(store)
+    states, current = device.store_list(store)
+    if states != {1: "good"} or current != 1:
+        fail("after two confirmed boots the disk's store says %s, current %s" % (states, current))
+
+
+device.run(test)
