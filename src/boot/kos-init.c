@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * kos-init: PID 1 of the System Kernel's initrd. Checks again the manifest kos-boot
+ * kexec'd for, mounts its components read-only under a tmpfs read-write layer with
+ * OverlayFS, adds the DataFS, switches root and executes the manifest's init.
+ *
+ * Invariants: 1. Trust comes only from the initrd's /etc/kos/trust; the command line only
+ * says which generation to check: its generation file must name the manifest the command
+ * line names, a trusted key must have signed it, its version must not be below the floor,
+ * and every object it references must hash to its name. 2. A component is mounted from the
+ * descriptor its bytes were hashed through (component.h). 3. Components stack in manifest
+ * order, the first at the bottom (overlay.h). 4. The program never exits: a fatal error
+ * reboots, so a pending generation's tries run out. 5. Every console line is one line with
+ * the prefix "kos-init: ".
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "boot/boot.h"
+#include "boot/cmdline.h"
+#include "boot/component.h"
+#include "boot/overlay.h"
+#include "boot/pid1.h"
+#include "boot/stage.h"
+#include "boot/switchroot.h"
+#include "boot/verify.h"
+#include "crypto/key.h"
+#include "crypto/signature.h"
+#include "store/object.h"
+#include "util/cleanup.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "util/strv.h"
+
+#define KOS_INIT_IMAGEFS "/run/kos/imagefs"
+#define KOS_INIT_STORE KOS_INIT_IMAGEFS "/store"
+#define KOS_INIT_COMPONENTS "/run/kos/components"
+#define KOS_INIT_RW "/run/kos/rw"
+#define KOS_INIT_ROOT "/root"
+#define KOS_INIT_TRUST "/etc/kos/trust"
+
+#define fatal(...) boot_pid1_fatal(BOOT_PID1_REBOOT, __VA_ARGS__)
+
+typedef struct KosInit {
+        BootCmdline *cmdline; /* owned */
+        Sha256Digest manifest;
+        unsigned generation;
+        const char *imagefs, *datafs; /* specs, from cmdline */
+        uint64_t deadline_ms;
+        Store *store;    /* owned */
+        Manifest *m;     /* owned */
+        int *component_fds; /* owned: one per component, hashed (invariant 2) */
+} KosInit;
+
+static const char *kos_init_store_error(int r) {
+        return r == STORE_E_MISSING ? "missing" : r == STORE_E_CORRUPT ? "does not match its digest" : strerror(-r);
+}
+
+static void kos_init_parse_cmdline(KosInit *k) {
+        const char *hex, *number;
+        unsigned long n;
+        char *end;
+        int r;
+
+        r = boot_stage_cmdline(&k->cmdline);
+        if (r < 0)
+                fatal("/proc/cmdline: %s", strerror(-r));
+        hex = boot_cmdline_value(k->cmdline, "kos.manifest");
+        number = boot_cmdline_value(k->cmdline, "kos.generation");
+        if (!hex || sha256_from_hex(hex, &k->manifest) < 0)
+                fatal("kos.manifest: %s", hex ? "expected 64 hex digits" : "missing");
+        errno = 0;
+        n = number ? strtoul(number, &end, 10) : 0;
+        if (!number || errno != 0 || end == number || *end || number[0] == '-' || n == 0 || n > UINT32_MAX)
+                fatal("kos.generation: %s", number ? "expected a generation number" : "missing");
+        k->generation = (unsigned)n;
+        k->imagefs = boot_cmdline_value(k->cmdline, "kos.imagefs") ?: BOOT_STAGE_IMAGEFS_DEFAULT;
+        k->datafs = boot_cmdline_value(k->cmdline, "kos.datafs") ?: BOOT_STAGE_DATAFS_DEFAULT;
+}
+
+static void kos_init_imagefs(KosInit *k) {
+        BootBlockdevSpec spec;
+        char dev[64], how[64];
+        int r;
+
+        if (boot_blockdev_spec_parse(k->imagefs, &spec) < 0)
+                fatal("kos.imagefs=%s: expected LABEL=<label> or /dev/<name>", k->imagefs);
+        r = boot_stage_mount_ext4(&spec, k->deadline_ms, KOS_INIT_IMAGEFS, MS_NOSUID | MS_NODEV | MS_NOEXEC, dev, how);
+        if (r == -ETIMEDOUT)
+                fatal("imagefs: %s: not found within %u s", k->imagefs, boot_stage_timeout(k->cmdline));
+        if (r < 0)
+                fatal("imagefs: %s: cannot mount: %s", dev, strerror(-r));
+        r = store_open(&k->store, KOS_INIT_STORE, STORE_OPEN_READ);
+        if (r < 0)
+                fatal("%s: cannot open the store: %s", KOS_INIT_STORE, store_strerror(r));
+}
+
+static TrustStore *kos_init_trust(void) {
+        _cleanup_free_ char *bad_file = NULL;
+        TrustStore *trust = NULL;
+        int r;
+
+        r = trust_store_load(&trust, KOS_INIT_TRUST, &bad_file);
+        if (r < 0)
+                fatal("trust: %s: %s", bad_file ? bad_file : KOS_INIT_TRUST, key_strerror(r));
+        if (trust_store_size(trust) == 0)
+                fatal("trust: %s: no trusted keys (*.pub)", KOS_INIT_TRUST);
+        return trust;
+}
+
+/* The generation file, the signature, the floor (invariant 1, first part). */
+static void kos_init_verify_manifest(KosInit *k, const TrustStore *trust) {
+        StoreGeneration gen;
+        BootCandidate c;
+        unsigned current;
+        uint32_t floor_version;
+        int r;
+
+        r = store_generation_load(k->store, k->generation, &gen);
+        if (r < 0)
+                fatal("generation %u: %s", k->generation, r == -ENOENT ? "no such generation" : strerror(-r));
+        if (!sha256_equal(&gen.manifest, &k->manifest))
+                fatal("generation %u: names another manifest than kos.manifest", k->generation);
+        if (gen.state == STORE_GENERATION_BAD)
+                fatal("generation %u: marked bad", k->generation);
+        r = boot_ref_generation(k->store, STORE_REF_CURRENT, &current);
+        if (r >= 0)
+                r = boot_floor_get(k->store, current, &floor_version);
+        if (r < 0)
+                fatal("%s: cannot read the version floor: %s", KOS_INIT_STORE, strerror(-r));
+        r = boot_verify_manifest(k->store, trust, floor_version, &gen, &c, &k->m, NULL, NULL);
+        if (r < 0)
+                fatal("generation %u: %s", k->generation, strerror(-r));
+        if (r > 0)
+                fatal("generation %u rejected: %s%s%s", k->generation, boot_rejection_to_string(c.reason),
+                      c.detail[0] ? ": " : "", c.detail);
+        if (!k->m->boot)
+                fatal("generation %u: the manifest has no boot node", k->generation);
+}
+
+static bool kos_init_is_component(const Manifest *m, const char *hex) {
+        for (size_t i = 0; i < m->n_components; i++)
+                if (strcmp(m->components[i].sha256, hex) == 0)
+                        return true;
+        return false;
+}
+
+/* Every object hashes to its name; components through the descriptors they mount from. */
+static void kos_init_verify_objects(KosInit *k) {
+        _cleanup_strv_free_ char **objects = NULL;
+        char hex[SHA256_HEX_LEN + 1];
+        int r;
+
+        k->component_fds = calloc(k->m->n_components + 1, sizeof(int));
+        if (!k->component_fds || manifest_objects(k->m, &objects) < 0)
+                fatal("%s", strerror(ENOMEM));
+        for (size_t i = 0; i < k->m->n_components; i++) {
+                r = boot_component_open(k->store, &k->m->components[i], &k->component_fds[i]);
+                if (r != 0)
+                        fatal("component %s: %s: %s", k->m->components[i].name, k->m->components[i].sha256,
+                              kos_init_store_error(r));
+        }
+        for (char **o = objects; *o; o++) {
+                if (kos_init_is_component(k->m, *o))
+                        continue;
+                r = store_object_verify(k->store, *o, NULL);
+                if (r != 0)
+                        fatal("object %s: %s", *o, kos_init_store_error(r));
+        }
+        sha256_to_hex(&k->manifest, hex);
+        log_info("manifest %s generation %u: verified", hex, k->generation);
+}
+
+/* Each component at /run/kos/components/<name>, in manifest order; returns their paths. */
+static char **kos_init_components(KosInit *k) {
+        _cleanup_strv_free_ char **paths = NULL;
+        char dev[64];
+        int r;
+
+        for (size_t i = 0; i < k->m->n_components; i++) {
+                const ManifestComponent *c = &k->m->components[i];
+                char *path = NULL;
+
+                if (asprintf(&path, "%s/%s", KOS_INIT_COMPONENTS, c->name) < 0 || strv_push(&paths, path) < 0)
+                        fatal("%s", strerror(ENOMEM));
+                r = boot_pid1_mkdir_p(path);
+                if (r >= 0)
+                        r = boot_component_mount(c, k->component_fds[i], path, dev, sizeof(dev));
+                if (r < 0)
+                        fatal("component %s: cannot mount %s: %s", c->name, c->format, strerror(-r));
+                close(k->component_fds[i]);
+                k->component_fds[i] = -1;
+                log_info("component %s: %s at %s", c->name, c->format, path);
+        }
+        if (!paths)
+                fatal("the manifest has no components: there is no root file system");
+        return steal_ptr(&paths);
+}
+
+static void kos_init_rw(void) {
+        int r;
+
+        r = boot_pid1_mount("tmpfs", KOS_INIT_RW, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
+        if (r >= 0)
+                r = boot_pid1_mkdir_p(KOS_INIT_RW "/upper");
+        if (r >= 0)
+                r = boot_pid1_mkdir_p(KOS_INIT_RW "/work");
+        if (r < 0)
+                fatal("rw layer: %s: %s", KOS_INIT_RW, strerror(-r));
+        log_info("rw layer: tmpfs at %s", KOS_INIT_RW);
+}
+
+static void kos_init_datafs(KosInit *k) {
+        BootBlockdevSpec spec;
+        char dev[64], how[64];
+        int r;
+
+        if (boot_blockdev_spec_parse(k->datafs, &spec) < 0) {
+                log_warning("warning: kos.datafs=%s: expected LABEL=<label> or /dev/<name>; no /data", k->datafs);
+                return;
+        }
+        r = boot_stage_mount_ext4(&spec, k->deadline_ms, KOS_INIT_ROOT "/data", MS_NOSUID | MS_NODEV, dev, how);
+        if (r == -ETIMEDOUT) {
+                log_warning("warning: datafs: %s: not found; no /data", k->datafs);
+                return;
+        }
+        if (r < 0) {
+                log_warning("warning: datafs: %s: cannot mount: %s; no /data", dev, strerror(-r));
+                return;
+        }
+        log_info("datafs: %s at /data", dev);
+}
+
+static void kos_init_root(KosInit *k, char **lower) {
+        _cleanup_free_ char *options = NULL, *lowerdir = NULL;
+        int r;
+
+        r = boot_overlay_options(lower, strv_length(lower), KOS_INIT_RW "/upper", KOS_INIT_RW "/work", &options);
+        if (r >= 0)
+                r = boot_overlay_lowerdir(lower, strv_length(lower), &lowerdir);
+        if (r >= 0)
+                r = boot_pid1_mkdir_p(KOS_INIT_ROOT);
+        if (r >= 0)
+                r = boot_overlay_mount(options, KOS_INIT_ROOT);
+        if (r < 0)
+                fatal("root: cannot mount the overlay: %s", strerror(-r));
+        kos_init_datafs(k);
+        log_info("root: overlay (%s)", lowerdir);
+}
+
+static _Noreturn void kos_init_exec(char **init) {
+        _cleanup_free_ char *text = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&text, &size);
+        int r;
+
+        for (size_t i = 0; f && init[i]; i++)
+                fprintf(f, "%s%s", i ? " " : "", init[i]);
+        if (!f || fclose(f) != 0)
+                fatal("%s", strerror(ENOMEM));
+        log_info("exec %s", text);
+        r = boot_switch_root(KOS_INIT_ROOT);
+        if (r < 0)
+                fatal("switch_root: %s", strerror(-r));
+        execv(init[0], init);
+        fatal("exec %s: %s", init[0], strerror(errno));
+}
+
+int main(void) {
+        _cleanup_(trust_store_freep) TrustStore *trust = NULL;
+        _cleanup_strv_free_ char **lower = NULL;
+        KosInit k = {};
+        int r;
+
+        r = boot_pid1_setup("kos-init", true);
+        if (r < 0)
+                log_warning("cannot set up the initramfs: %s", strerror(-r));
+        if (OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL) != 1)
+                fatal("cannot initialise libcrypto");
+        k.deadline_ms = now_ms();
+        kos_init_parse_cmdline(&k);
+        k.deadline_ms += boot_stage_timeout(k.cmdline) * 1000ULL;
+        boot_stage_modules();
+        kos_init_imagefs(&k);
+        trust = kos_init_trust();
+        kos_init_verify_manifest(&k, trust);
+        kos_init_verify_objects(&k);
+        lower = kos_init_components(&k);
+        kos_init_rw();
+        kos_init_root(&k, lower);
+        k.store = store_close(k.store);
+        kos_init_exec(k.m->boot->init);
+}
