@@ -3,7 +3,6 @@
  * kosd --booted (see booted.h).
  */
 #include <errno.h>
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "boot/cmdline.h"
 #include "supervisor/booted.h"
 #include "util/cleanup.h"
 #include "util/fileio.h"
@@ -25,37 +25,23 @@
 #define CGROUP2_SUPER_MAGIC 0x63677270
 #endif
 
-/* The value of the last "key=value" word of the command line, copied into buf. */
-static bool cmdline_value(const char *text, const char *key, char *buf, size_t size) {
-        size_t keylen = strlen(key);
-        bool found = false;
-
-        for (const char *p = text; *p;) {
-                size_t len = strcspn(p, " \t\n");
-                if (len > keylen && strncmp(p, key, keylen) == 0 && p[keylen] == '=' && len - keylen - 1 < size) {
-                        memcpy(buf, p + keylen + 1, len - keylen - 1);
-                        buf[len - keylen - 1] = '\0';
-                        found = true;
-                }
-                p += len;
-                p += strspn(p, " \t\n");
-        }
-        return found;
-}
-
 int kosd_booted_read(KosdBooted *b) {
+        _cleanup_(boot_cmdline_freep) BootCmdline *cmdline = NULL;
         _cleanup_free_ char *text = NULL;
-        char generation[16], manifest[SHA256_HEX_LEN + 2];
+        const char *generation, *manifest;
         size_t size;
         char *end;
         unsigned long n;
         int r;
 
-        r = read_file_full("/proc/cmdline", 64 * 1024, &text, &size);
+        r = read_file_full("/proc/cmdline", BOOT_CMDLINE_MAX, &text, &size);
+        if (r >= 0)
+                r = boot_cmdline_parse(&cmdline, text, size);
         if (r < 0)
                 return log_error_errno(r, "/proc/cmdline: %s; nothing started", strerror(-r));
-        if (!cmdline_value(text, "kos.generation", generation, sizeof(generation)) ||
-            !cmdline_value(text, "kos.manifest", manifest, sizeof(manifest)))
+        generation = boot_cmdline_value(cmdline, "kos.generation");
+        manifest = boot_cmdline_value(cmdline, "kos.manifest");
+        if (!generation || !manifest)
                 return log_error_errno(-ENOENT, "the kernel command line names no kos.generation and kos.manifest: "
                                        "this system was not booted by kos-boot; nothing started");
         errno = 0;

@@ -174,7 +174,8 @@ def store_verify(store):
 
 def run(test):
     """Runs test(out) in a fresh directory; prints the failure and exits 1 on Failure."""
-    out = os.path.join(BUILD, "tests", "system", test.__name__)
+    name = os.path.splitext(os.path.basename(sys.argv[0]))[0]
+    out = os.path.join(BUILD, "tests", "system", name)
     subprocess.run(["rm", "-rf", out], check=True)
     os.makedirs(out)
     try:

@@ -50,7 +50,7 @@ boot_image
                 d.expect(r"kos-boot: chose generation [12] ", what="round %d" % round)
                 d.expect(r"kos-init: manifest [0-9a-f]{64} generation [12]: verified", what="round %d" % round)
                 d.expect(r"kosd: every app ready for \d+ ms", what="round %d" % round)
-                delay = rng.uniform(0, 0.4)
+                delay = rng.uniform(0, 0.25)
                 where = "during the confirmation"
             deadline = time.monotonic() + delay
             while time.monotonic() < deadline:

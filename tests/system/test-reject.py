@@ -5,7 +5,8 @@
 Generation 1 (version 5) is good, so the floor is 5. Three newer pending generations sit
 on the disk, each wrong in one way: generation 2 has a component with one byte flipped in
 the store, generation 3 is signed only by a key the boot initramfs does not trust, and
-generation 4 is version 3, below the floor. One boot shows all three rejections, newest
+generation 4 is an old release (version 3, below the floor) planted as a new pending
+generation. One boot shows all three rejections, newest
 first, each with its reason, then generation 1 boots and confirms. The rejected pending
 generations keep their tries (rejection does not change their state).
 """
@@ -39,8 +40,13 @@ boot_release v3 7 base.squashfs site.erofs
 rm "$OUT/v3.dtb.sig"
 "$KOS" manifest sign "$OUT/v3.dtb" --key "$OUT/keys/evil.key"
 boot_commit v3
+# An old release, signed by the trusted key, planted as a new pending generation: a
+# rollback attempt by someone with the disk in hand (kos store commit refuses to make it).
 boot_release v4 3 base.squashfs site.erofs
-boot_commit v4
+# shellcheck disable=SC2046
+"$KOS" store add "$OUT/store" $(cat "$OUT/v4.objects") "$OUT/v4.dtb" "$OUT/v4.dtb.sig" >/dev/null
+printf 'manifest %s\nsignatures %s\nversion 3\nstate pending\ntries 3\n' \
+	"$(boot_digest "$OUT/v4.dtb")" "$(boot_digest "$OUT/v4.dtb.sig")" >"$OUT/store/generations/4"
 boot_image
 echo "$obj"
 """)
