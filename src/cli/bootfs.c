@@ -202,7 +202,7 @@ static int bootfs_build(int argc, char **argv) {
         };
         r = image_bootfs_build(&o, whatbuf, sizeof(whatbuf));
         if (r < 0) {
-                log_error("bootfs build: %s: %s", whatbuf[0] ? whatbuf : a.out, strerror(-r));
+                log_error("bootfs build: %s", whatbuf[0] ? whatbuf : strerror(-r));
                 return CLI_EXIT_FAILURE;
         }
         printf("%s/vmlinuz\n%s/initramfs.img\n%s/disk.img\n", a.out, a.out, a.out);
@@ -234,7 +234,7 @@ static int bootfs_initrd(int argc, char **argv) {
         }
         r = image_initramfs_write(a.out, program, a.trust, &k, whatbuf, sizeof(whatbuf));
         if (r < 0) {
-                log_error("bootfs initrd: %s: %s", whatbuf[0] ? whatbuf : a.out, strerror(-r));
+                log_error("bootfs initrd: %s", whatbuf[0] ? whatbuf : strerror(-r));
                 return CLI_EXIT_FAILURE;
         }
         return CLI_EXIT_OK;

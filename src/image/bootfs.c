@@ -32,8 +32,24 @@ char *const image_boot_modules[] = {
         "virtio_pci", "virtio_blk", "crc32c_generic", "ext4", "loop", "squashfs", "erofs", "overlay", "dm_verity", NULL,
 };
 
+/* Says in buf what failed, and why: fmt, then ": " and r's text. Returns r. */
 static int what(char *buf, size_t size, int r, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static int what(char *buf, size_t size, int r, const char *fmt, ...) {
+        va_list ap;
+        int n;
+
+        va_start(ap, fmt);
+        n = vsnprintf(buf, size, fmt, ap);
+        va_end(ap);
+        /* -EPROTO: a tool failed, and its own message on stderr said why. */
+        if (n >= 0 && (size_t)n < size)
+                snprintf(buf + n, size - (size_t)n, ": %s", r == -EPROTO ? "failed" : strerror(-r));
+        return r;
+}
+
+/* Like what(), for a message that says why by itself. */
+static int explain(char *buf, size_t size, int r, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int explain(char *buf, size_t size, int r, const char *fmt, ...) {
         va_list ap;
 
         va_start(ap, fmt);
@@ -118,7 +134,7 @@ static int initramfs_add_modules(Cpio *c, const ImageKernel *k, char *whatbuf, s
 
         r = image_modules_closure(k->moddir, image_boot_modules, &paths, &dep, &missing);
         if (r == -ENOENT && missing)
-                return what(whatbuf, whatsize, r, "%s/modules.dep: no module %s", k->moddir, missing);
+                return explain(whatbuf, whatsize, r, "%s/modules.dep: no module %s", k->moddir, missing);
         if (r < 0)
                 return what(whatbuf, whatsize, r, "%s/modules.dep", k->moddir);
         for (size_t i = 0; paths[i]; i++) {
@@ -135,16 +151,13 @@ static int initramfs_add_modules(Cpio *c, const ImageKernel *k, char *whatbuf, s
         return cpio_add_data(c, depname, 0644, dep, strlen(dep));
 }
 
-int image_initramfs_write(const char *out, const char *program, const char *trust_dir, const ImageKernel *k,
-                          char *whatbuf, size_t whatsize) {
-        _cleanup_free_ char *tmp = NULL;
+static int initramfs_write(const char *tmp, const char *out, const char *program, const char *trust_dir,
+                           const ImageKernel *k, char *whatbuf, size_t whatsize) {
         _cleanup_close_ int fd = -1;
         _cleanup_(cpio_freep) Cpio *c = NULL;
         unsigned keys = 0;
         int r;
 
-        if (asprintf(&tmp, "%s.tmp", out) < 0)
-                return -ENOMEM;
         fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (fd < 0)
                 return what(whatbuf, whatsize, -errno, "%s", tmp);
@@ -169,7 +182,7 @@ int image_initramfs_write(const char *out, const char *program, const char *trus
         if (r < 0)
                 return what(whatbuf, whatsize, r, "%s", trust_dir);
         if (keys == 0)
-                return what(whatbuf, whatsize, -ENOKEY, "%s: no *.pub key to trust", trust_dir);
+                return explain(whatbuf, whatsize, -ENOKEY, "%s: no *.pub key to trust", trust_dir);
         r = initramfs_add_modules(c, k, whatbuf, whatsize);
         if (r < 0)
                 return r;
@@ -181,6 +194,19 @@ int image_initramfs_write(const char *out, const char *program, const char *trus
         if (rename(tmp, out) < 0)
                 return what(whatbuf, whatsize, -errno, "%s", out);
         return 0;
+}
+
+int image_initramfs_write(const char *out, const char *program, const char *trust_dir, const ImageKernel *k,
+                          char *whatbuf, size_t whatsize) {
+        _cleanup_free_ char *tmp = NULL;
+        int r;
+
+        if (asprintf(&tmp, "%s.tmp", out) < 0)
+                return -ENOMEM;
+        r = initramfs_write(tmp, out, program, trust_dir, k, whatbuf, whatsize);
+        if (r < 0)
+                (void)unlink(tmp);
+        return r;
 }
 
 /* The store's files, hard-linked (or copied, across file systems) into a staging tree. */
