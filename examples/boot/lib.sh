@@ -6,9 +6,11 @@
 #   boot_keys                        $OUT/keys/dev.{key,pub}, $OUT/trust/dev.pub
 #   boot_initrd                      $OUT/initrd.img: the system initrd (kos-init)
 #   boot_base NAME [MOTD]            $OUT/NAME.squashfs: busybox, kosd, kos-msgd, the apps
+#   boot_middle                      $OUT/middle.ext4: a layer between base and site
 #   boot_site NAME MOTD              $OUT/NAME.erofs: configuration (/etc/kos/motd)
 #   boot_release NAME VERSION BASE SITE [CONFIRM_MS] [EXTRA_APPS_DTS]
 #                                    $OUT/NAME.dtb(.sig): signed manifest naming them
+#                                    (BASE, middle.ext4 and SITE, bottom to top)
 #   boot_commit NAME [TRIES]         adds NAME's objects to $OUT/store, commits it
 #   boot_image                       $OUT/image: kos bootfs build of $OUT/store
 
@@ -48,7 +50,20 @@ boot_base() {
 		boot_die "mksquashfs $1"
 }
 
-# boot_site NAME MOTD: the layer above base; its motd wins.
+# boot_middle: an ext4 layer between base and site. Its motd loses to site's; its
+# middle.conf, in no other layer, shows through.
+boot_middle() {
+	d="$OUT/middle.tree"
+	rm -rf "$d"
+	mkdir -p "$d/etc/kos"
+	echo middle >"$d/etc/kos/motd"
+	echo "layer=middle" >"$d/etc/kos/middle.conf"
+	rm -f "$OUT/middle.ext4"
+	mkfs.ext4 -q -F -O ^has_journal -E root_owner=0:0 -L middle -d "$d" "$OUT/middle.ext4" 2M ||
+		boot_die "mkfs.ext4 middle"
+}
+
+# boot_site NAME MOTD: the top layer; its motd wins.
 boot_site() {
 	d="$OUT/$1.tree"
 	rm -rf "$d"
@@ -67,12 +82,13 @@ boot_release() {
 	kernel=$("$KOS" bootfs kernel) || boot_die "no kernel"
 	sed -e "s|@VERSION@|$2|" -e "s|@DESCRIPTION@|example device $1|" \
 		-e "s|@KERNEL@|$(boot_digest "$kernel")|" -e "s|@INITRD@|$(boot_digest "$OUT/initrd.img")|" \
-		-e "s|@BASE@|$(boot_digest "$OUT/$3")|" -e "s|@SITE@|$(boot_digest "$OUT/$4")|" \
+		-e "s|@BASE@|$(boot_digest "$OUT/$3")|" -e "s|@MIDDLE@|$(boot_digest "$OUT/middle.ext4")|" \
+		-e "s|@SITE@|$(boot_digest "$OUT/$4")|" \
 		-e "s|@CONFIRM_TIMEOUT@|${5:-300000}|" -e "s|@EXTRA_APPS@|${6:-}|" \
 		"$boot_examples/boot/manifest.dts.in" >"$OUT/$1.dts"
 	"$KOS" manifest build "$OUT/$1.dts" -o "$OUT/$1.dtb" || boot_die "manifest build $1"
 	"$KOS" manifest sign "$OUT/$1.dtb" --key "$OUT/keys/dev.key" || boot_die "manifest sign $1"
-	echo "$kernel $OUT/initrd.img $OUT/$3 $OUT/$4" >"$OUT/$1.objects"
+	echo "$kernel $OUT/initrd.img $OUT/$3 $OUT/middle.ext4 $OUT/$4" >"$OUT/$1.objects"
 }
 
 # boot_commit NAME [TRIES]

@@ -4,10 +4,10 @@
 
 Boot 1, step by step on the console: kos-boot loads its modules, finds the ImageFS, chooses
 generation 1 and kexecs the system kernel with a command line naming the manifest; kos-init
-verifies it again, mounts base (squashfs) and site (erofs) in manifest order, the tmpfs
+verifies it again, mounts base (squashfs), middle (ext4) and site (erofs) in manifest order, the tmpfs
 layer and the DataFS, stacks the overlay with site on top and execs kosd as PID 1; kosd
 starts the apps and confirms the boot. The probe app shows site's /etc/kos/motd won the
-overlay, a clean read-write layer and the DataFS's first boot; it leaves a file in the
+overlay over middle's and base's while middle's own file shows through, a clean read-write layer and the DataFS's first boot; it leaves a file in the
 read-write layer. Boot 2: the same generation, now good, boots as is; the probe finds the
 read-write file gone and the DataFS counting its second boot. Afterwards the store on the
 disk image says generation 1 is good and current.
@@ -36,10 +36,12 @@ def boot_and_check(out, name, number, boot_count):
                  r"kexec load \d+ ms, total \d+ ms")
         d.expect(r"kos-init: manifest %s generation 1: verified" % digest)
         d.expect(r"kos-init: component base: squashfs at /run/kos/components/base")
+        d.expect(r"kos-init: component middle: ext4 at /run/kos/components/middle")
         d.expect(r"kos-init: component site: erofs at /run/kos/components/site")
         d.expect(r"kos-init: rw layer: tmpfs at /run/kos/rw")
         d.expect(r"kos-init: datafs: /dev/vda2 at /data")
-        d.expect(r"kos-init: root: overlay \(lowerdir=/run/kos/components/site:/run/kos/components/base")
+        d.expect(r"kos-init: root: overlay \(lowerdir=/run/kos/components/site:/run/kos/components/middle:"
+                 r"/run/kos/components/base\)")
         d.expect(r"kos-init: exec /usr/sbin/kosd --booted")
         d.expect(r"kosd: running generation 1 of /run/kos/imagefs/store: 5 apps, 2 message servers")
         for app in ("probe", "ethernet", "tunnel", "hello-phx", "admin"):
@@ -50,7 +52,8 @@ def boot_and_check(out, name, number, boot_count):
         m = d.expect(r"probe: cmdline: (.*)$", what="probe")
         if m.group(1).strip() != cmdline.strip():
             fail("the system kernel's command line is %r, kos-boot gave %r" % (m.group(1), cmdline))
-        for line in (r"probe: motd: site$", r"probe: rw layer: clean$", r"probe: datafs: boot %d$" % boot_count):
+        for line in (r"probe: motd: site$", r"probe: middle.conf: layer=middle$", r"probe: rw layer: clean$",
+                     r"probe: datafs: boot %d$" % boot_count):
             if not d.seen(line, start):
                 d.expect(line, what="probe")
         d.expect(r"kosd: boot confirmed \(generation %d\)" % number)
@@ -63,6 +66,7 @@ def test(out):
 boot_keys
 boot_initrd
 boot_base base
+boot_middle
 boot_site site site
 boot_release v1 1 base.squashfs site.erofs
 boot_commit v1

@@ -22,6 +22,7 @@ def test(out):
 boot_keys
 boot_initrd
 boot_base base
+boot_middle
 boot_site site site
 boot_release v1 1 base.squashfs site.erofs
 boot_commit v1

@@ -29,6 +29,7 @@ def test(out):
 boot_keys
 boot_initrd
 boot_base base
+boot_middle
 boot_site site site
 boot_site site2 site-v2
 boot_release v1 1 base.squashfs site.erofs

@@ -22,6 +22,7 @@ boot_keys
 "$KOS" key generate "$OUT/keys/evil" >/dev/null
 boot_initrd
 boot_base base
+boot_middle
 boot_site site site
 boot_site site2 site-v2
 boot_release v1 5 base.squashfs site.erofs
