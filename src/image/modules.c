@@ -1,41 +1,21 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Module closure from modules.dep (see modules.h).
+ * Module closure from modules.dep (see modules.h), read with the parser the boot programs
+ * load modules with (boot/modules.h).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "boot/modules.h"
 #include "image/modules.h"
 #include "util/cleanup.h"
 #include "util/fileio.h"
 #include "util/strv.h"
 
-#define MODULES_DEP_MAX (16U * 1024U * 1024U)
-
-typedef struct DepLine {
-        char *path;  /* "kernel/fs/ext4/ext4.ko" */
-        char **deps; /* paths */
-        char *line;  /* the whole line */
-} DepLine;
-
-typedef struct DepFile {
-        DepLine *lines;
-        size_t n;
-} DepFile;
-
-static void dep_file_done(DepFile *f) {
-        for (size_t i = 0; i < f->n; i++) {
-                free(f->lines[i].path);
-                strv_free(f->lines[i].deps);
-                free(f->lines[i].line);
-        }
-        free(f->lines);
-}
-
 /* True if path ("kernel/fs/ext4/ext4.ko") is the module name ("ext4"), '-' being '_'. */
-static bool dep_path_is(const char *path, const char *name) {
+static bool module_path_is(const char *path, const char *name) {
         const char *base = strrchr(path, '/');
         size_t len;
 
@@ -51,116 +31,90 @@ static bool dep_path_is(const char *path, const char *name) {
         return true;
 }
 
-static int dep_parse_line(DepLine *d, char *line) {
-        char *colon = strchr(line, ':'), *save = NULL;
-
-        if (!colon)
-                return -EBADMSG;
-        d->line = strdup(line);
-        d->path = strndup(line, (size_t)(colon - line));
-        if (!d->line || !d->path)
-                return -ENOMEM;
-        for (char *t = strtok_r(colon + 1, " \t", &save); t; t = strtok_r(NULL, " \t", &save))
-                if (strv_extend(&d->deps, t) < 0)
-                        return -ENOMEM;
-        return 0;
-}
-
-static int dep_file_load(DepFile *f, const char *moddir) {
-        _cleanup_free_ char *path = NULL, *text = NULL;
-        size_t size;
-        char *save = NULL;
+/* Marks module i and, first, what it depends on (boot_modules_parse() refused cycles'
+ * dangling ends; depth bounds a cycle). */
+static int closure_add(const BootModules *m, size_t i, bool *wanted, unsigned depth) {
         int r;
 
-        if (asprintf(&path, "%s/modules.dep", moddir) < 0)
-                return -ENOMEM;
-        r = read_file_full(path, MODULES_DEP_MAX, &text, &size);
-        if (r < 0)
-                return r;
-        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                DepLine *lines = reallocarray(f->lines, f->n + 1, sizeof(*lines));
-                if (!lines)
-                        return -ENOMEM;
-                f->lines = lines;
-                memset(&f->lines[f->n], 0, sizeof(DepLine));
-                f->n++;
-                r = dep_parse_line(&f->lines[f->n - 1], line);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
-static const DepLine *dep_find_path(const DepFile *f, const char *path) {
-        for (size_t i = 0; i < f->n; i++)
-                if (strcmp(f->lines[i].path, path) == 0)
-                        return &f->lines[i];
-        return NULL;
-}
-
-static const DepLine *dep_find_name(const DepFile *f, const char *name) {
-        for (size_t i = 0; i < f->n; i++)
-                if (dep_path_is(f->lines[i].path, name))
-                        return &f->lines[i];
-        return NULL;
-}
-
-/*
- * Adds d after its dependencies. depmod lists a module's dependencies transitively, in
- * the order they must be loaded last-first; adding each dependency before d, recursively,
- * gives a valid load order whatever that order is. depth bounds a malformed cyclic file.
- */
-static int dep_add(const DepFile *f, const DepLine *d, char ***pathsp, unsigned depth) {
-        int r;
-
-        if (strv_contains(*pathsp, d->path))
+        if (wanted[i])
                 return 0;
         if (depth > 64)
                 return -ELOOP;
-        for (size_t i = strv_length(d->deps); i > 0; i--) {
-                const DepLine *dep = dep_find_path(f, d->deps[i - 1]);
-                if (!dep)
-                        return -EBADMSG;
-                r = dep_add(f, dep, pathsp, depth + 1);
+        wanted[i] = true;
+        for (size_t d = 0; d < m->modules[i].n_deps; d++) {
+                r = closure_add(m, m->modules[i].deps[d], wanted, depth + 1);
                 if (r < 0)
                         return r;
         }
-        return strv_extend(pathsp, d->path);
+        return 0;
+}
+
+/* Appends module i's modules.dep line ("path: dep dep") to *textp. */
+static int dep_line_append(const BootModules *m, size_t i, char **textp, size_t *sizep) {
+        const BootModule *mod = &m->modules[i];
+        size_t need = strlen(mod->path) + 2;
+        char *grown, *p;
+
+        for (size_t d = 0; d < mod->n_deps; d++)
+                need += 1 + strlen(m->modules[mod->deps[d]].path);
+        grown = realloc(*textp, *sizep + need + 1);
+        if (!grown)
+                return -ENOMEM;
+        *textp = grown;
+        p = grown + *sizep;
+        p += sprintf(p, "%s:", mod->path);
+        for (size_t d = 0; d < mod->n_deps; d++)
+                p += sprintf(p, " %s", m->modules[mod->deps[d]].path);
+        *p++ = '\n';
+        *p = '\0';
+        *sizep = (size_t)(p - grown);
+        return 0;
 }
 
 int image_modules_closure(const char *moddir, char *const *names, char ***pathsp, char **depp,
                           char **missingp) {
-        _cleanup_(dep_file_done) DepFile f = { 0 };
+        _cleanup_(boot_modules_freep) BootModules *m = NULL;
         _cleanup_(strv_freep) char **paths = NULL;
-        _cleanup_free_ char *dep = NULL;
-        size_t dep_size = 0;
+        _cleanup_free_ char *path = NULL, *text = NULL, *dep = NULL;
+        _cleanup_free_ size_t *order = NULL;
+        _cleanup_free_ bool *wanted = NULL;
+        BootModulesError err;
+        size_t size, dep_size = 0;
         int r;
 
         *missingp = NULL;
-        r = dep_file_load(&f, moddir);
+        if (asprintf(&path, "%s/modules.dep", moddir) < 0)
+                return -ENOMEM;
+        r = read_file_full(path, BOOT_MODULES_DEP_MAX, &text, &size);
         if (r < 0)
                 return r;
-        for (size_t i = 0; names && names[i]; i++) {
-                const DepLine *d = dep_find_name(&f, names[i]);
-                if (!d) {
-                        *missingp = strdup(names[i]);
+        r = boot_modules_parse(&m, text, size, &err);
+        if (r == 0)
+                r = boot_modules_order(m, &order, &err);
+        if (r < 0)
+                return r;
+        wanted = calloc(m->n ? m->n : 1, sizeof(bool));
+        if (!wanted)
+                return -ENOMEM;
+        for (size_t n = 0; names && names[n]; n++) {
+                size_t i = 0;
+                while (i < m->n && !module_path_is(m->modules[i].path, names[n]))
+                        i++;
+                if (i == m->n) {
+                        *missingp = strdup(names[n]);
                         return *missingp ? -ENOENT : -ENOMEM;
                 }
-                r = dep_add(&f, d, &paths, 0);
+                r = closure_add(m, i, wanted, 0);
                 if (r < 0)
                         return r;
         }
-        for (size_t i = 0; paths && paths[i]; i++) {
-                const char *line = dep_find_path(&f, paths[i])->line;
-                size_t len = strlen(line);
-                char *grown = realloc(dep, dep_size + len + 2);
-                if (!grown)
+        /* In load order: each module's line after the lines of what it needs. */
+        for (size_t k = 0; k < m->n; k++) {
+                size_t i = order[k];
+                if (!wanted[i])
+                        continue;
+                if (strv_extend(&paths, m->modules[i].path) < 0 || dep_line_append(m, i, &dep, &dep_size) < 0)
                         return -ENOMEM;
-                dep = grown;
-                memcpy(dep + dep_size, line, len);
-                dep[dep_size + len] = '\n';
-                dep_size += len + 1;
-                dep[dep_size] = '\0';
         }
         *pathsp = steal_ptr(&paths);
         *depp = dep ? steal_ptr(&dep) : strdup("");
