@@ -5,8 +5,8 @@
 . "$KOS_SOURCE/tests/lib.sh"
 
 mkdir -p deps-ok/deps deps-missing/deps
-cp "$KOS_SOURCE/scripts/install-deps" deps-ok/
-cp "$KOS_SOURCE/scripts/install-deps" deps-missing/
+cp "$KOS_SOURCE/scripts/install-deps" "$KOS_SOURCE/scripts/fetch-kernel" deps-ok/
+cp "$KOS_SOURCE/scripts/install-deps" "$KOS_SOURCE/scripts/fetch-kernel" deps-missing/
 echo "dpkg  # always installed on Debian" >deps-ok/deps/base.list
 echo "kos-no-such-package-for-tests" >deps-missing/deps/x.list
 
