@@ -232,7 +232,7 @@ static int bootfs_initrd(int argc, char **argv) {
                 log_error("bootfs initrd: %s: no kernel (boot/vmlinuz-V, lib/modules/V): %s", kernel, strerror(-r));
                 return CLI_EXIT_FAILURE;
         }
-        r = image_initramfs_write(a.out, program, a.trust, &k, whatbuf, sizeof(whatbuf));
+        r = image_initramfs_write(a.out, program, a.trust, &k, image_system_modules, whatbuf, sizeof(whatbuf));
         if (r < 0) {
                 log_error("bootfs initrd: %s", whatbuf[0] ? whatbuf : strerror(-r));
                 return CLI_EXIT_FAILURE;

@@ -28,16 +28,18 @@ typedef struct ImageKernel {
 int image_kernel_find(const char *root, ImageKernel *k);
 void image_kernel_done(ImageKernel *k);
 
-/* The modules both initramfs images carry (and what they depend on). */
+/* The modules the boot initramfs (kos-boot) and the system initrd (kos-init) carry, by
+ * name; what they depend on comes with them. */
 extern char *const image_boot_modules[];
+extern char *const image_system_modules[];
 
 /*
  * Writes an initramfs to out: program as /init, every *.pub of trust_dir under
- * /etc/kos/trust/, and the boot modules with a modules.dep of just them. On error *what
- * (static or in whatbuf) names what was wrong.
+ * /etc/kos/trust/, and the modules named with what they depend on and a modules.dep of
+ * just them. On error whatbuf says what was wrong, and why.
  */
 int image_initramfs_write(const char *out, const char *program, const char *trust_dir, const ImageKernel *k,
-                          char *whatbuf, size_t whatsize);
+                          char *const *modules, char *whatbuf, size_t whatsize);
 
 typedef struct ImageBootfsOptions {
         const char *store;       /* the store to copy into the ImageFS */

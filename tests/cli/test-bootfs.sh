@@ -97,6 +97,16 @@ ok "$KOS" bootfs build --kernel "$k" --store "$T/store" --trust "$T/trust" --boo
 	--imagefs-size 8M --datafs-size 4M
 for f in vmlinuz initramfs.img disk.img; do [ -s "$T/out/$f" ] || fail "bootfs build made no $f"; done
 cmp "$T/out/vmlinuz" "$k/boot/vmlinuz-$v" || fail "OUT/vmlinuz is not the kernel"
+# kos-boot reads only the ImageFS: its initramfs has the ext4 and virtio modules, no other.
+mkdir "$T/bx"
+(cd "$T/bx" && cpio -idm --quiet <"$T/out/initramfs.img") || fail "cpio cannot read the boot initramfs back"
+cmp "$T/bx/init" "$T/prog" || fail "the boot initramfs's /init is not the boot program"
+for mod in virtio_blk virtio_pci ext4 jbd2 crc32c_generic; do
+	[ -f "$T/bx/lib/modules/$v/kernel/a/$mod.ko" ] || fail "the boot initramfs lacks $mod.ko"
+done
+for mod in squashfs erofs overlay loop dm-verity; do
+	[ ! -e "$T/bx/lib/modules/$v/kernel/a/$mod.ko" ] || fail "the boot initramfs carries $mod.ko, which kos-boot never loads"
+done
 run sfdisk --dump "$T/out/disk.img"
 grep -q "^label: gpt" "$T/.out" || fail "disk.img has no GPT"
 [ "$(grep -c 'type=0FC63DAF' "$T/.out")" -eq 2 ] || fail "disk.img has not two Linux partitions"
