@@ -146,11 +146,19 @@ static void kos_init_verify_manifest(KosInit *k, const TrustStore *trust) {
                 fatal("generation %u: the manifest has no boot node", k->generation);
 }
 
-/* Images and hash trees are checked through the descriptors they mount from. */
-static bool kos_init_is_component(const Manifest *m, const char *hex) {
-        for (size_t i = 0; i < m->n_components; i++)
-                if (strcmp(m->components[i].sha256, hex) == 0 || strcmp(m->components[i].verity_hash_tree, hex) == 0)
+/*
+ * True if opening the components checks hex: a plain image or a hash tree, hashed through
+ * the descriptor it mounts from, or a dm-verity image that nothing else references.
+ */
+static bool kos_init_component_checks(const Manifest *m, const char *hex) {
+        if (manifest_object_is_verity_image(m, hex))
+                return true;
+        for (size_t i = 0; i < m->n_components; i++) {
+                const ManifestComponent *c = &m->components[i];
+
+                if ((!c->verity_hash_tree[0] && strcmp(c->sha256, hex) == 0) || strcmp(c->verity_hash_tree, hex) == 0)
                         return true;
+        }
         return false;
 }
 
@@ -169,7 +177,7 @@ static void kos_init_verify_objects(KosInit *k) {
                         fatal("component %s: %s: %s", k->m->components[i].name, hex, kos_init_store_error(r));
         }
         for (char **o = objects; *o; o++) {
-                if (kos_init_is_component(k->m, *o))
+                if (kos_init_component_checks(k->m, *o))
                         continue;
                 r = store_object_verify(k->store, *o, NULL);
                 if (r != 0)
