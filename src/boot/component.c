@@ -4,51 +4,93 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
 #include "boot/component.h"
 #include "boot/loop.h"
+#include "boot/verity.h"
 #include "crypto/sha256.h"
 #include "store/object.h"
 #include "util/cleanup.h"
 
-int boot_component_open(const Store *store, const ManifestComponent *c, int *fdp) {
+/* Opens object hex; with hash, checks it hashes to its name through the descriptor. */
+static int component_object_open(const Store *store, const char *hex, bool hash, int *fdp) {
         char rel[STORE_OBJECT_RELATIVE_PATH_SIZE];
         _cleanup_close_ int fd = -1;
         Sha256Digest want, got;
         uint64_t size;
         int r;
 
-        r = sha256_from_hex(c->sha256, &want);
+        r = sha256_from_hex(hex, &want);
         if (r < 0)
                 return r;
-        r = store_object_relative_path(c->sha256, rel);
+        r = store_object_relative_path(hex, rel);
         if (r < 0)
                 return r;
         fd = openat(store_dirfd(store), rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0)
                 return errno == ENOENT ? STORE_E_MISSING : -errno;
-        r = sha256_fd(fd, &got, &size);
-        if (r < 0)
-                return r;
-        if (!sha256_equal(&want, &got))
-                return STORE_E_CORRUPT;
-        if (lseek(fd, 0, SEEK_SET) < 0)
-                return -errno;
+        if (hash) {
+                r = sha256_fd(fd, &got, &size);
+                if (r < 0)
+                        return r;
+                if (!sha256_equal(&want, &got))
+                        return STORE_E_CORRUPT;
+                if (lseek(fd, 0, SEEK_SET) < 0)
+                        return -errno;
+        }
         *fdp = steal_fd(&fd);
         return 0;
 }
 
-int boot_component_mount(const ManifestComponent *c, int fd, const char *target, char *dev, size_t size) {
-        _cleanup_close_ int loop = -1;
+void boot_component_files_close(BootComponentFiles *files) {
+        if (files->image_fd >= 0)
+                close(files->image_fd);
+        if (files->tree_fd >= 0)
+                close(files->tree_fd);
+        files->image_fd = files->tree_fd = -1;
+}
+
+int boot_component_open(const Store *store, const ManifestComponent *c, BootComponentFiles *filesp, char *bad) {
+        BootComponentFiles files = { .image_fd = -1, .tree_fd = -1 };
+        bool verity = c->verity_hash_tree[0] != '\0';
         int r;
 
-        r = boot_loop_attach(fd, &loop, dev, size);
+        r = component_object_open(store, c->sha256, !verity, &files.image_fd);
+        if (r != 0) {
+                snprintf(bad, SHA256_HEX_LEN + 1, "%s", c->sha256);
+                return r;
+        }
+        if (verity) {
+                r = component_object_open(store, c->verity_hash_tree, true, &files.tree_fd);
+                if (r != 0) {
+                        snprintf(bad, SHA256_HEX_LEN + 1, "%s", c->verity_hash_tree);
+                        boot_component_files_close(&files);
+                        return r;
+                }
+        }
+        *filesp = files;
+        return 0;
+}
+
+int boot_component_mount(const ManifestComponent *c, const BootComponentFiles *files, const char *target,
+                         char *dev, size_t size) {
+        _cleanup_close_ int loop = -1;
+        char name[128];
+        int r;
+
+        if (files->tree_fd >= 0) {
+                snprintf(name, sizeof(name), "kos-%s", c->name);
+                r = boot_verity_open(name, files->image_fd, files->tree_fd, c->verity_root_hash, c->verity_salt, dev,
+                                     size);
+        } else
+                r = boot_loop_attach(files->image_fd, &loop, dev, size);
         if (r < 0)
                 return r;
-        /* The loop device lives while loop is open (LO_FLAGS_AUTOCLEAR): mount first. */
+        /* A loop device lives while loop is open (LO_FLAGS_AUTOCLEAR): mount first. */
         if (mount(dev, target, c->format, MS_RDONLY, NULL) < 0)
                 return -errno;
         return 0;

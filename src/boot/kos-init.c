@@ -7,8 +7,10 @@
  * Invariants: 1. Trust comes only from the initrd's /etc/kos/trust; the command line only
  * says which generation to check: its generation file must name the manifest the command
  * line names, a trusted key must have signed it, its version must not be below the floor,
- * and every object it references must hash to its name. 2. A component is mounted from the
- * descriptor its bytes were hashed through (component.h). 3. Components stack in manifest
+ * and every object it references must hash to its name, but for a dm-verity image, which is
+ * checked block by block as it is read against its signed root hash. 2. A component is
+ * mounted from the descriptor its bytes (or its hash tree's) were checked through
+ * (component.h). 3. Components stack in manifest
  * order, the first at the bottom (overlay.h). 4. The program never exits: a fatal error
  * reboots, so a pending generation's tries run out. 5. Every console line is one line with
  * the prefix "kos-init: ".
@@ -55,7 +57,7 @@ typedef struct KosInit {
         uint64_t deadline_ms;
         Store *store;    /* owned */
         Manifest *m;     /* owned */
-        int *component_fds; /* owned: one per component, hashed (invariant 2) */
+        BootComponentFiles *components; /* owned: one per component, checked (invariant 2) */
 } KosInit;
 
 static const char *kos_init_store_error(int r) {
@@ -144,10 +146,19 @@ static void kos_init_verify_manifest(KosInit *k, const TrustStore *trust) {
                 fatal("generation %u: the manifest has no boot node", k->generation);
 }
 
-static bool kos_init_is_component(const Manifest *m, const char *hex) {
-        for (size_t i = 0; i < m->n_components; i++)
-                if (strcmp(m->components[i].sha256, hex) == 0)
+/*
+ * True if opening the components checks hex: a plain image or a hash tree, hashed through
+ * the descriptor it mounts from, or a dm-verity image that nothing else references.
+ */
+static bool kos_init_component_checks(const Manifest *m, const char *hex) {
+        if (manifest_object_is_verity_image(m, hex))
+                return true;
+        for (size_t i = 0; i < m->n_components; i++) {
+                const ManifestComponent *c = &m->components[i];
+
+                if ((!c->verity_hash_tree[0] && strcmp(c->sha256, hex) == 0) || strcmp(c->verity_hash_tree, hex) == 0)
                         return true;
+        }
         return false;
 }
 
@@ -157,17 +168,16 @@ static void kos_init_verify_objects(KosInit *k) {
         char hex[SHA256_HEX_LEN + 1];
         int r;
 
-        k->component_fds = calloc(k->m->n_components + 1, sizeof(int));
-        if (!k->component_fds || manifest_objects(k->m, &objects) < 0)
+        k->components = calloc(k->m->n_components + 1, sizeof(BootComponentFiles));
+        if (!k->components || manifest_objects(k->m, &objects) < 0)
                 fatal("%s", strerror(ENOMEM));
         for (size_t i = 0; i < k->m->n_components; i++) {
-                r = boot_component_open(k->store, &k->m->components[i], &k->component_fds[i]);
+                r = boot_component_open(k->store, &k->m->components[i], &k->components[i], hex);
                 if (r != 0)
-                        fatal("component %s: %s: %s", k->m->components[i].name, k->m->components[i].sha256,
-                              kos_init_store_error(r));
+                        fatal("component %s: %s: %s", k->m->components[i].name, hex, kos_init_store_error(r));
         }
         for (char **o = objects; *o; o++) {
-                if (kos_init_is_component(k->m, *o))
+                if (kos_init_component_checks(k->m, *o))
                         continue;
                 r = store_object_verify(k->store, *o, NULL);
                 if (r != 0)
@@ -191,11 +201,13 @@ static char **kos_init_components(KosInit *k) {
                         fatal("%s", strerror(ENOMEM));
                 r = boot_pid1_mkdir_p(path);
                 if (r >= 0)
-                        r = boot_component_mount(c, k->component_fds[i], path, dev, sizeof(dev));
+                        r = boot_component_mount(c, &k->components[i], path, dev, sizeof(dev));
                 if (r < 0)
-                        fatal("component %s: cannot mount %s: %s", c->name, c->format, strerror(-r));
-                close(k->component_fds[i]);
-                k->component_fds[i] = -1;
+                        fatal("component %s: cannot mount %s%s: %s", c->name, c->format,
+                              c->verity_hash_tree[0] ? " with dm-verity" : "", strerror(-r));
+                boot_component_files_close(&k->components[i]);
+                if (c->verity_hash_tree[0])
+                        log_info("component %s: dm-verity %s (root hash %s)", c->name, dev, c->verity_root_hash);
                 log_info("component %s: %s at %s", c->name, c->format, path);
         }
         if (!paths)

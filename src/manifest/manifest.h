@@ -43,6 +43,10 @@ typedef struct ManifestComponent {
         char sha256[SHA256_HEX_LEN + 1];
         char *format;         /* owned: "squashfs", "erofs" or "ext4" */
         char *encryption_key; /* owned; NULL if not encrypted */
+        /* dm-verity (all or none): the image is checked block by block as it is read. */
+        char verity_hash_tree[SHA256_HEX_LEN + 1]; /* the hash tree object; "" if none */
+        char *verity_root_hash;                    /* owned: 64 lowercase hex; NULL if none */
+        char *verity_salt;                         /* owned: lowercase hex, may be ""; NULL if none */
 } ManifestComponent;
 
 typedef struct ManifestApp {
@@ -155,6 +159,14 @@ bool manifest_app_may_lookup(const Manifest *m, const char *instance, const char
  * images), each once, in order of first appearance. The caller owns the strv.
  */
 int manifest_objects(const Manifest *m, char ***objectsp);
+
+/*
+ * True if digest is the image of a component with dm-verity and nothing else in the
+ * manifest references it: its bytes are checked block by block as they are read, against
+ * the signed root hash, so the boot need not hash the whole image first (only that it is
+ * present, and its hash tree).
+ */
+bool manifest_object_is_verity_image(const Manifest *m, const char *digest);
 
 /* Formats err as "node/property: message" (or "node: message"). */
 void manifest_error_format(const ManifestError *err, char *buf, size_t size);

@@ -26,6 +26,8 @@ Manifest *manifest_free(Manifest *m) {
                 free(m->components[i].name);
                 free(m->components[i].format);
                 free(m->components[i].encryption_key);
+                free(m->components[i].verity_root_hash);
+                free(m->components[i].verity_salt);
         }
         free(m->components);
         for (size_t i = 0; i < m->n_apps; i++) {
@@ -132,14 +134,39 @@ int manifest_objects(const Manifest *m, char ***objectsp) {
                 if (r >= 0)
                         r = manifest_objects_add(&l, m->boot->initrd);
         }
-        for (size_t i = 0; r >= 0 && i < m->n_components; i++)
+        for (size_t i = 0; r >= 0 && i < m->n_components; i++) {
                 r = manifest_objects_add(&l, m->components[i].sha256);
+                if (r >= 0)
+                        r = manifest_objects_add(&l, m->components[i].verity_hash_tree);
+        }
         for (size_t i = 0; r >= 0 && i < m->n_apps; i++)
                 r = manifest_objects_add(&l, m->apps[i].image);
         if (r < 0)
                 return r;
         *objectsp = steal_ptr(&l);
         return 0;
+}
+
+bool manifest_object_is_verity_image(const Manifest *m, const char *digest) {
+        bool verity = false;
+
+        if (m->boot && (strcmp(m->boot->kernel, digest) == 0 || strcmp(m->boot->initrd, digest) == 0))
+                return false;
+        for (size_t i = 0; i < m->n_components; i++) {
+                const ManifestComponent *c = &m->components[i];
+
+                if (strcmp(c->verity_hash_tree, digest) == 0)
+                        return false;
+                if (strcmp(c->sha256, digest) != 0)
+                        continue;
+                if (!c->verity_hash_tree[0])
+                        return false;
+                verity = true;
+        }
+        for (size_t i = 0; i < m->n_apps; i++)
+                if (strcmp(m->apps[i].image, digest) == 0)
+                        return false;
+        return verity;
 }
 
 void manifest_error_format(const ManifestError *err, char *buf, size_t size) {

@@ -437,6 +437,9 @@ static const PropSpec component_props[] = {
         {"sha256", PROP_DIGEST, FIELD(ManifestComponent, sha256), true, NULL},
         {"format", PROP_STRING, FIELD(ManifestComponent, format), true, VALUES("squashfs", "erofs", "ext4")},
         {"encryption-key", PROP_STRING, FIELD(ManifestComponent, encryption_key), false, NULL},
+        {"verity-hash-tree", PROP_DIGEST, FIELD(ManifestComponent, verity_hash_tree), false, NULL},
+        {"verity-root-hash", PROP_STRING, FIELD(ManifestComponent, verity_root_hash), false, NULL},
+        {"verity-salt", PROP_TEXT, FIELD(ManifestComponent, verity_salt), false, NULL},
 };
 
 static const PropSpec app_props[] = {
@@ -539,8 +542,46 @@ static int parse_boot(Parser *p, int node) {
         return 0;
 }
 
+/* Lowercase hex of an even length up to max digits. */
+static bool is_hex_bytes(const char *s, size_t max) {
+        size_t n = strlen(s);
+
+        if (n % 2 != 0 || n > max)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+                        return false;
+        return true;
+}
+
+/* dm-verity: a hash tree object and a root hash, or neither; a salt only with them. */
+static int check_verity(Parser *p, int node, ManifestComponent *c) {
+        bool salt = c->verity_salt && c->verity_salt[0];
+
+        if (!c->verity_hash_tree[0] && !c->verity_root_hash) {
+                if (salt)
+                        return parser_error(p, node, "verity-salt", "needs verity-hash-tree and verity-root-hash");
+                free(c->verity_salt); /* PROP_TEXT gave the empty default */
+                c->verity_salt = NULL;
+                return 0;
+        }
+        if (!c->verity_hash_tree[0])
+                return parser_error(p, node, NULL, "missing property \"verity-hash-tree\"");
+        if (!c->verity_root_hash)
+                return parser_error(p, node, NULL, "missing property \"verity-root-hash\"");
+        if (!hex_is_sha256(c->verity_root_hash))
+                return parser_error(p, node, "verity-root-hash", "expected 64 lowercase hex digits (SHA-256)");
+        if (!is_hex_bytes(c->verity_salt, 512))
+                return parser_error(p, node, "verity-salt", "expected lowercase hex, at most 256 bytes");
+        if (c->encryption_key)
+                return parser_error(p, node, NULL, "dm-verity and encryption-key together are not supported");
+        return 0;
+}
+
 static int parse_component(Parser *p, int node, void *elem) {
-        return parse_leaf(p, node, component_props, ELEMENTSOF(component_props), elem);
+        int r = parse_leaf(p, node, component_props, ELEMENTSOF(component_props), elem);
+
+        return r < 0 ? r : check_verity(p, node, elem);
 }
 
 static int parse_app(Parser *p, int node, void *elem) {

@@ -40,10 +40,15 @@ int manifest_render_text(const Manifest *m, FILE *f) {
 
         if (m->n_components > 0) {
                 fprintf(f, "\ncomponents (overlay order, bottom first):\n");
-                for (size_t i = 0; i < m->n_components; i++)
-                        fprintf(f, "  %-16s %-9s %.12s%s%s\n", m->components[i].name, m->components[i].format,
+                for (size_t i = 0; i < m->n_components; i++) {
+                        fprintf(f, "  %-16s %-9s %.12s%s%s", m->components[i].name, m->components[i].format,
                                 m->components[i].sha256, m->components[i].encryption_key ? "  key " : "",
                                 m->components[i].encryption_key ? m->components[i].encryption_key : "");
+                        if (m->components[i].verity_hash_tree[0])
+                                fprintf(f, "  verity tree %.12s root %.12s", m->components[i].verity_hash_tree,
+                                        m->components[i].verity_root_hash);
+                        fputc('\n', f);
+                }
         }
 
         fprintf(f, "\napps (start order):\n");
@@ -116,6 +121,14 @@ static json_t *json_string_or_null(const char *s) {
         return s && s[0] ? json_string(s) : json_null();
 }
 
+/* {"hash_tree": ..., "root_hash": ..., "salt": ...}, or null without dm-verity. */
+static json_t *render_verity_json(const ManifestComponent *c) {
+        if (!c->verity_hash_tree[0])
+                return json_null();
+        return json_pack("{s:s, s:s, s:s}", "hash_tree", c->verity_hash_tree, "root_hash", c->verity_root_hash,
+                         "salt", c->verity_salt);
+}
+
 int manifest_render_json(const Manifest *m, json_t **jsonp) {
         json_t *root = json_object(), *boot, *components, *apps, *supervision, *servers, *keys;
         char digest[SHA256_HEX_LEN + 1];
@@ -145,6 +158,7 @@ int manifest_render_json(const Manifest *m, json_t **jsonp) {
                 set(c, "sha256", json_string(m->components[i].sha256), &ok);
                 set(c, "format", json_string(m->components[i].format), &ok);
                 set(c, "encryption_key", json_string_or_null(m->components[i].encryption_key), &ok);
+                set(c, "verity", render_verity_json(&m->components[i]), &ok);
                 if (json_array_append_new(components, c) < 0)
                         ok = false;
         }

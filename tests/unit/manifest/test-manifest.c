@@ -190,6 +190,79 @@ TEST(boot_init_path_and_args) {
         CHECK_EQ_STR(err.property, "init");
 }
 
+#define VERITY_HEAD "/dts-v1/; / { compatible = \"kos,manifest-v1\"; version = <1>; components { "
+
+TEST(component_verity) {
+        ManifestError err;
+        int r;
+        _cleanup_strv_free_ char **objects = NULL;
+        _cleanup_(manifest_freep) Manifest *m = compile(
+                VERITY_HEAD
+                "base { sha256 = \"" D1 "\"; format = \"squashfs\"; verity-hash-tree = \"" D2 "\";"
+                "       verity-root-hash = \"" D3 "\"; verity-salt = \"00ff\"; };"
+                "site { sha256 = \"" D3 "\"; format = \"erofs\"; }; }; };",
+                &err, &r);
+
+        CHECK_OK(r);
+        CHECK_EQ_STR(m->components[0].verity_hash_tree, D2);
+        CHECK_EQ_STR(m->components[0].verity_root_hash, D3);
+        CHECK_EQ_STR(m->components[0].verity_salt, "00ff");
+        CHECK_EQ_STR(m->components[1].verity_hash_tree, "");
+        CHECK(!m->components[1].verity_root_hash);
+        CHECK(!m->components[1].verity_salt);
+        CHECK_OK(manifest_objects(m, &objects));
+        CHECK_EQ_INT(strv_length(objects), 3);
+        CHECK_EQ_STR(objects[0], D1);
+        CHECK_EQ_STR(objects[1], D2); /* the tree right after its image */
+        CHECK_EQ_STR(objects[2], D3);
+        CHECK(manifest_object_is_verity_image(m, D1));
+        CHECK(!manifest_object_is_verity_image(m, D2)); /* the tree is hashed */
+        CHECK(!manifest_object_is_verity_image(m, D3)); /* a plain component */
+}
+
+TEST(component_verity_shared_image_is_hashed) {
+        ManifestError err;
+        int r;
+        _cleanup_(manifest_freep) Manifest *m = compile(
+                VERITY_HEAD
+                "base { sha256 = \"" D1 "\"; format = \"squashfs\"; verity-hash-tree = \"" D2 "\";"
+                "       verity-root-hash = \"" D3 "\"; }; }; apps { a { image = \"" D1 "\"; }; }; };",
+                &err, &r);
+
+        CHECK_OK(r);
+        CHECK_EQ_STR(m->components[0].verity_salt, "");
+        CHECK(!manifest_object_is_verity_image(m, D1));
+}
+
+TEST(component_verity_errors) {
+        static const struct {
+                const char *props, *property, *message;
+        } cases[] = {
+                { "verity-hash-tree = \"" D2 "\";", "", "missing property \"verity-root-hash\"" },
+                { "verity-root-hash = \"" D3 "\";", "", "missing property \"verity-hash-tree\"" },
+                { "verity-salt = \"00\";", "verity-salt", "needs verity-hash-tree and verity-root-hash" },
+                { "verity-hash-tree = \"" D2 "\"; verity-root-hash = \"ABC\";", "verity-root-hash",
+                  "expected 64 lowercase hex digits (SHA-256)" },
+                { "verity-hash-tree = \"" D2 "\"; verity-root-hash = \"" D3 "\"; verity-salt = \"0\";",
+                  "verity-salt", "expected lowercase hex, at most 256 bytes" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                char dts[1024];
+                ManifestError err;
+                int r;
+
+                snprintf(dts, sizeof(dts), VERITY_HEAD "base { sha256 = \"" D1 "\"; format = \"squashfs\"; %s }; }; };",
+                         cases[i].props);
+                _cleanup_(manifest_freep) Manifest *m = compile(dts, &err, &r);
+                CHECK_EQ_INT(r, -EBADMSG);
+                CHECK(!m);
+                CHECK_EQ_STR(err.node, "components/base");
+                CHECK_EQ_STR(err.property, cases[i].property);
+                CHECK_EQ_STR(err.message, cases[i].message);
+        }
+}
+
 TEST(digest_is_sha256_of_dtb) {
         ManifestError err;
         int r;
