@@ -5,12 +5,14 @@
 #
 #   boot_keys                        $OUT/keys/dev.{key,pub}, $OUT/trust/dev.pub
 #   boot_initrd                      $OUT/initrd.img: the system initrd (kos-init)
-#   boot_base NAME [MOTD]            $OUT/NAME.squashfs: busybox, kosd, kos-msgd, the apps
+#   boot_base NAME [MOTD]            $OUT/NAME.squashfs: busybox, kosd, kos-msgd, the apps,
+#                                    and its dm-verity hash tree $OUT/NAME.squashfs.verity
 #   boot_middle                      $OUT/middle.ext4: a layer between base and site
 #   boot_site NAME MOTD              $OUT/NAME.erofs: configuration (/etc/kos/motd)
 #   boot_release NAME VERSION BASE SITE [CONFIRM_MS] [EXTRA_APPS_DTS]
 #                                    $OUT/NAME.dtb(.sig): signed manifest naming them
-#                                    (BASE, middle.ext4 and SITE, bottom to top)
+#                                    (BASE with its hash tree, middle.ext4 and SITE,
+#                                    bottom to top)
 #   boot_commit NAME [TRIES]         adds NAME's objects to $OUT/store, commits it
 #   boot_image                       $OUT/image: kos bootfs build of $OUT/store
 
@@ -48,6 +50,18 @@ boot_base() {
 	echo "${2:-base}" >"$d/etc/kos/motd"
 	mksquashfs "$d" "$OUT/$1.squashfs" -all-root -noappend -quiet -mkfs-time 0 -all-time 0 >/dev/null ||
 		boot_die "mksquashfs $1"
+	boot_verity "$OUT/$1.squashfs"
+}
+
+# boot_verity IMAGE: IMAGE.verity, its dm-verity hash tree (no superblock; the salt is
+# the image's digest, so the same image gives the same tree), and IMAGE.verity.dts, the
+# component properties naming it and its root hash.
+boot_verity() {
+	salt=$(boot_digest "$1")
+	root=$(veritysetup format --no-superblock --salt="$salt" "$1" "$1.verity" | sed -n 's/^Root hash:[[:space:]]*//p')
+	[ -n "$root" ] || boot_die "veritysetup format $1"
+	printf ' verity-hash-tree = "%s"; verity-root-hash = "%s"; verity-salt = "%s";' \
+		"$(boot_digest "$1.verity")" "$root" "$salt" >"$1.verity.dts"
 }
 
 # boot_middle: an ext4 layer between base and site. Its motd loses to site's; its
@@ -82,13 +96,14 @@ boot_release() {
 	kernel=$("$KOS" bootfs kernel) || boot_die "no kernel"
 	sed -e "s|@VERSION@|$2|" -e "s|@DESCRIPTION@|example device $1|" \
 		-e "s|@KERNEL@|$(boot_digest "$kernel")|" -e "s|@INITRD@|$(boot_digest "$OUT/initrd.img")|" \
-		-e "s|@BASE@|$(boot_digest "$OUT/$3")|" -e "s|@MIDDLE@|$(boot_digest "$OUT/middle.ext4")|" \
+		-e "s|@BASE@|$(boot_digest "$OUT/$3")|" -e "s|@BASE_VERITY@|$(cat "$OUT/$3.verity.dts")|" \
+		-e "s|@MIDDLE@|$(boot_digest "$OUT/middle.ext4")|" \
 		-e "s|@SITE@|$(boot_digest "$OUT/$4")|" \
 		-e "s|@CONFIRM_TIMEOUT@|${5:-300000}|" -e "s|@EXTRA_APPS@|${6:-}|" \
 		"$boot_examples/boot/manifest.dts.in" >"$OUT/$1.dts"
 	"$KOS" manifest build "$OUT/$1.dts" -o "$OUT/$1.dtb" || boot_die "manifest build $1"
 	"$KOS" manifest sign "$OUT/$1.dtb" --key "$OUT/keys/dev.key" || boot_die "manifest sign $1"
-	echo "$kernel $OUT/initrd.img $OUT/$3 $OUT/middle.ext4 $OUT/$4" >"$OUT/$1.objects"
+	echo "$kernel $OUT/initrd.img $OUT/$3 $OUT/$3.verity $OUT/middle.ext4 $OUT/$4" >"$OUT/$1.objects"
 }
 
 # boot_commit NAME [TRIES]

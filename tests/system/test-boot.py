@@ -35,6 +35,7 @@ def boot_and_check(out, name, number, boot_count):
         d.expect(r"kos-boot: times: modules \d+ ms, mount \d+ ms, decision \d+ ms \(hashing \d+ ms\), "
                  r"kexec load \d+ ms, total \d+ ms")
         d.expect(r"kos-init: manifest %s generation 1: verified" % digest)
+        d.expect(r"kos-init: component base: dm-verity /dev/dm-\d+ \(root hash [0-9a-f]{64}\)")
         d.expect(r"kos-init: component base: squashfs at /run/kos/components/base")
         d.expect(r"kos-init: component middle: ext4 at /run/kos/components/middle")
         d.expect(r"kos-init: component site: erofs at /run/kos/components/site")
