@@ -22,7 +22,7 @@ boot_systemd_base() {
 	mkdir -p "$d/usr/lib/kos/apps" "$d/etc/kos/trust" "$d/data"
 	cp "$BUILD/src/supervisor/kosd-static" "$d/usr/sbin/kosd"
 	cp "$BUILD/src/msg/kos-msgd-static" "$d/usr/sbin/kos-msgd"
-	cp "$boot_examples"/apps/* "$boot_examples/boot/probe" "$d/usr/lib/kos/apps/"
+	cp "$boot_systemd_source"/examples/apps/* "$boot_systemd_source/examples/boot/probe" "$d/usr/lib/kos/apps/"
 	cp "$OUT"/trust/*.pub "$d/etc/kos/trust/"
 	echo "${2:-base}" >"$d/etc/kos/motd"
 	# Enabled as systemctl enable would.
@@ -44,5 +44,5 @@ boot_systemd_base() {
 
 # boot_systemd_release NAME VERSION BASE SITE [CONFIRM_MS] [EXTRA_APPS_DTS]
 boot_systemd_release() {
-	BOOT_MANIFEST_TEMPLATE="$boot_examples/boot/manifest-systemd.dts.in" boot_release "$@"
+	BOOT_MANIFEST_TEMPLATE="$boot_systemd_source/examples/boot/manifest-systemd.dts.in" boot_release "$@"
 }
