@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Building the example device: components, releases, the store and the boot disk.
 # Sourced by examples/boot/build.sh and the system tests. Needs: $KOS (the kos command),
-# $BUILD (the build tree: static kosd, kos-msgd, kos-boot, kos-init), $OUT (a directory).
+# $BUILD (the build tree: static kosd, kos-msgd, kos-boot, kos-init), $OUT (a directory);
+# $BOOT_MANIFEST_TEMPLATE, if set, is boot_release's template (default manifest.dts.in).
 #
 #   boot_keys                        $OUT/keys/dev.{key,pub}, $OUT/trust/dev.pub
 #   boot_initrd                      $OUT/initrd.img: the system initrd (kos-init)
@@ -100,7 +101,7 @@ boot_release() {
 		-e "s|@MIDDLE@|$(boot_digest "$OUT/middle.ext4")|" \
 		-e "s|@SITE@|$(boot_digest "$OUT/$4")|" \
 		-e "s|@CONFIRM_TIMEOUT@|${5:-300000}|" -e "s|@EXTRA_APPS@|${6:-}|" \
-		"$boot_examples/boot/manifest.dts.in" >"$OUT/$1.dts"
+		"${BOOT_MANIFEST_TEMPLATE:-$boot_examples/boot/manifest.dts.in}" >"$OUT/$1.dts"
 	"$KOS" manifest build "$OUT/$1.dts" -o "$OUT/$1.dtb" || boot_die "manifest build $1"
 	"$KOS" manifest sign "$OUT/$1.dtb" --key "$OUT/keys/dev.key" || boot_die "manifest sign $1"
 	echo "$kernel $OUT/initrd.img $OUT/$3 $OUT/$3.verity $OUT/middle.ext4 $OUT/$4" >"$OUT/$1.objects"
