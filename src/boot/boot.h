@@ -117,6 +117,13 @@ const char *boot_rejection_to_string(BootRejection reason);
  * for writing.
  */
 int boot_select(Store *store, const TrustStore *trust, BootDecision *decisionp);
+
+/*
+ * boot_select() for kos-boot, which kexecs the chosen manifest's kernel: a manifest with
+ * no boot node is rejected too (bad manifest), so a generation that cannot be kexec'd
+ * never boots, not even a good one.
+ */
+int boot_select_kexec(Store *store, const TrustStore *trust, BootDecision *decisionp);
 void boot_decision_done(BootDecision *decision);
 
 /*

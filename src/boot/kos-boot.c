@@ -87,7 +87,7 @@ static void kos_boot_decide(Store *store, const TrustStore *trust, BootDecision 
         /* The decision notes rejections as it goes; they are reported below, once. */
         if (level > LOG_LEVEL_WARNING)
                 log_set_max_level(LOG_LEVEL_WARNING);
-        r = boot_select(store, trust, d);
+        r = boot_select_kexec(store, trust, d);
         log_set_max_level(level);
         if (r < 0)
                 boot_pid1_fatal(BOOT_PID1_POWER_OFF, "boot decision: %s: %s", KOS_BOOT_STORE, strerror(-r));

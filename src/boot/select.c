@@ -42,7 +42,7 @@ int boot_ref_generation(const Store *store, const char *name, unsigned *numberp)
  * 0 if gen may boot, 1 if not (with *c filled in), negative errno if the check failed.
  * The time spent hashing objects adds to *hash_ns.
  */
-static int boot_check(const Store *store, const TrustStore *trust, uint32_t floor_version,
+static int boot_check(const Store *store, const TrustStore *trust, uint32_t floor_version, bool kexec,
                       const StoreGeneration *gen, BootCandidate *c, uint64_t *hash_ns) {
         _cleanup_(manifest_freep) Manifest *m = NULL;
         _cleanup_strv_free_ char **objects = NULL;
@@ -51,6 +51,12 @@ static int boot_check(const Store *store, const TrustStore *trust, uint32_t floo
         r = boot_verify_manifest(store, trust, floor_version, gen, c, &m, NULL, NULL);
         if (r != 0)
                 return r;
+        /* kos-boot would have nothing to kexec: rebooting into it again and again would
+         * never let a good generation's turn pass. */
+        if (kexec && !m->boot) {
+                boot_reject(c, gen->number, BOOT_REJECT_BAD_MANIFEST, "no boot node: no kernel to boot");
+                return 1;
+        }
         r = manifest_objects(m, &objects);
         if (r < 0)
                 return r;
@@ -182,7 +188,7 @@ static size_t boot_candidates(const StoreGeneration *gens, size_t n, unsigned cu
         return k;
 }
 
-int boot_select(Store *store, const TrustStore *trust, BootDecision *decisionp) {
+static int boot_select_impl(Store *store, const TrustStore *trust, bool kexec, BootDecision *decisionp) {
         _cleanup_free_ StoreGeneration *gens = NULL;
         _cleanup_free_ size_t *order = NULL;
         BootDecision d = {};
@@ -238,7 +244,7 @@ int boot_select(Store *store, const TrustStore *trust, BootDecision *decisionp) 
                         continue;
                 }
 
-                r = boot_check(store, trust, floor_version, g, &c, &d.hash_ns);
+                r = boot_check(store, trust, floor_version, kexec, g, &c, &d.hash_ns);
                 if (r < 0)
                         goto fail;
                 if (r > 0) {
@@ -295,4 +301,12 @@ fail:
 void boot_decision_done(BootDecision *decision) {
         free(decision->rejected);
         *decision = (BootDecision){};
+}
+
+int boot_select(Store *store, const TrustStore *trust, BootDecision *decisionp) {
+        return boot_select_impl(store, trust, false, decisionp);
+}
+
+int boot_select_kexec(Store *store, const TrustStore *trust, BootDecision *decisionp) {
+        return boot_select_impl(store, trust, true, decisionp);
 }
