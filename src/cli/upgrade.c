@@ -104,8 +104,16 @@ int cli_upgrade(int argc, char **argv) {
         printf("transferred %" PRIu64 " bytes; fetched %zu objects (%" PRIu64 " bytes)\n", result.bytes_transferred,
                result.n_fetched, result.bytes_fetched);
         printf("saved %" PRIu64 " bytes: %zu of %zu objects already here (%" PRIu64 " bytes), %" PRIu64
-               " bytes resumed\n",
-               result.bytes_cached + result.bytes_resumed, result.n_cached, result.n_objects, result.bytes_cached,
-               result.bytes_resumed);
+               " bytes resumed",
+               result.bytes_cached + result.bytes_resumed + result.bytes_reused, result.n_cached, result.n_objects,
+               result.bytes_cached, result.bytes_resumed);
+        if (result.n_chunked > 0)
+                printf(", %" PRIu64 " bytes reused from chunks here", result.bytes_reused);
+        printf("\n");
+        if (result.n_chunked > 0)
+                printf("chunked %zu objects (%" PRIu64 " bytes): %" PRIu64 " bytes reused from chunks here, %" PRIu64
+                       " bytes fetched as ranges; transferred %.3f of their size\n",
+                       result.n_chunked, result.bytes_chunked, result.bytes_reused, result.bytes_chunked_fetched,
+                       result.bytes_chunked ? (double)result.bytes_transferred / (double)result.bytes_chunked : 0.0);
         return CLI_EXIT_OK;
 }

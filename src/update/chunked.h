@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Chunked downloads: an object built from chunks this store already has and byte ranges
+ * of the object at the source, guided by the source's (untrusted) chunk index.
+ *
+ * Seeds are the chunks of this store's objects, cut with the parameters an index names
+ * (casync and desync call this seeding). A missing object whose index the source serves
+ * is assembled in the same download file a whole-object download uses
+ * (tmp/upgrade.<digest>.part), so the rest of the upgrade (publish, sweep, removal after
+ * a refusal) treats both alike.
+ */
+#pragma once
+
+#include <stdint.h>
+
+#include "store/chunk-index.h"
+#include "update/download.h"
+#include "update/progress.h"
+#include "update/source.h"
+
+typedef struct Store Store;
+
+/* Ranges closer than this are fetched as one: a part costs about this much framing. */
+#define UPDATE_CHUNKED_COALESCE_GAP 256U
+
+/* The chunks of this store's objects, by digest; filled lazily per chunker parameters. */
+typedef struct UpdateSeeds UpdateSeeds;
+
+UpdateSeeds *update_seeds_new(void);
+UpdateSeeds *update_seeds_free(UpdateSeeds *seeds);
+DEFINE_CLEANUP_FUNC(UpdateSeeds, update_seeds_free)
+
+/* Bytes of this store's objects read to cut seeds so far. */
+uint64_t update_seeds_bytes_read(const UpdateSeeds *seeds);
+
+/*
+ * Builds object digest (64 lowercase hex) into tmp/upgrade.<digest>.part from index
+ * (already parsed, not trusted): chunks the file already holds (an interrupted run), then
+ * seeds, then the rest fetched as ranges of objects/ab/cdef… at the source. Every chunk
+ * is checked against its digest in the index before it is written, the whole file
+ * against digest before it is reported complete, and then fsynced. On success fills
+ * *downloadp as update_download_object() does (reused: bytes copied from seeds; resumed:
+ * bytes an earlier run left that were kept).
+ *
+ * Returns -EPROTO when the source lies (an index of another object or of another size,
+ * chunk bytes that do not match the index, ranges it did not send; the reason is in
+ * update_source_last_error()), -EBADMSG when the chunks assemble to bytes that do not
+ * hash to digest (the file is removed), -EFBIG when the index names more than max_size
+ * bytes, -EBUSY when another upgrade writes the same file, the source's errors, or file
+ * system errors (the file is kept for a resume).
+ */
+int update_chunked_download(const Store *store, UpdateSource *source, const char *digest, const StoreChunkIndex *index,
+                            uint64_t max_size, UpdateSeeds *seeds, UpdateProgress *progress, UpdateDownload *downloadp);
