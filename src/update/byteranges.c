@@ -30,7 +30,7 @@ static bool is_blank(char c) {
 /* RFC 2046 bchars, less the space (which may not end a boundary anyway). */
 static bool is_boundary_char(char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-               strchr("'()+_,-./:=?", c) != NULL;
+               (c != '\0' && strchr("'()+_,-./:=?", c) != NULL);
 }
 
 int update_byteranges_boundary(const char *value, size_t size, char boundary[static UPDATE_BYTERANGES_BOUNDARY_MAX + 1]) {
@@ -210,5 +210,15 @@ int update_byteranges_feed(UpdateByteranges *p, const void *data, size_t size, U
 }
 
 int update_byteranges_finish(const UpdateByteranges *p) {
-        return p->state == UPDATE_BYTERANGES_CLOSED ? 0 : -EPROTO;
+        size_t n = p->line_size;
+
+        if (p->state == UPDATE_BYTERANGES_CLOSED)
+                return 0;
+        /* The closing delimiter needs no line break after it. */
+        if (n > 0 && p->line[n - 1] == '\r')
+                n--;
+        if ((p->state == UPDATE_BYTERANGES_AFTER || p->state == UPDATE_BYTERANGES_PREAMBLE) &&
+            line_delimiter(p, p->line, n) == 2)
+                return 0;
+        return -EPROTO;
 }

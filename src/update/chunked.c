@@ -501,6 +501,9 @@ int update_chunked_download(const Store *store, UpdateSource *source, const char
         if (progress)
                 update_progress_bytes(progress, reused);
         r = assembly_fetch(&a);
+        if (r == -ERANGE)
+                return update_source_fail(source, -EPROTO, "%s: the source's file is shorter than its chunk index says",
+                                          source_path);
         if (r < 0)
                 return r;
 

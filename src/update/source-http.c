@@ -335,6 +335,7 @@ typedef struct HttpRangesTransfer {
         bool error_body_cut;
         int error;
         const char *error_what; /* why a callback refused the answer */
+        bool sink_failed;       /* error is the sink's own */
         UpdateRangeSink sink;
         void *userdata;
 } HttpRangesTransfer;
@@ -363,13 +364,17 @@ static size_t http_ranges_header(char *data, size_t size, size_t nmemb, void *us
 /* Passes bytes of the file on, within the bound. */
 static int http_ranges_deliver(uint64_t offset, const void *data, size_t size, void *userdata) {
         HttpRangesTransfer *t = userdata;
+        int r;
 
         t->fetched->received += size;
         if (offset >= t->max_size || size > t->max_size - offset) {
                 t->error_what = "a range past the file's bound";
                 return -EPROTO;
         }
-        return t->sink(offset, data, size, t->userdata);
+        r = t->sink(offset, data, size, t->userdata);
+        if (r < 0)
+                t->sink_failed = true;
+        return r;
 }
 
 static int http_ranges_body_start(HttpRangesTransfer *t) {
@@ -427,7 +432,7 @@ static size_t http_ranges_write(char *data, size_t size, size_t nmemb, void *use
                 return n;
         case HTTP_RANGES_MULTIPART:
                 r = update_byteranges_feed(&t->multipart, data, n, http_ranges_deliver, t);
-                if (r == -EPROTO && !t->error_what)
+                if (r == -EPROTO && !t->error_what && !t->sink_failed)
                         t->error_what = "a malformed multipart/byteranges answer";
                 break;
         case HTTP_RANGES_SINGLE:
@@ -500,7 +505,7 @@ static int http_fetch_ranges(UpdateSource *s, const char *path, const UpdateRang
         if (curl_easy_getinfo(h->curl, CURLINFO_HEADER_SIZE, &header_size) == CURLE_OK && header_size > 0)
                 s->bytes_received += (uint64_t)header_size;
 
-        if (t.error == -EPROTO && t.error_what)
+        if (t.error == -EPROTO && t.error_what && !t.sink_failed)
                 return update_source_fail(s, -EPROTO, "%s: %s", shown, t.error_what);
         if (t.error < 0)
                 return t.error; /* the sink's own: the caller explains it */
