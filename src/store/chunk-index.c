@@ -172,7 +172,9 @@ static int index_add_chunk(StoreChunkIndex *index, size_t *allocated, uint64_t o
         return 0;
 }
 
-int store_chunk_index_build_fd(int fd, const StoreChunkParams *params, StoreChunkIndex **indexp) {
+int store_chunk_index_build_fd(int fd, const StoreChunkParams *params, StoreChunkIndexBuildFlags flags,
+                               StoreChunkIndex **indexp) {
+        bool hash_whole = !(flags & STORE_CHUNK_INDEX_BUILD_NO_OBJECT_DIGEST);
         _cleanup_(store_chunk_index_freep) StoreChunkIndex *index = NULL;
         _cleanup_(sha256_freep) Sha256 *whole = sha256_new();
         /* Room for two maximal chunks plus a read, so a cut always sees max bytes ahead. */
@@ -214,9 +216,11 @@ int store_chunk_index_build_fd(int fd, const StoreChunkParams *params, StoreChun
                                 eof = true;
                                 break;
                         }
-                        r = sha256_update(whole, buf + have, (size_t)n);
-                        if (r < 0)
-                                return r;
+                        if (hash_whole) {
+                                r = sha256_update(whole, buf + have, (size_t)n);
+                                if (r < 0)
+                                        return r;
+                        }
                         have += (size_t)n;
                 }
                 if (have == start)
@@ -228,9 +232,11 @@ int store_chunk_index_build_fd(int fd, const StoreChunkParams *params, StoreChun
                 offset += len;
                 start += len;
         }
-        r = sha256_final(whole, &index->object);
-        if (r < 0)
-                return r;
+        if (hash_whole) {
+                r = sha256_final(whole, &index->object);
+                if (r < 0)
+                        return r;
+        }
         index->object_size = offset;
         *indexp = steal_ptr(&index);
         return 0;
@@ -302,7 +308,7 @@ int store_chunk_index_publish(Store *store, const char *digest, const StoreChunk
         }
         if (index_is_current(store, rel, &expected, params))
                 return 0;
-        r = store_chunk_index_build_fd(fd, params, &index);
+        r = store_chunk_index_build_fd(fd, params, STORE_CHUNK_INDEX_BUILD_DEFAULT, &index);
         if (r < 0)
                 return r;
         if (!sha256_equal(&index->object, &expected))

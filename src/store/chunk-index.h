@@ -82,11 +82,19 @@ int store_chunk_index_parse(const void *data, size_t size, StoreChunkIndex **ind
 /* The file format of index: a new buffer (*datap, owned) of *sizep bytes. */
 int store_chunk_index_format(const StoreChunkIndex *index, void **datap, size_t *sizep);
 
+typedef enum StoreChunkIndexBuildFlags {
+        STORE_CHUNK_INDEX_BUILD_DEFAULT = 0,
+        STORE_CHUNK_INDEX_BUILD_NO_OBJECT_DIGEST = 1 << 0, /* leave index->object zero: a
+                                                            * third less hashing, for a
+                                                            * caller that checks each chunk */
+} StoreChunkIndexBuildFlags;
+
 /*
  * Chunks everything readable from fd (from its current position) with params, hashing
- * each chunk and the whole. The caller owns *indexp.
+ * each chunk and (unless flags say otherwise) the whole. The caller owns *indexp.
  */
-int store_chunk_index_build_fd(int fd, const StoreChunkParams *params, StoreChunkIndex **indexp);
+int store_chunk_index_build_fd(int fd, const StoreChunkParams *params, StoreChunkIndexBuildFlags flags,
+                               StoreChunkIndex **indexp);
 
 /*
  * Indexes object digest of store with params (NULL: store_chunk_params_for_size() of the

@@ -42,6 +42,7 @@
 #include "update/source-backend.h"
 #include "util/cleanup.h"
 #include "util/fault.h"
+#include "util/strv.h"
 
 /* ---- seeds ---- */
 
@@ -53,6 +54,7 @@ typedef struct SeedEntry {
 } SeedEntry;
 
 struct UpdateSeeds {
+        char *const *skip;     /* objects not to cut */
         char **objects;        /* owned: this store's objects, when first needed */
         size_t n_objects;
         SeedEntry *entries;    /* owned: open addressing, capacity a power of two */
@@ -62,8 +64,12 @@ struct UpdateSeeds {
         uint64_t bytes_read;
 };
 
-UpdateSeeds *update_seeds_new(void) {
-        return calloc(1, sizeof(UpdateSeeds));
+UpdateSeeds *update_seeds_new(char *const *skip) {
+        UpdateSeeds *seeds = calloc(1, sizeof(UpdateSeeds));
+
+        if (seeds)
+                seeds->skip = skip;
+        return seeds;
 }
 
 UpdateSeeds *update_seeds_free(UpdateSeeds *seeds) {
@@ -168,12 +174,14 @@ static int seeds_prepare(UpdateSeeds *seeds, const Store *store, const StoreChun
                 char rel[STORE_OBJECT_RELATIVE_PATH_SIZE];
                 _cleanup_close_ int fd = -1;
 
+                if (seeds->skip && strv_contains(seeds->skip, seeds->objects[o]))
+                        continue;
                 if (store_object_relative_path(seeds->objects[o], rel) < 0 || fault_read_check(rel) < 0)
                         continue;
                 fd = store_resolve_open(store_dirfd(store), rel, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0);
                 if (fd < 0)
                         continue;
-                if (store_chunk_index_build_fd(fd, params, &index) < 0)
+                if (store_chunk_index_build_fd(fd, params, STORE_CHUNK_INDEX_BUILD_NO_OBJECT_DIGEST, &index) < 0)
                         continue;
                 seeds->bytes_read += index->object_size;
                 for (size_t c = 0; c < index->n_chunks; c++) {

@@ -26,7 +26,13 @@ typedef struct Store Store;
 /* The chunks of this store's objects, by digest; filled lazily per chunker parameters. */
 typedef struct UpdateSeeds UpdateSeeds;
 
-UpdateSeeds *update_seeds_new(void);
+/*
+ * Seeds from this store's objects except those in skip (a strv that must outlive the
+ * seeds; NULL: none). An upgrade skips the objects of the new release: those here are kept
+ * as they are, so a changed object's old bytes are in the objects it replaces, and cutting
+ * every unchanged object on every upgrade would cost reading the whole store.
+ */
+UpdateSeeds *update_seeds_new(char *const *skip);
 UpdateSeeds *update_seeds_free(UpdateSeeds *seeds);
 DEFINE_CLEANUP_FUNC(UpdateSeeds, update_seeds_free)
 

@@ -233,7 +233,7 @@ static int upgrade_download(Upgrade *u, const char *digest, uint64_t max_size, c
         }
         if (index) {
                 if (!u->seeds) {
-                        u->seeds = update_seeds_new();
+                        u->seeds = update_seeds_new(u->release);
                         if (!u->seeds)
                                 return upgrade_fail(u, -ENOMEM, "upgrade: out of memory");
                 }

@@ -24,7 +24,7 @@ static StoreChunkIndex *index_of(const uint8_t *buf, size_t size, const StoreChu
         int fd = memfd_create("chunks", MFD_CLOEXEC);
 
         if (fd < 0 || write(fd, buf, size) != (ssize_t)size || lseek(fd, 0, SEEK_SET) != 0 ||
-            store_chunk_index_build_fd(fd, p, &index) < 0)
+            store_chunk_index_build_fd(fd, p, STORE_CHUNK_INDEX_BUILD_DEFAULT, &index) < 0)
                 index = NULL;
         if (fd >= 0)
                 close(fd);
