@@ -71,63 +71,201 @@ static void put64(uint8_t *p, uint64_t v) {
         memcpy(p, &v, sizeof(v));
 }
 
-int store_chunk_index_parse(const void *data, size_t size, StoreChunkIndex **indexp) {
-        _cleanup_(store_chunk_index_freep) StoreChunkIndex *index = NULL;
+int store_chunk_index_parse_header(const void *data, size_t size, StoreChunkIndexHeader *headerp) {
         const uint8_t *p = data;
-        uint64_t offset = 0;
-        uint32_t n;
+        StoreChunkIndexHeader h = {};
 
         if (size < STORE_CHUNK_INDEX_HEADER_SIZE || memcmp(p, STORE_CHUNK_INDEX_MAGIC, 8) != 0)
                 return -EBADMSG;
         if (get32(p + 8) != STORE_CHUNK_INDEX_VERSION)
                 return -EPROTONOSUPPORT;
-        if (get32(p + 12) != 0)
+        if (get32(p + 12) != 0 || get32(p + 76) != 0)
                 return -EBADMSG;
-        n = get32(p + 68);
-        if ((size - STORE_CHUNK_INDEX_HEADER_SIZE) / STORE_CHUNK_INDEX_ENTRY_SIZE != n ||
-            (size - STORE_CHUNK_INDEX_HEADER_SIZE) % STORE_CHUNK_INDEX_ENTRY_SIZE != 0)
+        memcpy(h.object.bytes, p + 16, SHA256_DIGEST_SIZE);
+        h.object_size = get64(p + 48);
+        h.params = (StoreChunkParams){ .min = get32(p + 56), .average = get32(p + 60), .max = get32(p + 64) };
+        h.n_chunks = get32(p + 68);
+        h.n_groups = get32(p + 72);
+        if (!store_chunk_params_are_valid(&h.params))
                 return -EBADMSG;
+        if ((h.n_chunks == 0) != (h.object_size == 0) || (h.n_groups == 0) != (h.n_chunks == 0) ||
+            h.n_groups > h.n_chunks)
+                return -EBADMSG;
+        if (store_chunk_index_file_size(&h) > STORE_CHUNK_INDEX_MAX_SIZE)
+                return -EBADMSG;
+        *headerp = h;
+        return 0;
+}
+
+uint64_t store_chunk_index_entries_offset(const StoreChunkIndexHeader *h) {
+        return STORE_CHUNK_INDEX_HEADER_SIZE + (uint64_t)h->n_groups * STORE_CHUNK_INDEX_ENTRY_SIZE;
+}
+
+uint64_t store_chunk_index_file_size(const StoreChunkIndexHeader *h) {
+        return store_chunk_index_entries_offset(h) + (uint64_t)h->n_chunks * STORE_CHUNK_INDEX_ENTRY_SIZE;
+}
+
+int store_chunk_index_parse_groups(const StoreChunkIndexHeader *h, const void *table, StoreChunkGroup **groupsp) {
+        _cleanup_free_ StoreChunkGroup *groups = NULL;
+        const uint8_t *p = table;
+        uint64_t first = 0;
+
+        groups = calloc(h->n_groups ? h->n_groups : 1, sizeof(*groups));
+        if (!groups)
+                return -ENOMEM;
+        for (uint32_t g = 0; g < h->n_groups; g++) {
+                const uint8_t *e = p + (size_t)g * STORE_CHUNK_INDEX_ENTRY_SIZE;
+
+                groups[g].count = get32(e);
+                if (groups[g].count == 0 || groups[g].count > STORE_CHUNK_GROUP_MAX || groups[g].count > h->n_chunks - first)
+                        return -EBADMSG;
+                groups[g].first = (uint32_t)first;
+                memcpy(groups[g].digest.bytes, e + 4, SHA256_DIGEST_SIZE);
+                first += groups[g].count;
+        }
+        if (first != h->n_chunks)
+                return -EBADMSG;
+        *groupsp = steal_ptr(&groups);
+        return 0;
+}
+
+int store_chunk_index_assemble(const StoreChunkIndexHeader *h, const StoreChunkGroup *groups,
+                               const uint8_t *const *entries, StoreChunkIndex **indexp, size_t *group_badp) {
+        _cleanup_(store_chunk_index_freep) StoreChunkIndex *index = NULL;
+        uint64_t offset = 0;
+        int r;
 
         index = calloc(1, sizeof(*index));
         if (!index)
                 return -ENOMEM;
-        memcpy(index->object.bytes, p + 16, SHA256_DIGEST_SIZE);
-        index->object_size = get64(p + 48);
-        index->params = (StoreChunkParams){ .min = get32(p + 56), .average = get32(p + 60), .max = get32(p + 64) };
-        if (!store_chunk_params_are_valid(&index->params))
-                return -EBADMSG;
-        if ((n == 0) != (index->object_size == 0))
-                return -EBADMSG;
-        if (n > 0) {
-                index->chunks = calloc(n, sizeof(*index->chunks));
+        index->object = h->object;
+        index->object_size = h->object_size;
+        index->params = h->params;
+        if (h->n_chunks > 0) {
+                index->chunks = calloc(h->n_chunks, sizeof(*index->chunks));
                 if (!index->chunks)
                         return -ENOMEM;
         }
-        for (uint32_t i = 0; i < n; i++) {
-                const uint8_t *e = p + STORE_CHUNK_INDEX_HEADER_SIZE + (size_t)i * STORE_CHUNK_INDEX_ENTRY_SIZE;
-                StoreChunk *c = &index->chunks[i];
+        for (uint32_t g = 0; g < h->n_groups; g++) {
+                Sha256Digest got;
 
-                c->size = get32(e);
-                if (c->size == 0 || c->size > index->params.max || c->size > index->object_size - offset)
+                r = sha256_buffer(entries[g], (size_t)groups[g].count * STORE_CHUNK_INDEX_ENTRY_SIZE, &got);
+                if (r < 0)
+                        return r;
+                if (!sha256_equal(&got, &groups[g].digest)) {
+                        if (group_badp)
+                                *group_badp = g;
                         return -EBADMSG;
-                c->offset = offset;
-                memcpy(c->digest.bytes, e + 4, SHA256_DIGEST_SIZE);
-                offset += c->size;
+                }
+                for (uint32_t i = 0; i < groups[g].count; i++) {
+                        const uint8_t *e = entries[g] + (size_t)i * STORE_CHUNK_INDEX_ENTRY_SIZE;
+                        StoreChunk *c = &index->chunks[groups[g].first + i];
+
+                        c->size = get32(e);
+                        if (c->size == 0 || c->size > h->params.max || c->size > h->object_size - offset)
+                                return -EBADMSG;
+                        c->offset = offset;
+                        memcpy(c->digest.bytes, e + 4, SHA256_DIGEST_SIZE);
+                        offset += c->size;
+                }
         }
-        if (offset != index->object_size)
+        if (offset != h->object_size)
                 return -EBADMSG;
-        index->n_chunks = n;
+        index->n_chunks = h->n_chunks;
         *indexp = steal_ptr(&index);
         return 0;
 }
 
+int store_chunk_index_parse(const void *data, size_t size, StoreChunkIndex **indexp) {
+        _cleanup_free_ StoreChunkGroup *groups = NULL;
+        _cleanup_free_ const uint8_t **entries = NULL;
+        StoreChunkIndexHeader h;
+        const uint8_t *p = data;
+        int r;
+
+        r = store_chunk_index_parse_header(data, size, &h);
+        if (r < 0)
+                return r;
+        if (store_chunk_index_file_size(&h) != size)
+                return -EBADMSG;
+        r = store_chunk_index_parse_groups(&h, p + STORE_CHUNK_INDEX_HEADER_SIZE, &groups);
+        if (r < 0)
+                return r;
+        entries = calloc(h.n_groups ? h.n_groups : 1, sizeof(*entries));
+        if (!entries)
+                return -ENOMEM;
+        for (uint32_t g = 0; g < h.n_groups; g++)
+                entries[g] = p + store_chunk_index_entries_offset(&h) + (size_t)groups[g].first * STORE_CHUNK_INDEX_ENTRY_SIZE;
+        return store_chunk_index_assemble(&h, groups, entries, indexp, NULL);
+}
+
+void store_chunk_entry_format(uint8_t entry[static STORE_CHUNK_INDEX_ENTRY_SIZE], const StoreChunk *chunk) {
+        put32(entry, chunk->size);
+        memcpy(entry + 4, chunk->digest.bytes, SHA256_DIGEST_SIZE);
+}
+
+static bool chunk_ends_group(const StoreChunk *chunk) {
+        uint16_t v = (uint16_t)(chunk->digest.bytes[0] | chunk->digest.bytes[1] << 8);
+
+        return v % STORE_CHUNK_GROUP_AVERAGE == 0;
+}
+
+int store_chunk_groups_compute(const StoreChunk *chunks, size_t n, StoreChunkGroup **groupsp, size_t *n_groupsp) {
+        _cleanup_(sha256_freep) Sha256 *hash = NULL;
+        _cleanup_free_ StoreChunkGroup *groups = NULL;
+        size_t n_groups = 0, allocated = 0, start = 0;
+        int r;
+
+        for (size_t i = 0; i < n; i++) {
+                uint8_t entry[STORE_CHUNK_INDEX_ENTRY_SIZE];
+
+                if (!hash) {
+                        hash = sha256_new();
+                        if (!hash)
+                                return -ENOMEM;
+                }
+                store_chunk_entry_format(entry, &chunks[i]);
+                r = sha256_update(hash, entry, sizeof(entry));
+                if (r < 0)
+                        return r;
+                if (!chunk_ends_group(&chunks[i]) && i + 1 - start < STORE_CHUNK_GROUP_MAX && i + 1 < n)
+                        continue;
+                if (n_groups == allocated) {
+                        size_t k = allocated ? allocated * 2 : 16;
+                        StoreChunkGroup *g = reallocarray(groups, k, sizeof(*g));
+
+                        if (!g)
+                                return -ENOMEM;
+                        groups = g;
+                        allocated = k;
+                }
+                groups[n_groups] = (StoreChunkGroup){ .first = (uint32_t)start, .count = (uint32_t)(i + 1 - start) };
+                r = sha256_final(hash, &groups[n_groups].digest);
+                if (r < 0)
+                        return r;
+                hash = sha256_free(hash);
+                n_groups++;
+                start = i + 1;
+        }
+        *groupsp = steal_ptr(&groups);
+        *n_groupsp = n_groups;
+        return 0;
+}
+
 int store_chunk_index_format(const StoreChunkIndex *index, void **datap, size_t *sizep) {
-        size_t size;
+        _cleanup_free_ StoreChunkGroup *groups = NULL;
+        size_t n_groups, size;
         uint8_t *p;
+        int r;
 
         if (index->n_chunks > (STORE_CHUNK_INDEX_MAX_SIZE - STORE_CHUNK_INDEX_HEADER_SIZE) / STORE_CHUNK_INDEX_ENTRY_SIZE)
                 return -EFBIG;
-        size = STORE_CHUNK_INDEX_HEADER_SIZE + index->n_chunks * STORE_CHUNK_INDEX_ENTRY_SIZE;
+        r = store_chunk_groups_compute(index->chunks, index->n_chunks, &groups, &n_groups);
+        if (r < 0)
+                return r;
+        size = STORE_CHUNK_INDEX_HEADER_SIZE + (n_groups + index->n_chunks) * STORE_CHUNK_INDEX_ENTRY_SIZE;
+        if (size > STORE_CHUNK_INDEX_MAX_SIZE)
+                return -EFBIG;
         p = calloc(1, size);
         if (!p)
                 return -ENOMEM;
@@ -139,12 +277,16 @@ int store_chunk_index_format(const StoreChunkIndex *index, void **datap, size_t 
         put32(p + 60, index->params.average);
         put32(p + 64, index->params.max);
         put32(p + 68, (uint32_t)index->n_chunks);
-        for (size_t i = 0; i < index->n_chunks; i++) {
-                uint8_t *e = p + STORE_CHUNK_INDEX_HEADER_SIZE + i * STORE_CHUNK_INDEX_ENTRY_SIZE;
+        put32(p + 72, (uint32_t)n_groups);
+        for (size_t g = 0; g < n_groups; g++) {
+                uint8_t *e = p + STORE_CHUNK_INDEX_HEADER_SIZE + g * STORE_CHUNK_INDEX_ENTRY_SIZE;
 
-                put32(e, index->chunks[i].size);
-                memcpy(e + 4, index->chunks[i].digest.bytes, SHA256_DIGEST_SIZE);
+                put32(e, groups[g].count);
+                memcpy(e + 4, groups[g].digest.bytes, SHA256_DIGEST_SIZE);
         }
+        for (size_t i = 0; i < index->n_chunks; i++)
+                store_chunk_entry_format(p + STORE_CHUNK_INDEX_HEADER_SIZE + (n_groups + i) * STORE_CHUNK_INDEX_ENTRY_SIZE,
+                                         &index->chunks[i]);
         *datap = p;
         *sizep = size;
         return 0;

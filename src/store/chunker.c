@@ -55,10 +55,9 @@ int store_chunk_params_from_average(uint32_t average, StoreChunkParams *paramsp)
 void store_chunk_params_for_size(uint64_t size, StoreChunkParams *paramsp) {
         uint32_t average = STORE_CHUNK_AVERAGE_FLOOR;
 
-        /* Nearest power of two to sqrt(32 * size): double while 2a <= sqrt(32 s) * sqrt(2),
-         * i.e. (2a)^2 <= 64 s, without a square root or an overflow. */
-        while (average < STORE_CHUNK_AVERAGE_CEILING &&
-               (uint64_t)average * 2 * average * 2 <= (size > UINT64_MAX / 64 ? UINT64_MAX : size * 64))
+        /* Nearest power of two to sqrt(size / 16): double while 2a <= sqrt(size / 16) *
+         * sqrt(2), i.e. 4a^2 <= size / 8, without a square root or an overflow. */
+        while (average < STORE_CHUNK_AVERAGE_CEILING && (uint64_t)average * 2 * average * 2 <= size / 8)
                 average *= 2;
         (void)store_chunk_params_from_average(average, paramsp);
 }

@@ -44,10 +44,11 @@ int store_chunk_params_from_average(uint32_t average, StoreChunkParams *paramsp)
 
 /*
  * The parameters for an object of size bytes, chosen by measurement (docs/store.md,
- * "Chunk indexes"): the average is the power of two nearest sqrt(32 * size), within
- * STORE_CHUNK_AVERAGE_FLOOR..STORE_CHUNK_AVERAGE_CEILING. An edit costs about two
- * chunks, the index 36 bytes a chunk: the square root balances the two (128 KiB files:
- * 4 KiB chunks; a 16 MB image: 16 KiB; 1 GB: 128 KiB).
+ * "Chunk indexes"): the average is the power of two nearest sqrt(size / 16), within
+ * STORE_CHUNK_AVERAGE_FLOOR..STORE_CHUNK_AVERAGE_CEILING. An edit costs a chunk or two
+ * beyond the edited bytes; the index a device fetches costs 36 bytes per group of some 64
+ * chunks, plus the groups an edit touched: the square root balances the two (up to
+ * 200 MB: 4 KiB chunks; 1 GB: 8 KiB; 16 GB: 32 KiB).
  */
 void store_chunk_params_for_size(uint64_t size, StoreChunkParams *paramsp);
 

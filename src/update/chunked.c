@@ -46,19 +46,29 @@
 
 /* ---- seeds ---- */
 
+/* A table entry: a chunk (a = object, b = size, c = offset) or a group of chunks
+ * (a = list, b = count, c = first chunk); b is never 0 in a used slot. */
 typedef struct SeedEntry {
         Sha256Digest digest;
-        uint32_t object; /* index into objects */
-        uint32_t size;
-        uint64_t offset;
+        uint32_t a, b;
+        uint64_t c;
 } SeedEntry;
 
+/* Open addressing by the digest's first 8 bytes; capacity a power of two, at most half
+ * full. */
+typedef struct SeedTable {
+        SeedEntry *entries; /* owned */
+        size_t capacity, n;
+} SeedTable;
+
 struct UpdateSeeds {
-        char *const *skip;     /* objects not to cut */
-        char **objects;        /* owned: this store's objects, when first needed */
+        char *const *skip;      /* objects not to cut */
+        char **objects;         /* owned: this store's objects, when first needed */
         size_t n_objects;
-        SeedEntry *entries;    /* owned: open addressing, capacity a power of two */
-        size_t capacity, n_entries;
+        SeedTable chunks;       /* chunk digest -> where in which object */
+        SeedTable groups;       /* group digest -> which chunks of which list */
+        StoreChunkIndex **lists; /* owned: the chunks of each object cut, per parameters */
+        size_t n_lists;
         StoreChunkParams *done; /* owned: the parameters already cut with */
         size_t n_done;
         uint64_t bytes_read;
@@ -78,7 +88,11 @@ UpdateSeeds *update_seeds_free(UpdateSeeds *seeds) {
         for (size_t i = 0; i < seeds->n_objects; i++)
                 free(seeds->objects[i]);
         free(seeds->objects);
-        free(seeds->entries);
+        for (size_t i = 0; i < seeds->n_lists; i++)
+                store_chunk_index_free(seeds->lists[i]);
+        free(seeds->lists);
+        free(seeds->chunks.entries);
+        free(seeds->groups.entries);
         free(seeds->done);
         free(seeds);
         return NULL;
@@ -95,57 +109,46 @@ static uint64_t digest_key(const Sha256Digest *d) {
         return k;
 }
 
-static const SeedEntry *seeds_find(const UpdateSeeds *seeds, const Sha256Digest *d) {
-        if (seeds->capacity == 0)
+static const SeedEntry *table_find(const SeedTable *t, const Sha256Digest *d) {
+        if (t->capacity == 0)
                 return NULL;
-        for (size_t i = digest_key(d) & (seeds->capacity - 1);; i = (i + 1) & (seeds->capacity - 1)) {
-                const SeedEntry *e = &seeds->entries[i];
+        for (size_t i = digest_key(d) & (t->capacity - 1);; i = (i + 1) & (t->capacity - 1)) {
+                const SeedEntry *e = &t->entries[i];
 
-                if (e->size == 0)
+                if (e->b == 0)
                         return NULL;
                 if (sha256_equal(&e->digest, d))
                         return e;
         }
 }
 
-static int seeds_grow(UpdateSeeds *seeds) {
-        size_t capacity = seeds->capacity ? seeds->capacity * 2 : 1024;
-        SeedEntry *entries = calloc(capacity, sizeof(*entries));
+static void table_put(SeedEntry *entries, size_t capacity, const SeedEntry *e) {
+        size_t i;
 
-        if (!entries)
-                return -ENOMEM;
-        for (size_t j = 0; j < seeds->capacity; j++) {
-                const SeedEntry *e = &seeds->entries[j];
-                size_t i;
-
-                if (e->size == 0)
-                        continue;
-                for (i = digest_key(&e->digest) & (capacity - 1); entries[i].size; i = (i + 1) & (capacity - 1))
-                        ;
-                entries[i] = *e;
-        }
-        free(seeds->entries);
-        seeds->entries = entries;
-        seeds->capacity = capacity;
-        return 0;
+        for (i = digest_key(&e->digest) & (capacity - 1); entries[i].b; i = (i + 1) & (capacity - 1))
+                ;
+        entries[i] = *e;
 }
 
-static int seeds_add(UpdateSeeds *seeds, const SeedEntry *e) {
-        size_t i;
-        int r;
-
-        if (seeds_find(seeds, &e->digest))
+/* Adds e unless its digest is there already (the first place found is as good). */
+static int table_add(SeedTable *t, const SeedEntry *e) {
+        if (table_find(t, &e->digest))
                 return 0;
-        if ((seeds->n_entries + 1) * 2 > seeds->capacity) {
-                r = seeds_grow(seeds);
-                if (r < 0)
-                        return r;
+        if ((t->n + 1) * 2 > t->capacity) {
+                size_t capacity = t->capacity ? t->capacity * 2 : 1024;
+                SeedEntry *entries = calloc(capacity, sizeof(*entries));
+
+                if (!entries)
+                        return -ENOMEM;
+                for (size_t j = 0; j < t->capacity; j++)
+                        if (t->entries[j].b)
+                                table_put(entries, capacity, &t->entries[j]);
+                free(t->entries);
+                t->entries = entries;
+                t->capacity = capacity;
         }
-        for (i = digest_key(&e->digest) & (seeds->capacity - 1); seeds->entries[i].size;
-             i = (i + 1) & (seeds->capacity - 1))
-                ;
-        seeds->entries[i] = *e;
-        seeds->n_entries++;
+        table_put(t->entries, t->capacity, e);
+        t->n++;
         return 0;
 }
 
@@ -153,8 +156,44 @@ static bool params_equal(const StoreChunkParams *a, const StoreChunkParams *b) {
         return a->min == b->min && a->average == b->average && a->max == b->max;
 }
 
-/* Cuts every object of the store with params, once per set of parameters. An object that
- * cannot be read or is damaged only gives no seeds: chunks are checked again on use. */
+/* Records the chunks and groups of one object's chunk list (object o), keeping the list. */
+static int seeds_add_list(UpdateSeeds *seeds, uint32_t o, StoreChunkIndex **listp) {
+        _cleanup_free_ StoreChunkGroup *groups = NULL;
+        StoreChunkIndex *list = *listp, **lists;
+        size_t n_groups;
+        int r;
+
+        lists = reallocarray(seeds->lists, seeds->n_lists + 1, sizeof(*lists));
+        if (!lists)
+                return -ENOMEM;
+        seeds->lists = lists;
+        seeds->lists[seeds->n_lists] = steal_ptr(listp);
+        for (size_t c = 0; c < list->n_chunks; c++) {
+                SeedEntry e = { .digest = list->chunks[c].digest, .a = o, .b = list->chunks[c].size,
+                                .c = list->chunks[c].offset };
+
+                r = table_add(&seeds->chunks, &e);
+                if (r < 0)
+                        return r;
+        }
+        r = store_chunk_groups_compute(list->chunks, list->n_chunks, &groups, &n_groups);
+        if (r < 0)
+                return r;
+        for (size_t g = 0; g < n_groups; g++) {
+                SeedEntry e = { .digest = groups[g].digest, .a = (uint32_t)seeds->n_lists, .b = groups[g].count,
+                                .c = groups[g].first };
+
+                r = table_add(&seeds->groups, &e);
+                if (r < 0)
+                        return r;
+        }
+        seeds->n_lists++;
+        return 0;
+}
+
+/* Cuts the objects of the store (but those to skip) with params, once per set of
+ * parameters. An object that cannot be read only gives no seeds: chunks are checked
+ * again on use. */
 static int seeds_prepare(UpdateSeeds *seeds, const Store *store, const StoreChunkParams *params) {
         StoreChunkParams *done;
         int r;
@@ -170,7 +209,7 @@ static int seeds_prepare(UpdateSeeds *seeds, const Store *store, const StoreChun
                         seeds->n_objects++;
         }
         for (size_t o = 0; o < seeds->n_objects; o++) {
-                _cleanup_(store_chunk_index_freep) StoreChunkIndex *index = NULL;
+                _cleanup_(store_chunk_index_freep) StoreChunkIndex *list = NULL;
                 char rel[STORE_OBJECT_RELATIVE_PATH_SIZE];
                 _cleanup_close_ int fd = -1;
 
@@ -181,21 +220,12 @@ static int seeds_prepare(UpdateSeeds *seeds, const Store *store, const StoreChun
                 fd = store_resolve_open(store_dirfd(store), rel, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0);
                 if (fd < 0)
                         continue;
-                if (store_chunk_index_build_fd(fd, params, STORE_CHUNK_INDEX_BUILD_NO_OBJECT_DIGEST, &index) < 0)
+                if (store_chunk_index_build_fd(fd, params, STORE_CHUNK_INDEX_BUILD_NO_OBJECT_DIGEST, &list) < 0)
                         continue;
-                seeds->bytes_read += index->object_size;
-                for (size_t c = 0; c < index->n_chunks; c++) {
-                        SeedEntry e = {
-                                .digest = index->chunks[c].digest,
-                                .object = (uint32_t)o,
-                                .size = index->chunks[c].size,
-                                .offset = index->chunks[c].offset,
-                        };
-
-                        r = seeds_add(seeds, &e);
-                        if (r < 0)
-                                return r;
-                }
+                seeds->bytes_read += list->object_size;
+                r = seeds_add_list(seeds, (uint32_t)o, &list);
+                if (r < 0)
+                        return r;
         }
         done = reallocarray(seeds->done, seeds->n_done + 1, sizeof(*done));
         if (!done)
@@ -203,6 +233,173 @@ static int seeds_prepare(UpdateSeeds *seeds, const Store *store, const StoreChun
         seeds->done = done;
         seeds->done[seeds->n_done++] = *params;
         return 0;
+}
+
+/* ---- the index, fetched in parts ---- */
+
+/* Bytes of the index file as they arrive, at their offsets; grows up to the bound. */
+typedef struct IndexBuffer {
+        uint8_t *data; /* owned */
+        size_t allocated;
+        size_t prefix; /* bytes received contiguously from offset 0 */
+} IndexBuffer;
+
+static int index_buffer_sink(uint64_t offset, const void *data, size_t size, void *userdata) {
+        IndexBuffer *b = userdata;
+
+        if (offset >= STORE_CHUNK_INDEX_MAX_SIZE || size > STORE_CHUNK_INDEX_MAX_SIZE - offset)
+                return 0; /* past any index: not ours to keep */
+        if (offset + size > b->allocated) {
+                size_t n = b->allocated ? b->allocated : 65536;
+                uint8_t *p;
+
+                while (n < offset + size)
+                        n *= 2;
+                p = realloc(b->data, n);
+                if (!p)
+                        return -ENOMEM;
+                memset(p + b->allocated, 0, n - b->allocated);
+                b->data = p;
+                b->allocated = n;
+        }
+        memcpy(b->data + offset, data, size);
+        if (offset <= b->prefix && offset + size > b->prefix)
+                b->prefix = (size_t)(offset + size);
+        return 0;
+}
+
+/* Fetches ranges of the index into b, in requests of at most UPDATE_SOURCE_RANGES_MAX. */
+static int index_fetch(UpdateSource *source, const char *path, const UpdateRange *ranges, size_t n, IndexBuffer *b) {
+        for (size_t i = 0; i < n; i += UPDATE_SOURCE_RANGES_MAX) {
+                size_t k = n - i < UPDATE_SOURCE_RANGES_MAX ? n - i : UPDATE_SOURCE_RANGES_MAX;
+                int r = update_source_fetch_ranges(source, path, ranges + i, k, STORE_CHUNK_INDEX_MAX_SIZE,
+                                                   index_buffer_sink, b);
+
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int update_chunked_fetch_index(const Store *store, UpdateSource *source, const char *digest, UpdateSeeds *seeds,
+                               StoreChunkIndex **indexp) {
+        char path[STORE_CHUNK_INDEX_RELATIVE_PATH_SIZE];
+        _cleanup_free_ StoreChunkGroup *groups = NULL;
+        _cleanup_free_ const uint8_t **entries = NULL;
+        _cleanup_free_ UpdateRange *ranges = NULL;
+        _cleanup_free_ uint8_t *local = NULL;
+        _cleanup_free_ uint8_t *buffer_data = NULL;
+        IndexBuffer b = {};
+        StoreChunkIndexHeader h;
+        Sha256Digest expected;
+        uint64_t entries_offset, file_size;
+        size_t n_ranges = 0, n_local = 0, bad = 0;
+        UpdateRange first = { 0, UPDATE_CHUNKED_INDEX_FIRST - 1 };
+        int r;
+
+        r = sha256_from_hex(digest, &expected);
+        if (r < 0)
+                return r;
+        r = store_chunk_index_relative_path(digest, path);
+        if (r < 0)
+                return r;
+
+        /* 1. The first bytes: the header, the table, and for a small index all of it. */
+        r = index_fetch(source, path, &first, 1, &b);
+        buffer_data = b.data;
+        if (r == -ENOENT)
+                return 0;
+        if (r == -ERANGE)
+                return update_source_fail(source, -EPROTO, "%s: empty", path);
+        if (r < 0)
+                return r;
+        r = store_chunk_index_parse_header(b.data, b.prefix, &h);
+        if (r == -EPROTONOSUPPORT)
+                return 0; /* a later format: the object comes whole */
+        if (r < 0)
+                return update_source_fail(source, -EPROTO, "%s: malformed", path);
+        if (!sha256_equal(&h.object, &expected))
+                return update_source_fail(source, -EPROTO, "%s: the index of another object", path);
+        entries_offset = store_chunk_index_entries_offset(&h);
+        file_size = store_chunk_index_file_size(&h);
+        if (b.prefix > file_size)
+                return update_source_fail(source, -EPROTO, "%s: longer than its header says", path);
+
+        /* 2. The rest of the group table, if the first bytes did not hold it. */
+        if (b.prefix < entries_offset) {
+                UpdateRange rest = { b.prefix, entries_offset - 1 };
+
+                r = index_fetch(source, path, &rest, 1, &b);
+                buffer_data = b.data;
+                if (r < 0)
+                        return r;
+                if (b.prefix < entries_offset)
+                        return update_source_fail(source, -EPROTO, "%s: the source did not send its group table", path);
+        }
+        r = store_chunk_index_parse_groups(&h, b.data + STORE_CHUNK_INDEX_HEADER_SIZE, &groups);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return update_source_fail(source, -EPROTO, "%s: malformed group table", path);
+
+        /* 3. Each group's entries: received already, known from seeds, or to fetch. */
+        r = seeds_prepare(seeds, store, &h.params);
+        if (r < 0)
+                return r;
+        entries = calloc(h.n_groups ? h.n_groups : 1, sizeof(*entries));
+        ranges = calloc(h.n_groups ? h.n_groups : 1, sizeof(*ranges));
+        local = malloc((size_t)h.n_chunks * STORE_CHUNK_INDEX_ENTRY_SIZE + 1);
+        if (!entries || !ranges || !local)
+                return -ENOMEM;
+        for (uint32_t g = 0; g < h.n_groups; g++) {
+                uint64_t start = entries_offset + (uint64_t)groups[g].first * STORE_CHUNK_INDEX_ENTRY_SIZE;
+                uint64_t end = start + (uint64_t)groups[g].count * STORE_CHUNK_INDEX_ENTRY_SIZE;
+                const SeedEntry *e;
+
+                if (end <= b.prefix)
+                        continue; /* arrived with the first bytes */
+                e = table_find(&seeds->groups, &groups[g].digest);
+                if (e && e->b == groups[g].count) {
+                        const StoreChunkIndex *list = seeds->lists[e->a];
+                        uint8_t *dst = local + n_local * STORE_CHUNK_INDEX_ENTRY_SIZE;
+
+                        for (uint32_t i = 0; i < e->b; i++)
+                                store_chunk_entry_format(dst + (size_t)i * STORE_CHUNK_INDEX_ENTRY_SIZE,
+                                                         &list->chunks[e->c + i]);
+                        entries[g] = dst;
+                        n_local += e->b;
+                        continue;
+                }
+                if (n_ranges > 0 && ranges[n_ranges - 1].last + 1 == start)
+                        ranges[n_ranges - 1].last = end - 1;
+                else
+                        ranges[n_ranges++] = (UpdateRange){ start, end - 1 };
+        }
+        if (n_ranges > 0) {
+                r = index_fetch(source, path, ranges, n_ranges, &b);
+                buffer_data = b.data;
+                if (r < 0)
+                        return r;
+        }
+        if (b.allocated < file_size) {
+                /* Room for every entry, so a range never sent reads as zeros, not past the end. */
+                r = index_buffer_sink(file_size - 1, "", 1, &b);
+                buffer_data = b.data;
+                if (r < 0)
+                        return r;
+        }
+        for (uint32_t g = 0; g < h.n_groups; g++)
+                if (!entries[g])
+                        entries[g] = b.data + entries_offset + (size_t)groups[g].first * STORE_CHUNK_INDEX_ENTRY_SIZE;
+
+        /* 4. Every group checked against the table, then the chunks against the object. */
+        r = store_chunk_index_assemble(&h, groups, entries, indexp, &bad);
+        if (r == -EBADMSG)
+                return update_source_fail(source, -EPROTO, "%s: malformed (group %zu of %" PRIu32 " does not match its table entry, "
+                                          "or the chunks do not add up to the object)", path, bad + 1, h.n_groups);
+        if (r < 0)
+                return r;
+        return 1;
 }
 
 /* ---- assembling ---- */
@@ -358,23 +555,23 @@ static int assembly_seed(Assembly *a, const Store *store, UpdateSeeds *seeds, ui
 
                 if (a->done[c])
                         continue;
-                e = seeds_find(seeds, &chunk->digest);
-                if (!e || e->size != chunk->size)
+                e = table_find(&seeds->chunks, &chunk->digest);
+                if (!e || e->b != chunk->size)
                         continue;
-                if (e->object != open_object) {
+                if (e->a != open_object) {
                         char rel[STORE_OBJECT_RELATIVE_PATH_SIZE];
 
                         if (fd >= 0)
                                 close(fd);
                         fd = -1;
-                        open_object = e->object;
-                        if (store_object_relative_path(seeds->objects[e->object], rel) < 0 || fault_read_check(rel) < 0)
+                        open_object = e->a;
+                        if (store_object_relative_path(seeds->objects[e->a], rel) < 0 || fault_read_check(rel) < 0)
                                 continue;
                         fd = store_resolve_open(store_dirfd(store), rel, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0);
                 }
                 if (fd < 0)
                         continue; /* gone since: fetched instead */
-                n = pread(fd, a->buf, chunk->size, (off_t)e->offset);
+                n = pread(fd, a->buf, chunk->size, (off_t)e->c);
                 if (n != (ssize_t)chunk->size || !chunk_matches(chunk, a->buf))
                         continue; /* changed or damaged since: fetched instead */
                 r = assembly_write(a, c, a->buf);

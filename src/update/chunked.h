@@ -36,6 +36,22 @@ UpdateSeeds *update_seeds_new(char *const *skip);
 UpdateSeeds *update_seeds_free(UpdateSeeds *seeds);
 DEFINE_CLEANUP_FUNC(UpdateSeeds, update_seeds_free)
 
+/* The first request for an index asks for this many bytes: all of a small index (an
+ * object of up to 110 chunks), else its header and the start of its group table. */
+#define UPDATE_CHUNKED_INDEX_FIRST 4096U
+
+/*
+ * Fetches the source's chunk index of object digest (chunks/<digest>.idx), untrusted: its
+ * first UPDATE_CHUNKED_INDEX_FIRST bytes (header, group table), the rest of the table if
+ * need be, then the entries of only those groups no seed has (chunk-index.h: a group this
+ * store's objects share, cut the same way, is not fetched), as ranges. Returns 1 with
+ * *indexp (owned), 0 if the source has no index of it (or one of a later version: the
+ * object is then fetched whole), -EPROTO for a malformed index or one of another object
+ * (the reason in update_source_last_error()), or the source's errors.
+ */
+int update_chunked_fetch_index(const Store *store, UpdateSource *source, const char *digest, UpdateSeeds *seeds,
+                               StoreChunkIndex **indexp);
+
 /* Bytes of this store's objects read to cut seeds so far. */
 uint64_t update_seeds_bytes_read(const UpdateSeeds *seeds);
 

@@ -185,35 +185,6 @@ static int upgrade_has_download_of(const Upgrade *u, const char *digest) {
 }
 
 /*
- * The source's chunk index of digest, if it serves one: 1 with *indexp (owned), 0 if it
- * has none or one of a later format (the object is then fetched whole), or a state.
- */
-static int upgrade_load_index(Upgrade *u, const char *digest, StoreChunkIndex **indexp) {
-        char path[STORE_CHUNK_INDEX_RELATIVE_PATH_SIZE];
-        _cleanup_free_ char *text = NULL;
-        size_t size;
-        int r;
-
-        r = store_chunk_index_relative_path(digest, path);
-        if (r < 0)
-                return upgrade_fail(u, r, "upgrade: %s: not a digest", digest);
-        r = update_source_read(u->source, path, STORE_CHUNK_INDEX_MAX_SIZE, &text, &size);
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0)
-                return upgrade_fail_fetch(u, r, path);
-        r = store_chunk_index_parse(text, size, indexp);
-        if (r == -EPROTONOSUPPORT)
-                return 0;
-        if (r == -ENOMEM)
-                return upgrade_fail(u, r, "upgrade: out of memory");
-        if (r < 0)
-                return upgrade_fail(u, -EPROTO, "upgrade: refusing %s from %s: malformed; nothing changed", path,
-                                    update_source_location(u->source));
-        return 1;
-}
-
-/*
  * Downloads one object into tmp/ and queues it for PUBLISH: from chunks here and ranges
  * of the object if chunked and the source has its chunk index, else whole. Returns 0 or a
  * state.
@@ -227,16 +198,19 @@ static int upgrade_download(Upgrade *u, const char *digest, uint64_t max_size, c
         if (r < 0)
                 return upgrade_fail(u, r, "upgrade: out of memory");
         if (chunked) {
-                r = upgrade_load_index(u, digest, &index);
-                if (r == UPGRADE_FAILED)
-                        return r;
-        }
-        if (index) {
+                char index_what[sizeof("the chunk index of object ") + SHA256_HEX_LEN];
+
                 if (!u->seeds) {
                         u->seeds = update_seeds_new(u->release);
                         if (!u->seeds)
                                 return upgrade_fail(u, -ENOMEM, "upgrade: out of memory");
                 }
+                snprintf(index_what, sizeof(index_what), "the chunk index of object %s", digest);
+                r = update_chunked_fetch_index(u->store, u->source, digest, u->seeds, &index);
+                if (r < 0)
+                        return upgrade_fail_fetch(u, r, index_what);
+        }
+        if (index) {
                 r = update_chunked_download(u->store, u->source, digest, index, max_size, u->seeds, &u->progress, &d);
         } else
                 r = update_download_object(u->store, u->source, digest, max_size, &u->progress, &d);

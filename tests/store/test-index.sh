@@ -28,8 +28,10 @@ idx="$S/chunks/$BIG.idx"
 [ "$(od -An -tu8 -j48 -N8 "$idx" | tr -d ' ')" = 300000 ] || fail "$idx: wrong object size"
 [ "$(od -An -tu4 -j60 -N4 "$idx" | tr -d ' ')" = 4096 ] || fail "$idx: average not 4096"
 n=$(od -An -tu4 -j68 -N4 "$idx" | tr -d ' ')
-[ "$(stat -c %s "$idx")" -eq $((72 + 36 * n)) ] || fail "$idx: size does not match $n chunks"
-checks=$((checks + 5))
+g=$(od -An -tu4 -j72 -N4 "$idx" | tr -d ' ')
+[ "$g" -ge 1 ] && [ "$g" -le "$n" ] || fail "$idx: $g groups of $n chunks"
+[ "$(stat -c %s "$idx")" -eq $((80 + 36 * (g + n))) ] || fail "$idx: size does not match $n chunks in $g groups"
+checks=$((checks + 6))
 
 ok "$KOS" store index "$S"
 out_is "indexed 0 objects (3 already indexed)"
@@ -65,7 +67,8 @@ check() {
 		[ -e "$ix_f" ] || continue
 		ix_d=$(basename "$ix_f" .idx)
 		ix_n=$(od -An -tu4 -j68 -N4 "$ix_f" | tr -d ' ')
-		[ "$(stat -c %s "$ix_f")" -eq $((72 + 36 * ix_n)) ] || { echo "$ix_f is incomplete" >&2; return 1; }
+		ix_g=$(od -An -tu4 -j72 -N4 "$ix_f" | tr -d ' ')
+		[ "$(stat -c %s "$ix_f")" -eq $((80 + 36 * (ix_g + ix_n))) ] || { echo "$ix_f is incomplete" >&2; return 1; }
 		[ "$(od -An -tx1 -j16 -N32 "$ix_f" | tr -d ' \n')" = "$ix_d" ] || { echo "$ix_f names another object" >&2; return 1; }
 	done
 	if [ "$2" = rerun ]; then

@@ -119,15 +119,31 @@ refused truncated "^kos: upgrade: refusing object $V2IMG from the source: object
 # The index of another object.
 spoil other-index
 cp "$T/www/other-index/chunks/$V1IMG.idx" "$IDX"
-refused other-index "^kos: upgrade: refusing object $V2IMG from the source: objects/../.{62}: its chunk index describes another object$"
-# Wrong chunk digests: the last chunk's (the squashfs tables, which v2 changed).
+refused other-index "^kos: upgrade: refusing the chunk index of object $V2IMG from the source: chunks/$V2IMG.idx: the index of another object$"
+# A wrong chunk digest, the last chunk's (the squashfs tables, which v2 changed): its group
+# no longer matches the group table.
 spoil bad-digest
 printf 'XXXX' | dd of="$IDX" bs=1 seek=$(($(stat -c %s "$IDX") - 4)) conv=notrunc 2>/dev/null
-refused bad-digest "^kos: upgrade: refusing object $V2IMG from the source: objects/../.{62}: bytes [0-9]+-[0-9]+ do not match their chunk's digest in the chunk index$"
+refused bad-digest "^kos: upgrade: refusing the chunk index of object $V2IMG from the source: chunks/$V2IMG.idx: malformed \\(group [0-9]+ of [0-9]+ does not match its table entry, or the chunks do not add up to the object\\)$"
+# Chunk digests that are wrong and a group table made to match them: only the chunk
+# bytes tell (the last entry's digest changed, its group's digest recomputed).
+spoil consistent-lie
+python3 - "$IDX" <<'PY' || fail "cannot rewrite the index"
+import hashlib, struct, sys
+path = sys.argv[1]
+b = bytearray(open(path, "rb").read())
+n, g = struct.unpack_from("<II", b, 68)
+b[-4:] = b"XXXX"
+entries = 80 + 36 * g
+first = n - struct.unpack_from("<I", b, 80 + 36 * (g - 1))[0]
+b[80 + 36 * (g - 1) + 4:80 + 36 * g] = hashlib.sha256(b[entries + 36 * first:]).digest()
+open(path, "wb").write(b)
+PY
+refused consistent-lie "^kos: upgrade: refusing object $V2IMG from the source: objects/../.{62}: bytes [0-9]+-[0-9]+ do not match their chunk's digest in the chunk index$"
 # A malformed index.
 spoil malformed
-truncate -s 100 "$IDX"
-refused malformed "^kos: upgrade: refusing chunks/$V2IMG.idx from $URL/malformed: malformed; nothing changed$"
+printf 'XXXX' | dd of="$IDX" bs=1 conv=notrunc 2>/dev/null
+refused malformed "^kos: upgrade: refusing the chunk index of object $V2IMG from the source: chunks/$V2IMG.idx: malformed$"
 # An index that matches the bytes served, which are v1's image, not v2's: every chunk
 # checks out, the whole does not.
 spoil not-the-object

@@ -48,10 +48,12 @@ TEST(params) {
         CHECK(store_chunk_params_from_average(0, &p) < 0);
         store_chunk_params_for_size(131072, &p);
         CHECK_EQ_INT(p.average, 4096);
-        store_chunk_params_for_size(16 * 1000 * 1000, &p);
-        CHECK_EQ_INT(p.average, 16384);
+        store_chunk_params_for_size(100 * 1000 * 1000, &p);
+        CHECK_EQ_INT(p.average, 4096);
         store_chunk_params_for_size(1000ULL * 1000 * 1000, &p);
-        CHECK_EQ_INT(p.average, 131072);
+        CHECK_EQ_INT(p.average, 8192);
+        store_chunk_params_for_size(16ULL * 1000 * 1000 * 1000, &p);
+        CHECK_EQ_INT(p.average, 32768);
         store_chunk_params_for_size(UINT64_MAX, &p);
         CHECK_EQ_INT(p.average, STORE_CHUNK_AVERAGE_CEILING);
         store_chunk_params_for_size(0, &p);
@@ -108,7 +110,14 @@ TEST(format_round_trip_and_refusals) {
         index = index_of(a, size, &p);
         CHECK(index);
         CHECK_OK(store_chunk_index_format(index, &data, &n));
-        CHECK_EQ_INT(n, STORE_CHUNK_INDEX_HEADER_SIZE + index->n_chunks * STORE_CHUNK_INDEX_ENTRY_SIZE);
+        {
+                _cleanup_free_ StoreChunkGroup *groups = NULL;
+                size_t n_groups;
+
+                CHECK_OK(store_chunk_groups_compute(index->chunks, index->n_chunks, &groups, &n_groups));
+                CHECK(n_groups >= 1 && n_groups <= index->n_chunks);
+                CHECK_EQ_INT(n, STORE_CHUNK_INDEX_HEADER_SIZE + (n_groups + index->n_chunks) * STORE_CHUNK_INDEX_ENTRY_SIZE);
+        }
         CHECK_OK(store_chunk_index_parse(data, n, &again));
         CHECK_EQ_INT(again->n_chunks, index->n_chunks);
         CHECK(sha256_equal(&again->object, &index->object));
@@ -121,9 +130,12 @@ TEST(format_round_trip_and_refusals) {
         bytes = data;
         CHECK(store_chunk_index_parse(data, n - 1, &bad) == -EBADMSG);
         CHECK(store_chunk_index_parse(data, 10, &bad) == -EBADMSG);
-        bytes[STORE_CHUNK_INDEX_HEADER_SIZE] ^= 1; /* first length: no longer adds up */
+        bytes[STORE_CHUNK_INDEX_HEADER_SIZE] ^= 1; /* first group's count */
         CHECK(store_chunk_index_parse(data, n, &bad) == -EBADMSG);
         bytes[STORE_CHUNK_INDEX_HEADER_SIZE] ^= 1;
+        bytes[n - 1] ^= 1; /* last chunk's digest: its group no longer matches the table */
+        CHECK(store_chunk_index_parse(data, n, &bad) == -EBADMSG);
+        bytes[n - 1] ^= 1;
         bytes[8] = 2; /* version */
         CHECK(store_chunk_index_parse(data, n, &bad) == -EPROTONOSUPPORT);
         bytes[8] = 1;
