@@ -156,6 +156,15 @@ static bool params_equal(const StoreChunkParams *a, const StoreChunkParams *b) {
         return a->min == b->min && a->average == b->average && a->max == b->max;
 }
 
+/* True if seeds may be cut with params: not so small that this store's objects make
+ * millions of seeds, and not one set too many (each set cuts every seed object again). */
+static bool seeds_accept_params(const UpdateSeeds *seeds, const StoreChunkParams *params) {
+        for (size_t i = 0; i < seeds->n_done; i++)
+                if (params_equal(&seeds->done[i], params))
+                        return true;
+        return params->average >= UPDATE_CHUNKED_AVERAGE_MIN && seeds->n_done < UPDATE_CHUNKED_PARAMS_MAX;
+}
+
 /* Records the chunks and groups of one object's chunk list (object o), keeping the list. */
 static int seeds_add_list(UpdateSeeds *seeds, uint32_t o, StoreChunkIndex **listp) {
         _cleanup_free_ StoreChunkGroup *groups = NULL;
@@ -324,6 +333,8 @@ int update_chunked_fetch_index(const Store *store, UpdateSource *source, const c
         file_size = store_chunk_index_file_size(&h);
         if (b.prefix > file_size)
                 return update_source_fail(source, -EPROTO, "%s: longer than its header says", path);
+        if (!seeds_accept_params(seeds, &h.params))
+                return 0; /* chunks too small to cut this store into, or too many kinds: whole */
 
         /* 2. The rest of the group table, if the first bytes did not hold it. */
         if (b.prefix < entries_offset) {

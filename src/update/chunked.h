@@ -36,6 +36,12 @@ UpdateSeeds *update_seeds_new(char *const *skip);
 UpdateSeeds *update_seeds_free(UpdateSeeds *seeds);
 DEFINE_CLEANUP_FUNC(UpdateSeeds, update_seeds_free)
 
+/* An index whose chunks average less than this, or that brings a fifth set of chunker
+ * parameters into one run, is not used: the object comes whole (cutting this store's
+ * objects into tiny chunks, or again and again, would cost more than it saves). */
+#define UPDATE_CHUNKED_AVERAGE_MIN 1024U
+#define UPDATE_CHUNKED_PARAMS_MAX 4U
+
 /* The first request for an index asks for this many bytes: all of a small index (an
  * object of up to 110 chunks), else its header and the start of its group table. */
 #define UPDATE_CHUNKED_INDEX_FIRST 4096U
@@ -46,7 +52,8 @@ DEFINE_CLEANUP_FUNC(UpdateSeeds, update_seeds_free)
  * need be, then the entries of only those groups no seed has (chunk-index.h: a group this
  * store's objects share, cut the same way, is not fetched), as ranges. Returns 1 with
  * *indexp (owned), 0 if the source has no index of it (or one of a later version: the
- * object is then fetched whole), -EPROTO for a malformed index or one of another object
+ * object is then fetched whole; so too for parameters UPDATE_CHUNKED_AVERAGE_MIN and
+ * UPDATE_CHUNKED_PARAMS_MAX rule out), -EPROTO for a malformed index or one of another object
  * (the reason in update_source_last_error()), or the source's errors.
  */
 int update_chunked_fetch_index(const Store *store, UpdateSource *source, const char *digest, UpdateSeeds *seeds,

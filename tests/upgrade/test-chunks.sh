@@ -10,7 +10,8 @@
 #    still boots: chunk bytes that do not match the index, an object cut short (ranges it
 #    cannot send), an index of another object, an index whose chunk digests are wrong, a
 #    malformed index, and an index that matches bytes that are not the object;
-#  - a source without indexes: whole objects, as before; a source directory: chunked too;
+#  - a source without indexes, or with chunks too small to use: whole objects, as before;
+#    a source directory: chunked too;
 #  - an upgrade crashed after some chunks were written resumes and fetches none of them
 #    again.
 . "$KOS_SOURCE/tests/lib.sh"
@@ -87,6 +88,15 @@ figures
 [ "$FETCHED_BYTES" -ge "$IMAGE" ] || fail "the image was not fetched whole"
 grep -q '^chunked' "$T/.out" && fail "chunked without an index"
 checks=$((checks + 2))
+
+# --- an index of chunks too small to cut this store into: whole objects
+rm -rf "$T/dev" "$T/www/tiny"
+cp -a "$T/dev1" "$T/dev"
+cp -a "$SRC" "$T/www/tiny"
+ok "$KOS" store index "$T/www/tiny" --average 256
+ok "$KOS" upgrade "$T/dev" --from "$URL/tiny" --trust "$T/keys"
+grep -q '^chunked' "$T/.out" && fail "chunked with 256-byte chunks"
+checks=$((checks + 1))
 
 # --- lying servers
 # refused NAME PATTERN: the upgrade from $URL/NAME fails with PATTERN; nothing changed.
