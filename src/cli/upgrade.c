@@ -25,14 +25,17 @@ static const char upgrade_usage[] =
         "directory or an http:// or https:// URL, into the store DIR as a new pending\n"
         "generation. The manifest must be signed by a key in KEYDIR (*.pub, or one .pub file)\n"
         "and not be below DIR's version floor. Only objects DIR lacks are transferred, each\n"
-        "checked against its digest; an interrupted transfer resumes where it stopped.\n"
+        "checked against its digest; where SOURCE publishes chunk indexes ('kos store\n"
+        "index'), only their chunks DIR lacks, as byte ranges, each chunk checked too. An\n"
+        "interrupted transfer resumes where it stopped.\n"
         "Progress is shown when stderr is a terminal. An https server must present a\n"
         "certificate the system's CAs (or, with --ca, those in FILE) vouch for.\n"
         "\n"
         "Prints the generation, the bytes received from SOURCE, the objects fetched and their\n"
-        "bytes as received, and the bytes saved: objects of the release already in DIR, and\n"
-        "bytes an interrupted earlier run left that SOURCE did not send again (see\n"
-        "docs/upgrade.md). Exit 1 and nothing changed if anything is refused.\n";
+        "bytes as received, and the bytes saved: objects of the release already in DIR,\n"
+        "bytes an interrupted earlier run left that SOURCE did not send again, and bytes\n"
+        "reused from chunks of DIR's objects, with the share of the chunked objects that\n"
+        "crossed (see docs/upgrade.md). Exit 1 and nothing changed if anything is refused.\n";
 
 static int upgrade_parse_tries(const char *s, unsigned *triesp) {
         char *end;

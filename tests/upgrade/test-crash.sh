@@ -61,12 +61,12 @@ check() {
 	fi
 }
 
-# Chunked: v2's object is v1's with 6 kB rewritten in the middle; the source has indexes.
+# Chunked: v2's object is v1's with 4 kB rewritten in the middle; the source has indexes.
 SRCC=$T/srcc
 mkdir -p "$T/c1" "$T/c2"
-head -c 60000 /dev/urandom >"$T/c1/g000"
+head -c 30000 /dev/urandom >"$T/c1/g000"
 cp "$T/c1/g000" "$T/c2/g000"
-head -c 6000 /dev/urandom | dd of="$T/c2/g000" bs=1000 seek=27 conv=notrunc 2>/dev/null
+head -c 4000 /dev/urandom | dd of="$T/c2/g000" bs=1000 seek=13 conv=notrunc 2>/dev/null
 make_release "$SRCC" 1 "$T/c1"
 ok "$KOS" store commit "$SRCC" "$T/release-1.dtb" --sig "$T/release-1.dtb.sig" --ref v1
 make_release "$SRCC" 2 "$T/c2"
