@@ -21,10 +21,13 @@
 #include "cli/store.h"
 #include "crypto/signature.h"
 #include "manifest/manifest.h"
+#include "store/chunk-index.h"
 #include "store/fsck.h"
 #include "store/gc.h"
 #include "store/store.h"
+#include "util/hex.h"
 #include "util/log.h"
+#include "util/strv.h"
 
 static const char store_usage[] =
         "usage: kos store COMMAND DIR ...\n"
@@ -37,7 +40,12 @@ static const char store_usage[] =
         "                                     defaults to MANIFEST.dtb.sig if it exists\n"
         "  list DIR [--json]                  generations, their state, which is current\n"
         "  verify DIR [--jobs N]              re-hash every object; exit 1 naming each bad one\n"
-        "  gc DIR [--keep N]                  delete what no kept generation needs (keep 2 good)\n";
+        "  gc DIR [--keep N]                  delete what no kept generation needs (keep 2 good)\n"
+        "  index DIR [--average BYTES] [DIGEST...]\n"
+        "                                     publish chunk indexes (chunks/DIGEST.idx) of the\n"
+        "                                     given objects, or of all, for chunked upgrades;\n"
+        "                                     BYTES: average chunk size, a power of two\n"
+        "                                     (default: by the object's size, docs/store.md)\n";
 
 static int cli_store_parse_unsigned(const char *verb, const char *cmd, const char *name, const char *value,
                                  unsigned min, unsigned max, unsigned *out) {
@@ -63,6 +71,7 @@ static int cli_store_parse_options(const char *verb, int argc, char **argv, unsi
                 { "keep", required_argument, NULL, CLI_STORE_OPTION_KEEP },
                 { "jobs", required_argument, NULL, CLI_STORE_OPTION_JOBS },
                 { "trust", required_argument, NULL, CLI_STORE_OPTION_TRUST },
+                { "average", required_argument, NULL, CLI_STORE_OPTION_AVERAGE },
                 {},
         };
         const char *cmd = argv[0];
@@ -99,6 +108,10 @@ static int cli_store_parse_options(const char *verb, int argc, char **argv, unsi
                         break;
                 case CLI_STORE_OPTION_JOBS:
                         r = cli_store_parse_unsigned(verb, cmd, "--jobs", optarg, 1, 16, &o->jobs);
+                        break;
+                case CLI_STORE_OPTION_AVERAGE:
+                        r = cli_store_parse_unsigned(verb, cmd, "--average", optarg, 256, STORE_CHUNK_MAX_LIMIT / 4,
+                                                     &o->average);
                         break;
                 }
                 if (r != 0)
@@ -379,6 +392,55 @@ static int cli_store_gc(char **args, size_t n, const CliStoreOptions *o) {
         return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
 }
 
+static int cli_store_index(char **args, size_t n, const CliStoreOptions *o) {
+        _cleanup_store_close_ Store *store = NULL;
+        _cleanup_strv_free_ char **all = NULL;
+        StoreChunkParams params;
+        const StoreChunkParams *chosen = NULL;
+        size_t written = 0, kept = 0;
+        char **digests;
+        int r;
+
+        if (n < 1)
+                return cli_usage_error("store index: expected DIR [DIGEST...]");
+        if (o->average) {
+                if (store_chunk_params_from_average(o->average, &params) < 0)
+                        return cli_usage_error("store index: --average: %u is not a power of two from 256 to %u",
+                                               o->average, STORE_CHUNK_MAX_LIMIT / 4);
+                chosen = &params;
+        }
+        for (size_t i = 1; i < n; i++)
+                if (!hex_is_sha256(args[i]))
+                        return cli_usage_error("store index: \"%s\" is not an object digest (64 lowercase hex digits)",
+                                               args[i]);
+        if (cli_store_open(&store, args[0], STORE_OPEN_WRITE) < 0)
+                return CLI_EXIT_FAILURE;
+        if (n > 1)
+                digests = args + 1;
+        else {
+                r = store_object_list(store, &all);
+                if (r < 0)
+                        return log_error("%s: listing objects: %s", args[0], strerror(-r)), CLI_EXIT_FAILURE;
+                digests = all;
+        }
+        for (char **d = digests; *d; d++) {
+                r = store_chunk_index_publish(store, *d, chosen);
+                if (r == -ENOENT)
+                        return log_error("%s: no object %s", args[0], *d), CLI_EXIT_FAILURE;
+                if (r == -EBADMSG)
+                        return log_error("%s: object %s is corrupt (its bytes do not hash to its name)", args[0], *d),
+                               CLI_EXIT_FAILURE;
+                if (r < 0)
+                        return log_error("%s: indexing object %s: %s", args[0], *d, strerror(-r)), CLI_EXIT_FAILURE;
+                if (r > 0)
+                        written++;
+                else
+                        kept++;
+        }
+        printf("indexed %zu objects (%zu already indexed)\n", written, kept);
+        return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
+}
+
 int cli_store(int argc, char **argv) {
         static const CliStoreCommand commands[] = {
                 { "init", 0, cli_store_init },
@@ -387,6 +449,7 @@ int cli_store(int argc, char **argv) {
                 { "list", CLI_STORE_OPTION_JSON, cli_store_list },
                 { "verify", CLI_STORE_OPTION_JOBS, cli_store_verify },
                 { "gc", CLI_STORE_OPTION_KEEP, cli_store_gc },
+                { "index", CLI_STORE_OPTION_AVERAGE, cli_store_index },
         };
 
         return cli_store_dispatch("store", store_usage, commands, ELEMENTSOF(commands), argc, argv);

@@ -22,6 +22,7 @@ typedef enum CliStoreOption {
         CLI_STORE_OPTION_KEEP = 1 << 4,  /* --keep N */
         CLI_STORE_OPTION_JOBS = 1 << 5,  /* --jobs N */
         CLI_STORE_OPTION_TRUST = 1 << 6, /* --trust KEYDIR */
+        CLI_STORE_OPTION_AVERAGE = 1 << 7, /* --average BYTES */
 } CliStoreOption;
 
 typedef struct CliStoreOptions {
@@ -29,6 +30,7 @@ typedef struct CliStoreOptions {
         unsigned tries;                /* 0: not given */
         unsigned keep;                 /* STORE_GC_KEEP_DEFAULT unless given */
         unsigned jobs;                 /* 0: not given */
+        unsigned average;              /* 0: not given */
         bool json;
 } CliStoreOptions;
 

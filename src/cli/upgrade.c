@@ -25,14 +25,17 @@ static const char upgrade_usage[] =
         "directory or an http:// or https:// URL, into the store DIR as a new pending\n"
         "generation. The manifest must be signed by a key in KEYDIR (*.pub, or one .pub file)\n"
         "and not be below DIR's version floor. Only objects DIR lacks are transferred, each\n"
-        "checked against its digest; an interrupted transfer resumes where it stopped.\n"
+        "checked against its digest; where SOURCE publishes chunk indexes ('kos store\n"
+        "index'), only their chunks DIR lacks, as byte ranges, each chunk checked too. An\n"
+        "interrupted transfer resumes where it stopped.\n"
         "Progress is shown when stderr is a terminal. An https server must present a\n"
         "certificate the system's CAs (or, with --ca, those in FILE) vouch for.\n"
         "\n"
         "Prints the generation, the bytes received from SOURCE, the objects fetched and their\n"
-        "bytes as received, and the bytes saved: objects of the release already in DIR, and\n"
-        "bytes an interrupted earlier run left that SOURCE did not send again (see\n"
-        "docs/upgrade.md). Exit 1 and nothing changed if anything is refused.\n";
+        "bytes as received, and the bytes saved: objects of the release already in DIR,\n"
+        "bytes an interrupted earlier run left that SOURCE did not send again, and bytes\n"
+        "reused from chunks of DIR's objects, with the share of the chunked objects that\n"
+        "crossed (see docs/upgrade.md). Exit 1 and nothing changed if anything is refused.\n";
 
 static int upgrade_parse_tries(const char *s, unsigned *triesp) {
         char *end;
@@ -104,8 +107,16 @@ int cli_upgrade(int argc, char **argv) {
         printf("transferred %" PRIu64 " bytes; fetched %zu objects (%" PRIu64 " bytes)\n", result.bytes_transferred,
                result.n_fetched, result.bytes_fetched);
         printf("saved %" PRIu64 " bytes: %zu of %zu objects already here (%" PRIu64 " bytes), %" PRIu64
-               " bytes resumed\n",
-               result.bytes_cached + result.bytes_resumed, result.n_cached, result.n_objects, result.bytes_cached,
-               result.bytes_resumed);
+               " bytes resumed",
+               result.bytes_cached + result.bytes_resumed + result.bytes_reused, result.n_cached, result.n_objects,
+               result.bytes_cached, result.bytes_resumed);
+        if (result.n_chunked > 0)
+                printf(", %" PRIu64 " bytes reused from chunks here", result.bytes_reused);
+        printf("\n");
+        if (result.n_chunked > 0)
+                printf("chunked %zu objects (%" PRIu64 " bytes): %" PRIu64 " bytes reused from chunks here, %" PRIu64
+                       " bytes fetched as ranges; transferred %.3f of their size\n",
+                       result.n_chunked, result.bytes_chunked, result.bytes_reused, result.bytes_chunked_fetched,
+                       result.bytes_chunked ? (double)result.bytes_transferred / (double)result.bytes_chunked : 0.0);
         return CLI_EXIT_OK;
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "store/dir.h"
+#include "store/chunk-index.h"
 #include "store/gc.h"
 #include "store/needed.h"
 #include "store/store.h"
@@ -47,6 +48,23 @@ static int store_gc_tmp(Store *store) {
                 if (asprintf(&rel, "tmp/%s", *n) < 0)
                         return -ENOMEM;
                 r = store_remove_file(store, rel);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int store_gc_chunk_indexes(Store *store) {
+        _cleanup_strv_free_ char **indexed = NULL;
+        int r;
+
+        r = store_chunk_index_list(store, &indexed);
+        if (r < 0)
+                return r;
+        for (char **d = indexed; *d; d++) {
+                if (store_object_exists(store, *d))
+                        continue;
+                r = store_chunk_index_remove(store, *d);
                 if (r < 0)
                         return r;
         }
@@ -117,7 +135,12 @@ int store_gc(Store *store, unsigned keep, StoreGcStats *statsp) {
                 stats.n_objects_removed++;
         }
 
-        /* 3. Leftovers of crashed writers (we hold the lock: no writer is running). */
+        /* 3. Chunk indexes of objects no longer here (indexes follow their objects). */
+        r = store_gc_chunk_indexes(store);
+        if (r < 0)
+                goto finish;
+
+        /* 4. Leftovers of crashed writers (we hold the lock: no writer is running). */
         r = store_gc_tmp(store);
         if (r < 0)
                 goto finish;

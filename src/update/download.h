@@ -11,6 +11,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "update/progress.h"
@@ -31,6 +32,9 @@ typedef struct UpdateDownload {
         uint64_t received; /* bytes of the object received from the source in this run: more
                             * than size - resumed when a transfer restarted from zero or
                             * the source ignored the offset */
+        uint64_t reused;   /* bytes copied from chunks of objects already here (a chunked
+                            * download, chunked.h); 0 for a whole-object download */
+        bool chunked;      /* built from a chunk index */
 } UpdateDownload;
 
 /*

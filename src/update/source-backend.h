@@ -24,6 +24,8 @@ typedef struct UpdateSourceBackend {
         void (*close)(UpdateSource *s);
         int (*fetch)(UpdateSource *s, const char *path, uint64_t offset, uint64_t max_size,
                      UpdateSink sink, void *userdata);
+        int (*fetch_ranges)(UpdateSource *s, const char *path, const UpdateRange *ranges, size_t n,
+                            uint64_t max_size, UpdateRangeSink sink, void *userdata);
         int (*set_ca_file)(UpdateSource *s, const char *path); /* NULL: no TLS */
 } UpdateSourceBackend;
 

@@ -25,6 +25,7 @@
 
 #include <curl/curl.h>
 
+#include "update/byteranges.h"
 #include "update/content-range.h"
 #include "update/source-backend.h"
 #include "util/cleanup.h"
@@ -194,21 +195,15 @@ static size_t http_write(char *data, size_t size, size_t nmemb, void *userdata) 
         return n;
 }
 
-static int http_result(UpdateSource *s, HttpTransfer *t, CURLcode code, const char *url) {
+/* The failure a libcurl result means, or 0 for CURLE_OK. */
+static int http_curl_result(UpdateSource *s, CURLcode code, const char *url, uint64_t max_size) {
         HttpSource *h = s->backend_data;
 
-        if (t->error == -EFBIG)
-                return update_source_fail(s, -EFBIG, "%s: larger than %" PRIu64 " bytes", url, t->max_size);
-        if (t->error == -EPROTO)
-                return update_source_fail(s, -EPROTO, "%s: the server answered a range we did not ask for", url);
-        if (t->error < 0)
-                return t->error; /* the sink's own error: the caller explains it */
-
-        switch (t->error_body_cut ? CURLE_OK : code) {
+        switch (code) {
         case CURLE_OK:
                 break;
         case CURLE_FILESIZE_EXCEEDED:
-                return update_source_fail(s, -EFBIG, "%s: larger than %" PRIu64 " bytes", url, t->max_size);
+                return update_source_fail(s, -EFBIG, "%s: larger than %" PRIu64 " bytes", url, max_size);
         case CURLE_COULDNT_RESOLVE_HOST:
         case CURLE_COULDNT_RESOLVE_PROXY:
         case CURLE_COULDNT_CONNECT:
@@ -238,6 +233,23 @@ static int http_result(UpdateSource *s, HttpTransfer *t, CURLcode code, const ch
                 return update_source_fail(s, -EIO, "%s: %s", url,
                                           h->curl_error[0] ? h->curl_error : curl_easy_strerror(code));
         }
+
+        return 0;
+}
+
+static int http_result(UpdateSource *s, HttpTransfer *t, CURLcode code, const char *url) {
+        int r;
+
+        if (t->error == -EFBIG)
+                return update_source_fail(s, -EFBIG, "%s: larger than %" PRIu64 " bytes", url, t->max_size);
+        if (t->error == -EPROTO)
+                return update_source_fail(s, -EPROTO, "%s: the server answered a range we did not ask for", url);
+        if (t->error < 0)
+                return t->error; /* the sink's own error: the caller explains it */
+
+        r = http_curl_result(s, t->error_body_cut ? CURLE_OK : code, url, t->max_size);
+        if (r < 0)
+                return r;
 
         if (!t->body_started) /* an empty body: the status is known only now */
                 curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &t->status);
@@ -296,6 +308,226 @@ static int http_fetch(UpdateSource *s, const char *path, uint64_t offset, uint64
         return http_result(s, &t, code, shown);
 }
 
+/* One multi-range request's state, seen by its header and write callbacks. */
+typedef enum HttpRangesMode {
+        HTTP_RANGES_UNDECIDED, /* no body byte yet */
+        HTTP_RANGES_MULTIPART, /* 206, multipart/byteranges */
+        HTTP_RANGES_SINGLE,    /* 206 with one Content-Range */
+        HTTP_RANGES_WHOLE,     /* 200: the whole file */
+        HTTP_RANGES_ERROR,     /* an error status: the body is counted and dropped */
+} HttpRangesMode;
+
+typedef struct HttpRangesTransfer {
+        CURL *curl;
+        UpdateSourceFetched *fetched;
+        uint64_t max_size;
+        uint64_t body, body_max; /* body bytes so far; the most any honest answer holds */
+        HttpRangesMode mode;
+        long status;
+        bool have_content_range;
+        UpdateContentRange content_range;
+        bool have_boundary;
+        char boundary[UPDATE_BYTERANGES_BOUNDARY_MAX + 1];
+        UpdateByteranges multipart;
+        uint64_t position;  /* SINGLE, WHOLE: file offset of the next body byte */
+        uint64_t remaining; /* SINGLE: bytes the Content-Range still announces */
+        uint64_t error_body;
+        bool error_body_cut;
+        int error;
+        const char *error_what; /* why a callback refused the answer */
+        bool sink_failed;       /* error is the sink's own */
+        UpdateRangeSink sink;
+        void *userdata;
+} HttpRangesTransfer;
+
+static size_t http_ranges_header(char *data, size_t size, size_t nmemb, void *userdata) {
+        HttpRangesTransfer *t = userdata;
+        size_t n = size * nmemb;
+
+        if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+                t->have_content_range = t->have_boundary = false;
+                return n;
+        }
+        if (n >= 14 && strncasecmp(data, "Content-Range:", 14) == 0)
+                t->have_content_range = update_content_range_parse(data + 14, n - 14, &t->content_range) == 0;
+        else if (n >= 13 && strncasecmp(data, "Content-Type:", 13) == 0) {
+                const char *v = data + 13;
+                size_t len = n - 13;
+
+                while (len > 0 && (v[len - 1] == '\r' || v[len - 1] == '\n'))
+                        len--;
+                t->have_boundary = update_byteranges_boundary(v, len, t->boundary) == 0;
+        }
+        return n;
+}
+
+/* Passes bytes of the file on, within the bound. */
+static int http_ranges_deliver(uint64_t offset, const void *data, size_t size, void *userdata) {
+        HttpRangesTransfer *t = userdata;
+        int r;
+
+        t->fetched->received += size;
+        if (offset >= t->max_size || size > t->max_size - offset) {
+                t->error_what = "a range past the file's bound";
+                return -EPROTO;
+        }
+        r = t->sink(offset, data, size, t->userdata);
+        if (r < 0)
+                t->sink_failed = true;
+        return r;
+}
+
+static int http_ranges_body_start(HttpRangesTransfer *t) {
+        curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &t->status);
+        if (t->status == 200) {
+                t->mode = HTTP_RANGES_WHOLE;
+                t->position = 0;
+                t->fetched->start = 0;
+                return 0;
+        }
+        if (t->status != 206) {
+                t->mode = HTTP_RANGES_ERROR;
+                return 0;
+        }
+        if (t->have_boundary) {
+                t->mode = HTTP_RANGES_MULTIPART;
+                update_byteranges_init(&t->multipart, t->boundary);
+                return 0;
+        }
+        if (t->have_content_range) {
+                t->mode = HTTP_RANGES_SINGLE;
+                t->position = t->content_range.first;
+                t->remaining = t->content_range.last - t->content_range.first + 1;
+                return 0;
+        }
+        t->error_what = "a 206 answer that is neither multipart/byteranges nor has a Content-Range";
+        return -EPROTO;
+}
+
+static size_t http_ranges_write(char *data, size_t size, size_t nmemb, void *userdata) {
+        HttpRangesTransfer *t = userdata;
+        size_t n = size * nmemb;
+        int r = 0;
+
+        if (t->mode == HTTP_RANGES_UNDECIDED) {
+                r = http_ranges_body_start(t);
+                if (r < 0) {
+                        t->error = r;
+                        return 0;
+                }
+        }
+        t->body += n;
+        if (t->mode != HTTP_RANGES_ERROR && t->body > t->body_max) {
+                t->error_what = "an answer longer than the file and its multipart framing";
+                t->error = -EPROTO;
+                return 0;
+        }
+        switch (t->mode) {
+        case HTTP_RANGES_ERROR:
+                t->error_body += n;
+                if (t->error_body > HTTP_ERROR_BODY_MAX) {
+                        t->error_body_cut = true;
+                        return 0;
+                }
+                return n;
+        case HTTP_RANGES_MULTIPART:
+                r = update_byteranges_feed(&t->multipart, data, n, http_ranges_deliver, t);
+                if (r == -EPROTO && !t->error_what && !t->sink_failed)
+                        t->error_what = "a malformed multipart/byteranges answer";
+                break;
+        case HTTP_RANGES_SINGLE:
+                if (n > t->remaining) {
+                        t->error_what = "more bytes than its Content-Range announced";
+                        r = -EPROTO;
+                        break;
+                }
+                r = http_ranges_deliver(t->position, data, n, t);
+                t->position += n;
+                t->remaining -= n;
+                break;
+        case HTTP_RANGES_WHOLE:
+                r = http_ranges_deliver(t->position, data, n, t);
+                t->position += n;
+                break;
+        case HTTP_RANGES_UNDECIDED:
+                break;
+        }
+        if (r < 0) {
+                t->error = r;
+                return 0;
+        }
+        return n;
+}
+
+static int http_fetch_ranges(UpdateSource *s, const char *path, const UpdateRange *ranges, size_t n,
+                             uint64_t max_size, UpdateRangeSink sink, void *userdata) {
+        HttpSource *h = s->backend_data;
+        _cleanup_free_ char *url = NULL, *shown = NULL, *range = NULL;
+        HttpRangesTransfer t = {
+                .curl = h->curl,
+                .fetched = &s->fetched,
+                .max_size = max_size,
+                /* The whole file, or the ranges with a part header each: either way less. */
+                .body_max = max_size + HTTP_ERROR_BODY_MAX + n * 4096,
+                .sink = sink,
+                .userdata = userdata,
+        };
+        curl_off_t body = 0;
+        long header_size = 0;
+        size_t size = 0;
+        CURLcode code;
+        FILE *f;
+        int r;
+
+        if (asprintf(&url, "%s/%s", s->location, path) < 0 || asprintf(&shown, "%s/%s", s->shown, path) < 0)
+                return -ENOMEM;
+        f = open_memstream(&range, &size);
+        if (!f)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                fprintf(f, "%s%" PRIu64 "-%" PRIu64, i ? "," : "", ranges[i].first, ranges[i].last);
+        if (fclose(f) != 0)
+                return -ENOMEM;
+
+        h->curl_error[0] = '\0';
+        curl_easy_setopt(h->curl, CURLOPT_URL, url);
+        curl_easy_setopt(h->curl, CURLOPT_RANGE, range);
+        curl_easy_setopt(h->curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)0);
+        curl_easy_setopt(h->curl, CURLOPT_HEADERFUNCTION, http_ranges_header);
+        curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, &t);
+        curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, http_ranges_write);
+        curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, &t);
+
+        code = curl_easy_perform(h->curl);
+
+        if (curl_easy_getinfo(h->curl, CURLINFO_SIZE_DOWNLOAD_T, &body) == CURLE_OK && body > 0)
+                s->bytes_received += (uint64_t)body;
+        if (curl_easy_getinfo(h->curl, CURLINFO_HEADER_SIZE, &header_size) == CURLE_OK && header_size > 0)
+                s->bytes_received += (uint64_t)header_size;
+
+        if (t.error == -EPROTO && t.error_what && !t.sink_failed)
+                return update_source_fail(s, -EPROTO, "%s: %s", shown, t.error_what);
+        if (t.error < 0)
+                return t.error; /* the sink's own: the caller explains it */
+        r = http_curl_result(s, t.error_body_cut ? CURLE_OK : code, shown, max_size);
+        if (r < 0)
+                return r;
+        if (t.mode == HTTP_RANGES_UNDECIDED) {
+                curl_easy_getinfo(t.curl, CURLINFO_RESPONSE_CODE, &t.status);
+                if (t.status == 200 || t.status == 206)
+                        return 0; /* an empty file or answer: the caller finds what is missing */
+        }
+        if (t.status == 404 || t.status == 410)
+                return update_source_fail(s, -ENOENT, "%s: not found (HTTP %ld)", shown, t.status);
+        if (t.status == 416)
+                return update_source_fail(s, -ERANGE, "%s: ranges past the end", shown);
+        if (t.status != 200 && t.status != 206)
+                return update_source_fail(s, -EPROTO, "%s: HTTP %ld", shown, t.status);
+        if (t.mode == HTTP_RANGES_MULTIPART && update_byteranges_finish(&t.multipart) < 0)
+                return update_source_fail(s, -EPROTO, "%s: the multipart/byteranges answer stops before its end", shown);
+        return 0;
+}
+
 static int http_set_ca_file(UpdateSource *s, const char *path) {
         HttpSource *h = s->backend_data;
 
@@ -310,5 +542,6 @@ const UpdateSourceBackend update_source_http_backend = {
         .open = http_open,
         .close = http_close,
         .fetch = http_fetch,
+        .fetch_ranges = http_fetch_ranges,
         .set_ca_file = http_set_ca_file,
 };

@@ -137,6 +137,21 @@ int update_source_fetch(UpdateSource *s, const char *path, uint64_t offset, uint
         return s->backend->fetch(s, path, offset, max_size, sink, userdata);
 }
 
+int update_source_fetch_ranges(UpdateSource *s, const char *path, const UpdateRange *ranges, size_t n,
+                               uint64_t max_size, UpdateRangeSink sink, void *userdata) {
+        if (!update_source_path_is_safe(path))
+                return update_source_fail(s, -EINVAL, "refusing unsafe path \"%s\"", path);
+        if (n == 0 || n > UPDATE_SOURCE_RANGES_MAX)
+                return update_source_fail(s, -EINVAL, "%s: %zu ranges in one request", path, n);
+        for (size_t i = 0; i < n; i++)
+                if (ranges[i].first > ranges[i].last || ranges[i].last >= max_size ||
+                    (i > 0 && ranges[i].first <= ranges[i - 1].last))
+                        return update_source_fail(s, -EINVAL, "%s: ranges out of order", path);
+        s->error[0] = '\0';
+        s->fetched = (UpdateSourceFetched){ .start = ranges[0].first };
+        return s->backend->fetch_ranges(s, path, ranges, n, max_size, sink, userdata);
+}
+
 typedef struct MemorySink {
         char *buf; /* owned */
         size_t size, allocated, max_size;

@@ -48,6 +48,29 @@ UpdateSource *update_source_free(UpdateSource *s);
 int update_source_fetch(UpdateSource *s, const char *path, uint64_t offset, uint64_t max_size,
                         UpdateSink sink, void *userdata);
 
+/* An inclusive range of a file's bytes, as in HTTP: first..last. */
+typedef struct UpdateRange {
+        uint64_t first, last;
+} UpdateRange;
+
+/* At most this many ranges go into one request (the Range header stays under 3 KiB). */
+#define UPDATE_SOURCE_RANGES_MAX 64
+
+/* Receives size bytes of the file starting at offset. A negative return aborts. */
+typedef int (*UpdateRangeSink)(uint64_t offset, const void *data, size_t size, void *userdata);
+
+/*
+ * Fetches n (1..UPDATE_SOURCE_RANGES_MAX) ranges of path, ascending and not overlapping,
+ * in one request where the source can: over HTTP one "Range: bytes=a-b,c-d,..." request,
+ * answered as multipart/byteranges (byteranges.h), a single 206 part, or 200 with the
+ * whole file. The sink may so see bytes outside the ranges and must ignore what it does
+ * not need; it never sees a byte at or past max_size. Checking that every range arrived
+ * is the caller's business: a server may send less than it was asked for. Errors as for
+ * update_source_fetch().
+ */
+int update_source_fetch_ranges(UpdateSource *s, const char *path, const UpdateRange *ranges, size_t n,
+                               uint64_t max_size, UpdateRangeSink sink, void *userdata);
+
 /* Reads a whole small file into a new NUL-terminated buffer owned by the caller. */
 int update_source_read(UpdateSource *s, const char *path, size_t max_size, char **bufp, size_t *sizep);
 

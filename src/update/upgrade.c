@@ -17,7 +17,9 @@
  *            not a release this store already has, or already rejected
  *   PLAN     the release's objects (manifest, signatures, every object the manifest
  *            references): which this store lacks; sweep stale download files
- *   FETCH    download each lacking object into tmp/ (download.c: resumable, checked)
+ *   FETCH    download each lacking object into tmp/, checked: from chunks this store
+ *            has plus byte ranges of it when the source serves its chunk index
+ *            (chunked.c), else whole (download.c); either resumable
  *   PUBLISH  take the store's write lock; fetch anything a concurrent gc removed since
  *            PLAN; count what was fetched and what was already here; publish every
  *            download (a rename into objects/)
@@ -54,6 +56,8 @@
 #include "manifest/manifest.h"
 #include "store/resolve.h"
 #include "store/store.h"
+#include "store/chunk-index.h"
+#include "update/chunked.h"
 #include "update/download.h"
 #include "update/progress.h"
 #include "update/source.h"
@@ -96,6 +100,7 @@ typedef struct Upgrade {
         char **touched;     /* owned: digests whose download file this run opened */
         UpdateDownload *downloads; /* owned: verified files in tmp/, to publish */
         size_t n_downloads;
+        UpdateSeeds *seeds; /* owned: chunks of this store's objects, cut when first needed */
         UpdateProgress progress;
         UpdateResult result;
         int error; /* why FAILED */
@@ -179,15 +184,36 @@ static int upgrade_has_download_of(const Upgrade *u, const char *digest) {
         return upgrade_has_download(u, path);
 }
 
-/* Downloads one object into tmp/ and queues it for PUBLISH. Returns 0 or a state. */
-static int upgrade_download(Upgrade *u, const char *digest, uint64_t max_size, const char *what) {
+/*
+ * Downloads one object into tmp/ and queues it for PUBLISH: from chunks here and ranges
+ * of the object if chunked and the source has its chunk index, else whole. Returns 0 or a
+ * state.
+ */
+static int upgrade_download(Upgrade *u, const char *digest, uint64_t max_size, const char *what, bool chunked) {
+        _cleanup_(store_chunk_index_freep) StoreChunkIndex *index = NULL;
         UpdateDownload d = {};
         int r;
 
         r = upgrade_remember_touched(u, digest);
         if (r < 0)
                 return upgrade_fail(u, r, "upgrade: out of memory");
-        r = update_download_object(u->store, u->source, digest, max_size, &u->progress, &d);
+        if (chunked) {
+                char index_what[sizeof("the chunk index of object ") + SHA256_HEX_LEN];
+
+                if (!u->seeds) {
+                        u->seeds = update_seeds_new(u->release);
+                        if (!u->seeds)
+                                return upgrade_fail(u, -ENOMEM, "upgrade: out of memory");
+                }
+                snprintf(index_what, sizeof(index_what), "the chunk index of object %s", digest);
+                r = update_chunked_fetch_index(u->store, u->source, digest, u->seeds, &index);
+                if (r < 0)
+                        return upgrade_fail_fetch(u, r, index_what);
+        }
+        if (index) {
+                r = update_chunked_download(u->store, u->source, digest, index, max_size, u->seeds, &u->progress, &d);
+        } else
+                r = update_download_object(u->store, u->source, digest, max_size, &u->progress, &d);
         if (r < 0)
                 return upgrade_fail_fetch(u, r, what);
         if (upgrade_has_download(u, d.path)) {
@@ -214,7 +240,7 @@ static int upgrade_load_small(Upgrade *u, const char *digest, size_t max_size, c
                 return upgrade_fail(u, r, "upgrade: %s: reading %s: %s", u->opts->store_path, what, strerror(-r));
 
         /* Missing, corrupt or too large here: fetch it (publishing replaces a bad copy). */
-        r = upgrade_download(u, digest, max_size, what);
+        r = upgrade_download(u, digest, max_size, what, false);
         if (r != 0)
                 return r;
         r = read_file_full(u->downloads[u->n_downloads - 1].path, max_size, bufp, sizep);
@@ -475,6 +501,12 @@ static int upgrade_count(Upgrade *u) {
                 result->n_fetched++;
                 result->bytes_fetched += u->downloads[i].received;
                 result->bytes_resumed += u->downloads[i].resumed;
+                result->bytes_reused += u->downloads[i].reused;
+                if (u->downloads[i].chunked) {
+                        result->n_chunked++;
+                        result->bytes_chunked += u->downloads[i].size;
+                        result->bytes_chunked_fetched += u->downloads[i].received;
+                }
         }
         for (char **o = u->release; o && *o; o++) {
                 uint64_t size = 0;
@@ -525,7 +557,7 @@ static int upgrade_fetch_missing(Upgrade *u) {
 
                 snprintf(what, sizeof(what), "object %s", u->missing[i]);
                 update_progress_object(&u->progress, i + 1, n, 0);
-                r = upgrade_download(u, u->missing[i], UPDATE_OBJECT_MAX_SIZE, what);
+                r = upgrade_download(u, u->missing[i], UPDATE_OBJECT_MAX_SIZE, what, true);
                 if (r != 0)
                         return r;
         }
@@ -613,6 +645,7 @@ static void upgrade_done(Upgrade *u) {
         for (size_t i = 0; i < u->n_downloads; i++)
                 update_download_done(&u->downloads[i]);
         free(u->downloads);
+        update_seeds_free(u->seeds);
         strv_free(u->touched);
         strv_free(u->missing);
         strv_free(u->release);

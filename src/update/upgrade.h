@@ -49,6 +49,11 @@ typedef struct UpdateResult {
         uint64_t bytes_cached;      /* size of the n_cached objects: never transferred */
         uint64_t bytes_resumed;     /* bytes left in tmp/ by an earlier run that the source
                                      * did not send again */
+        uint64_t bytes_reused;      /* bytes of fetched objects copied from chunks of objects
+                                     * already here (chunked downloads): never transferred */
+        size_t n_chunked;           /* of the n_fetched, those built from a chunk index */
+        uint64_t bytes_chunked;     /* their size */
+        uint64_t bytes_chunked_fetched; /* their bytes received from the source (ranges) */
 } UpdateResult;
 
 /*

@@ -170,22 +170,23 @@ transferred() {
 }
 
 # figures: reads the summary the last kos upgrade printed into TRANSFERRED, FETCHED,
-# FETCHED_BYTES, SAVED, CACHED, OBJECTS, CACHED_BYTES and RESUMED, and checks that they
-# agree: every object of the release fetched or already here, saved = already here +
-# resumed, and the object bytes fetched part of what was transferred.
+# FETCHED_BYTES, SAVED, CACHED, OBJECTS, CACHED_BYTES, RESUMED and REUSED (bytes copied
+# from chunks here; 0 when nothing was chunked), and checks that they agree: every object
+# of the release fetched or already here, saved = already here + resumed + reused, and the
+# object bytes fetched part of what was transferred.
 figures() {
 	_line=$(sed -n 's/^transferred \([0-9]*\) bytes; fetched \([0-9]*\) objects (\([0-9]*\) bytes)$/\1 \2 \3/p' "$T/.out")
 	[ -n "$_line" ] || fail "no 'transferred' line: $(cat "$T/.out")"
 	set -- $_line
 	TRANSFERRED=$1 FETCHED=$2 FETCHED_BYTES=$3
-	_line=$(sed -n 's/^saved \([0-9]*\) bytes: \([0-9]*\) of \([0-9]*\) objects already here (\([0-9]*\) bytes), \([0-9]*\) bytes resumed$/\1 \2 \3 \4 \5/p' "$T/.out")
+	_line=$(sed -n 's/^saved \([0-9]*\) bytes: \([0-9]*\) of \([0-9]*\) objects already here (\([0-9]*\) bytes), \([0-9]*\) bytes resumed\(, \([0-9]*\) bytes reused from chunks here\)\{0,1\}$/\1 \2 \3 \4 \5 \7/p' "$T/.out")
 	[ -n "$_line" ] || fail "no 'saved' line: $(cat "$T/.out")"
 	set -- $_line
-	SAVED=$1 CACHED=$2 OBJECTS=$3 CACHED_BYTES=$4 RESUMED=$5
+	SAVED=$1 CACHED=$2 OBJECTS=$3 CACHED_BYTES=$4 RESUMED=$5 REUSED=${6:-0}
 	[ $((FETCHED + CACHED)) -eq "$OBJECTS" ] ||
 		fail "fetched $FETCHED + already here $CACHED objects is not the release's $OBJECTS: $(cat "$T/.out")"
-	[ $((CACHED_BYTES + RESUMED)) -eq "$SAVED" ] ||
-		fail "saved $SAVED bytes is not already here $CACHED_BYTES + resumed $RESUMED: $(cat "$T/.out")"
+	[ $((CACHED_BYTES + RESUMED + REUSED)) -eq "$SAVED" ] ||
+		fail "saved $SAVED bytes is not already here $CACHED_BYTES + resumed $RESUMED + reused $REUSED: $(cat "$T/.out")"
 	[ "$FETCHED_BYTES" -le "$TRANSFERRED" ] ||
 		fail "fetched $FETCHED_BYTES object bytes, more than the $TRANSFERRED transferred: $(cat "$T/.out")"
 	checks=$((checks + 3))

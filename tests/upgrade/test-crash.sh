@@ -5,7 +5,8 @@
 # unlink, mkdir and create it performs, over HTTP from a fresh start, and from a store
 # directory resuming a partial download. After each crash: store verify is clean and boot
 # select picks the old generation or the new one; a rerun then completes, and the new
-# generation boots.
+# generation boots. A third run crashes a chunked upgrade (a source with chunk indexes:
+# chunks copied from v1's objects and fetched as ranges) at each of its points.
 . "$KOS_SOURCE/tests/lib.sh"
 . "$KOS_SOURCE/tests/upgrade/lib-upgrade.sh"
 . "$KOS_SOURCE/tests/store/crash-harness.sh"
@@ -60,7 +61,35 @@ check() {
 	fi
 }
 
+# Chunked: v2's object is v1's with 4 kB rewritten in the middle; the source has indexes.
+SRCC=$T/srcc
+mkdir -p "$T/c1" "$T/c2"
+head -c 30000 /dev/urandom >"$T/c1/g000"
+cp "$T/c1/g000" "$T/c2/g000"
+head -c 4000 /dev/urandom | dd of="$T/c2/g000" bs=1000 seek=13 conv=notrunc 2>/dev/null
+make_release "$SRCC" 1 "$T/c1"
+ok "$KOS" store commit "$SRCC" "$T/release-1.dtb" --sig "$T/release-1.dtb.sig" --ref v1
+make_release "$SRCC" 2 "$T/c2"
+MC2=$MANIFEST
+ok "$KOS" store index "$SRCC"
+prep_c1() {
+	"$KOS" store init "$1" >/dev/null &&
+		"$KOS" upgrade "$1" --from "$SRCC" --trust "$T/keys" --ref v1 >/dev/null &&
+		"$KOS" boot select "$1" --trust "$T/keys" >/dev/null &&
+		"$KOS" boot confirm "$1" >/dev/null
+}
+run_chunked() { "$KOS" upgrade "$1" --from "$SRCC" --trust "$T/keys"; }
+check_chunked() {
+	M2_SAVED=$M2
+	M2=$MC2
+	check "$@"
+	r=$?
+	M2=$M2_SAVED
+	return $r
+}
+
 crash_every_point upgrade-http prep_v1 run_http check
 crash_every_point upgrade-dir-resume prep_v1_partial run_dir check
+crash_every_point upgrade-chunked prep_c1 run_chunked check_chunked
 echo "crash points covered: $crash_points_total"
 done_ok
