@@ -92,3 +92,19 @@ show "$kos" boot select "$out/device-store" --trust "$out/keys/trust"
 show "$kos" boot confirm "$out/device-store"
 show "$kos" store list "$out/device-store"
 show "$kos" store verify "$out/device-store"
+
+say "the build host: v3 rewrites 16 KiB in the middle of the 8 MiB base image and publishes chunk indexes"
+cp "$out/images/site-v2.erofs" "$out/images/site-v3.erofs"
+head -c 16384 /dev/urandom | dd of="$out/images/base.squashfs" bs=16384 seek=256 conv=notrunc 2>/dev/null
+release 3
+show "$kos" store index "$out/release-store"
+
+say "the device: upgrade to v3: the new base image is built from chunks of the old one"
+show "$kos" upgrade "$out/device-store" --from "$source" --trust "$out/keys/trust" >"$out/upgrade-v3.out"
+cat "$out/upgrade-v3.out"
+sed -n 's/^chunked [0-9]* objects (\([0-9]*\) bytes): \([0-9]*\) bytes reused.*/\1 \2/p' "$out/upgrade-v3.out" |
+	awk -v t="$(sed -n 's/^transferred \([0-9]*\) bytes.*/\1/p' "$out/upgrade-v3.out")" '{
+	printf "chunked: a %.1f MiB image changed by 16 KiB; %.1f MiB reused from the old one, %.1f KiB transferred (%.2f%%)\n",
+	       $1 / 1048576, $2 / 1048576, t / 1024, 100 * t / $1 }'
+show "$kos" boot select "$out/device-store" --trust "$out/keys/trust"
+show "$kos" boot confirm "$out/device-store"
