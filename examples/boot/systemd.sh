@@ -40,6 +40,7 @@ boot_systemd_base() {
 	mksquashfs "$d" "$OUT/$1.squashfs" -noappend -quiet -mkfs-time 0 -all-time 0 -wildcards \
 		-e usr/share/doc usr/share/man usr/share/info usr/share/locale >"$OUT/$1.mksquashfs.log" 2>&1 ||
 		boot_die "mksquashfs $1: $(tail -n 5 "$OUT/$1.mksquashfs.log")"
+	boot_verity "$OUT/$1.squashfs"
 }
 
 # boot_systemd_release NAME VERSION BASE SITE [CONFIRM_MS] [EXTRA_APPS_DTS]

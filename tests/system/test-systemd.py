@@ -77,6 +77,7 @@ def boot_confirms(out):
 boot_keys
 boot_initrd
 boot_systemd_base base
+boot_middle
 boot_site site site
 boot_systemd_release v1 1 base.squashfs site.erofs
 boot_commit v1
