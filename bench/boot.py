@@ -8,8 +8,9 @@
           root's init (boot kernel, kos-boot, kexec, system kernel, kos-init, overlay root)
   kos-boot's own time, from its "times:" line, split into module loading, mounting, the
           decision, hashing within it, and kexec_file_load, for the example device and
-          for one with 100 MiB more of components (incompressible), on its first boot
-          (pending) and on the next (good).
+          for one with 100 MiB more of components (incompressible), hashed whole and read
+          through dm-verity. Every generation measured is good (confirmed), as every boot
+          after a release's first is.
 
 usage: bench/boot.py BUILD_DIR [REPEAT]
 """
@@ -92,6 +93,8 @@ boot_middle
 boot_site site site
 boot_release v1 1 base.squashfs site.erofs
 boot_commit v1
+"$KOS" boot select "$OUT/store" --trust "$OUT/trust" >/dev/null
+"$KOS" boot confirm "$OUT/store" >/dev/null
 boot_image
 mv "$OUT/image" "$OUT/example"
 rm -rf "$OUT/store"
@@ -99,23 +102,36 @@ mkdir -p "$OUT/bulk.tree"
 head -c $((100 * 1024 * 1024)) /dev/urandom > "$OUT/bulk.tree/data"
 mksquashfs "$OUT/bulk.tree" "$OUT/bulk.squashfs" -noI -noD -noF -all-root -noappend -quiet >/dev/null
 """)
-    # The 100 MiB device: the example's manifest plus a bulk component.
+    # The 100 MiB devices: the example's manifest plus a bulk component, hashed whole or
+    # read through dm-verity; the generation confirmed on the host, so the boot measured
+    # is a good generation's, as every boot after the first is.
     kernel = subprocess.run([KOS, "bootfs", "kernel"], check=True, stdout=subprocess.PIPE, text=True).stdout.strip()
     floor = os.path.join(OUT, "floor.cpio")
     floor_initrd(floor)
-    sh("""
+    for name, verity in (("big", ""), ("big-verity", "yes")):
+        sh(r"""
+rm -rf "$OUT/store"
 bulk=$(boot_digest "$OUT/bulk.squashfs")
-boot_release big 1 base.squashfs site.erofs
-sed -i "s|\\t\\tsite { |\\t\\tbulk { sha256 = \\"$bulk\\"; format = \\"squashfs\\"; };\\n\\t\\tsite { |" "$OUT/big.dts"
-"$KOS" manifest build "$OUT/big.dts" -o "$OUT/big.dtb"
-rm -f "$OUT/big.dtb.sig"
-"$KOS" manifest sign "$OUT/big.dtb" --key "$OUT/keys/dev.key"
-echo " $OUT/bulk.squashfs" >> "$OUT/big.objects"
-tr -d '\\n' < "$OUT/big.objects" > "$OUT/big.objects.1" && mv "$OUT/big.objects.1" "$OUT/big.objects"
-boot_commit big
+props=""
+objects="$OUT/bulk.squashfs"
+if [ -n "{verity}" ]; then
+	boot_verity "$OUT/bulk.squashfs"
+	props=$(cat "$OUT/bulk.squashfs.verity.dts")
+	objects="$objects $OUT/bulk.squashfs.verity"
+fi
+boot_release {name} 1 base.squashfs site.erofs
+sed -i "s|\t\tsite { |\t\tbulk { sha256 = \"$bulk\"; format = \"squashfs\";$props };\n\t\tsite { |" "$OUT/{name}.dts"
+"$KOS" manifest build "$OUT/{name}.dts" -o "$OUT/{name}.dtb"
+rm -f "$OUT/{name}.dtb.sig"
+"$KOS" manifest sign "$OUT/{name}.dtb" --key "$OUT/keys/dev.key"
+echo "$(cat "$OUT/{name}.objects") $objects" > "$OUT/{name}.objects"
+boot_commit {name}
+"$KOS" boot select "$OUT/store" --trust "$OUT/trust" >/dev/null
+"$KOS" boot confirm "$OUT/store" >/dev/null
 boot_image
-mv "$OUT/image" "$OUT/big"
-""")
+rm -rf "$OUT/{name}"
+mv "$OUT/image" "$OUT/{name}"
+""".replace("{name}", name).replace("{verity}", verity))
     qemu = ["qemu-system-x86_64", "-accel", "tcg", "-m", "512", "-display", "none", "-serial", "stdio",
             "-monitor", "none", "-nic", "none", "-no-reboot", "-kernel", kernel, "-initrd", floor,
             "-append", "console=ttyS0 panic=-1 quiet"]
@@ -136,13 +152,11 @@ mv "$OUT/image" "$OUT/big"
     print("  example (%d MiB of objects): %s" % (
         sum(os.path.getsize(os.path.join(OUT, f)) for f in ("base.squashfs", "site.erofs", "initrd.img")) >> 20,
         example_times))
-    _, lines = boot([KOS, "simulate", os.path.join(OUT, "big"), "--accel", "tcg"], r"boot confirmed",
-                    os.path.join(OUT, "big-first.console"))
-    print("  +100 MiB, first boot (pending): %s" % times(lines))
-    _, lines = boot([KOS, "simulate", os.path.join(OUT, "big"), "--accel", "tcg"], r"kos-init: exec ",
-                    os.path.join(OUT, "big-good.console"))
-    print("  +100 MiB, next boot (good):     %s" % times(lines))
-    print("  floor for hashing 100 MiB in the guest: see the hashing figure of the first boot")
+    for name, label in (("big", "hashed whole"), ("big-verity", "dm-verity")):
+        t, lines = boot([KOS, "simulate", os.path.join(OUT, name), "--accel", "tcg"], r"kos-init: exec ",
+                        os.path.join(OUT, name + ".console"))
+        print("  +100 MiB, %-13s %s; QEMU start -> final init %.2f s" % (label + ":", times(lines), t))
+    print("  (hashing 100 MiB whole is the floor of a boot-time check; dm-verity moves it to reads)")
 
 
 main()

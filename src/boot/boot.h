@@ -118,12 +118,23 @@ const char *boot_rejection_to_string(BootRejection reason);
  */
 int boot_select(Store *store, const TrustStore *trust, BootDecision *decisionp);
 
+/* The chosen generation's kernel and initrd as boot_select_kexec() read them: sealed
+ * memory copies whose bytes were hashed on the way in (kexec.h); -1 if none. */
+typedef struct BootKexecFiles {
+        int kernel_fd;
+        int initrd_fd;
+} BootKexecFiles;
+
 /*
  * boot_select() for kos-boot, which kexecs the chosen manifest's kernel: a manifest with
  * no boot node is rejected too (bad manifest), so a generation that cannot be kexec'd
- * never boots, not even a good one.
+ * never boots, not even a good one; and each candidate's kernel and initrd are checked by
+ * reading them into sealed copies (kexec.h), so the chosen one's are in *files when it
+ * returns with a choice: hashed once, and the bytes kexec loads are the bytes checked.
+ * The caller closes them with boot_kexec_files_done().
  */
-int boot_select_kexec(Store *store, const TrustStore *trust, BootDecision *decisionp);
+int boot_select_kexec(Store *store, const TrustStore *trust, BootKexecFiles *files, BootDecision *decisionp);
+void boot_kexec_files_done(BootKexecFiles *files);
 void boot_decision_done(BootDecision *decision);
 
 /*

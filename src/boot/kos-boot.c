@@ -39,10 +39,6 @@ typedef struct KosBootTimes {
         uint64_t start, modules, mount, decision, hashing, kexec;
 } KosBootTimes;
 
-static const char *kos_boot_store_error(int r) {
-        return r == STORE_E_MISSING ? "missing" : r == STORE_E_CORRUPT ? "does not match its digest" : strerror(-r);
-}
-
 /* Finds and mounts the ImageFS; returns the time taken. */
 static uint64_t kos_boot_imagefs(const BootCmdline *cmdline, const char *spec_text, uint64_t deadline_ms) {
         uint64_t start = now_ms();
@@ -78,7 +74,7 @@ static TrustStore *kos_boot_trust(void) {
 }
 
 /* Runs the boot decision and says what it decided; powers off if nothing can boot. */
-static void kos_boot_decide(Store *store, const TrustStore *trust, BootDecision *d) {
+static void kos_boot_decide(Store *store, const TrustStore *trust, BootKexecFiles *files, BootDecision *d) {
         _cleanup_free_ char *why = NULL;
         char hex[SHA256_HEX_LEN + 1];
         LogLevel level = log_get_max_level();
@@ -87,7 +83,7 @@ static void kos_boot_decide(Store *store, const TrustStore *trust, BootDecision 
         /* The decision notes rejections as it goes; they are reported below, once. */
         if (level > LOG_LEVEL_WARNING)
                 log_set_max_level(LOG_LEVEL_WARNING);
-        r = boot_select_kexec(store, trust, d);
+        r = boot_select_kexec(store, trust, files, d);
         log_set_max_level(level);
         if (r < 0)
                 boot_pid1_fatal(BOOT_PID1_POWER_OFF, "boot decision: %s: %s", KOS_BOOT_STORE, strerror(-r));
@@ -144,22 +140,16 @@ static char *kos_boot_system_cmdline(const Manifest *m, const StoreGeneration *g
         return text;
 }
 
-/* Loads the chosen kernel and initrd into the kexec slot; returns the time taken. */
-static uint64_t kos_boot_load(const Store *store, const Manifest *m, const char *cmdline) {
-        _cleanup_close_ int kernel = -1, initrd = -1;
+/* Loads the chosen kernel and initrd (the copies the decision hashed) into the kexec
+ * slot; returns the time taken. */
+static uint64_t kos_boot_load(const Manifest *m, const BootKexecFiles *files, const char *cmdline) {
         uint64_t start = now_ms();
         int r;
 
-        r = boot_kexec_object_open(store, m->boot->kernel, &kernel);
-        if (r != 0)
-                boot_pid1_fatal(BOOT_PID1_REBOOT, "kernel %s: %s", m->boot->kernel, kos_boot_store_error(r));
-        if (m->boot->initrd[0]) {
-                r = boot_kexec_object_open(store, m->boot->initrd, &initrd);
-                if (r != 0)
-                        boot_pid1_fatal(BOOT_PID1_REBOOT, "initrd %s: %s", m->boot->initrd, kos_boot_store_error(r));
-        }
+        if (files->kernel_fd < 0 || (m->boot->initrd[0] && files->initrd_fd < 0))
+                boot_pid1_fatal(BOOT_PID1_REBOOT, "kexec: the decision kept no copy of the kernel or initrd");
         log_info("kexec: %s", cmdline);
-        r = boot_kexec_load(kernel, initrd, cmdline);
+        r = boot_kexec_load(files->kernel_fd, files->initrd_fd, cmdline);
         if (r < 0)
                 boot_pid1_fatal(BOOT_PID1_REBOOT, "kexec: cannot load the kernel: %s", strerror(-r));
         return now_ms() - start;
@@ -173,6 +163,7 @@ int main(void) {
         Store *store = NULL;
         KosBootTimes t = { .start = now_ms() };
         const char *imagefs, *datafs;
+        BootKexecFiles files = { -1, -1 };
         BootDecision d;
         uint64_t start;
         int r;
@@ -196,13 +187,14 @@ int main(void) {
                 boot_pid1_fatal(BOOT_PID1_POWER_OFF, "%s: cannot open the store: %s", KOS_BOOT_STORE, store_strerror(r));
 
         start = now_ms();
-        kos_boot_decide(store, trust, &d);
+        kos_boot_decide(store, trust, &files, &d);
         t.decision = now_ms() - start;
         t.hashing = d.hash_ns / 1000000U;
 
         m = kos_boot_manifest(store, trust, &d.chosen);
         system_cmdline = kos_boot_system_cmdline(m, &d.chosen, imagefs, datafs);
-        t.kexec = kos_boot_load(store, m, system_cmdline);
+        t.kexec = kos_boot_load(m, &files, system_cmdline);
+        boot_kexec_files_done(&files);
         boot_decision_done(&d);
         store_close(store);
         log_info("times: modules %llu ms, mount %llu ms, decision %llu ms (hashing %llu ms), kexec load %llu ms, "

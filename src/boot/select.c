@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "boot/boot.h"
+#include "boot/kexec.h"
 #include "boot/verify.h"
 #include "manifest/manifest.h"
 #include "util/cleanup.h"
@@ -42,7 +43,19 @@ int boot_ref_generation(const Store *store, const char *name, unsigned *numberp)
  * 0 if gen may boot, 1 if not (with *c filled in), negative errno if the check failed.
  * The time spent hashing objects adds to *hash_ns.
  */
-static int boot_check(const Store *store, const TrustStore *trust, uint32_t floor_version, bool kexec,
+/* For kos-boot: the candidate's kernel (or initrd) read into a sealed copy while it is
+ * hashed (kexec.h), the copy kept in *fdp for the kexec, so it is hashed once, not twice. */
+static int boot_check_kexec_object(const Store *store, const char *hex, int *fdp) {
+        int fd = -1, r = boot_kexec_object_open(store, hex, &fd);
+
+        if (r == 0) {
+                closep(fdp);
+                *fdp = fd;
+        }
+        return r;
+}
+
+static int boot_check(const Store *store, const TrustStore *trust, uint32_t floor_version, BootKexecFiles *kexec,
                       const StoreGeneration *gen, BootCandidate *c, uint64_t *hash_ns) {
         _cleanup_(manifest_freep) Manifest *m = NULL;
         _cleanup_strv_free_ char **objects = NULL;
@@ -60,11 +73,20 @@ static int boot_check(const Store *store, const TrustStore *trust, uint32_t floo
         r = manifest_objects(m, &objects);
         if (r < 0)
                 return r;
+        if (kexec) {
+                closep(&kexec->kernel_fd);
+                closep(&kexec->initrd_fd);
+                kexec->kernel_fd = kexec->initrd_fd = -1;
+        }
         for (char **o = objects; *o; o++) {
                 uint64_t start = now_ns();
 
                 /* A dm-verity image is checked as it is read; its hash tree is hashed here. */
-                if (manifest_object_is_verity_image(m, *o))
+                if (kexec && strcmp(*o, m->boot->kernel) == 0)
+                        r = boot_check_kexec_object(store, *o, &kexec->kernel_fd);
+                else if (kexec && strcmp(*o, m->boot->initrd) == 0)
+                        r = boot_check_kexec_object(store, *o, &kexec->initrd_fd);
+                else if (manifest_object_is_verity_image(m, *o))
                         r = store_object_exists(store, *o) ? STORE_OK : STORE_E_MISSING;
                 else
                         r = store_object_verify(store, *o, NULL);
@@ -188,7 +210,7 @@ static size_t boot_candidates(const StoreGeneration *gens, size_t n, unsigned cu
         return k;
 }
 
-static int boot_select_impl(Store *store, const TrustStore *trust, bool kexec, BootDecision *decisionp) {
+static int boot_select_impl(Store *store, const TrustStore *trust, BootKexecFiles *kexec, BootDecision *decisionp) {
         _cleanup_free_ StoreGeneration *gens = NULL;
         _cleanup_free_ size_t *order = NULL;
         BootDecision d = {};
@@ -304,9 +326,21 @@ void boot_decision_done(BootDecision *decision) {
 }
 
 int boot_select(Store *store, const TrustStore *trust, BootDecision *decisionp) {
-        return boot_select_impl(store, trust, false, decisionp);
+        return boot_select_impl(store, trust, NULL, decisionp);
 }
 
-int boot_select_kexec(Store *store, const TrustStore *trust, BootDecision *decisionp) {
-        return boot_select_impl(store, trust, true, decisionp);
+int boot_select_kexec(Store *store, const TrustStore *trust, BootKexecFiles *files, BootDecision *decisionp) {
+        int r;
+
+        files->kernel_fd = files->initrd_fd = -1;
+        r = boot_select_impl(store, trust, files, decisionp);
+        if (r < 0 || !decisionp->found)
+                boot_kexec_files_done(files);
+        return r;
+}
+
+void boot_kexec_files_done(BootKexecFiles *files) {
+        closep(&files->kernel_fd);
+        closep(&files->initrd_fd);
+        files->kernel_fd = files->initrd_fd = -1;
 }

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # kos bootfs and kos simulate, on the host (no QEMU boot: tests/system does that).
-#  - the initramfs is a newc archive the real cpio reads back: /init is the program given,
+#  - the initramfs is a zstd-compressed newc archive the real zstd and cpio read back: /init is the program given,
 #    the keys are under etc/kos/trust, the modules asked for come with what modules.dep says
 #    they need, dependencies first, and a modules.dep of just them;
 #  - a module modules.dep lacks, a trust dir without keys, a missing kernel, a bad size:
@@ -53,7 +53,7 @@ ok "$KOS" bootfs kernel --kernel "$k"
 
 ok "$KOS" bootfs initrd --kernel "$k" --trust "$T/trust" --init-program "$T/prog" -o "$T/initrd.img"
 mkdir "$T/x"
-(cd "$T/x" && cpio -idm --quiet <"$T/initrd.img") || fail "cpio cannot read the initrd back"
+(cd "$T/x" && zstd -dc "$T/initrd.img" | cpio -idm --quiet) || fail "zstd and cpio cannot read the initrd back"
 cmp "$T/x/init" "$T/prog" || fail "/init is not the program"
 [ -x "$T/x/init" ] || fail "/init is not executable"
 cmp "$T/x/etc/kos/trust/dev.pub" "$T/keys/dev.pub" || fail "the trusted key is not in the initrd"
@@ -99,7 +99,7 @@ for f in vmlinuz initramfs.img disk.img; do [ -s "$T/out/$f" ] || fail "bootfs b
 cmp "$T/out/vmlinuz" "$k/boot/vmlinuz-$v" || fail "OUT/vmlinuz is not the kernel"
 # kos-boot reads only the ImageFS: its initramfs has the ext4 and virtio modules, no other.
 mkdir "$T/bx"
-(cd "$T/bx" && cpio -idm --quiet <"$T/out/initramfs.img") || fail "cpio cannot read the boot initramfs back"
+(cd "$T/bx" && zstd -dc "$T/out/initramfs.img" | cpio -idm --quiet) || fail "zstd and cpio cannot read the boot initramfs back"
 cmp "$T/bx/init" "$T/prog" || fail "the boot initramfs's /init is not the boot program"
 for mod in virtio_blk virtio_pci ext4 jbd2 crc32c_generic; do
 	[ -f "$T/bx/lib/modules/$v/kernel/a/$mod.ko" ] || fail "the boot initramfs lacks $mod.ko"

@@ -49,7 +49,8 @@ def kos_boot_chooses(d, generation, digest, what):
 def systemd_starts_kosd(d, generation, digest, apps, what):
     """From kos-init to kosd running generation (apps apps) as a service of systemd."""
     d.expect(r"kos-init: manifest %s generation %d: verified" % (digest, generation), what=what)
-    d.expect(r"kos-init: root: overlay \(lowerdir=/run/kos/components/site:/run/kos/components/base", what=what)
+    d.expect(r"kos-init: root: overlay \(lowerdir=/run/kos/components/site:/run/kos/components/middle:"
+             r"/run/kos/components/base\)", what=what)
     d.expect(r"kos-init: exec /sbin/init$", what=what)
     # systemd's status lines are coloured; unit names may be shortened to the console's width.
     d.expect(r"Welcome to .*Debian GNU/Linux", what=what)
