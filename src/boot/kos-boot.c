@@ -117,9 +117,10 @@ static Manifest *kos_boot_manifest(const Store *store, const TrustStore *trust, 
         return m;
 }
 
-/* "<manifest cmdline> kos.manifest=<hex> kos.generation=<N> kos.imagefs=<spec>[ kos.datafs=<spec>]" */
+/* "<manifest cmdline> kos.manifest=<hex> kos.generation=<N> kos.imagefs=<spec>[ kos.datafs=<spec>]
+ * [ kos.timeout=<s>]" */
 static char *kos_boot_system_cmdline(const Manifest *m, const StoreGeneration *gen, const char *imagefs,
-                                     const char *datafs) {
+                                     const char *datafs, const char *timeout) {
         char hex[SHA256_HEX_LEN + 1], number[16];
         char *text = strdup(m->boot->cmdline);
         int r;
@@ -135,6 +136,9 @@ static char *kos_boot_system_cmdline(const Manifest *m, const StoreGeneration *g
                 r = boot_cmdline_append(&text, "kos.imagefs", imagefs);
         if (r >= 0 && datafs)
                 r = boot_cmdline_append(&text, "kos.datafs", datafs);
+        /* kos-init waits for its devices as long as kos-boot was told to. */
+        if (r >= 0 && timeout)
+                r = boot_cmdline_append(&text, "kos.timeout", timeout);
         if (r < 0)
                 boot_pid1_fatal(BOOT_PID1_REBOOT, "kexec: cannot build the command line: %s", strerror(-r));
         return text;
@@ -192,7 +196,8 @@ int main(void) {
         t.hashing = d.hash_ns / 1000000U;
 
         m = kos_boot_manifest(store, trust, &d.chosen);
-        system_cmdline = kos_boot_system_cmdline(m, &d.chosen, imagefs, datafs);
+        system_cmdline = kos_boot_system_cmdline(m, &d.chosen, imagefs, datafs,
+                                                 boot_cmdline_value(cmdline, "kos.timeout"));
         t.kexec = kos_boot_load(m, &files, system_cmdline);
         boot_kexec_files_done(&files);
         boot_decision_done(&d);
