@@ -86,15 +86,8 @@ def main():
     shutil.rmtree(OUT, ignore_errors=True)
     os.makedirs(OUT)
     sh("""
-boot_keys
-boot_initrd
-boot_base base
-boot_middle
-boot_site site site
-boot_release v1 1 base.squashfs site.erofs
-boot_commit v1
-"$KOS" boot select "$OUT/store" --trust "$OUT/trust" >/dev/null
-"$KOS" boot confirm "$OUT/store" >/dev/null
+boot_example
+boot_confirm_here
 boot_image
 mv "$OUT/image" "$OUT/example"
 rm -rf "$OUT/store"
@@ -126,8 +119,7 @@ rm -f "$OUT/{name}.dtb.sig"
 "$KOS" manifest sign "$OUT/{name}.dtb" --key "$OUT/keys/dev.key"
 echo "$(cat "$OUT/{name}.objects") $objects" > "$OUT/{name}.objects"
 boot_commit {name}
-"$KOS" boot select "$OUT/store" --trust "$OUT/trust" >/dev/null
-"$KOS" boot confirm "$OUT/store" >/dev/null
+boot_confirm_here
 boot_image
 rm -rf "$OUT/{name}"
 mv "$OUT/image" "$OUT/{name}"

@@ -12,12 +12,6 @@ OUT=$(cd "$OUT" && pwd)
 . "$(dirname "$0")/lib.sh"
 
 rm -rf "$OUT/store" "$OUT/image"
-boot_keys
-boot_initrd
-boot_base base
-boot_middle
-boot_site site site
-boot_release v1 1 base.squashfs site.erofs
-boot_commit v1
+boot_example
 boot_image
 echo "$OUT/image"

@@ -16,6 +16,10 @@
 #                                    bottom to top)
 #   boot_commit NAME [TRIES]         adds NAME's objects to $OUT/store, commits it
 #   boot_image                       $OUT/image: kos bootfs build of $OUT/store
+#   boot_example [VERSION]           all of the above for release v1 of the example device
+#                                    (base, middle, site), committed, image not built
+#   boot_confirm_here                the store's pending generation selected and confirmed
+#                                    on the host, as if it had booted well
 
 boot_examples=$(cd "$(dirname "${BASH_SOURCE:-$0}")/.." 2>/dev/null && pwd)
 
@@ -118,4 +122,19 @@ boot_commit() {
 boot_image() {
 	"$KOS" bootfs build --store "$OUT/store" --trust "$OUT/trust" -o "$OUT/image" >/dev/null ||
 		boot_die "bootfs build"
+}
+
+boot_example() {
+	boot_keys
+	boot_initrd
+	boot_base base
+	boot_middle
+	boot_site site site
+	boot_release v1 "${1:-1}" base.squashfs site.erofs
+	boot_commit v1
+}
+
+boot_confirm_here() {
+	"$KOS" boot select "$OUT/store" --trust "$OUT/trust" >/dev/null || boot_die "boot select"
+	"$KOS" boot confirm "$OUT/store" >/dev/null || boot_die "boot confirm"
 }

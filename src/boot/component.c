@@ -18,32 +18,9 @@
 
 /* Opens object hex; with hash, checks it hashes to its name through the descriptor. */
 static int component_object_open(const Store *store, const char *hex, bool hash, int *fdp) {
-        char rel[STORE_OBJECT_RELATIVE_PATH_SIZE];
-        _cleanup_close_ int fd = -1;
-        Sha256Digest want, got;
-        uint64_t size;
-        int r;
+        Sha256Digest want;
 
-        r = sha256_from_hex(hex, &want);
-        if (r < 0)
-                return r;
-        r = store_object_relative_path(hex, rel);
-        if (r < 0)
-                return r;
-        fd = openat(store_dirfd(store), rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0)
-                return errno == ENOENT ? STORE_E_MISSING : -errno;
-        if (hash) {
-                r = sha256_fd(fd, &got, &size);
-                if (r < 0)
-                        return r;
-                if (!sha256_equal(&want, &got))
-                        return STORE_E_CORRUPT;
-                if (lseek(fd, 0, SEEK_SET) < 0)
-                        return -errno;
-        }
-        *fdp = steal_fd(&fd);
-        return 0;
+        return hash ? store_object_open_verified(store, hex, fdp) : store_object_open(store, hex, &want, fdp);
 }
 
 void boot_component_files_close(BootComponentFiles *files) {

@@ -61,20 +61,13 @@ static int kexec_reopen_read_only(int fd, int *fdp) {
 }
 
 int boot_kexec_object_open(const Store *store, const char *hex, int *fdp) {
-        char rel[STORE_OBJECT_RELATIVE_PATH_SIZE];
         _cleanup_close_ int in = -1, out = -1;
         Sha256Digest want, got;
         int r;
 
-        r = sha256_from_hex(hex, &want);
-        if (r < 0)
+        r = store_object_open(store, hex, &want, &in);
+        if (r != 0)
                 return r;
-        r = store_object_relative_path(hex, rel);
-        if (r < 0)
-                return r;
-        in = openat(store_dirfd(store), rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (in < 0)
-                return errno == ENOENT ? STORE_E_MISSING : -errno;
         r = memfd_new_sealable(hex, false, &out);
         if (r < 0)
                 return r;

@@ -65,13 +65,7 @@ bool store_object_exists(const Store *store, const char *digest) {
         return fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/*
- * Opens the object digest names: 0 with *fdp (owned by the caller) and *wantp, the digest
- * it must hash to; STORE_E_MISSING; STORE_E_CORRUPT if something other than a regular
- * file sits at its name (a symlink, a directory or a FIFO: no object is one, and opening
- * a FIFO must not hang verify or the boot decision); or a negative errno.
- */
-static int store_object_open(const Store *store, const char *digest, Sha256Digest *wantp, int *fdp) {
+int store_object_open(const Store *store, const char *digest, Sha256Digest *wantp, int *fdp) {
         char rel[STORE_OBJECT_RELATIVE_PATH_SIZE];
         _cleanup_close_ int fd = -1;
         struct stat st;
@@ -100,7 +94,9 @@ static int store_object_open(const Store *store, const char *digest, Sha256Diges
         return 0;
 }
 
-int store_object_verify(const Store *store, const char *digest, uint64_t *sizep) {
+/* store_object_open() and the hash of what it opened: *sizep (if not NULL) its size, and
+ * STORE_OK with *fdp (at its end), or STORE_E_CORRUPT if it does not hash to its name. */
+static int store_object_open_hashed(const Store *store, const char *digest, int *fdp, uint64_t *sizep) {
         _cleanup_close_ int fd = -1;
         Sha256Digest want, got;
         uint64_t size;
@@ -114,7 +110,28 @@ int store_object_verify(const Store *store, const char *digest, uint64_t *sizep)
                 return r;
         if (sizep)
                 *sizep = size;
-        return sha256_equal(&want, &got) ? STORE_OK : STORE_E_CORRUPT;
+        if (!sha256_equal(&want, &got))
+                return STORE_E_CORRUPT;
+        *fdp = steal_fd(&fd);
+        return STORE_OK;
+}
+
+int store_object_open_verified(const Store *store, const char *digest, int *fdp) {
+        _cleanup_close_ int fd = -1;
+        int r = store_object_open_hashed(store, digest, &fd, NULL);
+
+        if (r != 0)
+                return r;
+        if (lseek(fd, 0, SEEK_SET) < 0)
+                return -errno;
+        *fdp = steal_fd(&fd);
+        return 0;
+}
+
+int store_object_verify(const Store *store, const char *digest, uint64_t *sizep) {
+        _cleanup_close_ int fd = -1;
+
+        return store_object_open_hashed(store, digest, &fd, sizep);
 }
 
 /*

@@ -40,6 +40,19 @@ int store_object_path(const Store *store, const char *digest, char **pathp);
 bool store_object_exists(const Store *store, const char *digest);
 
 /*
+ * Opens the object digest names, for reading, without hashing it: 0 with *fdp (owned by
+ * the caller) and *wantp, the digest it must hash to; STORE_E_MISSING; STORE_E_CORRUPT if
+ * something other than a regular file sits at its name (a symlink, a directory or a FIFO:
+ * no object is one, and opening a FIFO must not hang verify or a boot); or a negative errno.
+ */
+int store_object_open(const Store *store, const char *digest, Sha256Digest *wantp, int *fdp);
+
+/* store_object_open() of an object that hashes to its name, checked through the descriptor
+ * returned (at offset 0): what is read from it afterwards is what was hashed, as long as
+ * nothing writes the file. STORE_E_CORRUPT if it does not. */
+int store_object_open_verified(const Store *store, const char *digest, int *fdp);
+
+/*
  * Re-hashes the object. Returns STORE_OK (0), STORE_E_MISSING or STORE_E_CORRUPT, or a
  * negative errno (-EINVAL for a bad name, I/O errors). *sizep, if not NULL, gets the
  * number of bytes hashed (on STORE_OK and STORE_E_CORRUPT).

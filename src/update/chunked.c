@@ -669,19 +669,10 @@ int update_chunked_download(const Store *store, UpdateSource *source, const char
         if (index->object_size > max_size)
                 return update_source_fail(source, -EFBIG, "%s: its chunk index names %" PRIu64 " bytes, more than allowed",
                                           source_path, index->object_size);
-        r = update_download_path(store, digest, &path);
+        r = update_download_open(store, digest, &path, &tmpfd, &fd);
         if (r < 0)
                 return r;
-
-        tmpfd = store_tmp_open_dir(store);
-        if (tmpfd < 0)
-                return tmpfd;
         name = strrchr(path, '/') + 1;
-        fd = fault_openat_create(tmpfd, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
-        if (fd < 0)
-                return fd;
-        if (flock(fd, LOCK_EX | LOCK_NB) < 0)
-                return errno == EWOULDBLOCK ? -EBUSY : -errno;
         if (fstat(fd, &st) < 0)
                 return -errno;
         if (!S_ISREG(st.st_mode))

@@ -117,6 +117,29 @@ int update_download_path(const Store *store, const char *digest, char **pathp) {
         return 0;
 }
 
+int update_download_open(const Store *store, const char *digest, char **pathp, int *tmpfdp, int *fdp) {
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int tmpfd = -1, fd = -1;
+        int r;
+
+        r = update_download_path(store, digest, &path);
+        if (r < 0)
+                return r;
+        /* Relative to tmp/ opened beneath the store: a symlink for tmp/ is refused (-ELOOP). */
+        tmpfd = store_tmp_open_dir(store);
+        if (tmpfd < 0)
+                return tmpfd;
+        fd = fault_openat_create(tmpfd, strrchr(path, '/') + 1, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+        if (fd < 0)
+                return fd;
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+                return errno == EWOULDBLOCK ? -EBUSY : -errno;
+        *pathp = steal_ptr(&path);
+        *tmpfdp = steal_fd(&tmpfd);
+        *fdp = steal_fd(&fd);
+        return 0;
+}
+
 /* Hashes the first size bytes of fd into hash. */
 static int hash_prefix(int fd, uint64_t size, Sha256 *hash) {
         _cleanup_free_ char *buf = malloc(DOWNLOAD_READ_CHUNK);
@@ -197,23 +220,13 @@ int update_download_object(const Store *store, UpdateSource *source, const char 
         r = sha256_from_hex(digest, &expected);
         if (r < 0)
                 return r;
-        r = update_download_path(store, digest, &path);
-        if (r < 0)
-                return r;
         r = store_object_relative_path(digest, source_path);
         if (r < 0)
                 return r;
-
-        /* Relative to tmp/ opened beneath the store: a symlink for tmp/ is refused (-ELOOP). */
-        tmpfd = store_tmp_open_dir(store);
-        if (tmpfd < 0)
-                return tmpfd;
+        r = update_download_open(store, digest, &path, &tmpfd, &fd);
+        if (r < 0)
+                return r;
         name = strrchr(path, '/') + 1;
-        fd = fault_openat_create(tmpfd, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
-        if (fd < 0)
-                return fd;
-        if (flock(fd, LOCK_EX | LOCK_NB) < 0)
-                return errno == EWOULDBLOCK ? -EBUSY : -errno;
         r = file_size(fd, &size);
         if (r < 0)
                 return r;

@@ -53,3 +53,10 @@ void update_download_done(UpdateDownload *d);
 
 /* Writes "<tmp>/upgrade.<digest>.part" to *pathp (owned by the caller). */
 int update_download_path(const Store *store, const char *digest, char **pathp);
+
+/*
+ * Opens digest's download file (update_download_path()), creating it, under an exclusive
+ * lock: 0 with *pathp, *tmpfdp (tmp/, opened beneath the store: a symlink is refused) and
+ * *fdp, all owned by the caller; -EBUSY if another upgrade holds it; a negative errno.
+ */
+int update_download_open(const Store *store, const char *digest, char **pathp, int *tmpfdp, int *fdp);

@@ -64,13 +64,7 @@ def boot_and_check(out, name, number, boot_count):
 
 def test(out):
     device.shell(out, """
-boot_keys
-boot_initrd
-boot_base base
-boot_middle
-boot_site site site
-boot_release v1 1 base.squashfs site.erofs
-boot_commit v1
+boot_example
 boot_image
 """)
     boot_and_check(out, "boot1", 1, 1)

@@ -19,15 +19,8 @@ STUCK = ('\t\tstuck {\\n\\t\\t\\tpath = "/bin/sleep";\\n\\t\\t\\targs = "3600";\
 
 def test(out):
     device.shell(out, """
-boot_keys
-boot_initrd
-boot_base base
-boot_middle
-boot_site site site
-boot_release v1 1 base.squashfs site.erofs
-boot_commit v1
-"$KOS" boot select "$OUT/store" --trust "$OUT/trust" >/dev/null
-"$KOS" boot confirm "$OUT/store" >/dev/null
+boot_example
+boot_confirm_here
 boot_release v2 2 base.squashfs site.erofs 4000 '%s'
 boot_commit v2 2
 boot_image

@@ -26,16 +26,9 @@ def test(out):
     rng = random.Random(seed)
     print("seed %d (KOS_SYSTEM_SEED=%d repeats this run)" % (seed, seed), flush=True)
     device.shell(out, """
-boot_keys
-boot_initrd
-boot_base base
-boot_middle
-boot_site site site
+boot_example
+boot_confirm_here
 boot_site site2 site-v2
-boot_release v1 1 base.squashfs site.erofs
-boot_commit v1
-"$KOS" boot select "$OUT/store" --trust "$OUT/trust" >/dev/null
-"$KOS" boot confirm "$OUT/store" >/dev/null
 boot_release v2 2 base.squashfs site2.erofs
 boot_commit v2 3
 boot_image

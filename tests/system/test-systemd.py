@@ -115,8 +115,7 @@ def failure_reboots(out):
     device.shell(out, SYSTEMD + """
 rm -rf "$OUT/store" "$OUT/image"
 boot_commit v1
-"$KOS" boot select "$OUT/store" --trust "$OUT/trust" >/dev/null
-"$KOS" boot confirm "$OUT/store" >/dev/null
+boot_confirm_here
 boot_systemd_release v2 2 base.squashfs site.erofs 4000 '%s'
 boot_commit v2 1
 boot_image

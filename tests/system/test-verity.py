@@ -17,16 +17,9 @@ from device import Device, fail
 
 def test(out):
     device.shell(out, """
-boot_keys
-boot_initrd
-boot_base base
+boot_example
+boot_confirm_here
 boot_base base2 base-v2
-boot_middle
-boot_site site site
-boot_release v1 1 base.squashfs site.erofs
-boot_commit v1
-"$KOS" boot select "$OUT/store" --trust "$OUT/trust" >/dev/null
-"$KOS" boot confirm "$OUT/store" >/dev/null
 boot_release v2 2 base2.squashfs site.erofs
 boot_commit v2 1
 obj=$(boot_digest "$OUT/base2.squashfs")
