@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The device API: check-in (with long polling), progress reports, and the store a device
+ * upgrades from with `kos upgrade`.
+ *
+ * Progress of a device on a release (one row per device and release):
+ *
+ *     assigned ─> downloading ─> installed ─> booted ─> confirmed
+ *         │            │             │           │
+ *         └────────────┴─────────────┴───────────┴──────> failed (reason)
+ *
+ * The server writes "assigned" when it first offers a release; the device reports the
+ * rest. A device whose progress on the target is "failed" is not offered it again until
+ * an owner retries (that removes the row).
+ *
+ * Invariants:
+ *  1. A report is answered 200 only after it committed (db.h invariant 2): an
+ *     acknowledged report survives a crash of orbit.
+ *  2. The store serves a device only its deployment's target release: refs/release-N for
+ *     that N, and the objects that release lists.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "orbit/api.h"
+#include "orbit/auth.h"
+#include "store/store.h"
+#include "util/clock.h"
+#include "util/hex.h"
+
+static const char *const progress_states[] = { "downloading", "installed", "booted", "confirmed", "failed" };
+
+/* The check-in answer for the device as the database has it now; NULL if nothing to do. */
+static int checkin_look(Orbit *o, OrbitRequest *req, const char *manifest, json_t **answerp, int64_t *deploymentp) {
+        _cleanup_db_result_ OrbitDbResult t = { 0 }, p = { 0 };
+        char token[ORBIT_TOKEN_HEX + 1], hash[65];
+        _cleanup_free_ char *source = NULL;
+        int q;
+
+        q = orbit_db_query(o->db, &t,
+                           "SELECT d.deployment_id, r.id, r.manifest, r.signatures, r.version FROM devices d"
+                           " JOIN deployments e ON e.id = d.deployment_id LEFT JOIN releases r ON r.id = e.target"
+                           " WHERE d.id = ?", ID(req->who.device_id));
+        if (q < 0 || t.n_rows == 0)
+                return q < 0 ? q : -ENOENT;
+        *deploymentp = orbit_db_cell_int(&t, 0, 0);
+        *answerp = NULL;
+        if (!orbit_db_cell(&t, 0, 1))
+                return 0; /* no target */
+        if (manifest && strcmp(manifest, orbit_db_cell(&t, 0, 2)) == 0)
+                return 0; /* runs it */
+        q = orbit_db_query(o->db, &p, "SELECT state FROM progress WHERE device_id = ? AND release_id = ?",
+                           ID(req->who.device_id), orbit_db_cell(&t, 0, 1));
+        if (q < 0)
+                return q;
+        if (p.n_rows > 0 && strcmp(orbit_db_cell(&p, 0, 0), "failed") == 0)
+                return 0; /* not again until an owner retries */
+        if (p.n_rows == 0) {
+                q = orbit_db_query(o->db, NULL,
+                                   "INSERT INTO progress (device_id, release_id, state, reason, updated)"
+                                   " VALUES (?, ?, 'assigned', '', ?)", ID(req->who.device_id), orbit_db_cell(&t, 0, 1),
+                                   ID(orbit_now()));
+                if (q < 0)
+                        return q;
+        }
+        q = orbit_token_generate(token, hash);
+        if (q < 0)
+                return q;
+        (void)orbit_db_query(o->db, NULL, "DELETE FROM download_tokens WHERE device_id = ? AND expires <= ?",
+                             ID(req->who.device_id), ID(orbit_now()));
+        q = orbit_db_query(o->db, NULL, "INSERT INTO download_tokens (hash, device_id, expires) VALUES (?, ?, ?)", hash,
+                           ID(req->who.device_id), ID(orbit_now() + ORBIT_DOWNLOAD_SECONDS));
+        if (q < 0)
+                return q;
+        /* public_url is "http://HOST:PORT": the token goes in as the URL's user information */
+        if (asprintf(&source, "http://device-%s:%s@%s/api/v1/device/store", ID(req->who.device_id), token,
+                     o->public_url + strlen("http://")) < 0)
+                return -ENOMEM;
+        *answerp = json_pack("{s:{s:I,s:s,s:s,s:I,s:s,s:s}}", "target", "release",
+                             (json_int_t)orbit_db_cell_int(&t, 0, 1), "manifest", orbit_db_cell(&t, 0, 2), "signatures",
+                             orbit_db_cell(&t, 0, 3), "version", (json_int_t)orbit_db_cell_int(&t, 0, 4), "source",
+                             source, "ref", "");
+        if (*answerp) {
+                char ref[40];
+                snprintf(ref, sizeof(ref), "release-%s", orbit_db_cell(&t, 0, 1));
+                json_object_set_new(json_object_get(*answerp, "target"), "ref", json_string(ref));
+        }
+        return 0;
+}
+
+int api_device_checkin(Orbit *o, OrbitRequest *req) {
+        const char *manifest = json_string_value(json_object_get(req->body, "manifest"));
+        int64_t wait = json_integer_value(json_object_get(req->body, "wait")), deployment = 0;
+        json_t *answer = NULL;
+        uint64_t sequence = orbit_waiters_sequence(o->waiters);
+        int q;
+
+        if (!req->resumed) {
+                q = orbit_db_query(o->db, NULL, "UPDATE devices SET manifest = ?, last_seen = ? WHERE id = ?", manifest,
+                                   ID(orbit_now()), ID(req->who.device_id));
+                if (q < 0)
+                        return orbit_fail_db(o, req, q, "check-in");
+        }
+        q = checkin_look(o, req, manifest, &answer, &deployment);
+        if (q < 0)
+                return orbit_fail_db(o, req, q, "check-in");
+        if (answer)
+                return orbit_answer(req, 200, answer);
+        if (wait > 0 && !req->resumed) {
+                req->poll_deadline_ms = now_ms() + (uint64_t)wait * 1000;
+                if (orbit_waiters_add(o->waiters, req, deployment, sequence))
+                        return 0;
+                q = checkin_look(o, req, manifest, &answer, &deployment);
+                if (q < 0)
+                        return orbit_fail_db(o, req, q, "check-in");
+                if (answer)
+                        return orbit_answer(req, 200, answer);
+        }
+        return orbit_answer(req, 200, json_pack("{s:n}", "target"));
+}
+
+int api_device_progress(Orbit *o, OrbitRequest *req) {
+        _cleanup_db_result_ OrbitDbResult r = { 0 };
+        const char *state = json_string_value(json_object_get(req->body, "state"));
+        const char *reason = json_string_value(json_object_get(req->body, "reason"));
+        int64_t release = json_integer_value(json_object_get(req->body, "release"));
+        bool known = false;
+        int q;
+
+        for (size_t i = 0; i < ELEMENTSOF(progress_states); i++)
+                known = known || strcmp(state, progress_states[i]) == 0;
+        if (!known)
+                return orbit_fail(req, 400,
+                                  "field \"state\" must be downloading, installed, booted, confirmed or failed");
+        if (!reason)
+                reason = "";
+        q = orbit_db_query(o->db, &r, "SELECT id FROM releases WHERE id = ? AND org_id = ?", ID(release),
+                           ID(req->org_id));
+        if (q < 0)
+                return orbit_fail_db(o, req, q, "progress");
+        if (r.n_rows == 0)
+                return orbit_fail(req, 404, "no such release");
+        q = orbit_db_begin(o->db);
+        if (q >= 0)
+                q = orbit_db_query(o->db, NULL,
+                                   "INSERT INTO reports (device_id, release_id, state, reason, at) VALUES (?, ?, ?, ?, ?)",
+                                   ID(req->who.device_id), ID(release), state, reason, ID(orbit_now()));
+        if (q >= 0)
+                q = orbit_db_query(o->db, NULL,
+                                   "INSERT INTO progress (device_id, release_id, state, reason, updated)"
+                                   " VALUES (?, ?, ?, ?, ?) ON CONFLICT (device_id, release_id) DO UPDATE"
+                                   " SET state = excluded.state, reason = excluded.reason, updated = excluded.updated",
+                                   ID(req->who.device_id), ID(release), state, reason, ID(orbit_now()));
+        if (q >= 0)
+                q = orbit_db_commit(o->db);
+        if (q < 0) {
+                (void)orbit_db_rollback(o->db);
+                return orbit_fail_db(o, req, q, "progress");
+        }
+        return orbit_answer(req, 200, json_pack("{s:I,s:s}", "release", (json_int_t)release, "state", state));
+}
+
+/* A store file as the answer, from offset on if the request asked for "bytes=N-". */
+static int store_answer_file(OrbitRequest *req, int fd) {
+        const char *range = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_RANGE);
+        struct stat st;
+        uint64_t offset = 0;
+        char content_range[96];
+
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+                close(fd);
+                return orbit_fail(req, 404, "no such file in the store");
+        }
+        if (range && strncmp(range, "bytes=", 6) == 0 && range[6] >= '0' && range[6] <= '9') {
+                char *end;
+                offset = strtoull(range + 6, &end, 10);
+                if (strcmp(end, "-") != 0)
+                        offset = 0; /* a form we do not serve: the whole file */
+                else if (offset >= (uint64_t)st.st_size) {
+                        close(fd);
+                        orbit_fail(req, 416, "range starts past the end of the file");
+                        snprintf(content_range, sizeof(content_range), "bytes */%lld", (long long)st.st_size);
+                        return 0;
+                }
+        }
+        req->response = MHD_create_response_from_fd_at_offset64((uint64_t)st.st_size - offset, fd, offset);
+        if (!req->response) {
+                close(fd);
+                return orbit_fail(req, 500, "out of memory");
+        }
+        MHD_add_response_header(req->response, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
+        req->status = 200;
+        if (offset > 0) {
+                snprintf(content_range, sizeof(content_range), "bytes %llu-%llu/%llu", (unsigned long long)offset,
+                         (unsigned long long)st.st_size - 1, (unsigned long long)st.st_size);
+                MHD_add_response_header(req->response, MHD_HTTP_HEADER_CONTENT_RANGE, content_range);
+                req->status = 206;
+        }
+        return 0;
+}
+
+int api_device_store(Orbit *o, OrbitRequest *req) {
+        _cleanup_db_result_ OrbitDbResult r = { 0 };
+        const char *rest = req->rest;
+        int q;
+
+        if (strncmp(rest, "refs/release-", 13) == 0) {
+                StoreRef ref = { 0 };
+                _cleanup_free_ char *text = NULL;
+                q = orbit_db_query(o->db, &r,
+                                   "SELECT r.manifest, r.signatures FROM releases r JOIN deployments e ON e.target = r.id"
+                                   " JOIN devices d ON d.deployment_id = e.id WHERE d.id = ? AND r.id = ?",
+                                   ID(req->who.device_id), rest + 13);
+                if (q < 0)
+                        return orbit_fail_db(o, req, q, "store");
+                if (r.n_rows == 0)
+                        return orbit_fail(req, 404, "no such ref for this device");
+                if (sha256_from_hex(orbit_db_cell(&r, 0, 0), &ref.manifest) < 0 ||
+                    sha256_from_hex(orbit_db_cell(&r, 0, 1), &ref.signatures) < 0)
+                        return orbit_fail(req, 500, "a release's digest is malformed");
+                ref.has_signatures = true;
+                if (store_ref_format(&ref, &text) < 0)
+                        return orbit_fail(req, 500, "out of memory");
+                req->response = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_COPY);
+                if (!req->response)
+                        return orbit_fail(req, 500, "out of memory");
+                MHD_add_response_header(req->response, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain");
+                req->status = 200;
+                return 0;
+        }
+        if (strncmp(rest, "objects/", 8) == 0 && strlen(rest) == 8 + 2 + 1 + 62 && rest[10] == '/') {
+                char digest[65];
+                _cleanup_free_ char *path = NULL;
+                int fd;
+
+                memcpy(digest, rest + 8, 2);
+                memcpy(digest + 2, rest + 11, 62);
+                digest[64] = '\0';
+                if (!hex_is_sha256(digest))
+                        return orbit_fail(req, 404, "no such object");
+                q = orbit_db_query(o->db, &r,
+                                   "SELECT 1 FROM release_objects o JOIN deployments e ON e.target = o.release_id"
+                                   " JOIN devices d ON d.deployment_id = e.id WHERE d.id = ? AND o.digest = ?",
+                                   ID(req->who.device_id), digest);
+                if (q < 0)
+                        return orbit_fail_db(o, req, q, "store");
+                if (r.n_rows == 0)
+                        return orbit_fail(req, 404, "no such object for this device");
+                if (store_object_path(o->store, digest, &path) < 0)
+                        return orbit_fail(req, 404, "no such object");
+                fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+                if (fd < 0)
+                        return orbit_fail(req, 404, "no such object in the store");
+                return store_answer_file(req, fd);
+        }
+        return orbit_fail(req, 404, "no such file in the store");
+}
