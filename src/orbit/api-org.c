@@ -179,7 +179,7 @@ int api_project_create(Orbit *o, OrbitRequest *req) {
 }
 
 /* The project ids[1] of the authorized organisation, or a 404 answer (returns false). */
-static bool project_exists(Orbit *o, OrbitRequest *req) {
+bool orbit_project_exists(Orbit *o, OrbitRequest *req) {
         _cleanup_db_result_ OrbitDbResult r = { 0 };
         int q = orbit_db_query(o->db, &r, "SELECT id FROM projects WHERE id = ? AND org_id = ?", ID(req->ids[1]),
                                ID(req->org_id));
@@ -207,7 +207,7 @@ int api_keys_list(Orbit *o, OrbitRequest *req) {
         _cleanup_db_result_ OrbitDbResult r = { 0 };
         int q;
 
-        if (!project_exists(o, req))
+        if (!orbit_project_exists(o, req))
                 return 0;
         q = orbit_db_query(o->db, &r, "SELECT key_id, public_key FROM project_keys WHERE project_id = ? ORDER BY id",
                            ID(req->ids[1]));
@@ -237,7 +237,7 @@ int api_key_add(Orbit *o, OrbitRequest *req) {
         char id[65];
         int q;
 
-        if (!project_exists(o, req))
+        if (!orbit_project_exists(o, req))
                 return 0;
         if (pem_key_id(pem, id) < 0)
                 return orbit_fail(req, 400, "field \"public_key\" is not an Ed25519 public key in PEM");
@@ -258,7 +258,7 @@ int api_deployments_list(Orbit *o, OrbitRequest *req) {
         _cleanup_db_result_ OrbitDbResult r = { 0 };
         int q;
 
-        if (!project_exists(o, req))
+        if (!orbit_project_exists(o, req))
                 return 0;
         q = orbit_db_query(o->db, &r,
                            "SELECT id, project_id, name, target FROM deployments WHERE project_id = ? AND org_id = ?"
@@ -272,7 +272,7 @@ int api_deployment_create(Orbit *o, OrbitRequest *req) {
         _cleanup_db_result_ OrbitDbResult r = { 0 };
         int q;
 
-        if (!project_exists(o, req))
+        if (!orbit_project_exists(o, req))
                 return 0;
         q = orbit_db_begin(o->db);
         if (q >= 0)

@@ -166,9 +166,13 @@ static const char *const release_names[] = { "id", "project", "manifest", "signa
 
 int api_releases_list(Orbit *o, OrbitRequest *req) {
         _cleanup_db_result_ OrbitDbResult r = { 0 };
-        int q = orbit_db_query(o->db, &r,
-                               "SELECT id, project_id, manifest, signatures, version, description, created FROM releases"
-                               " WHERE project_id = ? AND org_id = ? ORDER BY id", ID(req->ids[1]), ID(req->org_id));
+        int q;
+
+        if (!orbit_project_exists(o, req))
+                return 0;
+        q = orbit_db_query(o->db, &r,
+                           "SELECT id, project_id, manifest, signatures, version, description, created FROM releases"
+                           " WHERE project_id = ? AND org_id = ? ORDER BY id", ID(req->ids[1]), ID(req->org_id));
         if (q < 0)
                 return orbit_fail_db(o, req, q, "releases");
         return orbit_answer(req, 200, json_pack("{s:o}", "releases", orbit_rows_json(&r, release_names, "iississi")));

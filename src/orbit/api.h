@@ -6,6 +6,7 @@
 
 #include <inttypes.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "orbit/orbit.h"
@@ -28,6 +29,9 @@ static inline OrbitIdText orbit_id_text(int64_t id) {
 json_t *orbit_row_json(const OrbitDbResult *r, size_t row, const char *const *names, const char *types);
 /* Every row, as an array of orbit_row_json(). */
 json_t *orbit_rows_json(const OrbitDbResult *r, const char *const *names, const char *types);
+
+/* True if the project ids[1] is the authorized organisation's; else answers 404. */
+bool orbit_project_exists(Orbit *o, OrbitRequest *req);
 
 /* The handlers, by file. */
 int api_login(Orbit *o, OrbitRequest *req);
