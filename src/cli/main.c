@@ -28,6 +28,8 @@ static const CliVerb cli_verbs[] = {
         { "ps", "list the apps kosd supervises", cli_ps },
         { "app", "start, stop or restart an app under kosd", cli_app },
         { "upgrade", "fetch a signed release from another store (directory or HTTP)", cli_upgrade },
+        { "release", "upload a signed release to an Orbit project", cli_release },
+        { "orbit", "the common owner actions on an Orbit server", cli_orbit },
 };
 
 int cli_usage_error(const char *fmt, ...) {

@@ -1,0 +1,197 @@
+# SPDX-License-Identifier: Apache-2.0
+"""End to end with the device client: two organisations, users of each role, a project
+with two deployments, devices enrolled, a release uploaded with `kos release upload` and
+attached; a long-polling device is told, an offline one when it connects; the device
+upgrades from Orbit with `kos upgrade`; progress reports, a failure not offered again
+until an owner retries; a replayed device request refused; releases that do not check
+out refused; manifest inspection as JSON and DOT."""
+
+import json
+import os
+import subprocess
+import threading
+import time
+
+import orbit_client
+from orbit_client import KOS, TMP, URL, admin, call, check, device, device_key, fail, user
+
+alice = user("alice@acme.example", "alice-password")
+admin("create-org", "acme", "--owner", "alice@acme.example")
+bob = user("bob@acme.example", "bob-password")
+carol = user("carol@globex.example", "carol-password")
+admin("create-org", "globex", "--owner", "carol@globex.example")
+acme = call("GET", "/api/v1/orgs", token=alice)[1]["orgs"][0]["id"]
+globex = call("GET", "/api/v1/orgs", token=carol)[1]["orgs"][0]["id"]
+O = f"/api/v1/orgs/{acme}"
+call("POST", O + "/members", {"email": "bob@acme.example", "role": "user"}, token=alice)
+
+token_file = os.path.join(TMP, "alice.token")
+with open(token_file, "w") as f:
+    f.write(alice + "\n")
+
+
+def kos(*args, stdin=None, expect=0):
+    out = subprocess.run([KOS] + list(args), input=stdin, capture_output=True, text=True, timeout=120)
+    check(out.returncode == expect, f"kos {' '.join(args)}: exit {out.returncode}: {out.stdout} {out.stderr}")
+    return out
+
+
+# kos orbit login gives a working token
+out = kos("orbit", "--orbit", URL, "login", "alice@acme.example", stdin="alice-password\n")
+check(len(out.stdout.strip()) == 64, "kos orbit login prints a token")
+
+project = call("POST", O + "/projects", {"name": "weather"}, token=alice)[1]["id"]
+development = call("POST", f"{O}/projects/{project}/deployments", {"name": "development"}, token=alice)[1]["id"]
+production = call("POST", f"{O}/projects/{project}/deployments", {"name": "production"}, token=alice)[1]["id"]
+
+# the release: two app images, a manifest naming them, signed by the project's key
+keys = os.path.join(TMP, "keys")
+os.makedirs(keys)
+subprocess.run([KOS, "key", "generate", os.path.join(keys, "release")], check=True, capture_output=True)
+subprocess.run([KOS, "key", "generate", os.path.join(TMP, "evil")], check=True, capture_output=True)
+with open(os.path.join(keys, "release.pub")) as f:
+    check(call("POST", f"{O}/projects/{project}/keys", {"public_key": f.read()}, token=alice)[0] == 201, "trust key")
+
+images = []
+for name in ("sensor", "uplink"):
+    path = os.path.join(TMP, name)
+    with open(path, "wb") as f:
+        f.write(os.urandom(40000))
+    images.append((name, path, orbit_client.digest(open(path, "rb").read())))
+
+
+def make_manifest(version, apps, key):
+    dts = os.path.join(TMP, f"release-{version}.dts")
+    dtb = os.path.join(TMP, f"release-{version}.dtb")
+    with open(dts, "w") as f:
+        f.write('/dts-v1/;\n/ {\n\tcompatible = "kos,manifest-v1";\n')
+        f.write(f'\tversion = <{version}>;\n\tdescription = "weather station {version}";\n\tapps {{\n')
+        for name, _, d in apps:
+            f.write(f'\t\t{name} {{ image = "{d}"; }};\n')
+        f.write('\t};\n};\n')
+    kos("manifest", "build", dts, "-o", dtb)
+    kos("manifest", "sign", dtb, "--key", key)
+    return dtb
+
+
+dtb = make_manifest(1, images, os.path.join(keys, "release.key"))
+upload = ["release", "upload", "--orbit", URL, "--project", str(project), "--token-file", token_file, dtb]
+
+# refused: an object missing; then a signature by an untrusted key; then a user-role token
+out = kos(*upload, images[0][1], expect=1)
+check("is missing" in out.stderr, f"a release with a missing object is refused: {out.stderr}")
+check(out.stdout.count("sent ") == 3, f"the manifest, its signatures and one image were sent: {out.stdout}")
+evil = make_manifest(9, images, os.path.join(TMP, "evil.key"))
+out = kos("release", "upload", "--orbit", URL, "--project", str(project), "--token-file", token_file, evil,
+          images[0][1], images[1][1], expect=1)
+check("no signature by a trusted key" in out.stderr, f"an untrusted signature is refused: {out.stderr}")
+with open(os.path.join(TMP, "bob.token"), "w") as f:
+    f.write(bob)
+out = kos("release", "upload", "--orbit", URL, "--project", str(project), "--token-file",
+          os.path.join(TMP, "bob.token"), dtb, images[0][1], images[1][1], expect=1)
+check("owner role" in out.stderr, f"a user-role token cannot upload: {out.stderr}")
+
+out = kos(*upload, images[0][1], images[1][1])
+lines = out.stdout.strip().split("\n")
+check(lines[-1].startswith("release "), f"upload prints the release: {out.stdout}")
+release = int(lines[-1].split()[1])
+check(sum(1 for l in lines if l.startswith("kept ")) == 4, f"every file was already there: {out.stdout}")
+out = kos(*upload, images[0][1], images[1][1], expect=1)
+check("already exists" in out.stderr, f"the same release twice: {out.stderr}")
+check(all(l.startswith("kept ") for l in out.stdout.strip().split("\n")), f"nothing sent again: {out.stdout}")
+# a user of another organisation sees none of it
+check(call("GET", f"/api/v1/orgs/{globex}/releases/{release}", token=carol)[0] == 404, "cross-org release")
+check(call("GET", f"{O}/releases/{release}", token=carol)[0] == 404, "non-member release")
+
+# manifest inspection
+status, answer = call("GET", f"{O}/releases/{release}", token=bob)
+check(status == 200 and [a["name"] for a in answer["manifest_content"]["apps"]] == ["sensor", "uplink"],
+      f"release manifest content: {answer}")
+status, answer = call("GET", f"{O}/releases/{release}/graph", token=bob)
+check(status == 200 and answer["dot"].startswith("digraph"), f"release graph: {answer}")
+
+# devices: two in production (one connected, one offline), one in development
+devices = {}
+for name, deployment in (("online", production), ("offline", production), ("lab", development)):
+    key, pem = device_key(name)
+    status, answer = call("POST", O + "/devices", {"name": name, "public_key": pem, "deployment": deployment},
+                          token=alice)
+    check(status == 201, f"register {name}: {status} {answer}")
+    devices[name] = (answer["id"], key)
+
+# a replayed device request is refused, and so is a stale one
+results = device(devices["lab"][1], "POST", "/api/v1/device/checkin", '{"wait":0}', repeat=2)
+check(results[0][0] == 200, f"first send: {results[0]}")
+check(results[1][0] == 401 and "replayed" in results[1][1]["error"], f"replay: {results[1]}")
+status, answer = device(devices["lab"][1], "POST", "/api/v1/device/checkin", '{"wait":0}',
+                        timestamp=int(time.time()) - 3600)[0]
+check(status == 401, f"a request an hour old: {status} {answer}")
+
+# the connected device long-polls; attach tells it
+polled = {}
+
+
+def long_poll():
+    started = time.monotonic()
+    polled["answer"] = device(devices["online"][1], "POST", "/api/v1/device/checkin", '{"wait":30}')[0]
+    polled["at"] = time.monotonic()
+
+
+thread = threading.Thread(target=long_poll)
+thread.start()
+# the check-in has reached the server once the device's last_seen is set
+while call("GET", f"{O}/devices/{devices['online'][0]}", token=bob)[1]["last_seen"] == 0:
+    time.sleep(0.02)
+attached = time.monotonic()
+out = kos("orbit", "--orbit", URL, "--token-file", token_file, "attach", str(production), str(release))
+thread.join()
+status, answer = polled["answer"]
+check(status == 200 and answer["target"]["release"] == release, f"long poll told of the attach: {status} {answer}")
+print(f"long-polling device told {(polled['at'] - attached) * 1000:.0f} ms after the attach began")
+target = answer["target"]
+check(target["source"].startswith("http://device-") and "/api/v1/device/store" in target["source"], f"source: {target}")
+
+# the device upgrades from Orbit with kos upgrade, and reports its progress
+dev_store = os.path.join(TMP, "device-store")
+kos("store", "init", dev_store)
+for state in ("downloading",):
+    check(device(devices["online"][1], "POST", "/api/v1/device/progress",
+                 json.dumps({"release": release, "state": state}))[0][0] == 200, state)
+out = kos("upgrade", dev_store, "--from", target["source"], "--trust", keys, "--ref", target["ref"])
+check(f"manifest {target['manifest']}" in out.stdout, f"kos upgrade from Orbit: {out.stdout}")
+check(target["signatures"] not in out.stdout and target["source"].split("@")[0].split(":")[-1] not in out.stdout + out.stderr,
+      "the download token is not printed")
+for state in ("installed", "booted", "confirmed"):
+    check(device(devices["online"][1], "POST", "/api/v1/device/progress",
+                 json.dumps({"release": release, "state": state}))[0][0] == 200, state)
+status, answer = device(devices["online"][1], "POST", "/api/v1/device/checkin",
+                        json.dumps({"manifest": target["manifest"]}))[0]
+check(status == 200 and answer["target"] is None, f"a device running the target is told nothing: {answer}")
+# without the download token, or with another device's view, the store refuses
+check(call("GET", f"/api/v1/device/store/{target['ref']}".replace("store/release", "store/refs/release"))[0] == 401,
+      "store without a token")
+
+# the offline device hears when it connects; it fails; it is not offered the release again
+status, answer = device(devices["offline"][1], "POST", "/api/v1/device/checkin", '{"wait":0}')[0]
+check(status == 200 and answer["target"]["release"] == release, f"offline device told on connecting: {answer}")
+check(device(devices["offline"][1], "POST", "/api/v1/device/progress",
+             json.dumps({"release": release, "state": "failed", "reason": "fell back to generation 1"}))[0][0] == 200,
+      "failure report")
+status, answer = device(devices["offline"][1], "POST", "/api/v1/device/checkin", '{"wait":0}')[0]
+check(answer["target"] is None, f"a failed device is not offered the release again: {answer}")
+check(call("POST", f"{O}/devices/{devices['offline'][0]}/retry", token=bob)[0] == 403, "a user cannot retry")
+check(call("POST", f"{O}/devices/{devices['offline'][0]}/retry", token=alice)[0] == 200, "an owner retries")
+status, answer = device(devices["offline"][1], "POST", "/api/v1/device/checkin", '{"wait":0}')[0]
+check(answer["target"]["release"] == release, f"offered again after the retry: {answer}")
+
+# the development device was not moved
+status, answer = device(devices["lab"][1], "POST", "/api/v1/device/checkin", '{"wait":0}')[0]
+check(answer["target"] is None, f"the development device has no target: {answer}")
+
+# status shows each device's progress
+out = kos("orbit", "--orbit", URL, "--token-file", token_file, "status", str(production))
+status = json.loads(out.stdout)
+states = {d["name"]: d["state"] for d in status["devices"]}
+check(states == {"online": "confirmed", "offline": "assigned"}, f"deployment status: {states}")
+
+print(f"{orbit_client.checks} checks passed")
