@@ -418,6 +418,24 @@ int api_device_retry(Orbit *o, OrbitRequest *req) {
         return orbit_answer(req, 200, json_pack("{s:I}", "id", (json_int_t)req->ids[1]));
 }
 
+static const char *const report_names[] = { "id", "release", "state", "reason", "at" };
+
+int api_device_reports(Orbit *o, OrbitRequest *req) {
+        _cleanup_db_result_ OrbitDbResult d = { 0 }, r = { 0 };
+        int q = orbit_db_query(o->db, &d, "SELECT id FROM devices WHERE id = ? AND org_id = ?", ID(req->ids[1]),
+                               ID(req->org_id));
+        if (q < 0)
+                return orbit_fail_db(o, req, q, "device");
+        if (d.n_rows == 0)
+                return orbit_fail(req, 404, "no such device");
+        q = orbit_db_query(o->db, &r,
+                           "SELECT id, release_id, state, reason, at FROM reports WHERE device_id = ? ORDER BY id",
+                           ID(req->ids[1]));
+        if (q < 0)
+                return orbit_fail_db(o, req, q, "reports");
+        return orbit_answer(req, 200, json_pack("{s:o}", "reports", orbit_rows_json(&r, report_names, "iissi")));
+}
+
 static const char *const audit_names[] = { "id", "user", "action", "detail", "at" };
 
 int api_audit_list(Orbit *o, OrbitRequest *req) {

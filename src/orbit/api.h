@@ -55,6 +55,7 @@ int api_device_register(Orbit *o, OrbitRequest *req);
 int api_device_get(Orbit *o, OrbitRequest *req);
 int api_device_move(Orbit *o, OrbitRequest *req);
 int api_device_retry(Orbit *o, OrbitRequest *req);
+int api_device_reports(Orbit *o, OrbitRequest *req);
 int api_audit_list(Orbit *o, OrbitRequest *req);
 
 int api_objects_missing(Orbit *o, OrbitRequest *req);

@@ -98,6 +98,7 @@ static const OrbitRoute orbit_routes[] = {
         { "POST", ORG "/devices", ORBIT_ACCESS_CHANGE, api_device_register, fields_device, false },
         { "GET", ORG "/devices/#", ORBIT_ACCESS_VIEW, api_device_get, NULL, false },
         { "POST", ORG "/devices/#/move", ORBIT_ACCESS_CHANGE, api_device_move, fields_move, false },
+        { "GET", ORG "/devices/#/reports", ORBIT_ACCESS_VIEW, api_device_reports, NULL, false },
         { "POST", ORG "/devices/#/retry", ORBIT_ACCESS_CHANGE, api_device_retry, NULL, false },
         { "GET", ORG "/releases/#", ORBIT_ACCESS_VIEW, api_release_get, NULL, false },
         { "GET", ORG "/releases/#/graph", ORBIT_ACCESS_VIEW, api_release_graph, NULL, false },
