@@ -124,11 +124,13 @@ int orbit_request_parse(json_t **bodyp, const char *text, size_t size, const Orb
                         if (strcmp(g->name, key) == 0)
                                 f = g;
                 if (!f) {
-                        bool printable = utf8_is_printable(key) && strlen(key) <= ORBIT_NAME_MAX;
+                        /* the message is made before body (which owns key) goes */
+                        if (utf8_is_printable(key) && strlen(key) <= ORBIT_NAME_MAX)
+                                r = request_error(error, error_size, "unknown field \"%s\"", key);
+                        else
+                                r = request_error(error, error_size, "unknown field (not a printable name)");
                         json_decref(body);
-                        if (printable)
-                                return request_error(error, error_size, "unknown field \"%s\"", key);
-                        return request_error(error, error_size, "unknown field (not a printable name)");
+                        return r;
                 }
                 r = request_check_field(f, value, error, error_size);
                 if (r < 0) {

@@ -19,58 +19,58 @@
 static const OrbitField fields_login[] = {
         { "email", ORBIT_FIELD_STRING, true, 254 },
         { "password", ORBIT_FIELD_STRING, true, 1024 },
-        { NULL },
+        {},
 };
 static const OrbitField fields_token[] = {
         { "name", ORBIT_FIELD_NAME, true, 0 },
-        { NULL },
+        {},
 };
 static const OrbitField fields_member[] = {
         { "email", ORBIT_FIELD_STRING, true, 254 },
         { "role", ORBIT_FIELD_NAME, true, 0 },
-        { NULL },
+        {},
 };
 static const OrbitField fields_name[] = {
         { "name", ORBIT_FIELD_NAME, true, 0 },
-        { NULL },
+        {},
 };
 static const OrbitField fields_key[] = {
         { "public_key", ORBIT_FIELD_PEM, true, 4096 },
-        { NULL },
+        {},
 };
 static const OrbitField fields_device[] = {
         { "name", ORBIT_FIELD_NAME, true, 0 },
         { "public_key", ORBIT_FIELD_PEM, true, 4096 },
         { "deployment", ORBIT_FIELD_INTEGER, true, INT64_MAX },
-        { NULL },
+        {},
 };
 static const OrbitField fields_move[] = {
         { "deployment", ORBIT_FIELD_INTEGER, true, INT64_MAX },
-        { NULL },
+        {},
 };
 static const OrbitField fields_missing[] = {
         { "digests", ORBIT_FIELD_DIGEST_LIST, true, 10000 },
-        { NULL },
+        {},
 };
 static const OrbitField fields_release[] = {
         { "manifest", ORBIT_FIELD_DIGEST, true, 0 },
         { "signatures", ORBIT_FIELD_DIGEST, true, 0 },
-        { NULL },
+        {},
 };
 static const OrbitField fields_attach[] = {
         { "release", ORBIT_FIELD_INTEGER, true, INT64_MAX },
-        { NULL },
+        {},
 };
 static const OrbitField fields_checkin[] = {
         { "manifest", ORBIT_FIELD_DIGEST, false, 0 },
         { "wait", ORBIT_FIELD_INTEGER, false, ORBIT_LONG_POLL_MAX },
-        { NULL },
+        {},
 };
 static const OrbitField fields_progress[] = {
         { "release", ORBIT_FIELD_INTEGER, true, INT64_MAX },
         { "state", ORBIT_FIELD_NAME, true, 0 },
         { "reason", ORBIT_FIELD_STRING, false, 512 },
-        { NULL },
+        {},
 };
 
 #define ORG "/api/v1/orgs/#"
