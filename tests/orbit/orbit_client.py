@@ -69,6 +69,8 @@ def device(key, method, path, body="", repeat=1, nonce=None, timestamp=None):
     i = 0
     while i + 1 < len(lines) and len(results) < repeat:
         status = int(lines[i])
+        if status == 0:
+            raise ConnectionError(f"device {method} {path}: no answer from orbit")
         results.append((status, json.loads(lines[i + 1])))
         i += 2
     if len(results) != repeat:
