@@ -6,7 +6,9 @@
  *     kos orbit --orbit URL login EMAIL            (password on stdin; prints the token)
  *     kos orbit --orbit URL [--token-file F] orgs | projects | deployments PROJECT |
  *               devices | releases PROJECT | status DEPLOYMENT | audit
- *     kos orbit --orbit URL [--token-file F] attach DEPLOYMENT RELEASE
+ *     kos orbit --orbit URL [--token-file F] attach DEPLOYMENT RELEASE [--phases LIST]
+ *     kos orbit --orbit URL [--token-file F] rollout DEPLOYMENT pause|resume|abort
+ *     kos orbit --orbit URL [--token-file F] retry DEVICE
  *
  * The token comes from --token-file, else $KOS_ORBIT_TOKEN. The organisation is --org ID,
  * else the only one the user belongs to.
@@ -171,7 +173,11 @@ static const char orbit_usage[] =
         "  deployments PROJECT          a project's deployments\n"
         "  devices                      the organisation's devices and their progress\n"
         "  releases PROJECT             a project's releases\n"
-        "  attach DEPLOYMENT RELEASE    make RELEASE the deployment's target\n"
+        "  attach DEPLOYMENT RELEASE [--phases 5%,25%,100%]\n"
+        "                               make RELEASE the deployment's target, phase by phase\n"
+        "  rollout DEPLOYMENT pause|resume|abort\n"
+        "                               control a phased rollout\n"
+        "  retry DEVICE                 offer a release the device failed again\n"
         "  status DEPLOYMENT            the deployment's target and each device's progress\n"
         "  audit                        who changed what, newest first (owners)\n"
         "\n"
@@ -186,7 +192,7 @@ int cli_orbit(int argc, char **argv) {
         _cleanup_free_ char *path = NULL;
         CliOrbit orbit = { 0 };
         json_t *answer = NULL, *body = NULL;
-        const char *verb, *method = "GET";
+        const char *verb, *method = "GET", *phases = NULL, *action = NULL;
         int i, r, n_args;
 
         if (cli_wants_help(argc, argv)) {
@@ -209,7 +215,12 @@ int cli_orbit(int argc, char **argv) {
                 return cli_usage_error("orbit: which verb? see 'kos orbit --help'");
         verb = argv[i];
         n_args = argc - i - 1;
-        for (int a = i + 1; a < argc && strcmp(verb, "login") != 0; a++)
+        /* attach D R --phases LIST; rollout D ACTION: the rest are ids */
+        if (strcmp(verb, "attach") == 0 && n_args == 4 && strcmp(argv[i + 3], "--phases") == 0)
+                phases = argv[i + 4], n_args = 2;
+        if (strcmp(verb, "rollout") == 0 && n_args == 2)
+                action = argv[i + 2], n_args = 1;
+        for (int a = i + 1; a <= i + n_args && strcmp(verb, "login") != 0; a++)
                 if (!orbit_is_id(argv[a]))
                         return cli_usage_error("orbit: %s: \"%s\" is not an id", verb, argv[a]);
 
@@ -252,6 +263,15 @@ int cli_orbit(int argc, char **argv) {
         else if (strcmp(verb, "attach") == 0 && n_args == 2) {
                 r = asprintf(&path, "/api/v1/orgs/%lld/deployments/%s/attach", (long long)orbit.org, argv[i + 1]);
                 body = json_pack("{s:I}", "release", (json_int_t)strtoll(argv[i + 2], NULL, 10));
+                if (phases)
+                        json_object_set_new(body, "phases", json_string(phases));
+                method = "POST";
+        } else if (strcmp(verb, "rollout") == 0 && n_args == 1 && action) {
+                r = asprintf(&path, "/api/v1/orgs/%lld/deployments/%s/rollout", (long long)orbit.org, argv[i + 1]);
+                body = json_pack("{s:s}", "action", action);
+                method = "POST";
+        } else if (strcmp(verb, "retry") == 0 && n_args == 1) {
+                r = asprintf(&path, "/api/v1/orgs/%lld/devices/%s/retry", (long long)orbit.org, argv[i + 1]);
                 method = "POST";
         } else {
                 cli_orbit_done(&orbit);

@@ -30,6 +30,7 @@
 
 #include "orbit/api.h"
 #include "orbit/auth.h"
+#include "orbit/rollout.h"
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/hex.h"
@@ -41,6 +42,7 @@ static int checkin_look(Orbit *o, OrbitRequest *req, const char *manifest, json_
         _cleanup_db_result_ OrbitDbResult t = { 0 }, p = { 0 };
         char token[ORBIT_TOKEN_HEX + 1], hash[65];
         _cleanup_free_ char *source = NULL;
+        bool may;
         int q;
 
         q = orbit_db_query(o->db, &t,
@@ -61,6 +63,11 @@ static int checkin_look(Orbit *o, OrbitRequest *req, const char *manifest, json_
                 return q;
         if (p.n_rows > 0 && strcmp(orbit_db_cell(&p, 0, 0), "failed") == 0)
                 return 0; /* not again until an owner retries */
+        q = rollout_device_may_start(o, *deploymentp, req->who.device_id, &may);
+        if (q < 0)
+                return q;
+        if (!may)
+                return 0; /* not in the rollout's current phase, or the rollout is paused */
         if (p.n_rows == 0) {
                 q = orbit_db_query(o->db, NULL,
                                    "INSERT INTO progress (device_id, release_id, state, reason, updated)"
@@ -101,7 +108,7 @@ int api_device_checkin(Orbit *o, OrbitRequest *req) {
         uint64_t sequence = orbit_waiters_sequence(o->waiters);
         int q;
 
-        if (!req->resumed) {
+        if (req->poll_deadline_ms == 0) { /* the first look, not a resumed wait */
                 q = orbit_db_query(o->db, NULL, "UPDATE devices SET manifest = ?, last_seen = ? WHERE id = ?", manifest,
                                    ID(orbit_now()), ID(req->who.device_id));
                 if (q < 0)
@@ -112,8 +119,10 @@ int api_device_checkin(Orbit *o, OrbitRequest *req) {
                 return orbit_fail_db(o, req, q, "check-in");
         if (answer)
                 return orbit_answer(req, 200, answer);
-        if (wait > 0 && !req->resumed) {
+        if (wait > 0 && req->poll_deadline_ms == 0)
                 req->poll_deadline_ms = now_ms() + (uint64_t)wait * 1000;
+        /* woken by news for another device of the deployment: wait on until the deadline */
+        if (wait > 0 && now_ms() < req->poll_deadline_ms) {
                 if (orbit_waiters_add(o->waiters, req, deployment, sequence))
                         return 0;
                 q = checkin_look(o, req, manifest, &answer, &deployment);
@@ -130,7 +139,7 @@ int api_device_progress(Orbit *o, OrbitRequest *req) {
         const char *state = json_string_value(json_object_get(req->body, "state"));
         const char *reason = json_string_value(json_object_get(req->body, "reason"));
         int64_t release = json_integer_value(json_object_get(req->body, "release"));
-        bool known = false;
+        bool known = false, changed = false;
         int q;
 
         for (size_t i = 0; i < ELEMENTSOF(progress_states); i++)
@@ -157,12 +166,20 @@ int api_device_progress(Orbit *o, OrbitRequest *req) {
                                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (device_id, release_id) DO UPDATE"
                                    " SET state = excluded.state, reason = excluded.reason, updated = excluded.updated",
                                    ID(req->who.device_id), ID(release), state, reason, ID(orbit_now()));
+        if (q >= 0) {
+                orbit_db_result_clear(&r);
+                q = orbit_db_query(o->db, &r, "SELECT deployment_id FROM devices WHERE id = ?", ID(req->who.device_id));
+        }
+        if (q >= 0 && r.n_rows > 0)
+                q = rollout_event(o, orbit_db_cell_int(&r, 0, 0), ROLLOUT_REPORT, &changed);
         if (q >= 0)
                 q = orbit_db_commit(o->db);
         if (q < 0) {
                 (void)orbit_db_rollback(o->db);
                 return orbit_fail_db(o, req, q, "progress");
         }
+        if (changed)
+                orbit_waiters_wake(o->waiters, orbit_db_cell_int(&r, 0, 0));
         return orbit_answer(req, 200, json_pack("{s:I,s:s}", "release", (json_int_t)release, "state", state));
 }
 

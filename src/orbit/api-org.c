@@ -301,8 +301,9 @@ int api_deployment_get(Orbit *o, OrbitRequest *req) {
         json_t *answer;
         int q;
 
-        q = orbit_db_query(o->db, &r, "SELECT id, project_id, name, target FROM deployments WHERE id = ? AND org_id = ?",
-                           ID(req->ids[1]), ID(req->org_id));
+        q = orbit_db_query(o->db, &r,
+                           "SELECT id, project_id, name, target, rollout_phases, rollout_phase, rollout_state"
+                           " FROM deployments WHERE id = ? AND org_id = ?", ID(req->ids[1]), ID(req->org_id));
         if (q < 0)
                 return orbit_fail_db(o, req, q, "deployment");
         if (r.n_rows == 0)
@@ -312,6 +313,10 @@ int api_deployment_get(Orbit *o, OrbitRequest *req) {
         if (q < 0)
                 return orbit_fail_db(o, req, q, "deployment");
         answer = orbit_row_json(&r, 0, deployment_names, "iisi");
+        if (orbit_db_cell(&r, 0, 4))
+                json_object_set_new(answer, "rollout",
+                                    json_pack("{s:s,s:I,s:s}", "phases", orbit_db_cell(&r, 0, 4), "phase",
+                                              (json_int_t)orbit_db_cell_int(&r, 0, 5), "state", orbit_db_cell(&r, 0, 6)));
         json_object_set_new(answer, "devices", orbit_rows_json(&d, device_names, "iisssiiss"));
         return orbit_answer(req, 200, answer);
 }

@@ -24,6 +24,7 @@
 #include "manifest/manifest.h"
 #include "manifest/render.h"
 #include "orbit/api.h"
+#include "orbit/rollout.h"
 #include "store/store.h"
 #include "util/strv.h"
 
@@ -277,7 +278,10 @@ int api_release_graph(Orbit *o, OrbitRequest *req) {
 
 int api_attach(Orbit *o, OrbitRequest *req) {
         _cleanup_db_result_ OrbitDbResult d = { 0 }, r = { 0 };
-        int64_t release = json_integer_value(json_object_get(req->body, "release"));
+        int64_t release = json_integer_value(json_object_get(req->body, "release")), success = 100;
+        const char *phases;
+        RolloutPhases parsed;
+        char error[160];
         int q;
 
         q = orbit_db_query(o->db, &d, "SELECT id, project_id FROM deployments WHERE id = ? AND org_id = ?",
@@ -292,13 +296,22 @@ int api_attach(Orbit *o, OrbitRequest *req) {
                 return orbit_fail_db(o, req, q, "release");
         if (r.n_rows == 0)
                 return orbit_fail(req, 404, "no such release in the deployment's project");
+        phases = json_string_value(json_object_get(req->body, "phases"));
+        if (phases && rollout_phases_parse(phases, &parsed, error, sizeof(error)) < 0)
+                return orbit_fail(req, 400, "%s", error);
+        if (json_object_get(req->body, "success"))
+                success = json_integer_value(json_object_get(req->body, "success"));
+        if (success < 1)
+                return orbit_fail(req, 400, "field \"success\" must be between 1 and 100");
         q = orbit_db_begin(o->db);
         if (q >= 0)
-                q = orbit_db_query(o->db, NULL, "UPDATE deployments SET target = ? WHERE id = ? AND org_id = ?",
-                                   ID(release), ID(req->ids[1]), ID(req->org_id));
+                q = orbit_db_query(o->db, NULL,
+                                   "UPDATE deployments SET target = ?, rollout_phases = ?, rollout_phase = 0,"
+                                   " rollout_state = 'running', rollout_success = ? WHERE id = ? AND org_id = ?",
+                                   ID(release), phases, ID(success), ID(req->ids[1]), ID(req->org_id));
         if (q >= 0)
-                q = orbit_audit(o, req, req->org_id, "deployment.attach", "release %s to deployment %s", ID(release),
-                                ID(req->ids[1]));
+                q = orbit_audit(o, req, req->org_id, "deployment.attach", "release %s to deployment %s%s%s", ID(release),
+                                ID(req->ids[1]), phases ? " in phases " : "", phases ? phases : "");
         if (q >= 0)
                 q = orbit_db_commit(o->db);
         if (q < 0) {
@@ -308,4 +321,46 @@ int api_attach(Orbit *o, OrbitRequest *req) {
         orbit_waiters_wake(o->waiters, req->ids[1]);
         return orbit_answer(req, 200, json_pack("{s:I,s:I}", "deployment", (json_int_t)req->ids[1], "release",
                                                 (json_int_t)release));
+}
+
+int api_rollout(Orbit *o, OrbitRequest *req) {
+        _cleanup_db_result_ OrbitDbResult d = { 0 };
+        const char *action = json_string_value(json_object_get(req->body, "action"));
+        RolloutEvent event;
+        bool changed = false;
+        int q;
+
+        if (strcmp(action, "pause") == 0)
+                event = ROLLOUT_PAUSE;
+        else if (strcmp(action, "resume") == 0)
+                event = ROLLOUT_RESUME;
+        else if (strcmp(action, "abort") == 0)
+                event = ROLLOUT_ABORT;
+        else
+                return orbit_fail(req, 400, "field \"action\" must be pause, resume or abort");
+        q = orbit_db_query(o->db, &d, "SELECT id FROM deployments WHERE id = ? AND org_id = ? AND rollout_phases IS NOT NULL",
+                           ID(req->ids[1]), ID(req->org_id));
+        if (q < 0)
+                return orbit_fail_db(o, req, q, "rollout");
+        if (d.n_rows == 0)
+                return orbit_fail(req, 404, "no such deployment with a phased rollout");
+        q = orbit_db_begin(o->db);
+        if (q >= 0)
+                q = rollout_event(o, req->ids[1], event, &changed);
+        if (q >= 0)
+                q = orbit_audit(o, req, req->org_id, "rollout.action", "%s deployment %s", action, ID(req->ids[1]));
+        if (q >= 0)
+                q = orbit_db_commit(o->db);
+        if (q < 0) {
+                (void)orbit_db_rollback(o->db);
+                return orbit_fail_db(o, req, q, "rollout");
+        }
+        if (changed)
+                orbit_waiters_wake(o->waiters, req->ids[1]);
+        orbit_db_result_clear(&d);
+        q = orbit_db_query(o->db, &d, "SELECT rollout_state, rollout_phase FROM deployments WHERE id = ?", ID(req->ids[1]));
+        if (q < 0 || d.n_rows == 0)
+                return orbit_fail_db(o, req, q, "rollout");
+        return orbit_answer(req, 200, json_pack("{s:I,s:s,s:I}", "deployment", (json_int_t)req->ids[1], "state",
+                                                orbit_db_cell(&d, 0, 0), "phase", (json_int_t)orbit_db_cell_int(&d, 0, 1)));
 }

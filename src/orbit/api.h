@@ -65,6 +65,7 @@ int api_release_create(Orbit *o, OrbitRequest *req);
 int api_release_get(Orbit *o, OrbitRequest *req);
 int api_release_graph(Orbit *o, OrbitRequest *req);
 int api_attach(Orbit *o, OrbitRequest *req);
+int api_rollout(Orbit *o, OrbitRequest *req);
 
 int api_device_checkin(Orbit *o, OrbitRequest *req);
 int api_device_progress(Orbit *o, OrbitRequest *req);

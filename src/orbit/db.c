@@ -69,6 +69,11 @@ static const char *const orbit_db_migrations[] = {
         "  at BIGINT NOT NULL);"
         "CREATE TABLE download_tokens (hash TEXT PRIMARY KEY,"
         "  device_id BIGINT NOT NULL REFERENCES devices(id), expires BIGINT NOT NULL);",
+        /* 3: phased rollouts (rollout.h) */
+        "ALTER TABLE deployments ADD COLUMN rollout_phases TEXT;"
+        "ALTER TABLE deployments ADD COLUMN rollout_phase INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE deployments ADD COLUMN rollout_state TEXT NOT NULL DEFAULT 'running';"
+        "ALTER TABLE deployments ADD COLUMN rollout_success INTEGER NOT NULL DEFAULT 100;",
 };
 
 static int orbit_db_set_error(char **errorp, const char *fmt, const char *a, const char *b) {

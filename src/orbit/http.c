@@ -8,8 +8,8 @@
  *      └──────────────────────────────> ANSWER <──────────────┴─────────────┴──────────┘
  *                                                           HANDLE ─suspend─> WAIT ─resume─> HANDLE
  *
- * Invariants: orbit.h 3 and 4; a request is handled at most once before it waits and
- * once after (a resumed check-in is answered whatever it then finds); credentials without
+ * Invariants: orbit.h 3 and 4; a request is authenticated, authorized and parsed once; a
+ * waiting check-in's handler runs again on each wake, until it answers; credentials without
  * a device signature are checked before a body is read, so a stranger cannot make the
  * server store an upload.
  */

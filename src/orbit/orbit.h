@@ -111,7 +111,6 @@ struct OrbitRequest {
         uint64_t poll_deadline_ms;
         int64_t poll_deployment;
         uint64_t poll_sequence; /* orbit_waiters_sequence() before the handler looked */
-        bool handled;     /* authenticated, authorized and handled once */
 };
 
 /* Sets an error answer: {"error": "..."} with status. Returns 0 (the request was answered). */

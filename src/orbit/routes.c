@@ -59,6 +59,12 @@ static const OrbitField fields_release[] = {
 };
 static const OrbitField fields_attach[] = {
         { "release", ORBIT_FIELD_INTEGER, true, INT64_MAX },
+        { "phases", ORBIT_FIELD_STRING, false, 200 },
+        { "success", ORBIT_FIELD_INTEGER, false, 100 },
+        {},
+};
+static const OrbitField fields_rollout[] = {
+        { "action", ORBIT_FIELD_NAME, true, 0 },
         {},
 };
 static const OrbitField fields_checkin[] = {
@@ -94,6 +100,7 @@ static const OrbitRoute orbit_routes[] = {
         { "POST", ORG "/projects/#/releases", ORBIT_ACCESS_CHANGE, api_release_create, fields_release, false },
         { "GET", ORG "/deployments/#", ORBIT_ACCESS_VIEW, api_deployment_get, NULL, false },
         { "POST", ORG "/deployments/#/attach", ORBIT_ACCESS_CHANGE, api_attach, fields_attach, false },
+        { "POST", ORG "/deployments/#/rollout", ORBIT_ACCESS_CHANGE, api_rollout, fields_rollout, false },
         { "GET", ORG "/devices", ORBIT_ACCESS_VIEW, api_devices_list, NULL, false },
         { "POST", ORG "/devices", ORBIT_ACCESS_CHANGE, api_device_register, fields_device, false },
         { "GET", ORG "/devices/#", ORBIT_ACCESS_VIEW, api_device_get, NULL, false },

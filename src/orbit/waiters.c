@@ -132,6 +132,7 @@ bool orbit_waiters_add(OrbitWaiters *w, OrbitRequest *req, int64_t deployment_id
                 }
                 req->poll_deployment = deployment_id;
                 req->suspended = true;
+                req->resumed = false;
                 MHD_suspend_connection(req->connection);
                 w->items[w->n_items++] = req;
                 pthread_cond_signal(&w->cond);

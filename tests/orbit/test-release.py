@@ -194,4 +194,66 @@ status = json.loads(out.stdout)
 states = {d["name"]: d["state"] for d in status["devices"]}
 check(states == {"online": "confirmed", "offline": "assigned"}, f"deployment status: {states}")
 
+# a phased rollout: 25% then 100% of four devices; a failure in the first phase pauses it;
+# the next phase starts only when the first confirmed; a device of the next phase that
+# long-polls through it all is told when its phase starts
+canary = call("POST", f"{O}/projects/{project}/deployments", {"name": "fleet"}, token=alice)[1]["id"]
+fleet = []
+for i in range(4):
+    key, pem = device_key(f"fleet{i}")
+    d = call("POST", O + "/devices", {"name": f"fleet{i}", "public_key": pem, "deployment": canary}, token=alice)[1]
+    fleet.append((d["id"], key))
+
+
+def checkin(i, wait=0):
+    status, answer = device(fleet[i][1], "POST", "/api/v1/device/checkin", json.dumps({"wait": wait}))[0]
+    check(status == 200, f"fleet{i} check-in: {status} {answer}")
+    return answer["target"]
+
+
+def report(i, state, reason=""):
+    status, answer = device(fleet[i][1], "POST", "/api/v1/device/progress",
+                            json.dumps({"release": release, "state": state, "reason": reason}))[0]
+    check(status == 200, f"fleet{i} reports {state}: {status} {answer}")
+
+
+def rollout_state():
+    return call("GET", f"{O}/deployments/{canary}", token=bob)[1]["rollout"]
+
+
+late = {}
+late_thread = threading.Thread(target=lambda: late.update(answer=checkin(3, wait=60)))
+late_thread.start()
+while call("GET", f"{O}/devices/{fleet[3][0]}", token=bob)[1]["last_seen"] == 0:
+    time.sleep(0.02)
+kos("orbit", "--orbit", URL, "--token-file", token_file, "attach", str(canary), str(release), "--phases", "25%,100%")
+check(rollout_state() == {"phases": "25%,100%", "phase": 0, "state": "running"}, f"rollout: {rollout_state()}")
+check(checkin(1) is None, "a device of the second phase waits for it")
+check(checkin(0)["release"] == release, "the first phase's device is offered the release")
+report(0, "downloading")
+report(0, "failed", "fell back to generation 1")
+check(rollout_state()["state"] == "paused", f"a failure in the first phase pauses the rollout: {rollout_state()}")
+kos("orbit", "--orbit", URL, "--token-file", token_file, "retry", str(fleet[0][0]))
+check(checkin(0) is None, "a paused rollout offers nothing new")
+out = kos("orbit", "--orbit", URL, "--token-file", token_file, "rollout", str(canary), "resume")
+check(json.loads(out.stdout)["state"] == "running", f"resume: {out.stdout}")
+check(checkin(0)["release"] == release, "offered again after retry and resume")
+for state in ("downloading", "installed", "booted"):
+    report(0, state)
+check(rollout_state()["phase"] == 0, "installed and booted are not confirmed: still the first phase")
+check(late_thread.is_alive(), "the second phase's long-polling device is still waiting")
+report(0, "confirmed")
+late_thread.join()
+check(late["answer"] is not None and late["answer"]["release"] == release,
+      f"the long-polling device was told when its phase started: {late}")
+check(rollout_state()["phase"] == 1, f"the second phase started: {rollout_state()}")
+check(checkin(1)["release"] == release, "the second phase's devices are offered the release")
+out = kos("orbit", "--orbit", URL, "--token-file", token_file, "rollout", str(canary), "abort")
+check(json.loads(out.stdout)["state"] == "aborted", f"abort: {out.stdout}")
+check(checkin(2) is None, "an aborted rollout offers nothing")
+check(call("POST", f"{O}/deployments/{canary}/rollout", {"action": "resume"}, token=bob)[0] == 403,
+      "a user cannot control a rollout")
+check(call("POST", f"{O}/deployments/{canary}/attach", {"release": release, "phases": "50%,10%"},
+           token=alice)[0] == 400, "phases must grow")
+
 print(f"{orbit_client.checks} checks passed")
