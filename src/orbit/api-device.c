@@ -40,7 +40,7 @@ static const char *const progress_states[] = { "downloading", "installed", "boot
 /* The check-in answer for the device as the database has it now; NULL if nothing to do. */
 static int checkin_look(Orbit *o, OrbitRequest *req, const char *manifest, json_t **answerp, int64_t *deploymentp) {
         _cleanup_db_result_ OrbitDbResult t = { 0 }, p = { 0 };
-        char token[ORBIT_TOKEN_HEX + 1], hash[65];
+        char token[ORBIT_DOWNLOAD_TOKEN_MAX];
         _cleanup_free_ char *source = NULL;
         bool may;
         int q;
@@ -76,15 +76,7 @@ static int checkin_look(Orbit *o, OrbitRequest *req, const char *manifest, json_
                 if (q < 0)
                         return q;
         }
-        q = orbit_token_generate(token, hash);
-        if (q < 0)
-                return q;
-        (void)orbit_db_query(o->db, NULL, "DELETE FROM download_tokens WHERE device_id = ? AND expires <= ?",
-                             ID(req->who.device_id), ID(orbit_now()));
-        q = orbit_db_query(o->db, NULL, "INSERT INTO download_tokens (hash, device_id, expires) VALUES (?, ?, ?)", hash,
-                           ID(req->who.device_id), ID(orbit_now() + ORBIT_DOWNLOAD_SECONDS));
-        if (q < 0)
-                return q;
+        orbit_download_token(o, req->who.device_id, orbit_now() + ORBIT_DOWNLOAD_SECONDS, token);
         /* public_url is "http://HOST:PORT": the token goes in as the URL's user information */
         if (asprintf(&source, "http://device-%s:%s@%s/api/v1/device/store", ID(req->who.device_id), token,
                      o->public_url + strlen("http://")) < 0)
@@ -108,9 +100,11 @@ int api_device_checkin(Orbit *o, OrbitRequest *req) {
         uint64_t sequence = orbit_waiters_sequence(o->waiters);
         int q;
 
-        if (req->poll_deadline_ms == 0) { /* the first look, not a resumed wait */
-                q = orbit_db_query(o->db, NULL, "UPDATE devices SET manifest = ?, last_seen = ? WHERE id = ?", manifest,
-                                   ID(orbit_now()), ID(req->who.device_id));
+        if (req->poll_deadline_ms == 0 && manifest) { /* the first look, not a resumed wait */
+                /* last_seen was written with the nonce; the manifest only when it changed */
+                q = orbit_db_query(o->db, NULL,
+                                   "UPDATE devices SET manifest = ? WHERE id = ? AND (manifest IS NULL OR manifest <> ?)",
+                                   manifest, ID(req->who.device_id), manifest);
                 if (q < 0)
                         return orbit_fail_db(o, req, q, "check-in");
         }

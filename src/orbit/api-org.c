@@ -72,6 +72,12 @@ int api_token_create(Orbit *o, OrbitRequest *req) {
         return 0;
 }
 
+int api_server(Orbit *o, OrbitRequest *req) {
+        return orbit_answer(req, 200, json_pack("{s:s,s:I,s:I}", "database", orbit_db_backend_name(o->db), "schema",
+                                                (json_int_t)orbit_db_schema_version(o->db), "long_polls",
+                                                (json_int_t)orbit_waiters_count(o->waiters)));
+}
+
 static const char *const org_names[] = { "id", "name", "role" };
 
 int api_me(Orbit *o, OrbitRequest *req) {

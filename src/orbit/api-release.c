@@ -309,6 +309,14 @@ int api_attach(Orbit *o, OrbitRequest *req) {
                                    "UPDATE deployments SET target = ?, rollout_phases = ?, rollout_phase = 0,"
                                    " rollout_state = 'running', rollout_success = ? WHERE id = ? AND org_id = ?",
                                    ID(release), phases, ID(success), ID(req->ids[1]), ID(req->org_id));
+        /* every device of the deployment is assigned the target now, in this one transaction;
+         * a device that failed this release before keeps its failure until an owner retries */
+        if (q >= 0)
+                q = orbit_db_query(o->db, NULL,
+                                   "INSERT INTO progress (device_id, release_id, state, reason, updated)"
+                                   " SELECT id, ?, 'assigned', '', ? FROM devices WHERE deployment_id = ? AND org_id = ?"
+                                   " ON CONFLICT (device_id, release_id) DO NOTHING",
+                                   ID(release), ID(orbit_now()), ID(req->ids[1]), ID(req->org_id));
         if (q >= 0)
                 q = orbit_audit(o, req, req->org_id, "deployment.attach", "release %s to deployment %s%s%s", ID(release),
                                 ID(req->ids[1]), phases ? " in phases " : "", phases ? phases : "");

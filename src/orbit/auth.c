@@ -16,6 +16,7 @@
 
 #include "crypto/key.h"
 #include "crypto/sha256.h"
+#include "orbit/api.h"
 #include "orbit/auth.h"
 #include "orbit/request.h"
 #include "util/hex.h"
@@ -163,11 +164,21 @@ static unsigned auth_device(Orbit *o, OrbitRequest *req, const void *body, size_
         snprintf(cutoff, sizeof(cutoff), "%" PRId64, t - 2 * ORBIT_DEVICE_CLOCK_SKEW);
         snprintf(now, sizeof(now), "%" PRId64, t);
         orbit_db_lock(o->db);
-        q = orbit_db_query(o->db, NULL, "INSERT INTO device_nonces (device_id, nonce, at) VALUES (?, ?, ?)", device,
-                           a.nonce, now);
+        q = orbit_db_begin(o->db);
         if (q >= 0)
-                (void)orbit_db_query(o->db, NULL, "DELETE FROM device_nonces WHERE device_id = ? AND at < ?", device,
-                                     cutoff);
+                q = orbit_db_query(o->db, NULL, "INSERT INTO device_nonces (device_id, nonce, at) VALUES (?, ?, ?)", device,
+                                   a.nonce, now);
+        if (q >= 0)
+                q = orbit_db_query(o->db, NULL, "UPDATE devices SET last_seen = ? WHERE id = ?", now, device);
+        /* nonces past twice the window can never be replayed: pruned at most once a second */
+        if (q >= 0 && o->nonces_pruned != t) {
+                o->nonces_pruned = t;
+                (void)orbit_db_query(o->db, NULL, "DELETE FROM device_nonces WHERE at < ?", cutoff);
+        }
+        if (q >= 0)
+                q = orbit_db_commit(o->db);
+        else
+                (void)orbit_db_rollback(o->db);
         orbit_db_unlock(o->db);
         if (q == -EEXIST)
                 return orbit_fail(req, 401, "replayed device request (nonce already used)"), 401;
@@ -180,15 +191,59 @@ static unsigned auth_device(Orbit *o, OrbitRequest *req, const void *body, size_
         return 0;
 }
 
-/* "Basic base64(device-ID:TOKEN)": the download token check-in handed to device ID. */
+int orbit_download_secret_load(Orbit *o) {
+        _cleanup_db_result_ OrbitDbResult r = { 0 };
+        uint8_t bytes[32];
+        char hex[65];
+        int q;
+
+        if (RAND_bytes(bytes, sizeof(bytes)) != 1)
+                return -EIO;
+        hex_encode(hex, bytes, sizeof(bytes));
+        OPENSSL_cleanse(bytes, sizeof(bytes));
+        q = orbit_db_query(o->db, NULL, "INSERT INTO secrets (name, value) VALUES ('download', ?) ON CONFLICT (name) DO NOTHING",
+                           hex);
+        OPENSSL_cleanse(hex, sizeof(hex));
+        if (q >= 0)
+                q = orbit_db_query(o->db, &r, "SELECT value FROM secrets WHERE name = 'download'");
+        if (q < 0)
+                return q;
+        if (r.n_rows != 1 || !orbit_db_cell(&r, 0, 0) || strlen(orbit_db_cell(&r, 0, 0)) != 64 ||
+            hex_decode(o->download_secret, sizeof(o->download_secret), orbit_db_cell(&r, 0, 0)) < 0)
+                return -EBADMSG;
+        OPENSSL_cleanse(r.cells[0], 64); /* the secret's text: not left in freed memory */
+        return 0;
+}
+
+static void download_mac(const Orbit *o, int64_t device, int64_t expires, char hex[65]) {
+        uint8_t mac[32];
+        size_t n = 0;
+        char text[64];
+        int len = snprintf(text, sizeof(text), "kos-orbit-download\n%" PRId64 "\n%" PRId64, device, expires);
+
+        if (!EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, o->download_secret, sizeof(o->download_secret),
+                       (const unsigned char *)text, (size_t)len, mac, sizeof(mac), &n) || n != sizeof(mac))
+                memset(mac, 0, sizeof(mac)); /* matches nothing a client can send: see below */
+        hex_encode(hex, mac, sizeof(mac));
+}
+
+void orbit_download_token(const Orbit *o, int64_t device, int64_t expires, char token[ORBIT_DOWNLOAD_TOKEN_MAX]) {
+        char mac[65];
+
+        download_mac(o, device, expires, mac);
+        snprintf(token, ORBIT_DOWNLOAD_TOKEN_MAX, "%" PRId64 "-%s", expires, mac);
+}
+
+/* "Basic base64(device-ID:EXPIRES-HMAC)": a download token check-in handed to device ID. */
 static unsigned auth_download(Orbit *o, OrbitRequest *req, const char *credentials) {
         _cleanup_db_result_ OrbitDbResult r = { 0 };
-        unsigned char decoded[160];
-        char hash[65], now[24];
-        const char *colon;
+        unsigned char decoded[200];
+        char expected[65], *end;
+        long long device, expires;
+        const char *p;
         int n, q;
 
-        if (strlen(credentials) > 200)
+        if (strlen(credentials) > 250)
                 return orbit_fail(req, 401, "malformed download credentials"), 401;
         n = EVP_DecodeBlock(decoded, (const unsigned char *)credentials, (int)strlen(credentials));
         if (n <= 0)
@@ -196,21 +251,27 @@ static unsigned auth_download(Orbit *o, OrbitRequest *req, const char *credentia
         while (n > 0 && decoded[n - 1] == '\0') /* EVP_DecodeBlock counts the padding */
                 n--;
         decoded[n] = '\0';
-        colon = strchr((char *)decoded, ':');
-        if (!colon || strlen(colon + 1) != ORBIT_TOKEN_HEX)
+        p = (const char *)decoded;
+        if (strncmp(p, "device-", 7) != 0 || p[7] < '1' || p[7] > '9')
                 return orbit_fail(req, 401, "malformed download credentials"), 401;
-        orbit_token_hash(colon + 1, hash);
-        OPENSSL_cleanse(decoded, sizeof(decoded));
-        snprintf(now, sizeof(now), "%" PRId64, orbit_now());
+        device = strtoll(p + 7, &end, 10);
+        if (*end != ':' || end[1] < '1' || end[1] > '9')
+                return orbit_fail(req, 401, "malformed download credentials"), 401;
+        expires = strtoll(end + 1, &end, 10);
+        if (*end != '-' || strlen(end + 1) != 64)
+                return orbit_fail(req, 401, "malformed download credentials"), 401;
+        download_mac(o, device, expires, expected);
+        if (CRYPTO_memcmp(expected, end + 1, 64) != 0)
+                return orbit_fail(req, 401, "unknown download token"), 401;
+        if (expires <= orbit_now())
+                return orbit_fail(req, 401, "download token expired"), 401;
         orbit_db_lock(o->db);
-        q = orbit_db_query(o->db, &r,
-                           "SELECT d.id, d.org_id, d.deployment_id FROM download_tokens t JOIN devices d ON d.id = t.device_id"
-                           " WHERE t.hash = ? AND t.expires > ?", hash, now);
+        q = orbit_db_query(o->db, &r, "SELECT id, org_id, deployment_id FROM devices WHERE id = ?", ID(device));
         orbit_db_unlock(o->db);
         if (q < 0)
-                return orbit_fail_db(o, req, q, "download token lookup"), 500;
+                return orbit_fail_db(o, req, q, "device lookup"), 500;
         if (r.n_rows == 0)
-                return orbit_fail(req, 401, "unknown or expired download token"), 401;
+                return orbit_fail(req, 401, "unknown device"), 401;
         req->who.kind = ORBIT_PRINCIPAL_DOWNLOAD;
         req->who.device_id = orbit_db_cell_int(&r, 0, 0);
         req->who.device_org_id = orbit_db_cell_int(&r, 0, 1);

@@ -67,13 +67,13 @@ static const char *const orbit_db_migrations[] = {
         "CREATE TABLE reports (id @ID@, device_id BIGINT NOT NULL REFERENCES devices(id),"
         "  release_id BIGINT NOT NULL, state TEXT NOT NULL, reason TEXT NOT NULL,"
         "  at BIGINT NOT NULL);"
-        "CREATE TABLE download_tokens (hash TEXT PRIMARY KEY,"
-        "  device_id BIGINT NOT NULL REFERENCES devices(id), expires BIGINT NOT NULL);",
-        /* 3: phased rollouts (rollout.h) */
+        "CREATE TABLE secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);",
+        /* 3: phased rollouts (rollout.h); nonces pruned by age */
         "ALTER TABLE deployments ADD COLUMN rollout_phases TEXT;"
         "ALTER TABLE deployments ADD COLUMN rollout_phase INTEGER NOT NULL DEFAULT 0;"
         "ALTER TABLE deployments ADD COLUMN rollout_state TEXT NOT NULL DEFAULT 'running';"
-        "ALTER TABLE deployments ADD COLUMN rollout_success INTEGER NOT NULL DEFAULT 100;",
+        "ALTER TABLE deployments ADD COLUMN rollout_success INTEGER NOT NULL DEFAULT 100;"
+        "CREATE INDEX device_nonces_at ON device_nonces (at);",
 };
 
 static int orbit_db_set_error(char **errorp, const char *fmt, const char *a, const char *b) {

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <openssl/crypto.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -213,6 +214,11 @@ static int serve(int argc, char **argv) {
 
         if (open_db(&o.db, location) < 0)
                 return 1;
+        r = orbit_download_secret_load(&o);
+        if (r < 0) {
+                log_error("cannot load the download secret: %s", orbit_db_last_error(o.db));
+                goto out;
+        }
         r = store_init(store_dir);
         if (r >= 0)
                 r = store_open(&o.store, store_dir, STORE_OPEN_READ);
@@ -249,6 +255,7 @@ out:
         store_close(o.store);
         orbit_db_close(o.db);
         free(o.public_url);
+        OPENSSL_cleanse(o.download_secret, sizeof(o.download_secret));
         return status;
 }
 

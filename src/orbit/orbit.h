@@ -41,6 +41,8 @@ typedef struct Orbit {
         char *public_url;        /* owned: "http://127.0.0.1:PORT", what devices are told */
         OrbitWaiters *waiters;   /* owned: long-polling check-ins */
         struct MHD_Daemon *daemon;
+        uint8_t download_secret[32]; /* auth.h invariant 4 */
+        int64_t nonces_pruned;   /* when expired nonces were last removed (db lock held) */
 } Orbit;
 
 typedef enum OrbitPrincipalKind {
@@ -148,6 +150,9 @@ bool orbit_waiters_add(OrbitWaiters *w, OrbitRequest *req, int64_t deployment_id
 void orbit_waiters_wake(OrbitWaiters *w, int64_t deployment_id);
 void orbit_waiters_wake_all(OrbitWaiters *w);
 size_t orbit_waiters_count(OrbitWaiters *w);
+
+/* Server facts for signed-in users: backend, schema version, long polls held. */
+int api_server(Orbit *o, OrbitRequest *req);
 
 /* Serves the API on 127.0.0.1:port (0: an ephemeral port, written to *portp). */
 int orbit_serve_start(Orbit *o, const char *address, uint16_t port, uint16_t *portp, unsigned threads);

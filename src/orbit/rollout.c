@@ -232,7 +232,7 @@ int rollout_device_may_start(Orbit *o, int64_t deployment, int64_t device, bool 
                 if (orbit_db_cell_int(&d, i, 0) != device)
                         continue;
                 const char *s = orbit_db_cell(&d, i, 1);
-                bool started = s && strcmp(s, "failed") != 0;
+                bool started = s && strcmp(s, "failed") != 0 && strcmp(s, "assigned") != 0;
                 if (row.state == ROLLOUT_ABORTED || row.state == ROLLOUT_PAUSED)
                         *mayp = started && row.state == ROLLOUT_PAUSED;
                 else

@@ -19,8 +19,8 @@
  *  1. rollout_decide() is the one table that decides transitions; handlers only feed it
  *     events and store what it returns.
  *  2. A device outside the current phase is not offered the target; in a paused or
- *     aborted rollout, only devices that already started (a progress row that is not
- *     failed) are.
+ *     aborted rollout, only devices that already started (reported progress that is not
+ *     a failure) are.
  */
 #pragma once
 

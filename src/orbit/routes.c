@@ -84,6 +84,7 @@ static const OrbitRoute orbit_routes[] = {
         { "POST", "/api/v1/login", ORBIT_ACCESS_PUBLIC, api_login, fields_login, false },
         { "POST", "/api/v1/logout", ORBIT_ACCESS_SELF, api_logout, NULL, false },
         { "GET", "/api/v1/me", ORBIT_ACCESS_SELF, api_me, NULL, false },
+        { "GET", "/api/v1/server", ORBIT_ACCESS_SELF, api_server, NULL, false },
         { "POST", "/api/v1/tokens", ORBIT_ACCESS_SELF, api_token_create, fields_token, false },
         { "GET", "/api/v1/orgs", ORBIT_ACCESS_SELF, api_orgs_list, NULL, false },
         { "GET", ORG, ORBIT_ACCESS_VIEW, api_org_get, NULL, false },

@@ -10,6 +10,11 @@
  * Prints the HTTP status on the first line and the body after it, for each of the N
  * sends of the same signed request (a replay when N > 1). Exit 0 if every send got an
  * answer, 1 otherwise.
+ *
+ *     orbit-device --key KEY --presign N METHOD PATH [BODY]
+ *
+ * sends nothing: prints the key id, then N lines "TIME NONCE SIGNATURE" of distinct
+ * signed requests, for load generators that cannot sign (bench/orbit.sh).
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -31,6 +36,7 @@ int main(int argc, char **argv) {
                 { "nonce", required_argument, NULL, 'n' },
                 { "time", required_argument, NULL, 't' },
                 { "repeat", required_argument, NULL, 'r' },
+                { "presign", required_argument, NULL, 'p' },
                 {},
         };
         const char *url = NULL, *key_path = NULL, *nonce_arg = NULL, *method, *path, *body = "";
@@ -40,6 +46,7 @@ int main(int argc, char **argv) {
         char key_hex[65], nonce[33], sig_hex[129], header[256], *message = NULL, *full = NULL;
         uint8_t sig[ED25519_SIGNATURE_SIZE], random[16];
         int repeat = 1, c, status = 0;
+        long presign = 0;
 
         while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0) {
                 switch (c) {
@@ -48,10 +55,11 @@ int main(int argc, char **argv) {
                 case 'n': nonce_arg = optarg; break;
                 case 't': timestamp = strtoll(optarg, NULL, 10); break;
                 case 'r': repeat = atoi(optarg); break;
+                case 'p': presign = atol(optarg); break;
                 default: return 2;
                 }
         }
-        if (!url || !key_path || argc - optind < 2 || argc - optind > 3) {
+        if ((!url && !presign) || !key_path || argc - optind < 2 || argc - optind > 3) {
                 fprintf(stderr, "usage: orbit-device --url URL --key KEY [--nonce HEX] [--time S] [--repeat N] METHOD PATH [BODY]\n");
                 return 2;
         }
@@ -64,6 +72,22 @@ int main(int argc, char **argv) {
                 return 1;
         }
         sha256_to_hex(&id, key_hex);
+        if (presign > 0) {
+                printf("%s\n", key_hex);
+                for (long i = 0; i < presign; i++) {
+                        if (RAND_bytes(random, sizeof(random)) != 1)
+                                return 1;
+                        hex_encode(nonce, random, sizeof(random));
+                        if (orbit_device_auth_message(&message, method, path, timestamp, nonce, body, strlen(body)) < 0 ||
+                            key_sign(key, message, strlen(message), sig) < 0)
+                                return 1;
+                        free(message);
+                        hex_encode(sig_hex, sig, sizeof(sig));
+                        printf("%lld %s %s\n", timestamp, nonce, sig_hex);
+                }
+                EVP_PKEY_free(key);
+                return fflush(stdout) == 0 ? 0 : 1;
+        }
         if (nonce_arg)
                 snprintf(nonce, sizeof(nonce), "%s", nonce_arg);
         else {

@@ -167,6 +167,13 @@ for state in ("installed", "booted", "confirmed"):
 status, answer = device(devices["online"][1], "POST", "/api/v1/device/checkin",
                         json.dumps({"manifest": target["manifest"]}))[0]
 check(status == 200 and answer["target"] is None, f"a device running the target is told nothing: {answer}")
+# a forged download token (another device's id, or a changed MAC) opens nothing
+import base64
+user_part, token_part = target["source"].split("//")[1].split("@")[0].split(":")
+for forged in (f"device-{devices['offline'][0]}:{token_part}", f"{user_part}:{token_part[:-1]}{'0' if token_part[-1] != '0' else '1'}"):
+    status, answer = call("GET", f"/api/v1/device/store/refs/{target['ref']}",
+                          headers={"Authorization": "Basic " + base64.b64encode(forged.encode()).decode()})
+    check(status == 401, f"forged download token {forged[:20]}: {status} {answer}")
 # without the download token, or with another device's view, the store refuses
 check(call("GET", f"/api/v1/device/store/{target['ref']}".replace("store/release", "store/refs/release"))[0] == 401,
       "store without a token")
