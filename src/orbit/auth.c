@@ -171,8 +171,9 @@ static unsigned auth_device(Orbit *o, OrbitRequest *req, const void *body, size_
         if (q >= 0)
                 q = orbit_db_query(o->db, NULL, "UPDATE devices SET last_seen = ? WHERE id = ?", now, device);
         /* nonces past twice the window can never be replayed: pruned at most once a second */
-        if (q >= 0 && o->nonces_pruned != t) {
-                o->nonces_pruned = t;
+        int64_t pruned = __atomic_load_n(&o->nonces_pruned, __ATOMIC_RELAXED);
+        if (q >= 0 && pruned != t &&
+            __atomic_compare_exchange_n(&o->nonces_pruned, &pruned, t, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
                 (void)orbit_db_query(o->db, NULL, "DELETE FROM device_nonces WHERE at < ?", cutoff);
         }
         if (q >= 0)

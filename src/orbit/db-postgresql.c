@@ -172,6 +172,10 @@ static int pg_query(void *handle, const char *sql, const char *const *params, si
         return r;
 }
 
+static bool pg_in_transaction(void *handle) {
+        return ((PgDb *)handle)->in_transaction;
+}
+
 static const char *pg_last_error(void *handle) {
         return ((PgDb *)handle)->error;
 }
@@ -184,4 +188,7 @@ const OrbitDbBackend orbit_db_postgresql = {
         .query = pg_query,
         .script = pg_script,
         .last_error = pg_last_error,
+        .in_transaction = pg_in_transaction,
+        .sync = NULL,
+        .pooled = true,
 };

@@ -2,12 +2,15 @@
 /*
  * Orbit storage backend: SQLite, the default (one file, no server).
  *
- * Invariants: the database runs in WAL mode with synchronous=FULL, so a COMMIT that
- * returned survives a crash of orbit or of the machine; foreign keys are enforced;
+ * Invariants: the database runs in WAL mode with synchronous=NORMAL: a COMMIT is written
+ * to the WAL (it survives a crash of orbit) and sqlite_sync() makes it survive a crash of
+ * the machine (db.c calls it, once for many commits); foreign keys are enforced;
  * a writer waits for another (orbit admin beside a running orbit) instead of failing;
  * statements are prepared once per SQL text and reset after each use.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +28,8 @@ typedef struct SqliteDb {
                 sqlite3_stmt *stmt; /* owned */
         } cache[SQLITE_STATEMENT_CACHE];
         char error[256];
+        char *wal_path; /* owned */
+        int wal_fd;     /* opened by the first sync */
 } SqliteDb;
 
 static int sqlite_error(SqliteDb *s, int rc) {
@@ -75,7 +80,7 @@ static int sqlite_open(void **handlep, const char *path, char **errorp) {
         }
         sqlite3_extended_result_codes(s->db, 1);
         sqlite3_busy_timeout(s->db, SQLITE_BUSY_MS);
-        rc = sqlite_script(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+        rc = sqlite_script(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
         if (rc < 0) {
                 if (errorp && asprintf(errorp, "cannot set up SQLite database %s: %s", path, s->error) < 0)
                         *errorp = NULL;
@@ -83,8 +88,28 @@ static int sqlite_open(void **handlep, const char *path, char **errorp) {
                 free(s);
                 return rc;
         }
+        s->wal_fd = -1;
+        if (asprintf(&s->wal_path, "%s-wal", path) < 0) {
+                sqlite3_close(s->db);
+                free(s);
+                return -ENOMEM;
+        }
         *handlep = s;
         return 0;
+}
+
+static int sqlite_sync(void *handle) {
+        SqliteDb *s = handle;
+
+        if (s->wal_fd < 0)
+                s->wal_fd = open(s->wal_path, O_RDONLY | O_CLOEXEC);
+        if (s->wal_fd < 0)
+                return -errno;
+        return fdatasync(s->wal_fd) < 0 ? -errno : 0;
+}
+
+static bool sqlite_in_transaction(void *handle) {
+        return !sqlite3_get_autocommit(((SqliteDb *)handle)->db);
 }
 
 static void sqlite_close(void *handle) {
@@ -93,6 +118,9 @@ static void sqlite_close(void *handle) {
         for (size_t i = 0; i < SQLITE_STATEMENT_CACHE; i++)
                 sqlite3_finalize(s->cache[i].stmt);
         sqlite3_close(s->db);
+        if (s->wal_fd >= 0)
+                close(s->wal_fd);
+        free(s->wal_path);
         free(s);
 }
 
@@ -191,4 +219,7 @@ const OrbitDbBackend orbit_db_sqlite = {
         .query = sqlite_query,
         .script = sqlite_script,
         .last_error = sqlite_last_error,
+        .in_transaction = sqlite_in_transaction,
+        .sync = sqlite_sync,
+        .pooled = false,
 };

@@ -15,12 +15,45 @@
 #include "orbit/db.h"
 #include "util/cleanup.h"
 
+#define ORBIT_DB_POOL_MAX 64
+
+/*
+ * A pool of connections: orbit_db_lock() binds one to the calling thread until
+ * orbit_db_unlock(). SQLite has one (one writer at a time anyway), PostgreSQL one per
+ * request thread, so its commits from several threads overlap (and group).
+ *
+ * Group commit (SQLite): a commit is written to the WAL but not synced under the lock; the
+ * thread syncs (or waits for another's sync that covers it) after orbit_db_unlock()
+ * released the connection, so one fdatasync makes every commit made meanwhile durable.
+ * A request is answered only after that (invariant 2 holds at the answer, not the COMMIT).
+ */
 struct OrbitDb {
         const OrbitDbBackend *backend;
-        void *handle; /* owned */
+        void *handles[ORBIT_DB_POOL_MAX]; /* owned */
+        bool busy[ORBIT_DB_POOL_MAX];
+        size_t n_handles;
         unsigned version;
-        pthread_mutex_t mutex;
+        pthread_mutex_t mutex; /* the pool */
+        pthread_cond_t freed;
+        /* group commit */
+        pthread_mutex_t sync_mutex;
+        pthread_cond_t synced_cond;
+        uint64_t committed, synced;
+        bool syncing;
 };
+
+/* The connection this thread holds (orbit_db_lock()), and its last commit to sync. */
+static __thread struct {
+        OrbitDb *db;
+        size_t index;
+        uint64_t commit;
+} orbit_db_bound;
+
+static void *orbit_db_handle(OrbitDb *db) {
+        if (orbit_db_bound.db == db)
+                return db->handles[orbit_db_bound.index];
+        return db->handles[0]; /* single-threaded use: admin, migrations, start-up */
+}
 
 /*
  * The schema, one migration per step; never edit a released step, add one. "@ID@" is the
@@ -91,7 +124,7 @@ static int orbit_db_migrate(OrbitDb *db, char **errorp) {
         OrbitDbResult r = { 0 };
         int q;
 
-        q = db->backend->script(db->handle, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+        q = db->backend->script(orbit_db_handle(db), "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
         if (q < 0)
                 return orbit_db_set_error(errorp, "cannot create schema_version: %s%s", orbit_db_last_error(db), ""), q;
         q = orbit_db_query(db, &r, "SELECT version FROM schema_version");
@@ -134,7 +167,7 @@ static int orbit_db_migrate(OrbitDb *db, char **errorp) {
                 sql[n] = '\0';
                 q = orbit_db_begin(db);
                 if (q >= 0)
-                        q = db->backend->script(db->handle, sql);
+                        q = db->backend->script(orbit_db_handle(db), sql);
                 snprintf(version, sizeof(version), "%u", v + 1);
                 if (q >= 0)
                         q = orbit_db_query(db, &r, "UPDATE schema_version SET version = ?", version);
@@ -153,6 +186,10 @@ static int orbit_db_migrate(OrbitDb *db, char **errorp) {
 }
 
 int orbit_db_open(OrbitDb **dbp, const char *location, char **errorp) {
+        return orbit_db_open_pool(dbp, location, 1, errorp);
+}
+
+int orbit_db_open_pool(OrbitDb **dbp, const char *location, size_t connections, char **errorp) {
         const OrbitDbBackend *backend;
         const char *target;
         OrbitDb *db;
@@ -177,12 +214,25 @@ int orbit_db_open(OrbitDb **dbp, const char *location, char **errorp) {
                 return -ENOMEM;
         db->backend = backend;
         pthread_mutex_init(&db->mutex, NULL);
-        r = backend->open(&db->handle, target, errorp);
+        pthread_cond_init(&db->freed, NULL);
+        pthread_mutex_init(&db->sync_mutex, NULL);
+        pthread_cond_init(&db->synced_cond, NULL);
+        if (connections < 1 || !backend->pooled)
+                connections = 1;
+        if (connections > ORBIT_DB_POOL_MAX)
+                connections = ORBIT_DB_POOL_MAX;
+        r = backend->open(&db->handles[0], target, errorp);
         if (r < 0) {
                 orbit_db_close(db);
                 return r;
         }
+        db->n_handles = 1;
         r = orbit_db_migrate(db, errorp);
+        while (r >= 0 && db->n_handles < connections) {
+                r = backend->open(&db->handles[db->n_handles], target, errorp);
+                if (r >= 0)
+                        db->n_handles++;
+        }
         if (r < 0) {
                 orbit_db_close(db);
                 return r;
@@ -191,11 +241,50 @@ int orbit_db_open(OrbitDb **dbp, const char *location, char **errorp) {
         return 0;
 }
 
+static void orbit_db_wait_durable(OrbitDb *db, uint64_t seq);
+
+/* Counts a commit that is written but not yet synced; unlocking (or closing) syncs it. */
+static void orbit_db_note_commit(OrbitDb *db) {
+        pthread_mutex_lock(&db->sync_mutex);
+        db->committed++;
+        if (orbit_db_bound.db == db)
+                orbit_db_bound.commit = db->committed;
+        pthread_mutex_unlock(&db->sync_mutex);
+        if (orbit_db_bound.db != db) /* not under orbit_db_lock(): durable before returning */
+                orbit_db_wait_durable(db, db->committed);
+}
+
+/* Makes every commit up to seq durable: syncs, or waits for a sync that covers it. */
+static void orbit_db_wait_durable(OrbitDb *db, uint64_t seq) {
+        pthread_mutex_lock(&db->sync_mutex);
+        while (db->synced < seq) {
+                if (db->syncing) {
+                        pthread_cond_wait(&db->synced_cond, &db->sync_mutex);
+                        continue;
+                }
+                uint64_t target = db->committed;
+                db->syncing = true;
+                pthread_mutex_unlock(&db->sync_mutex);
+                (void)db->backend->sync(db->handles[0]);
+                pthread_mutex_lock(&db->sync_mutex);
+                db->syncing = false;
+                if (target > db->synced)
+                        db->synced = target;
+                pthread_cond_broadcast(&db->synced_cond);
+        }
+        pthread_mutex_unlock(&db->sync_mutex);
+}
+
 OrbitDb *orbit_db_close(OrbitDb *db) {
         if (!db)
                 return NULL;
-        if (db->handle)
-                db->backend->close(db->handle);
+        if (db->backend->sync && db->n_handles > 0)
+                orbit_db_wait_durable(db, db->committed);
+        for (size_t i = 0; i < db->n_handles; i++)
+                db->backend->close(db->handles[i]);
+        pthread_cond_destroy(&db->freed);
+        pthread_mutex_destroy(&db->sync_mutex);
+        pthread_cond_destroy(&db->synced_cond);
         pthread_mutex_destroy(&db->mutex);
         free(db);
         return NULL;
@@ -210,11 +299,34 @@ unsigned orbit_db_schema_version(const OrbitDb *db) {
 }
 
 void orbit_db_lock(OrbitDb *db) {
+        size_t i;
+
         pthread_mutex_lock(&db->mutex);
+        for (;;) {
+                for (i = 0; i < db->n_handles && db->busy[i]; i++)
+                        ;
+                if (i < db->n_handles)
+                        break;
+                pthread_cond_wait(&db->freed, &db->mutex);
+        }
+        db->busy[i] = true;
+        pthread_mutex_unlock(&db->mutex);
+        orbit_db_bound.db = db;
+        orbit_db_bound.index = i;
+        orbit_db_bound.commit = 0;
 }
 
 void orbit_db_unlock(OrbitDb *db) {
+        uint64_t commit = orbit_db_bound.commit;
+
+        pthread_mutex_lock(&db->mutex);
+        db->busy[orbit_db_bound.index] = false;
+        pthread_cond_signal(&db->freed);
         pthread_mutex_unlock(&db->mutex);
+        orbit_db_bound.db = NULL;
+        orbit_db_bound.commit = 0;
+        if (commit > 0)
+                orbit_db_wait_durable(db, commit);
 }
 
 int orbit_db_queryv(OrbitDb *db, OrbitDbResult *result, const char *sql, const char *const *params,
@@ -222,25 +334,32 @@ int orbit_db_queryv(OrbitDb *db, OrbitDbResult *result, const char *sql, const c
         OrbitDbResult scratch = { 0 };
         int r;
 
-        r = db->backend->query(db->handle, sql, params, n_params, result ? result : &scratch);
+        r = db->backend->query(orbit_db_handle(db), sql, params, n_params, result ? result : &scratch);
         orbit_db_result_clear(&scratch);
+        if (r >= 0 && db->backend->sync && strncmp(sql, "SELECT", 6) != 0 &&
+            !db->backend->in_transaction(orbit_db_handle(db)))
+                orbit_db_note_commit(db); /* an autocommitted change */
         return r;
 }
 
 int orbit_db_begin(OrbitDb *db) {
-        return db->backend->script(db->handle, "BEGIN");
+        return db->backend->script(orbit_db_handle(db), "BEGIN");
 }
 
 int orbit_db_commit(OrbitDb *db) {
-        return db->backend->script(db->handle, "COMMIT");
+        int r = db->backend->script(orbit_db_handle(db), "COMMIT");
+
+        if (r >= 0 && db->backend->sync)
+                orbit_db_note_commit(db);
+        return r;
 }
 
 int orbit_db_rollback(OrbitDb *db) {
-        return db->backend->script(db->handle, "ROLLBACK");
+        return db->backend->script(orbit_db_handle(db), "ROLLBACK");
 }
 
 const char *orbit_db_last_error(OrbitDb *db) {
-        return db->backend->last_error(db->handle);
+        return db->backend->last_error(orbit_db_handle(db));
 }
 
 void orbit_db_result_clear(OrbitDbResult *result) {

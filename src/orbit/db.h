@@ -11,11 +11,14 @@
  * Invariants:
  *  1. SQL text given to orbit_db_query() is a constant of Orbit's source, never built from
  *     request data; request data only ever reaches the database as a bound parameter.
- *  2. A committed transaction is durable before the call returns (SQLite: WAL with
- *     synchronous=FULL; PostgreSQL: its default synchronous_commit).
+ *  2. A committed transaction is durable before orbit_db_unlock() returns (SQLite: WAL
+ *     with group commit, db.c; PostgreSQL: its default synchronous_commit), and before
+ *     orbit_db_commit() returns when no lock is held (admin, start-up).
  *  3. The schema is versioned: orbit_db_open() applies each migration above the stored
  *     version in its own transaction, so a crash leaves a database at one version.
- *  4. One OrbitDb serves one thread at a time; callers serialise (orbit_db_lock()).
+ *  4. A thread uses the database only between orbit_db_lock() and orbit_db_unlock(),
+ *     which bind one of the pool's connections to it (single-threaded programs may skip
+ *     them). Answers that depend on a commit are sent after orbit_db_unlock().
  */
 #pragma once
 
@@ -46,6 +49,11 @@ typedef struct OrbitDbBackend {
                      OrbitDbResult *result);
         int (*script)(void *handle, const char *sql); /* several statements, no parameters */
         const char *(*last_error)(void *handle);
+        bool (*in_transaction)(void *handle);
+        /* makes written commits durable (SQLite: fdatasync of the WAL); NULL if COMMIT already
+         * is durable */
+        int (*sync)(void *handle);
+        bool pooled; /* several connections may work at once */
 } OrbitDbBackend;
 
 extern const OrbitDbBackend orbit_db_sqlite;
@@ -58,6 +66,8 @@ typedef struct OrbitDb OrbitDb;
  * failure *errorp (owned, may be NULL) says why in one line.
  */
 int orbit_db_open(OrbitDb **dbp, const char *location, char **errorp);
+/* The same with up to connections connections for concurrent threads (if the backend pools). */
+int orbit_db_open_pool(OrbitDb **dbp, const char *location, size_t connections, char **errorp);
 OrbitDb *orbit_db_close(OrbitDb *db);
 const char *orbit_db_backend_name(const OrbitDb *db);
 /* The schema version the database is at. */

@@ -3,6 +3,7 @@
  * orbit: the fleet server, and its administration on the server's command line.
  *
  *     orbit --db DB --store DIR [--listen ADDR] [--port N] [--port-file FILE] [--threads N]
+ *                                (request threads, default 8; PostgreSQL: as many connections)
  *     orbit admin --db DB create-user EMAIL          (password: first line of stdin)
  *     orbit admin --db DB create-org NAME --owner EMAIL
  *     orbit admin --db DB create-token EMAIL [--expires-in SECONDS]
@@ -39,9 +40,9 @@ static int usage(void) {
         return 2;
 }
 
-static int open_db(OrbitDb **dbp, const char *location) {
+static int open_db(OrbitDb **dbp, const char *location, size_t connections) {
         _cleanup_free_ char *error = NULL;
-        int r = orbit_db_open(dbp, location, &error);
+        int r = orbit_db_open_pool(dbp, location, connections, &error);
 
         if (r < 0)
                 log_error("%s", error ? error : strerror(-r));
@@ -163,7 +164,7 @@ static int admin(int argc, char **argv) {
         }
         if (!location || argc - optind != 2)
                 return usage();
-        if (open_db(&db, location) < 0)
+        if (open_db(&db, location, 1) < 0)
                 return 1;
         if (strcmp(argv[optind], "create-user") == 0 && !owner && !expires_in)
                 return admin_create_user(db, argv[optind + 1]);
@@ -186,7 +187,7 @@ static int serve(int argc, char **argv) {
                 {},
         };
         Orbit o = { 0 };
-        unsigned threads = 2;
+        unsigned threads = 8;
         uint16_t port = 0, bound = 0;
         sigset_t mask;
         int c, r, sig, status = 1;
@@ -212,7 +213,7 @@ static int serve(int argc, char **argv) {
         sigaddset(&mask, SIGPIPE);
         pthread_sigmask(SIG_BLOCK, &mask, NULL);
 
-        if (open_db(&o.db, location) < 0)
+        if (open_db(&o.db, location, threads) < 0)
                 return 1;
         r = orbit_download_secret_load(&o);
         if (r < 0) {

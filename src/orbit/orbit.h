@@ -42,7 +42,7 @@ typedef struct Orbit {
         OrbitWaiters *waiters;   /* owned: long-polling check-ins */
         struct MHD_Daemon *daemon;
         uint8_t download_secret[32]; /* auth.h invariant 4 */
-        int64_t nonces_pruned;   /* when expired nonces were last removed (db lock held) */
+        int64_t nonces_pruned;   /* when expired nonces were last removed (atomic) */
 } Orbit;
 
 typedef enum OrbitPrincipalKind {

@@ -172,6 +172,12 @@ int rollout_event(Orbit *o, int64_t deployment, RolloutEvent event, bool *change
         int q;
 
         *changedp = false;
+        /* one evaluation of a deployment at a time: a row lock (PostgreSQL) held to the
+         * commit, so concurrent reports each see the others' committed progress */
+        q = orbit_db_query(o->db, NULL, "UPDATE deployments SET rollout_phase = rollout_phase WHERE id = ?",
+                           ID(deployment));
+        if (q < 0)
+                return q;
         q = rollout_load(o, deployment, &row, &phased);
         if (q < 0 || !phased)
                 return q;
