@@ -9,6 +9,8 @@
  *     kos orbit --orbit URL [--token-file F] attach DEPLOYMENT RELEASE [--phases LIST]
  *     kos orbit --orbit URL [--token-file F] rollout DEPLOYMENT pause|resume|abort
  *     kos orbit --orbit URL [--token-file F] retry DEVICE
+ *     kos orbit --orbit URL [--token-file F] create-project NAME | create-deployment PROJECT NAME |
+ *               trust PROJECT KEY.pub | register DEPLOYMENT NAME KEY.pub
  *
  * The token comes from --token-file, else $KOS_ORBIT_TOKEN. The organisation is --org ID,
  * else the only one the user belongs to.
@@ -178,6 +180,12 @@ static const char orbit_usage[] =
         "  rollout DEPLOYMENT pause|resume|abort\n"
         "                               control a phased rollout\n"
         "  retry DEVICE                 offer a release the device failed again\n"
+        "  create-project NAME          a new project\n"
+        "  create-deployment PROJECT NAME\n"
+        "                               a new deployment of a project\n"
+        "  trust PROJECT KEY.pub        releases of the project may be signed by this key\n"
+        "  register DEPLOYMENT NAME KEY.pub\n"
+        "                               enrol a device by its public key into a deployment\n"
         "  status DEPLOYMENT            the deployment's target and each device's progress\n"
         "  audit                        who changed what, newest first (owners)\n"
         "\n"
@@ -192,7 +200,8 @@ int cli_orbit(int argc, char **argv) {
         _cleanup_free_ char *path = NULL;
         CliOrbit orbit = { 0 };
         json_t *answer = NULL, *body = NULL;
-        const char *verb, *method = "GET", *phases = NULL, *action = NULL;
+        const char *verb, *method = "GET", *phases = NULL, *action = NULL, *name = NULL, *key_file = NULL;
+        _cleanup_free_ char *key_text = NULL;
         int i, r, n_args;
 
         if (cli_wants_help(argc, argv)) {
@@ -215,11 +224,17 @@ int cli_orbit(int argc, char **argv) {
                 return cli_usage_error("orbit: which verb? see 'kos orbit --help'");
         verb = argv[i];
         n_args = argc - i - 1;
-        /* attach D R --phases LIST; rollout D ACTION: the rest are ids */
+        /* attach D R --phases LIST; rollout D ACTION; names and key files last: the rest are ids */
         if (strcmp(verb, "attach") == 0 && n_args == 4 && strcmp(argv[i + 3], "--phases") == 0)
                 phases = argv[i + 4], n_args = 2;
         if (strcmp(verb, "rollout") == 0 && n_args == 2)
                 action = argv[i + 2], n_args = 1;
+        if (strcmp(verb, "create-project") == 0 && n_args == 1)
+                name = argv[i + 1], n_args = 0;
+        if ((strcmp(verb, "create-deployment") == 0 && n_args == 2) || (strcmp(verb, "trust") == 0 && n_args == 2))
+                name = argv[i + 2], n_args = 1;
+        if (strcmp(verb, "register") == 0 && n_args == 3)
+                name = argv[i + 2], key_file = argv[i + 3], n_args = 1;
         for (int a = i + 1; a <= i + n_args && strcmp(verb, "login") != 0; a++)
                 if (!orbit_is_id(argv[a]))
                         return cli_usage_error("orbit: %s: \"%s\" is not an id", verb, argv[a]);
@@ -269,6 +284,32 @@ int cli_orbit(int argc, char **argv) {
         } else if (strcmp(verb, "rollout") == 0 && n_args == 1 && action) {
                 r = asprintf(&path, "/api/v1/orgs/%lld/deployments/%s/rollout", (long long)orbit.org, argv[i + 1]);
                 body = json_pack("{s:s}", "action", action);
+                method = "POST";
+        } else if (strcmp(verb, "create-project") == 0 && name && n_args == 0) {
+                r = asprintf(&path, "/api/v1/orgs/%lld/projects", (long long)orbit.org);
+                body = json_pack("{s:s}", "name", name);
+                method = "POST";
+        } else if (strcmp(verb, "create-deployment") == 0 && name && n_args == 1) {
+                r = asprintf(&path, "/api/v1/orgs/%lld/projects/%s/deployments", (long long)orbit.org, argv[i + 1]);
+                body = json_pack("{s:s}", "name", name);
+                method = "POST";
+        } else if ((strcmp(verb, "trust") == 0 && name && n_args == 1) ||
+                   (strcmp(verb, "register") == 0 && key_file && n_args == 1)) {
+                size_t size;
+                const char *file = key_file ? key_file : name;
+                r = read_file_full(file, 64 * 1024, &key_text, &size);
+                if (r < 0) {
+                        cli_orbit_done(&orbit);
+                        return log_error("orbit: %s: %s", file, strerror(-r)), CLI_EXIT_FAILURE;
+                }
+                if (key_file) {
+                        r = asprintf(&path, "/api/v1/orgs/%lld/devices", (long long)orbit.org);
+                        body = json_pack("{s:s,s:s,s:I}", "name", name, "public_key", key_text, "deployment",
+                                         (json_int_t)strtoll(argv[i + 1], NULL, 10));
+                } else {
+                        r = asprintf(&path, "/api/v1/orgs/%lld/projects/%s/keys", (long long)orbit.org, argv[i + 1]);
+                        body = json_pack("{s:s}", "public_key", key_text);
+                }
                 method = "POST";
         } else if (strcmp(verb, "retry") == 0 && n_args == 1) {
                 r = asprintf(&path, "/api/v1/orgs/%lld/devices/%s/retry", (long long)orbit.org, argv[i + 1]);
