@@ -296,9 +296,10 @@ int api_deployment_create(Orbit *o, OrbitRequest *req) {
 }
 
 static const char *const device_names[] = { "id", "deployment", "name", "key_id", "manifest", "last_seen",
-                                            "release", "state", "reason" };
+                                            "release", "state", "reason", "accepted" };
 #define DEVICE_COLUMNS                                                                                           \
-        "SELECT d.id, d.deployment_id, d.name, d.key_id, d.manifest, d.last_seen, p.release_id, p.state, p.reason" \
+        "SELECT d.id, d.deployment_id, d.name, d.key_id, d.manifest, d.last_seen, p.release_id, p.state, p.reason," \
+        " d.accepted"                                                                                             \
         " FROM devices d JOIN deployments e ON e.id = d.deployment_id"                                            \
         " LEFT JOIN progress p ON p.device_id = d.id AND p.release_id = e.target"
 
@@ -323,7 +324,7 @@ int api_deployment_get(Orbit *o, OrbitRequest *req) {
                 json_object_set_new(answer, "rollout",
                                     json_pack("{s:s,s:I,s:s}", "phases", orbit_db_cell(&r, 0, 4), "phase",
                                               (json_int_t)orbit_db_cell_int(&r, 0, 5), "state", orbit_db_cell(&r, 0, 6)));
-        json_object_set_new(answer, "devices", orbit_rows_json(&d, device_names, "iisssiiss"));
+        json_object_set_new(answer, "devices", orbit_rows_json(&d, device_names, "iisssiissb"));
         return orbit_answer(req, 200, answer);
 }
 
@@ -332,7 +333,7 @@ int api_devices_list(Orbit *o, OrbitRequest *req) {
         int q = orbit_db_query(o->db, &r, DEVICE_COLUMNS " WHERE d.org_id = ? ORDER BY d.id", ID(req->org_id));
         if (q < 0)
                 return orbit_fail_db(o, req, q, "devices");
-        return orbit_answer(req, 200, json_pack("{s:o}", "devices", orbit_rows_json(&r, device_names, "iisssiiss")));
+        return orbit_answer(req, 200, json_pack("{s:o}", "devices", orbit_rows_json(&r, device_names, "iisssiissb")));
 }
 
 int api_device_get(Orbit *o, OrbitRequest *req) {
@@ -343,7 +344,7 @@ int api_device_get(Orbit *o, OrbitRequest *req) {
                 return orbit_fail_db(o, req, q, "device");
         if (r.n_rows == 0)
                 return orbit_fail(req, 404, "no such device");
-        return orbit_answer(req, 200, orbit_row_json(&r, 0, device_names, "iisssiiss"));
+        return orbit_answer(req, 200, orbit_row_json(&r, 0, device_names, "iisssiissb"));
 }
 
 /* The deployment body field names, in the authorized organisation, or a 404 answer. */

@@ -68,5 +68,8 @@ int api_attach(Orbit *o, OrbitRequest *req);
 int api_rollout(Orbit *o, OrbitRequest *req);
 
 int api_device_checkin(Orbit *o, OrbitRequest *req);
+int api_enrolment_token_create(Orbit *o, OrbitRequest *req);
+int api_device_enrol(Orbit *o, OrbitRequest *req);
+int api_device_accept(Orbit *o, OrbitRequest *req);
 int api_device_progress(Orbit *o, OrbitRequest *req);
 int api_device_store(Orbit *o, OrbitRequest *req);

@@ -143,13 +143,15 @@ static unsigned auth_device(Orbit *o, OrbitRequest *req, const void *body, size_
                 return orbit_fail(req, 401, "device request time is more than %d seconds from the server's clock",
                                   ORBIT_DEVICE_CLOCK_SKEW), 401;
         orbit_db_lock(o->db);
-        q = orbit_db_query(o->db, &r, "SELECT id, org_id, deployment_id, public_key FROM devices WHERE key_id = ?",
-                           a.key_id);
+        q = orbit_db_query(o->db, &r,
+                           "SELECT id, org_id, deployment_id, public_key, accepted FROM devices WHERE key_id = ?", a.key_id);
         orbit_db_unlock(o->db);
         if (q < 0)
                 return orbit_fail_db(o, req, q, "device lookup"), 500;
         if (r.n_rows == 0)
                 return orbit_fail(req, 401, "unknown device key"), 401;
+        if (orbit_db_cell_int(&r, 0, 4) == 0)
+                return orbit_fail(req, 401, "the device awaits an owner's acceptance"), 401;
         key = auth_public_key(orbit_db_cell(&r, 0, 3));
         if (!key)
                 return orbit_fail(req, 500, "the device's stored key does not load"), 500;

@@ -63,6 +63,17 @@ static const OrbitField fields_attach[] = {
         { "success", ORBIT_FIELD_INTEGER, false, 100 },
         {},
 };
+static const OrbitField fields_enrolment_token[] = {
+        { "expires_in", ORBIT_FIELD_INTEGER, false, 365 * 24 * 3600 },
+        {},
+};
+static const OrbitField fields_enrol[] = {
+        { "token", ORBIT_FIELD_DIGEST, true, 0 },
+        { "name", ORBIT_FIELD_NAME, true, 0 },
+        { "public_key", ORBIT_FIELD_PEM, true, 4096 },
+        { "proof", ORBIT_FIELD_STRING, true, 128 },
+        {},
+};
 static const OrbitField fields_rollout[] = {
         { "action", ORBIT_FIELD_NAME, true, 0 },
         {},
@@ -102,6 +113,9 @@ static const OrbitRoute orbit_routes[] = {
         { "GET", ORG "/deployments/#", ORBIT_ACCESS_VIEW, api_deployment_get, NULL, false },
         { "POST", ORG "/deployments/#/attach", ORBIT_ACCESS_CHANGE, api_attach, fields_attach, false },
         { "POST", ORG "/deployments/#/rollout", ORBIT_ACCESS_CHANGE, api_rollout, fields_rollout, false },
+        { "POST", ORG "/deployments/#/enrolment-tokens", ORBIT_ACCESS_CHANGE, api_enrolment_token_create,
+          fields_enrolment_token, false },
+        { "POST", ORG "/devices/#/accept", ORBIT_ACCESS_CHANGE, api_device_accept, NULL, false },
         { "GET", ORG "/devices", ORBIT_ACCESS_VIEW, api_devices_list, NULL, false },
         { "POST", ORG "/devices", ORBIT_ACCESS_CHANGE, api_device_register, fields_device, false },
         { "GET", ORG "/devices/#", ORBIT_ACCESS_VIEW, api_device_get, NULL, false },
@@ -113,6 +127,7 @@ static const OrbitRoute orbit_routes[] = {
         { "POST", ORG "/objects/missing", ORBIT_ACCESS_CHANGE, api_objects_missing, fields_missing, false },
         { "PUT", ORG "/objects/@", ORBIT_ACCESS_CHANGE, api_object_put, NULL, true },
         { "GET", ORG "/audit", ORBIT_ACCESS_CHANGE, api_audit_list, NULL, false },
+        { "POST", "/api/v1/device/enrol", ORBIT_ACCESS_PUBLIC, api_device_enrol, fields_enrol, false },
         { "POST", "/api/v1/device/checkin", ORBIT_ACCESS_DEVICE, api_device_checkin, fields_checkin, false },
         { "POST", "/api/v1/device/progress", ORBIT_ACCESS_DEVICE, api_device_progress, fields_progress, false },
         { "GET", "/api/v1/device/store/*", ORBIT_ACCESS_DOWNLOAD, api_device_store, NULL, false },

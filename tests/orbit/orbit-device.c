@@ -11,6 +11,11 @@
  * sends of the same signed request (a replay when N > 1). Exit 0 if every send got an
  * answer, 1 otherwise.
  *
+ *     orbit-device --url URL --key KEY --enrol TOKEN NAME
+ *
+ * asks to join with an enrolment token (unsigned headers; the body carries the proof of
+ * the key), printing the status and the answer.
+ *
  *     orbit-device --key KEY --presign N METHOD PATH [BODY]
  *
  * sends nothing: prints the key id, then N lines "TIME NONCE SIGNATURE" of distinct
@@ -19,6 +24,8 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <getopt.h>
+#include <jansson.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +44,7 @@ int main(int argc, char **argv) {
                 { "time", required_argument, NULL, 't' },
                 { "repeat", required_argument, NULL, 'r' },
                 { "presign", required_argument, NULL, 'p' },
+                { "enrol", required_argument, NULL, 'e' },
                 {},
         };
         const char *url = NULL, *key_path = NULL, *nonce_arg = NULL, *method, *path, *body = "";
@@ -47,6 +55,8 @@ int main(int argc, char **argv) {
         uint8_t sig[ED25519_SIGNATURE_SIZE], random[16];
         int repeat = 1, c, status = 0;
         long presign = 0;
+        const char *enrol = NULL;
+        char *enrol_body = NULL;
 
         while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0) {
                 switch (c) {
@@ -56,8 +66,36 @@ int main(int argc, char **argv) {
                 case 't': timestamp = strtoll(optarg, NULL, 10); break;
                 case 'r': repeat = atoi(optarg); break;
                 case 'p': presign = atol(optarg); break;
+                case 'e': enrol = optarg; break;
                 default: return 2;
                 }
+        }
+        if (enrol && url && key_path && argc - optind == 1) {
+                /* the enrolment request: the name, the public key and the proof */
+                char pub[4096] = "", proof[129];
+                BIO *bio = BIO_new(BIO_s_mem());
+                size_t n;
+                if (key_load_private(&key, key_path) < 0 || !bio || !PEM_write_bio_PUBKEY(bio, key))
+                        return 1;
+                n = (size_t)BIO_read(bio, pub, sizeof(pub) - 1);
+                pub[n] = '\0';
+                BIO_free(bio);
+                if (asprintf(&message, "kos-orbit-enrol-v1\n%s\n%s", enrol, argv[optind]) < 0 ||
+                    key_sign(key, message, strlen(message), sig) < 0)
+                        return 1;
+                hex_encode(proof, sig, sizeof(sig));
+                json_t *j = json_pack("{s:s,s:s,s:s,s:s}", "token", enrol, "name", argv[optind], "public_key", pub,
+                                      "proof", proof);
+                enrol_body = json_dumps(j, JSON_COMPACT);
+                json_decref(j);
+                free(message);
+                message = NULL;
+                EVP_PKEY_free(key);
+                key = NULL;
+                method = "POST";
+                path = "/api/v1/device/enrol";
+                body = enrol_body;
+                goto send;
         }
         if ((!url && !presign) || !key_path || argc - optind < 2 || argc - optind > 3) {
                 fprintf(stderr, "usage: orbit-device --url URL --key KEY [--nonce HEX] [--time S] [--repeat N] METHOD PATH [BODY]\n");
@@ -99,6 +137,7 @@ int main(int argc, char **argv) {
             key_sign(key, message, strlen(message), sig) < 0)
                 return 1;
         hex_encode(sig_hex, sig, sizeof(sig));
+send:
         if (asprintf(&full, "%s%s", url, path) < 0)
                 return 1;
 
@@ -108,14 +147,16 @@ int main(int argc, char **argv) {
                 struct curl_slist *headers = NULL;
                 long code = 0;
 
-                snprintf(header, sizeof(header), "X-Kos-Device: %s", key_hex);
-                headers = curl_slist_append(headers, header);
-                snprintf(header, sizeof(header), "X-Kos-Time: %lld", timestamp);
-                headers = curl_slist_append(headers, header);
-                snprintf(header, sizeof(header), "X-Kos-Nonce: %s", nonce);
-                headers = curl_slist_append(headers, header);
-                snprintf(header, sizeof(header), "X-Kos-Signature: %s", sig_hex);
-                headers = curl_slist_append(headers, header);
+                if (!enrol) {
+                        snprintf(header, sizeof(header), "X-Kos-Device: %s", key_hex);
+                        headers = curl_slist_append(headers, header);
+                        snprintf(header, sizeof(header), "X-Kos-Time: %lld", timestamp);
+                        headers = curl_slist_append(headers, header);
+                        snprintf(header, sizeof(header), "X-Kos-Nonce: %s", nonce);
+                        headers = curl_slist_append(headers, header);
+                        snprintf(header, sizeof(header), "X-Kos-Signature: %s", sig_hex);
+                        headers = curl_slist_append(headers, header);
+                }
                 headers = curl_slist_append(headers, "Content-Type: application/json");
                 curl_easy_setopt(curl, CURLOPT_URL, full);
                 curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
@@ -140,6 +181,7 @@ int main(int argc, char **argv) {
                 curl_easy_cleanup(curl);
         }
         free(message);
+        free(enrol_body);
         free(full);
         EVP_PKEY_free(key);
         curl_global_cleanup();

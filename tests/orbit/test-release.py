@@ -143,6 +143,10 @@ thread.start()
 while call("GET", f"{O}/devices/{devices['online'][0]}", token=bob)[1]["last_seen"] == 0:
     time.sleep(0.02)
 attached = time.monotonic()
+check(call("POST", f"{O}/deployments/{production}/attach", {"release": release}, token=bob)[0] == 403,
+      "a user cannot attach")
+check(call("POST", f"/api/v1/orgs/{globex}/deployments/{production}/attach", {"release": release}, token=carol)[0] == 404,
+      "another organisation cannot attach")
 out = kos("orbit", "--orbit", URL, "--token-file", token_file, "attach", str(production), str(release))
 thread.join()
 status, answer = polled["answer"]
@@ -262,5 +266,28 @@ check(call("POST", f"{O}/deployments/{canary}/rollout", {"action": "resume"}, to
       "a user cannot control a rollout")
 check(call("POST", f"{O}/deployments/{canary}/attach", {"release": release, "phases": "50%,10%"},
            token=alice)[0] == 400, "phases must grow")
+
+# enrolment by token: a device asks to join, is refused until an owner accepts it
+status, answer = call("POST", f"{O}/deployments/{development}/enrolment-tokens", {}, token=bob)
+check(status == 403, f"a user cannot make enrolment tokens: {status} {answer}")
+status, answer = call("POST", f"{O}/deployments/{development}/enrolment-tokens", {"expires_in": 3600}, token=alice)
+check(status == 201, f"enrolment token: {status} {answer}")
+enrolment = answer["token"]
+joiner_key, _ = device_key("joiner")
+out = subprocess.run([orbit_client.DEVICE, "--url", URL, "--key", joiner_key, "--enrol", enrolment, "joiner"],
+                     capture_output=True, text=True)
+status, answer = int(out.stdout.split("\n")[0]), json.loads(out.stdout.split("\n")[1])
+check(status == 202 and answer["state"] == "pending", f"enrolment: {status} {answer}")
+joiner = answer["device"]
+out = subprocess.run([orbit_client.DEVICE, "--url", URL, "--key", joiner_key, "--enrol", "0" * 64, "joiner2"],
+                     capture_output=True, text=True)
+check(out.stdout.startswith("401"), f"a wrong enrolment token: {out.stdout}")
+status, answer = device(joiner_key, "POST", "/api/v1/device/checkin", '{"wait":0}')[0]
+check(status == 401 and "acceptance" in answer["error"], f"a pending device is refused: {status} {answer}")
+check(call("POST", f"{O}/devices/{joiner}/accept", token=bob)[0] == 403, "a user cannot accept a device")
+check(call("POST", f"/api/v1/orgs/{globex}/devices/{joiner}/accept", token=carol)[0] == 404, "nor another org")
+check(call("POST", f"{O}/devices/{joiner}/accept", token=alice)[0] == 200, "an owner accepts the device")
+status, answer = device(joiner_key, "POST", "/api/v1/device/checkin", '{"wait":0}')[0]
+check(status == 200, f"an accepted device checks in: {status} {answer}")
 
 print(f"{orbit_client.checks} checks passed")

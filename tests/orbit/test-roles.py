@@ -71,10 +71,15 @@ endpoints = [
     ("POST", O + "/objects/missing", lambda: {"digests": [digest(blob)]}, "change"),
     ("PUT", f"{O}/objects/{digest(blob)}", lambda: blob, "change"),
     ("GET", O + "/audit", None, "change"),
+    ("GET", f"{O}/devices/{dev}/reports", None, "view"),
+    ("POST", f"{O}/deployments/{deployment}/enrolment-tokens", lambda: {"expires_in": 60}, "change"),
+    ("POST", f"{O}/devices/{dev}/accept", None, "change"),
+    ("GET", "/api/v1/server", None, "self"),
 ]
 
 success = {"GET": 200, "POST": 200, "PUT": 201}
 created = {"/api/v1/tokens", O + "/projects", f"{O}/projects/{project}/keys",
+           f"{O}/deployments/{deployment}/enrolment-tokens",
            f"{O}/projects/{project}/deployments", O + "/devices"}
 
 
