@@ -144,6 +144,9 @@ static int http_new_request(Orbit *o, struct MHD_Connection *c, const char *url,
                         return orbit_fail(req, 405, "method %s is not allowed on %s", method, "this path");
                 return orbit_fail(req, 404, "no such endpoint");
         }
+        /* uploads are users' only: refused before a byte is stored */
+        if (req->route->raw_body && http_has_device_headers(c))
+                return orbit_fail(req, 401, "this endpoint is for users: device credentials are not accepted");
         if (!http_has_device_headers(c)) {
                 if (orbit_authenticate(o, req, NULL, 0) || orbit_authorize(o, req))
                         return 0;

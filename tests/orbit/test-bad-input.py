@@ -107,6 +107,8 @@ r = c.getresponse()
 body = json.loads(r.read())
 check(r.status == 401 and "X-Kos-Nonce" in body["error"], f"malformed device headers: {r.status} {body}")
 c.close()
+status, answer = device(key, "PUT", f"{O}/objects/{digest(b'by a device')}", "by a device")[0]
+check(status == 401 and "for users" in answer["error"], f"an upload with device credentials: {status} {answer}")
 other_key, _ = device_key("stranger")
 status, answer = device(other_key, "POST", "/api/v1/device/checkin", '{"wait":0}')[0]
 check(status == 401 and "unknown device" in answer["error"], f"an unenrolled key: {status} {answer}")
