@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # One backend's Orbit figures (bench/orbit.sh runs both): check-ins per second and
 # latency with wrk (64 connections, pre-signed requests), and long polls held and told.
-# usage: orbit-one.sh BUILD_DIR sqlite|postgresql
+# usage: orbit-one.sh BUILD_DIR sqlite|postgresql   (ORBIT_BENCH_THREADS: orbit --threads, default 16)
 set -u
 KOS_BUILD=$(cd "$1" && pwd)
 KOS_SOURCE=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,7 +14,7 @@ SECONDS_RUN=${ORBIT_BENCH_SECONDS:-5}
 ulimit -n 65536 2>/dev/null || ulimit -n 16384 2>/dev/null || true
 
 orbit_db
-ORBIT_ARGS="--threads 2"
+ORBIT_ARGS="--threads ${ORBIT_BENCH_THREADS:-16}"
 orbit_start
 echo 'bench-password' | admin create-user bench@example.com >/dev/null
 admin create-org bench --owner bench@example.com >/dev/null
