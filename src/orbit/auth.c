@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,6 +124,45 @@ static EVP_PKEY *auth_public_key(const char *pem) {
         return key;
 }
 
+void orbit_key_cache_init(Orbit *o) {
+        pthread_mutex_init(&o->key_cache_mutex, NULL);
+}
+
+void orbit_key_cache_clear(Orbit *o) {
+        for (size_t i = 0; i < ORBIT_KEY_CACHE; i++) {
+                EVP_PKEY_free(o->key_cache[i].key);
+                o->key_cache[i].key = NULL;
+        }
+        pthread_mutex_destroy(&o->key_cache_mutex);
+}
+
+/* The device key of key_id (pem its stored text): from the cache, or parsed and cached.
+ * The caller owns a reference. */
+static EVP_PKEY *auth_device_key(Orbit *o, const char *key_id, const char *pem) {
+        size_t slot = strtoul((char[9]){ key_id[0], key_id[1], key_id[2], key_id[3], key_id[4], key_id[5],
+                                         key_id[6], key_id[7], '\0' }, NULL, 16) % ORBIT_KEY_CACHE;
+        EVP_PKEY *key = NULL;
+
+        pthread_mutex_lock(&o->key_cache_mutex);
+        if (o->key_cache[slot].key && strcmp(o->key_cache[slot].key_id, key_id) == 0 &&
+            EVP_PKEY_up_ref(o->key_cache[slot].key))
+                key = o->key_cache[slot].key;
+        pthread_mutex_unlock(&o->key_cache_mutex);
+        if (key)
+                return key;
+        key = auth_public_key(pem);
+        if (!key)
+                return NULL;
+        pthread_mutex_lock(&o->key_cache_mutex);
+        if (EVP_PKEY_up_ref(key)) {
+                EVP_PKEY_free(o->key_cache[slot].key);
+                o->key_cache[slot].key = key;
+                memcpy(o->key_cache[slot].key_id, key_id, 65);
+        }
+        pthread_mutex_unlock(&o->key_cache_mutex);
+        return key;
+}
+
 static unsigned auth_device(Orbit *o, OrbitRequest *req, const void *body, size_t body_size) {
         _cleanup_db_result_ OrbitDbResult r = { 0 };
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
@@ -152,7 +192,7 @@ static unsigned auth_device(Orbit *o, OrbitRequest *req, const void *body, size_
                 return orbit_fail(req, 401, "unknown device key"), 401;
         if (orbit_db_cell_int(&r, 0, 4) == 0)
                 return orbit_fail(req, 401, "the device awaits an owner's acceptance"), 401;
-        key = auth_public_key(orbit_db_cell(&r, 0, 3));
+        key = auth_device_key(o, a.key_id, orbit_db_cell(&r, 0, 3));
         if (!key)
                 return orbit_fail(req, 500, "the device's stored key does not load"), 500;
         q = orbit_device_auth_message(&message, req->method, req->path, a.timestamp, a.nonce, body, body_size);

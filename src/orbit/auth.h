@@ -38,6 +38,10 @@ void orbit_token_hash(const char *token, char hash[65]);
 int orbit_token_create(OrbitDb *db, int64_t user_id, const char *name, int64_t expires,
                        char token[ORBIT_TOKEN_HEX + 1]);
 
+/* Sets up and frees o's cache of parsed device keys. */
+void orbit_key_cache_init(Orbit *o);
+void orbit_key_cache_clear(Orbit *o);
+
 /* Loads (or makes, on first start) the download secret into o. */
 int orbit_download_secret_load(Orbit *o);
 /* A download token for device until expires: "EXPIRES-HEX" into token. */

@@ -213,8 +213,11 @@ static int serve(int argc, char **argv) {
         sigaddset(&mask, SIGPIPE);
         pthread_sigmask(SIG_BLOCK, &mask, NULL);
 
-        if (open_db(&o.db, location, threads) < 0)
+        orbit_key_cache_init(&o);
+        if (open_db(&o.db, location, threads) < 0) {
+                orbit_key_cache_clear(&o);
                 return 1;
+        }
         r = orbit_download_secret_load(&o);
         if (r < 0) {
                 log_error("cannot load the download secret: %s", orbit_db_last_error(o.db));
@@ -257,6 +260,7 @@ out:
         orbit_db_close(o.db);
         free(o.public_url);
         OPENSSL_cleanse(o.download_secret, sizeof(o.download_secret));
+        orbit_key_cache_clear(&o);
         return status;
 }
 

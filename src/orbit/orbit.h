@@ -30,6 +30,7 @@
 #define ORBIT_DEVICE_CLOCK_SKEW 300
 #define ORBIT_LONG_POLL_MAX 60
 #define ORBIT_MAX_IDS 4
+#define ORBIT_KEY_CACHE 1024
 
 typedef struct Store Store;
 typedef struct OrbitWaiters OrbitWaiters;
@@ -43,6 +44,13 @@ typedef struct Orbit {
         struct MHD_Daemon *daemon;
         uint8_t download_secret[32]; /* auth.h invariant 4 */
         int64_t nonces_pruned;   /* when expired nonces were last removed (atomic) */
+        /* parsed device keys by key id (a key id names one key forever): PEM decoding costs
+         * more than the signature check */
+        pthread_mutex_t key_cache_mutex;
+        struct {
+                char key_id[65];
+                void *key; /* owned EVP_PKEY */
+        } key_cache[ORBIT_KEY_CACHE];
 } Orbit;
 
 typedef enum OrbitPrincipalKind {
