@@ -28,11 +28,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
+#include "manifest/manifest.h"
+#include "manifest/render.h"
 #include "orbit/api.h"
 #include "orbit/auth.h"
 #include "orbit/rollout.h"
 #include "store/store.h"
 #include "util/clock.h"
+#include "util/cleanup.h"
+#include "util/fileio.h"
 #include "util/hex.h"
 
 static const char *const progress_states[] = { "downloading", "installed", "booted", "confirmed", "failed" };
@@ -111,6 +117,12 @@ int api_device_checkin(Orbit *o, OrbitRequest *req) {
         q = checkin_look(o, req, manifest, &answer, &deployment);
         if (q < 0)
                 return orbit_fail_db(o, req, q, "check-in");
+        /* a manifest the server has not seen: ask for it now, without waiting */
+        if (manifest && req->poll_deadline_ms == 0 && !orbit_device_manifest_known(o, req->org_id, manifest)) {
+                if (!answer)
+                        answer = json_pack("{s:n}", "target");
+                json_object_set_new(answer, "upload_manifest", json_true());
+        }
         if (answer)
                 return orbit_answer(req, 200, answer);
         if (wait > 0 && req->poll_deadline_ms == 0)
@@ -271,4 +283,98 @@ int api_device_store(Orbit *o, OrbitRequest *req) {
                 return store_answer_file(req, fd);
         }
         return orbit_fail(req, 404, "no such file in the store");
+}
+
+bool orbit_device_manifest_known(Orbit *o, int64_t org, const char *digest) {
+        _cleanup_db_result_ OrbitDbResult r = { 0 };
+
+        if (orbit_db_query(o->db, &r, "SELECT 1 FROM device_manifests WHERE org_id = ? AND digest = ?", ID(org), digest) < 0)
+                return true; /* do not ask on a database error */
+        return r.n_rows > 0;
+}
+
+/* The running manifest a device uploads when check-in asks: it must be the one the device
+ * reported, and a valid manifest. Kept in the store; another organisation never sees it. */
+int api_device_manifest_upload(Orbit *o, OrbitRequest *req) {
+        _cleanup_db_result_ OrbitDbResult d = { 0 };
+        _cleanup_(manifest_freep) Manifest *m = NULL;
+        _cleanup_free_ unsigned char *dtb = NULL;
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *tmp = NULL;
+        const char *text = json_string_value(json_object_get(req->body, "dtb"));
+        size_t len = strlen(text);
+        Sha256Digest digest;
+        char hex[65];
+        ManifestError merr;
+        char why[300];
+        int n, q;
+
+        q = orbit_db_query(o->db, &d, "SELECT manifest FROM devices WHERE id = ?", ID(req->who.device_id));
+        if (q < 0 || d.n_rows == 0)
+                return orbit_fail_db(o, req, q, "manifest");
+        if (len % 4 != 0 || len == 0)
+                return orbit_fail(req, 400, "field \"dtb\" must be base64");
+        dtb = malloc(len / 4 * 3 + 1);
+        if (!dtb)
+                return orbit_fail(req, 500, "out of memory");
+        n = EVP_DecodeBlock(dtb, (const unsigned char *)text, (int)len);
+        if (n < 0 || strspn(text, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") != len)
+                return orbit_fail(req, 400, "field \"dtb\" must be base64");
+        n -= (len >= 1 && text[len - 1] == '=') + (len >= 2 && text[len - 2] == '=');
+        if (sha256_buffer(dtb, (size_t)n, &digest) < 0)
+                return orbit_fail(req, 500, "cannot hash");
+        sha256_to_hex(&digest, hex);
+        if (!orbit_db_cell(&d, 0, 0) || strcmp(orbit_db_cell(&d, 0, 0), hex) != 0)
+                return orbit_fail(req, 400, "this is not the manifest the device reported running (%s)", hex);
+        if (manifest_parse(&m, dtb, (size_t)n, &merr) < 0) {
+                manifest_error_format(&merr, why, sizeof(why));
+                return orbit_fail(req, 400, "invalid manifest: %s", why);
+        }
+        q = store_tmp_create(o->store, "orbit-manifest", &fd, &tmp);
+        if (q >= 0)
+                q = write_full(fd, dtb, (size_t)n);
+        if (q >= 0)
+                q = store_object_publish(o->store, tmp, hex, NULL);
+        if (q < 0) {
+                if (tmp)
+                        (void)unlink(tmp);
+                return orbit_fail(req, 500, "cannot store the manifest: %s", strerror(-q));
+        }
+        q = orbit_db_query(o->db, NULL,
+                           "INSERT INTO device_manifests (org_id, digest) VALUES (?, ?) ON CONFLICT (org_id, digest) DO NOTHING",
+                           ID(req->org_id), hex);
+        if (q < 0)
+                return orbit_fail_db(o, req, q, "manifest");
+        return orbit_answer(req, 200, json_pack("{s:s}", "manifest", hex));
+}
+
+int api_device_manifest_get(Orbit *o, OrbitRequest *req) {
+        _cleanup_db_result_ OrbitDbResult d = { 0 };
+        _cleanup_(manifest_freep) Manifest *m = NULL;
+        _cleanup_free_ char *dtb = NULL, *dot = NULL;
+        json_t *rendered = NULL;
+        size_t size, dot_size = 0;
+        FILE *f;
+        int q;
+
+        q = orbit_db_query(o->db, &d,
+                           "SELECT d.manifest FROM devices d JOIN device_manifests m ON m.org_id = d.org_id AND"
+                           " m.digest = d.manifest WHERE d.id = ? AND d.org_id = ?", ID(req->ids[1]), ID(req->org_id));
+        if (q < 0)
+                return orbit_fail_db(o, req, q, "device manifest");
+        if (d.n_rows == 0)
+                return orbit_fail(req, 404, "no such device, or its running manifest was not uploaded yet");
+        if (store_object_read(o->store, orbit_db_cell(&d, 0, 0), MANIFEST_MAX_SIZE, &dtb, &size) != 0 ||
+            manifest_parse(&m, dtb, size, NULL) < 0 || manifest_render_json(m, &rendered) < 0)
+                return orbit_fail(req, 500, "the device's manifest cannot be read from the store");
+        f = open_memstream(&dot, &dot_size);
+        if (!f || manifest_render_dot(m, f) < 0) {
+                if (f)
+                        fclose(f);
+                json_decref(rendered);
+                return orbit_fail(req, 500, "cannot render the manifest graph");
+        }
+        fclose(f);
+        return orbit_answer(req, 200, json_pack("{s:I,s:s,s:o,s:s}", "device", (json_int_t)req->ids[1], "manifest",
+                                                orbit_db_cell(&d, 0, 0), "manifest_content", rendered, "dot", dot));
 }

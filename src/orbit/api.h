@@ -72,4 +72,8 @@ int api_enrolment_token_create(Orbit *o, OrbitRequest *req);
 int api_device_enrol(Orbit *o, OrbitRequest *req);
 int api_device_accept(Orbit *o, OrbitRequest *req);
 int api_device_progress(Orbit *o, OrbitRequest *req);
+int api_device_manifest_upload(Orbit *o, OrbitRequest *req);
+int api_device_manifest_get(Orbit *o, OrbitRequest *req);
+/* True if the device's organisation has the running manifest digest (device_manifests). */
+bool orbit_device_manifest_known(Orbit *o, int64_t org, const char *digest);
 int api_device_store(Orbit *o, OrbitRequest *req);

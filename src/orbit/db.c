@@ -101,7 +101,8 @@ static const char *const orbit_db_migrations[] = {
         "  release_id BIGINT NOT NULL, state TEXT NOT NULL, reason TEXT NOT NULL,"
         "  at BIGINT NOT NULL);"
         "CREATE TABLE secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);",
-        /* 3: phased rollouts (rollout.h); nonces pruned by age; enrolment by token */
+        /* 3: phased rollouts (rollout.h); nonces pruned by age; enrolment by token; the
+         * manifests devices run */
         "ALTER TABLE deployments ADD COLUMN rollout_phases TEXT;"
         "ALTER TABLE deployments ADD COLUMN rollout_phase INTEGER NOT NULL DEFAULT 0;"
         "ALTER TABLE deployments ADD COLUMN rollout_state TEXT NOT NULL DEFAULT 'running';"
@@ -109,7 +110,9 @@ static const char *const orbit_db_migrations[] = {
         "CREATE INDEX device_nonces_at ON device_nonces (at);"
         "ALTER TABLE devices ADD COLUMN accepted INTEGER NOT NULL DEFAULT 1;"
         "CREATE TABLE enrolment_tokens (hash TEXT PRIMARY KEY, org_id BIGINT NOT NULL REFERENCES orgs(id),"
-        "  deployment_id BIGINT NOT NULL REFERENCES deployments(id), expires BIGINT NOT NULL);",
+        "  deployment_id BIGINT NOT NULL REFERENCES deployments(id), expires BIGINT NOT NULL);"
+        "CREATE TABLE device_manifests (org_id BIGINT NOT NULL REFERENCES orgs(id), digest TEXT NOT NULL,"
+        "  PRIMARY KEY (org_id, digest));",
 };
 
 static int orbit_db_set_error(char **errorp, const char *fmt, const char *a, const char *b) {

@@ -31,6 +31,9 @@
 #define ORBIT_LONG_POLL_MAX 60
 #define ORBIT_MAX_IDS 4
 #define ORBIT_KEY_CACHE 1024
+/* a device's running manifest travels as base64 in a JSON body: at most this many
+ * characters (a DTB of 45 KiB), so the body stays under ORBIT_BODY_MAX */
+#define ORBIT_DEVICE_MANIFEST_BASE64_MAX (60U * 1024U)
 
 typedef struct Store Store;
 typedef struct OrbitWaiters OrbitWaiters;

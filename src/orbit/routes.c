@@ -74,6 +74,10 @@ static const OrbitField fields_enrol[] = {
         { "proof", ORBIT_FIELD_STRING, true, 128 },
         {},
 };
+static const OrbitField fields_device_manifest[] = {
+        { "dtb", ORBIT_FIELD_STRING, true, ORBIT_DEVICE_MANIFEST_BASE64_MAX },
+        {},
+};
 static const OrbitField fields_rollout[] = {
         { "action", ORBIT_FIELD_NAME, true, 0 },
         {},
@@ -120,6 +124,7 @@ static const OrbitRoute orbit_routes[] = {
         { "POST", ORG "/devices", ORBIT_ACCESS_CHANGE, api_device_register, fields_device, false },
         { "GET", ORG "/devices/#", ORBIT_ACCESS_VIEW, api_device_get, NULL, false },
         { "POST", ORG "/devices/#/move", ORBIT_ACCESS_CHANGE, api_device_move, fields_move, false },
+        { "GET", ORG "/devices/#/manifest", ORBIT_ACCESS_VIEW, api_device_manifest_get, NULL, false },
         { "GET", ORG "/devices/#/reports", ORBIT_ACCESS_VIEW, api_device_reports, NULL, false },
         { "POST", ORG "/devices/#/retry", ORBIT_ACCESS_CHANGE, api_device_retry, NULL, false },
         { "GET", ORG "/releases/#", ORBIT_ACCESS_VIEW, api_release_get, NULL, false },
@@ -129,6 +134,8 @@ static const OrbitRoute orbit_routes[] = {
         { "GET", ORG "/audit", ORBIT_ACCESS_CHANGE, api_audit_list, NULL, false },
         { "POST", "/api/v1/device/enrol", ORBIT_ACCESS_PUBLIC, api_device_enrol, fields_enrol, false },
         { "POST", "/api/v1/device/checkin", ORBIT_ACCESS_DEVICE, api_device_checkin, fields_checkin, false },
+        { "POST", "/api/v1/device/manifest", ORBIT_ACCESS_DEVICE, api_device_manifest_upload, fields_device_manifest,
+          false },
         { "POST", "/api/v1/device/progress", ORBIT_ACCESS_DEVICE, api_device_progress, fields_progress, false },
         { "GET", "/api/v1/device/store/*", ORBIT_ACCESS_DOWNLOAD, api_device_store, NULL, false },
 };

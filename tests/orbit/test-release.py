@@ -170,7 +170,24 @@ for state in ("installed", "booted", "confirmed"):
                  json.dumps({"release": release, "state": state}))[0][0] == 200, state)
 status, answer = device(devices["online"][1], "POST", "/api/v1/device/checkin",
                         json.dumps({"manifest": target["manifest"]}))[0]
-check(status == 200 and answer["target"] is None, f"a device running the target is told nothing: {answer}")
+check(status == 200 and answer["target"] is None, f"a device running the target is told nothing new: {answer}")
+check(answer.get("upload_manifest") is True, f"the server asks for a running manifest it has not seen: {answer}")
+check(call("GET", f"{O}/devices/{devices['online'][0]}/manifest", token=bob)[0] == 404, "no running manifest yet")
+import base64
+status, answer = device(devices["online"][1], "POST", "/api/v1/device/manifest",
+                        json.dumps({"dtb": base64.b64encode(open(evil, "rb").read()).decode()}))[0]
+check(status == 400 and "not the manifest the device reported" in answer["error"], f"another manifest: {answer}")
+status, answer = device(devices["online"][1], "POST", "/api/v1/device/manifest",
+                        json.dumps({"dtb": base64.b64encode(open(dtb, "rb").read()).decode()}))[0]
+check(status == 200 and answer["manifest"] == target["manifest"], f"running manifest uploaded: {status} {answer}")
+status, answer = call("GET", f"{O}/devices/{devices['online'][0]}/manifest", token=bob)
+check(status == 200 and [a["name"] for a in answer["manifest_content"]["apps"]] == ["sensor", "uplink"]
+      and answer["dot"].startswith("digraph"), f"the device's running manifest, inspected: {status} {answer}")
+check(call("GET", f"/api/v1/orgs/{globex}/devices/{devices['online'][0]}/manifest", token=carol)[0] == 404,
+      "another organisation cannot inspect it")
+status, answer = device(devices["online"][1], "POST", "/api/v1/device/checkin",
+                        json.dumps({"manifest": target["manifest"]}))[0]
+check("upload_manifest" not in answer, f"not asked again: {answer}")
 # a forged download token (another device's id, or a changed MAC) opens nothing
 import base64
 user_part, token_part = target["source"].split("//")[1].split("@")[0].split(":")
