@@ -117,6 +117,20 @@ int api_device_checkin(Orbit *o, OrbitRequest *req) {
         q = checkin_look(o, req, manifest, &answer, &deployment);
         if (q < 0)
                 return orbit_fail_db(o, req, q, "check-in");
+        /* queued commands go out at once, with whatever else there is */
+        {
+                json_t *commands = NULL;
+                q = orbit_commands_deliver(o, req->who.device_id, &commands);
+                if (q < 0) {
+                        json_decref(answer);
+                        return orbit_fail_db(o, req, q, "check-in");
+                }
+                if (commands) {
+                        if (!answer)
+                                answer = json_pack("{s:n}", "target");
+                        json_object_set_new(answer, "commands", commands);
+                }
+        }
         /* a manifest the server has not seen: ask for it now, without waiting */
         if (manifest && req->poll_deadline_ms == 0 && !orbit_device_manifest_known(o, req->org_id, manifest)) {
                 if (!answer)

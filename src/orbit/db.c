@@ -102,7 +102,7 @@ static const char *const orbit_db_migrations[] = {
         "  at BIGINT NOT NULL);"
         "CREATE TABLE secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);",
         /* 3: phased rollouts (rollout.h); nonces pruned by age; enrolment by token; the
-         * manifests devices run */
+         * manifests devices run; the command queue and traces */
         "ALTER TABLE deployments ADD COLUMN rollout_phases TEXT;"
         "ALTER TABLE deployments ADD COLUMN rollout_phase INTEGER NOT NULL DEFAULT 0;"
         "ALTER TABLE deployments ADD COLUMN rollout_state TEXT NOT NULL DEFAULT 'running';"
@@ -112,7 +112,14 @@ static const char *const orbit_db_migrations[] = {
         "CREATE TABLE enrolment_tokens (hash TEXT PRIMARY KEY, org_id BIGINT NOT NULL REFERENCES orgs(id),"
         "  deployment_id BIGINT NOT NULL REFERENCES deployments(id), expires BIGINT NOT NULL);"
         "CREATE TABLE device_manifests (org_id BIGINT NOT NULL REFERENCES orgs(id), digest TEXT NOT NULL,"
-        "  PRIMARY KEY (org_id, digest));",
+        "  PRIMARY KEY (org_id, digest));"
+        "CREATE TABLE commands (id @ID@, org_id BIGINT NOT NULL REFERENCES orgs(id),"
+        "  device_id BIGINT NOT NULL REFERENCES devices(id), kind TEXT NOT NULL, app TEXT NOT NULL,"
+        "  state TEXT NOT NULL, reason TEXT NOT NULL, created BIGINT NOT NULL, updated BIGINT NOT NULL);"
+        "CREATE INDEX commands_device ON commands (device_id, state);"
+        "CREATE TABLE traces (id @ID@, org_id BIGINT NOT NULL REFERENCES orgs(id),"
+        "  device_id BIGINT NOT NULL REFERENCES devices(id), command_id BIGINT NOT NULL REFERENCES commands(id),"
+        "  digest TEXT NOT NULL, size BIGINT NOT NULL, created BIGINT NOT NULL);",
 };
 
 static int orbit_db_set_error(char **errorp, const char *fmt, const char *a, const char *b) {

@@ -175,7 +175,7 @@ static void http_take_body(OrbitRequest *req, const char *data, size_t size) {
                 req->object_size += size;
                 return;
         }
-        if (req->raw_size + size > ORBIT_BODY_MAX) {
+        if (req->raw_size + size > (req->route && req->route->body_max ? req->route->body_max : ORBIT_BODY_MAX)) {
                 req->too_large = true;
                 return;
         }
@@ -196,8 +196,9 @@ static void http_handle(Orbit *o, OrbitRequest *req) {
         if (req->too_large) {
                 if (!req->answer)
                         orbit_fail(req, 413, "request body larger than %llu bytes",
-                                   req->route->raw_body ? (unsigned long long)ORBIT_OBJECT_MAX
-                                                        : (unsigned long long)ORBIT_BODY_MAX);
+                                   req->route->raw_body    ? (unsigned long long)ORBIT_OBJECT_MAX
+                                   : req->route->body_max ? (unsigned long long)req->route->body_max
+                                                           : (unsigned long long)ORBIT_BODY_MAX);
                 return;
         }
         if (http_has_device_headers(req->connection)) {
@@ -206,7 +207,7 @@ static void http_handle(Orbit *o, OrbitRequest *req) {
         }
         if (req->who.kind == ORBIT_PRINCIPAL_DEVICE || req->who.kind == ORBIT_PRINCIPAL_DOWNLOAD)
                 req->org_id = req->who.device_org_id;
-        if (!req->route->raw_body &&
+        if (!req->route->raw_body && !req->route->bytes_body &&
             orbit_request_parse(&req->body, req->raw, req->raw_size, req->route->fields, error, sizeof(error)) < 0) {
                 orbit_fail(req, 400, "%s", error);
                 return;

@@ -31,6 +31,7 @@
 #define ORBIT_LONG_POLL_MAX 60
 #define ORBIT_MAX_IDS 4
 #define ORBIT_KEY_CACHE 1024
+#define ORBIT_TRACE_MAX (16U * 1024U * 1024U)
 /* a device's running manifest travels as base64 in a JSON body: at most this many
  * characters (a DTB of 45 KiB), so the body stays under ORBIT_BODY_MAX */
 #define ORBIT_DEVICE_MANIFEST_BASE64_MAX (60U * 1024U)
@@ -92,7 +93,9 @@ typedef struct OrbitRoute {
         OrbitAccess access;
         OrbitHandler handler;
         const OrbitField *fields; /* what a JSON body may hold (NULL: nothing) */
-        bool raw_body; /* the body is an object's bytes, streamed to a file, not JSON */
+        bool raw_body;    /* the body is an object's bytes, streamed to a file (users only) */
+        bool bytes_body;  /* the body is bytes kept in memory (req->raw), not JSON */
+        size_t body_max;  /* bytes_body: the bound (else ORBIT_BODY_MAX) */ /* the body is an object's bytes, streamed to a file, not JSON */
 } OrbitRoute;
 
 struct OrbitRequest {

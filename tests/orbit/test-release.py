@@ -11,6 +11,7 @@ import os
 import subprocess
 import threading
 import time
+import urllib.request
 
 import orbit_client
 from orbit_client import KOS, TMP, URL, admin, call, check, device, device_key, fail, user
@@ -306,5 +307,53 @@ check(call("POST", f"/api/v1/orgs/{globex}/devices/{joiner}/accept", token=carol
 check(call("POST", f"{O}/devices/{joiner}/accept", token=alice)[0] == 200, "an owner accepts the device")
 status, answer = device(joiner_key, "POST", "/api/v1/device/checkin", '{"wait":0}')[0]
 check(status == 200, f"an accepted device checks in: {status} {answer}")
+
+# the command queue: a long-polling device hears of a queued command at once; it uploads a
+# trace, which the organisation's users download and no one else
+lab_id, lab_key = devices["lab"]
+heard = {}
+poller = threading.Thread(target=lambda: heard.update(
+    answer=device(lab_key, "POST", "/api/v1/device/checkin", '{"wait":60}')[0]))
+before_seen = call("GET", f"{O}/devices/{lab_id}", token=bob)[1]["last_seen"]
+poller.start()
+while call("GET", "/api/v1/server", token=bob)[1]["long_polls"] == 0:
+    time.sleep(0.02)
+check(call("POST", f"{O}/devices/{lab_id}/commands", {"command": "trace-start", "app": "sensor"}, token=bob)[0] == 403,
+      "a user cannot queue commands")
+check(call("POST", f"/api/v1/orgs/{globex}/devices/{lab_id}/commands", {"command": "trace-start", "app": "sensor"},
+           token=carol)[0] == 404, "another organisation cannot queue commands")
+check(call("POST", f"{O}/devices/{lab_id}/commands", {"command": "reboot", "app": "sensor"}, token=alice)[0] == 400,
+      "an unknown command")
+status, answer = call("POST", f"{O}/devices/{lab_id}/commands", {"command": "trace-start", "app": "sensor"}, token=alice)
+check(status == 201 and answer["state"] == "queued", f"queue trace-start: {status} {answer}")
+poller.join()
+status, answer = heard["answer"]
+check(status == 200 and answer["commands"] == [{"id": answer["commands"][0]["id"], "command": "trace-start",
+                                                "app": "sensor"}], f"the long-polling device got the command: {answer}")
+start_id = answer["commands"][0]["id"]
+status, answer = device(lab_key, "POST", "/api/v1/device/checkin", '{"wait":0}')[0]
+check("commands" not in answer, f"a command is delivered once: {answer}")
+check(device(lab_key, "POST", f"/api/v1/device/commands/{start_id}", '{"state":"done"}')[0][0] == 200, "result")
+check(device(devices["online"][1], "POST", f"/api/v1/device/commands/{start_id}", '{"state":"done"}')[0][0] == 404,
+      "another device cannot report on the command")
+upload_id = call("POST", f"{O}/devices/{lab_id}/commands", {"command": "trace-upload", "app": "sensor"},
+                 token=alice)[1]["id"]
+status, answer = device(lab_key, "POST", f"/api/v1/device/commands/{upload_id}/trace", "early")[0]
+check(status == 404, f"a trace before the command was delivered: {status} {answer}")
+status, answer = device(lab_key, "POST", "/api/v1/device/checkin", '{"wait":0}')[0]
+check([c["id"] for c in answer["commands"]] == [upload_id], f"trace-upload delivered: {answer}")
+trace = "".join(f"event {i} sensor wakes\n" for i in range(2000))
+status, answer = device(lab_key, "POST", f"/api/v1/device/commands/{upload_id}/trace", trace)[0]
+check(status == 201 and answer["size"] == len(trace), f"trace upload: {status} {answer}")
+trace_id = answer["trace"]
+status, answer = call("GET", f"{O}/devices/{lab_id}/commands", token=bob)
+check([c["state"] for c in answer["commands"]] == ["done", "done"], f"command states: {answer}")
+status, answer = call("GET", f"{O}/devices/{lab_id}/traces", token=bob)
+check(status == 200 and answer["traces"][0]["id"] == trace_id, f"traces: {answer}")
+request = urllib.request.Request(f"{URL}{O}/traces/{trace_id}", headers={"Authorization": "Bearer " + bob})
+with urllib.request.urlopen(request) as response:
+    check(response.read().decode() == trace, "the downloaded trace is the uploaded one")
+check(call("GET", f"/api/v1/orgs/{globex}/traces/{trace_id}", token=carol)[0] == 404, "another org cannot download")
+check(call("GET", f"{O}/traces/{trace_id}")[0] == 401, "nor anyone without a token")
 
 print(f"{orbit_client.checks} checks passed")

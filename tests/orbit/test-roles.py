@@ -76,11 +76,15 @@ endpoints = [
     ("POST", f"{O}/devices/{dev}/accept", None, "change"),
     ("GET", "/api/v1/server", None, "self"),
     ("GET", f"{O}/devices/{dev}/manifest", None, "view404"),
+    ("POST", f"{O}/devices/{dev}/commands", lambda: {"command": "trace-start", "app": "sensor"}, "change"),
+    ("GET", f"{O}/devices/{dev}/commands", None, "view"),
+    ("GET", f"{O}/devices/{dev}/traces", None, "view"),
+    ("GET", f"{O}/traces/1", None, "view404"),
 ]
 
 success = {"GET": 200, "POST": 200, "PUT": 201}
 created = {"/api/v1/tokens", O + "/projects", f"{O}/projects/{project}/keys",
-           f"{O}/deployments/{deployment}/enrolment-tokens",
+           f"{O}/deployments/{deployment}/enrolment-tokens", f"{O}/devices/{dev}/commands",
            f"{O}/projects/{project}/deployments", O + "/devices"}
 
 
@@ -141,7 +145,7 @@ for method, path, body in (("POST", "/api/v1/device/checkin", '{"wait":0}'),
         status, answer = call(method, path, json.loads(body), token=token)
         check(status == 401, f"{name} on device endpoint {path}: {status} {answer}")
 status, answer = device(key, "POST", "/api/v1/device/checkin", '{"wait":0}')[0]
-check(status == 200 and answer == {"target": None}, f"device check-in: {status} {answer}")
+check(status == 200 and answer["target"] is None, f"device check-in: {status} {answer}")
 status, answer = call("GET", "/api/v1/device/store/refs/release-1", token=alice)
 check(status == 401, f"user token on the device store: {status} {answer}")
 
