@@ -35,7 +35,16 @@ static const char *const command_names[] = { "id", "command", "app", "state", "r
 int orbit_commands_deliver(Orbit *o, int64_t device, json_t **commandsp) {
         _cleanup_db_result_ OrbitDbResult r = { 0 };
         static const char *const names[] = { "id", "command", "app" };
-        int q = orbit_db_query(o->db, &r,
+        int q;
+
+        /* most check-ins find nothing queued: look before writing (a write costs a sync) */
+        *commandsp = NULL;
+        q = orbit_db_query(o->db, &r, "SELECT 1 FROM commands WHERE device_id = ? AND state = 'queued' LIMIT 1",
+                           ID(device));
+        if (q < 0 || r.n_rows == 0)
+                return q;
+        orbit_db_result_clear(&r);
+        q = orbit_db_query(o->db, &r,
                                "UPDATE commands SET state = 'delivered', updated = ? WHERE device_id = ? AND"
                                " state = 'queued' RETURNING id, kind, app", ID(orbit_now()), ID(device));
         if (q < 0)
