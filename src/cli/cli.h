@@ -7,7 +7,10 @@
  */
 #pragma once
 
+#include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #define CLI_EXIT_OK 0
 #define CLI_EXIT_FAILURE 1
@@ -50,3 +53,23 @@ int cli_ps(int argc, char **argv);
 int cli_app(int argc, char **argv);
 int cli_bootfs(int argc, char **argv);
 int cli_simulate(int argc, char **argv);
+
+/* Orbit (orbit.c, release.c): a server, its token and the organisation worked on. */
+typedef struct CliOrbit {
+        const char *url;
+        const char *token_file;
+        const char *token;
+        char *token_owned; /* owned */
+        int64_t org;
+} CliOrbit;
+int cli_orbit(int argc, char **argv);
+int cli_release(int argc, char **argv);
+/* Reads the token, picks the organisation: 0 or a CLI_EXIT_* status (the error logged). */
+int cli_orbit_setup(CliOrbit *orbit);
+void cli_orbit_done(CliOrbit *orbit);
+/* One request; on a 4xx/5xx the server's message is logged and a negative errno returned. */
+int cli_orbit_request(const CliOrbit *orbit, const char *method, const char *path, const void *body, size_t body_size,
+                      bool raw, json_t **answerp);
+/* The same with a JSON body (stolen; may be NULL). */
+int cli_orbit_request_json(const CliOrbit *orbit, const char *method, const char *path, json_t *body,
+                           json_t **answerp);

@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The device API: check-in (with long polling), progress reports, and the store a device
+ * upgrades from with `kos upgrade`.
+ *
+ * Progress of a device on a release (one row per device and release):
+ *
+ *     assigned ─> downloading ─> installed ─> booted ─> confirmed
+ *         │            │             │           │
+ *         └────────────┴─────────────┴───────────┴──────> failed (reason)
+ *
+ * The server writes "assigned" when it first offers a release; the device reports the
+ * rest. A device whose progress on the target is "failed" is not offered it again until
+ * an owner retries (that removes the row).
+ *
+ * Invariants:
+ *  1. A report is answered 200 only after it committed (db.h invariant 2): an
+ *     acknowledged report survives a crash of orbit.
+ *  2. The store serves a device only its deployment's target release: refs/release-N for
+ *     that N, and the objects that release lists.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "manifest/manifest.h"
+#include "manifest/render.h"
+#include "orbit/api.h"
+#include "orbit/auth.h"
+#include "orbit/rollout.h"
+#include "store/store.h"
+#include "util/clock.h"
+#include "util/cleanup.h"
+#include "util/fileio.h"
+#include "util/hex.h"
+
+static const char *const progress_states[] = { "downloading", "installed", "booted", "confirmed", "failed" };
+
+/* The check-in answer for the device as the database has it now; NULL if nothing to do. */
+static int checkin_look(Orbit *o, OrbitRequest *req, const char *manifest, json_t **answerp, int64_t *deploymentp) {
+        _cleanup_db_result_ OrbitDbResult t = { 0 }, p = { 0 };
+        char token[ORBIT_DOWNLOAD_TOKEN_MAX];
+        _cleanup_free_ char *source = NULL;
+        bool may;
+        int q;
+
+        q = orbit_db_query(o->db, &t,
+                           "SELECT d.deployment_id, r.id, r.manifest, r.signatures, r.version FROM devices d"
+                           " JOIN deployments e ON e.id = d.deployment_id LEFT JOIN releases r ON r.id = e.target"
+                           " WHERE d.id = ?", ID(req->who.device_id));
+        if (q < 0 || t.n_rows == 0)
+                return q < 0 ? q : -ENOENT;
+        *deploymentp = orbit_db_cell_int(&t, 0, 0);
+        *answerp = NULL;
+        if (!orbit_db_cell(&t, 0, 1))
+                return 0; /* no target */
+        if (manifest && strcmp(manifest, orbit_db_cell(&t, 0, 2)) == 0)
+                return 0; /* runs it */
+        q = orbit_db_query(o->db, &p, "SELECT state FROM progress WHERE device_id = ? AND release_id = ?",
+                           ID(req->who.device_id), orbit_db_cell(&t, 0, 1));
+        if (q < 0)
+                return q;
+        if (p.n_rows > 0 && strcmp(orbit_db_cell(&p, 0, 0), "failed") == 0)
+                return 0; /* not again until an owner retries */
+        q = rollout_device_may_start(o, *deploymentp, req->who.device_id, &may);
+        if (q < 0)
+                return q;
+        if (!may)
+                return 0; /* not in the rollout's current phase, or the rollout is paused */
+        if (p.n_rows == 0) {
+                q = orbit_db_query(o->db, NULL,
+                                   "INSERT INTO progress (device_id, release_id, state, reason, updated)"
+                                   " VALUES (?, ?, 'assigned', '', ?)", ID(req->who.device_id), orbit_db_cell(&t, 0, 1),
+                                   ID(orbit_now()));
+                if (q < 0)
+                        return q;
+        }
+        orbit_download_token(o, req->who.device_id, orbit_now() + ORBIT_DOWNLOAD_SECONDS, token);
+        /* public_url is "http://HOST:PORT": the token goes in as the URL's user information */
+        if (asprintf(&source, "http://device-%s:%s@%s/api/v1/device/store", ID(req->who.device_id), token,
+                     o->public_url + strlen("http://")) < 0)
+                return -ENOMEM;
+        *answerp = json_pack("{s:{s:I,s:s,s:s,s:I,s:s,s:s}}", "target", "release",
+                             (json_int_t)orbit_db_cell_int(&t, 0, 1), "manifest", orbit_db_cell(&t, 0, 2), "signatures",
+                             orbit_db_cell(&t, 0, 3), "version", (json_int_t)orbit_db_cell_int(&t, 0, 4), "source",
+                             source, "ref", "");
+        if (*answerp) {
+                char ref[40];
+                snprintf(ref, sizeof(ref), "release-%s", orbit_db_cell(&t, 0, 1));
+                json_object_set_new(json_object_get(*answerp, "target"), "ref", json_string(ref));
+        }
+        return 0;
+}
+
+int api_device_checkin(Orbit *o, OrbitRequest *req) {
+        const char *manifest = json_string_value(json_object_get(req->body, "manifest"));
+        int64_t wait = json_integer_value(json_object_get(req->body, "wait")), deployment = 0;
+        json_t *answer = NULL;
+        uint64_t sequence = orbit_waiters_sequence(o->waiters);
+        int q;
+
+        if (req->poll_deadline_ms == 0 && manifest) { /* the first look, not a resumed wait */
+                /* last_seen was written with the nonce; the manifest only when it changed */
+                q = orbit_db_query(o->db, NULL,
+                                   "UPDATE devices SET manifest = ? WHERE id = ? AND (manifest IS NULL OR manifest <> ?)",
+                                   manifest, ID(req->who.device_id), manifest);
+                if (q < 0)
+                        return orbit_fail_db(o, req, q, "check-in");
+        }
+        q = checkin_look(o, req, manifest, &answer, &deployment);
+        if (q < 0)
+                return orbit_fail_db(o, req, q, "check-in");
+        /* queued commands go out at once, with whatever else there is */
+        {
+                json_t *commands = NULL;
+                q = orbit_commands_deliver(o, req->who.device_id, &commands);
+                if (q < 0) {
+                        json_decref(answer);
+                        return orbit_fail_db(o, req, q, "check-in");
+                }
+                if (commands) {
+                        if (!answer)
+                                answer = json_pack("{s:n}", "target");
+                        json_object_set_new(answer, "commands", commands);
+                }
+        }
+        /* a manifest the server has not seen: ask for it now, without waiting */
+        if (manifest && req->poll_deadline_ms == 0 && !orbit_device_manifest_known(o, req->org_id, manifest)) {
+                if (!answer)
+                        answer = json_pack("{s:n}", "target");
+                json_object_set_new(answer, "upload_manifest", json_true());
+        }
+        if (answer)
+                return orbit_answer(req, 200, answer);
+        if (wait > 0 && req->poll_deadline_ms == 0)
+                req->poll_deadline_ms = now_ms() + (uint64_t)wait * 1000;
+        /* woken by news for another device of the deployment: wait on until the deadline */
+        if (wait > 0 && now_ms() < req->poll_deadline_ms) {
+                if (orbit_waiters_add(o->waiters, req, deployment, sequence))
+                        return 0;
+                q = checkin_look(o, req, manifest, &answer, &deployment);
+                if (q < 0)
+                        return orbit_fail_db(o, req, q, "check-in");
+                if (answer)
+                        return orbit_answer(req, 200, answer);
+        }
+        return orbit_answer(req, 200, json_pack("{s:n}", "target"));
+}
+
+int api_device_progress(Orbit *o, OrbitRequest *req) {
+        _cleanup_db_result_ OrbitDbResult r = { 0 };
+        const char *state = json_string_value(json_object_get(req->body, "state"));
+        const char *reason = json_string_value(json_object_get(req->body, "reason"));
+        int64_t release = json_integer_value(json_object_get(req->body, "release"));
+        bool known = false, changed = false;
+        int q;
+
+        for (size_t i = 0; i < ELEMENTSOF(progress_states); i++)
+                known = known || strcmp(state, progress_states[i]) == 0;
+        if (!known)
+                return orbit_fail(req, 400,
+                                  "field \"state\" must be downloading, installed, booted, confirmed or failed");
+        if (!reason)
+                reason = "";
+        q = orbit_db_query(o->db, &r, "SELECT id FROM releases WHERE id = ? AND org_id = ?", ID(release),
+                           ID(req->org_id));
+        if (q < 0)
+                return orbit_fail_db(o, req, q, "progress");
+        if (r.n_rows == 0)
+                return orbit_fail(req, 404, "no such release");
+        q = orbit_db_begin(o->db);
+        if (q >= 0)
+                q = orbit_db_query(o->db, NULL,
+                                   "INSERT INTO reports (device_id, release_id, state, reason, at) VALUES (?, ?, ?, ?, ?)",
+                                   ID(req->who.device_id), ID(release), state, reason, ID(orbit_now()));
+        if (q >= 0)
+                q = orbit_db_query(o->db, NULL,
+                                   "INSERT INTO progress (device_id, release_id, state, reason, updated)"
+                                   " VALUES (?, ?, ?, ?, ?) ON CONFLICT (device_id, release_id) DO UPDATE"
+                                   " SET state = excluded.state, reason = excluded.reason, updated = excluded.updated",
+                                   ID(req->who.device_id), ID(release), state, reason, ID(orbit_now()));
+        if (q >= 0) {
+                orbit_db_result_clear(&r);
+                q = orbit_db_query(o->db, &r, "SELECT deployment_id FROM devices WHERE id = ?", ID(req->who.device_id));
+        }
+        if (q >= 0 && r.n_rows > 0)
+                q = rollout_event(o, orbit_db_cell_int(&r, 0, 0), ROLLOUT_REPORT, &changed);
+        if (q >= 0)
+                q = orbit_db_commit(o->db);
+        if (q < 0) {
+                (void)orbit_db_rollback(o->db);
+                return orbit_fail_db(o, req, q, "progress");
+        }
+        if (changed)
+                orbit_waiters_wake(o->waiters, orbit_db_cell_int(&r, 0, 0));
+        return orbit_answer(req, 200, json_pack("{s:I,s:s}", "release", (json_int_t)release, "state", state));
+}
+
+/* A store file as the answer, from offset on if the request asked for "bytes=N-". */
+static int store_answer_file(OrbitRequest *req, int fd) {
+        const char *range = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_RANGE);
+        struct stat st;
+        uint64_t offset = 0;
+        char content_range[96];
+
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+                close(fd);
+                return orbit_fail(req, 404, "no such file in the store");
+        }
+        if (range && strncmp(range, "bytes=", 6) == 0 && range[6] >= '0' && range[6] <= '9') {
+                char *end;
+                offset = strtoull(range + 6, &end, 10);
+                if (strcmp(end, "-") != 0)
+                        offset = 0; /* a form we do not serve: the whole file */
+                else if (offset >= (uint64_t)st.st_size) {
+                        close(fd);
+                        orbit_fail(req, 416, "range starts past the end of the file");
+                        snprintf(content_range, sizeof(content_range), "bytes */%lld", (long long)st.st_size);
+                        return 0;
+                }
+        }
+        req->response = MHD_create_response_from_fd_at_offset64((uint64_t)st.st_size - offset, fd, offset);
+        if (!req->response) {
+                close(fd);
+                return orbit_fail(req, 500, "out of memory");
+        }
+        MHD_add_response_header(req->response, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
+        req->status = 200;
+        if (offset > 0) {
+                snprintf(content_range, sizeof(content_range), "bytes %llu-%llu/%llu", (unsigned long long)offset,
+                         (unsigned long long)st.st_size - 1, (unsigned long long)st.st_size);
+                MHD_add_response_header(req->response, MHD_HTTP_HEADER_CONTENT_RANGE, content_range);
+                req->status = 206;
+        }
+        return 0;
+}
+
+int api_device_store(Orbit *o, OrbitRequest *req) {
+        _cleanup_db_result_ OrbitDbResult r = { 0 };
+        const char *rest = req->rest;
+        int q;
+
+        if (strncmp(rest, "refs/release-", 13) == 0) {
+                StoreRef ref = { 0 };
+                _cleanup_free_ char *text = NULL;
+                q = orbit_db_query(o->db, &r,
+                                   "SELECT r.manifest, r.signatures FROM releases r JOIN deployments e ON e.target = r.id"
+                                   " JOIN devices d ON d.deployment_id = e.id WHERE d.id = ? AND r.id = ?",
+                                   ID(req->who.device_id), rest + 13);
+                if (q < 0)
+                        return orbit_fail_db(o, req, q, "store");
+                if (r.n_rows == 0)
+                        return orbit_fail(req, 404, "no such ref for this device");
+                if (sha256_from_hex(orbit_db_cell(&r, 0, 0), &ref.manifest) < 0 ||
+                    sha256_from_hex(orbit_db_cell(&r, 0, 1), &ref.signatures) < 0)
+                        return orbit_fail(req, 500, "a release's digest is malformed");
+                ref.has_signatures = true;
+                if (store_ref_format(&ref, &text) < 0)
+                        return orbit_fail(req, 500, "out of memory");
+                req->response = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_COPY);
+                if (!req->response)
+                        return orbit_fail(req, 500, "out of memory");
+                MHD_add_response_header(req->response, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain");
+                req->status = 200;
+                return 0;
+        }
+        if (strncmp(rest, "objects/", 8) == 0 && strlen(rest) == 8 + 2 + 1 + 62 && rest[10] == '/') {
+                char digest[65];
+                _cleanup_free_ char *path = NULL;
+                int fd;
+
+                memcpy(digest, rest + 8, 2);
+                memcpy(digest + 2, rest + 11, 62);
+                digest[64] = '\0';
+                if (!hex_is_sha256(digest))
+                        return orbit_fail(req, 404, "no such object");
+                q = orbit_db_query(o->db, &r,
+                                   "SELECT 1 FROM release_objects o JOIN deployments e ON e.target = o.release_id"
+                                   " JOIN devices d ON d.deployment_id = e.id WHERE d.id = ? AND o.digest = ?",
+                                   ID(req->who.device_id), digest);
+                if (q < 0)
+                        return orbit_fail_db(o, req, q, "store");
+                if (r.n_rows == 0)
+                        return orbit_fail(req, 404, "no such object for this device");
+                if (store_object_path(o->store, digest, &path) < 0)
+                        return orbit_fail(req, 404, "no such object");
+                fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+                if (fd < 0)
+                        return orbit_fail(req, 404, "no such object in the store");
+                return store_answer_file(req, fd);
+        }
+        return orbit_fail(req, 404, "no such file in the store");
+}
+
+bool orbit_device_manifest_known(Orbit *o, int64_t org, const char *digest) {
+        _cleanup_db_result_ OrbitDbResult r = { 0 };
+
+        if (orbit_db_query(o->db, &r, "SELECT 1 FROM device_manifests WHERE org_id = ? AND digest = ?", ID(org), digest) < 0)
+                return true; /* do not ask on a database error */
+        return r.n_rows > 0;
+}
+
+/* The running manifest a device uploads when check-in asks: it must be the one the device
+ * reported, and a valid manifest. Kept in the store; another organisation never sees it. */
+int api_device_manifest_upload(Orbit *o, OrbitRequest *req) {
+        _cleanup_db_result_ OrbitDbResult d = { 0 };
+        _cleanup_(manifest_freep) Manifest *m = NULL;
+        _cleanup_free_ unsigned char *dtb = NULL;
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *tmp = NULL;
+        const char *text = json_string_value(json_object_get(req->body, "dtb"));
+        size_t len = strlen(text);
+        Sha256Digest digest;
+        char hex[65];
+        ManifestError merr;
+        char why[300];
+        int n, q;
+
+        q = orbit_db_query(o->db, &d, "SELECT manifest FROM devices WHERE id = ?", ID(req->who.device_id));
+        if (q < 0 || d.n_rows == 0)
+                return orbit_fail_db(o, req, q, "manifest");
+        if (len % 4 != 0 || len == 0)
+                return orbit_fail(req, 400, "field \"dtb\" must be base64");
+        dtb = malloc(len / 4 * 3 + 1);
+        if (!dtb)
+                return orbit_fail(req, 500, "out of memory");
+        n = EVP_DecodeBlock(dtb, (const unsigned char *)text, (int)len);
+        if (n < 0 || strspn(text, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") != len)
+                return orbit_fail(req, 400, "field \"dtb\" must be base64");
+        n -= (len >= 1 && text[len - 1] == '=') + (len >= 2 && text[len - 2] == '=');
+        if (sha256_buffer(dtb, (size_t)n, &digest) < 0)
+                return orbit_fail(req, 500, "cannot hash");
+        sha256_to_hex(&digest, hex);
+        if (!orbit_db_cell(&d, 0, 0) || strcmp(orbit_db_cell(&d, 0, 0), hex) != 0)
+                return orbit_fail(req, 400, "this is not the manifest the device reported running (%s)", hex);
+        if (manifest_parse(&m, dtb, (size_t)n, &merr) < 0) {
+                manifest_error_format(&merr, why, sizeof(why));
+                return orbit_fail(req, 400, "invalid manifest: %s", why);
+        }
+        q = store_tmp_create(o->store, "orbit-manifest", &fd, &tmp);
+        if (q >= 0)
+                q = write_full(fd, dtb, (size_t)n);
+        if (q >= 0)
+                q = store_object_publish(o->store, tmp, hex, NULL);
+        if (q < 0) {
+                if (tmp)
+                        (void)unlink(tmp);
+                return orbit_fail(req, 500, "cannot store the manifest: %s", strerror(-q));
+        }
+        q = orbit_db_query(o->db, NULL,
+                           "INSERT INTO device_manifests (org_id, digest) VALUES (?, ?) ON CONFLICT (org_id, digest) DO NOTHING",
+                           ID(req->org_id), hex);
+        if (q < 0)
+                return orbit_fail_db(o, req, q, "manifest");
+        return orbit_answer(req, 200, json_pack("{s:s}", "manifest", hex));
+}
+
+int api_device_manifest_get(Orbit *o, OrbitRequest *req) {
+        _cleanup_db_result_ OrbitDbResult d = { 0 };
+        _cleanup_(manifest_freep) Manifest *m = NULL;
+        _cleanup_free_ char *dtb = NULL, *dot = NULL;
+        json_t *rendered = NULL;
+        size_t size, dot_size = 0;
+        FILE *f;
+        int q;
+
+        q = orbit_db_query(o->db, &d,
+                           "SELECT d.manifest FROM devices d JOIN device_manifests m ON m.org_id = d.org_id AND"
+                           " m.digest = d.manifest WHERE d.id = ? AND d.org_id = ?", ID(req->ids[1]), ID(req->org_id));
+        if (q < 0)
+                return orbit_fail_db(o, req, q, "device manifest");
+        if (d.n_rows == 0)
+                return orbit_fail(req, 404, "no such device, or its running manifest was not uploaded yet");
+        if (store_object_read(o->store, orbit_db_cell(&d, 0, 0), MANIFEST_MAX_SIZE, &dtb, &size) != 0 ||
+            manifest_parse(&m, dtb, size, NULL) < 0 || manifest_render_json(m, &rendered) < 0)
+                return orbit_fail(req, 500, "the device's manifest cannot be read from the store");
+        f = open_memstream(&dot, &dot_size);
+        if (!f || manifest_render_dot(m, f) < 0) {
+                if (f)
+                        fclose(f);
+                json_decref(rendered);
+                return orbit_fail(req, 500, "cannot render the manifest graph");
+        }
+        fclose(f);
+        return orbit_answer(req, 200, json_pack("{s:I,s:s,s:o,s:s}", "device", (json_int_t)req->ids[1], "manifest",
+                                                orbit_db_cell(&d, 0, 0), "manifest_content", rendered, "dot", dot));
+}
