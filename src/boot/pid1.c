@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
@@ -81,9 +82,18 @@ static int pid1_console(void) {
 int boot_pid1_setup(const char *program, bool run) {
         int r, ret = 0;
 
+        /*
+         * The kernel hands PID 1 every unknown "key=value" of its command line as an
+         * environment variable: whoever edits the boot loader's command line would steer
+         * whatever reads the environment (the store's fault hooks, OpenSSL's CPU
+         * capability mask, the init this program executes). Nothing here reads it; the
+         * init gets a fixed one.
+         */
+        if (clearenv() != 0 || setenv("PATH", BOOT_PID1_PATH, 1) < 0 || setenv("TERM", "linux", 1) < 0)
+                ret = -ENOMEM;
         log_set_program(program);
         r = pid1_mount_once("devtmpfs", "/dev", "devtmpfs", MS_NOSUID);
-        if (r < 0)
+        if (r < 0 && ret == 0)
                 ret = r;
         r = pid1_console();
         if (r < 0 && ret == 0)

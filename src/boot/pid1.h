@@ -17,8 +17,12 @@ typedef enum BootPid1End {
         BOOT_PID1_REBOOT,    /* try again: a pending generation's tries run out */
 } BootPid1End;
 
+#define BOOT_PID1_PATH "/usr/sbin:/usr/bin:/sbin:/bin"
+
 /*
- * Names the program for log lines, mounts /proc, /sys, /dev (devtmpfs) and, if run, /run
+ * Replaces the environment the kernel gave (its command line's unknown words) with PATH
+ * (BOOT_PID1_PATH) and TERM=linux alone, names the program for log lines, mounts /proc,
+ * /sys, /dev (devtmpfs) and, if run, /run
  * (tmpfs), each only if not mounted yet, and points stdin, stdout and stderr at
  * /dev/console. Returns 0 or a negative errno (the console may not work then).
  */

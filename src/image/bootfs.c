@@ -407,6 +407,29 @@ static int bootfs_disk(const ImageBootfsOptions *o, const char *work, char *what
         return 0;
 }
 
+/* The kernel, copied whole or not at all (a temporary name, then rename). */
+static int kernel_copy(const char *from, const char *to, char *whatbuf, size_t whatsize) {
+        _cleanup_free_ char *tmp = NULL;
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        if (asprintf(&tmp, "%s.tmp", to) < 0)
+                return -ENOMEM;
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return what(whatbuf, whatsize, -errno, "%s", tmp);
+        r = copy_sparse(from, fd, 0);
+        if (r == 0 && fsync(fd) < 0)
+                r = -errno;
+        if (r == 0 && rename(tmp, to) < 0)
+                r = -errno;
+        if (r < 0) {
+                (void)unlink(tmp);
+                return what(whatbuf, whatsize, r, "%s", to);
+        }
+        return 0;
+}
+
 int image_bootfs_build(const ImageBootfsOptions *o, char *whatbuf, size_t whatsize) {
         _cleanup_(image_kernel_done) ImageKernel k = { 0 };
         _cleanup_free_ char *work = NULL, *initramfs = NULL, *vmlinuz = NULL;
@@ -427,11 +450,8 @@ int image_bootfs_build(const ImageBootfsOptions *o, char *whatbuf, size_t whatsi
                                   whatsize);
         if (r == 0)
                 r = bootfs_disk(o, work, whatbuf, whatsize);
-        if (r == 0) {
-                _cleanup_close_ int fd = open(vmlinuz, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-                if (fd < 0 || (r = copy_sparse(k.vmlinuz, fd, 0)) < 0)
-                        r = what(whatbuf, whatsize, fd < 0 ? -errno : r, "%s", vmlinuz);
-        }
+        if (r == 0)
+                r = kernel_copy(k.vmlinuz, vmlinuz, whatbuf, whatsize);
         rm_rf(work);
         return r;
 }

@@ -134,6 +134,22 @@ bool image_kvm_usable(void) {
         return vm >= 0 && kvm_runs_guest(kvm, vm);
 }
 
+/* path with every ',' doubled, as QEMU's option syntax wants it inside "file=...". */
+static char *qemu_escape(const char *path) {
+        size_t n = strlen(path);
+        char *out = malloc(2 * n + 1), *p = out;
+
+        if (!out)
+                return NULL;
+        for (const char *c = path; *c; c++) {
+                *p++ = *c;
+                if (*c == ',')
+                        *p++ = ',';
+        }
+        *p = '\0';
+        return out;
+}
+
 static int push(char ***argv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int push(char ***argv, const char *fmt, ...) {
         va_list ap;
@@ -221,11 +237,15 @@ int image_simulate_argv(const ImageSimulateOptions *o, char ***argvp, char *what
         /* panic=-1: a kernel that panics reboots at once instead of hanging. */
         r |= push(&argv, "-append");
         r |= push(&argv, "console=%s panic=-1%s%s", o->arch->console, o->append ? " " : "", o->append ? o->append : "");
+        _cleanup_free_ char *image_dir = qemu_escape(o->image_dir);
+        _cleanup_free_ char *data_disk = o->data_disk ? qemu_escape(o->data_disk) : NULL;
+        if (!image_dir || (o->data_disk && !data_disk))
+                return -ENOMEM;
         r |= push(&argv, "-drive");
-        r |= push(&argv, "file=%s/disk.img,format=raw,if=virtio,cache=writeback", o->image_dir);
-        if (o->data_disk) {
+        r |= push(&argv, "file=%s/disk.img,format=raw,if=virtio,cache=writeback", image_dir);
+        if (data_disk) {
                 r |= push(&argv, "-drive");
-                r |= push(&argv, "file=%s,format=raw,if=virtio,cache=writeback", o->data_disk);
+                r |= push(&argv, "file=%s,format=raw,if=virtio,cache=writeback", data_disk);
         }
         if (o->host_forwards || o->guest_forwards) {
                 _cleanup_free_ char *netdev = NULL;
@@ -251,7 +271,7 @@ int image_simulate_argv(const ImageSimulateOptions *o, char ***argvp, char *what
 int image_simulate_run(char *const *argv, unsigned timeout_s) {
         _cleanup_close_ int pidfd = -1;
         uint64_t deadline = timeout_s ? now_ms() + (uint64_t)timeout_s * 1000 : 0;
-        siginfo_t info = { 0 };
+        int status;
         pid_t pid;
 
         pid = fork();
@@ -262,24 +282,31 @@ int image_simulate_run(char *const *argv, unsigned timeout_s) {
                 fprintf(stderr, "kos: %s: %s\n", argv[0], strerror(errno));
                 _exit(errno == ENOENT ? 127 : 126);
         }
+        /* Waits on the pidfd until the deadline; where there is no pidfd (an old kernel, a
+         * seccomp filter), on a 100 ms poll of waitpid: the timeout always holds. */
         pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
         for (;;) {
+                pid_t done = waitpid(pid, &status, WNOHANG);
                 struct pollfd p = { .fd = pidfd, .events = POLLIN };
                 int wait_ms = -1;
+
+                if (done == pid)
+                        break;
+                if (done < 0 && errno != EINTR)
+                        return -errno;
                 if (deadline) {
                         uint64_t now = now_ms();
-                        wait_ms = now >= deadline ? 0 : (int)(deadline - now);
+                        if (now >= deadline) {
+                                kill(pid, SIGKILL);
+                                while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                                        ;
+                                return 124;
+                        }
+                        wait_ms = (int)(deadline - now);
                 }
-                if (pidfd >= 0 && poll(&p, 1, wait_ms) == 0) {
-                        kill(pid, SIGKILL);
-                        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-                                ;
-                        return 124;
-                }
-                if (waitid(P_PID, (id_t)pid, &info, WEXITED) == 0)
-                        break;
-                if (errno != EINTR)
-                        return -errno;
+                if (pidfd < 0)
+                        wait_ms = wait_ms < 0 || wait_ms > 100 ? 100 : wait_ms;
+                (void)poll(&p, pidfd < 0 ? 0 : 1, wait_ms); /* EINTR: look again */
         }
-        return info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

@@ -525,6 +525,35 @@ static int check_env(Parser *p, int node, char **env) {
 }
 
 /* boot: init is the program kos-init executes, an absolute path first ("/sbin/init" if absent). */
+/*
+ * The boot command line is the manifest's, then what kos-boot adds (kos.manifest,
+ * kos.generation, kos.imagefs...). A "kos." key of the manifest's own would be read in
+ * place of kos-boot's, or a "--" would hand kos-boot's to init: both are refused. Words
+ * are read as the kernel reads them, with double quotes dropped wherever they stand.
+ */
+static int check_cmdline(Parser *p, int node, const char *cmdline) {
+        char word[64];
+
+        for (const char *c = cmdline; *c;) {
+                size_t n = 0;
+
+                while (*c == ' ' || *c == '\t' || *c == '\n')
+                        c++;
+                for (bool quoted = false; *c && (quoted || (*c != ' ' && *c != '\t' && *c != '\n')); c++) {
+                        if (*c == '"')
+                                quoted = !quoted;
+                        else if (n + 1 < sizeof(word))
+                                word[n++] = *c;
+                }
+                word[n] = '\0';
+                if (strcmp(word, "--") == 0)
+                        return parser_error(p, node, "cmdline", "\"--\" would hand kos-boot's arguments to init");
+                if (strncmp(word, "kos.", 4) == 0)
+                        return parser_error(p, node, "cmdline", "\"kos.\" arguments are kos-boot's to give");
+        }
+        return 0;
+}
+
 static int parse_boot(Parser *p, int node) {
         ManifestBoot *b;
         int r;
@@ -533,6 +562,9 @@ static int parse_boot(Parser *p, int node) {
                 return -ENOMEM;
         b = p->m->boot;
         r = parse_leaf(p, node, boot_props, ELEMENTSOF(boot_props), b);
+        if (r < 0)
+                return r;
+        r = check_cmdline(p, node, b->cmdline);
         if (r < 0)
                 return r;
         if (!b->init[0])

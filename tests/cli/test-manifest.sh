@@ -137,6 +137,15 @@ bad bad-digest 'apps/a/image: malformed digest "ABCD": expected 64 lowercase hex
 bad upper-digest 'malformed digest' "$H
 	boot { kernel = \"$(echo $D1 | tr 1 A)\"; };
 };"
+bad cmdline-kos-key 'boot/cmdline: "kos." arguments are kos-boot.s to give' "$H
+	boot { kernel = \"$D1\"; cmdline = \"console=ttyS0 kos.generation=9\"; };
+};"
+bad cmdline-quoted-kos-key 'boot/cmdline: "kos." arguments are kos-boot.s to give' "$H
+	boot { kernel = \"$D1\"; cmdline = \"console=ttyS0 \\\"kos.x=a b\\\"\"; };
+};"
+bad cmdline-end 'boot/cmdline: "--" would hand kos-boot.s arguments to init' "$H
+	boot { kernel = \"$D1\"; cmdline = \"console=ttyS0 -- single\"; };
+};"
 bad path-escape 'components/c/sha256: malformed digest "../../etc/passwd"' "$H
 	components { c { sha256 = \"../../etc/passwd\"; format = \"ext4\"; }; };
 };"
