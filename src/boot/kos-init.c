@@ -120,23 +120,12 @@ static TrustStore *kos_init_trust(void) {
 static void kos_init_verify_manifest(KosInit *k, const TrustStore *trust) {
         StoreGeneration gen;
         BootCandidate c;
-        unsigned current;
-        uint32_t floor_version;
         int r;
 
-        r = store_generation_load(k->store, k->generation, &gen);
-        if (r < 0)
-                fatal("generation %u: %s", k->generation, r == -ENOENT ? "no such generation" : strerror(-r));
-        if (!sha256_equal(&gen.manifest, &k->manifest))
-                fatal("generation %u: names another manifest than kos.manifest", k->generation);
-        if (gen.state == STORE_GENERATION_BAD)
-                fatal("generation %u: marked bad", k->generation);
-        r = boot_ref_generation(k->store, STORE_REF_CURRENT, &current);
-        if (r >= 0)
-                r = boot_floor_get(k->store, current, &floor_version);
-        if (r < 0)
-                fatal("%s: cannot read the version floor: %s", KOS_INIT_STORE, strerror(-r));
-        r = boot_verify_manifest(k->store, trust, floor_version, &gen, &c, &k->m, NULL, NULL);
+        r = boot_verify_named(k->store, trust, k->generation, &k->manifest, "kos.manifest", &gen, &c, &k->m, NULL,
+                              NULL);
+        if (r == -ENOENT)
+                fatal("generation %u: no such generation", k->generation);
         if (r < 0)
                 fatal("generation %u: %s", k->generation, strerror(-r));
         if (r > 0)

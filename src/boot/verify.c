@@ -99,27 +99,23 @@ int boot_verify_manifest(const Store *store, const TrustStore *trust, uint32_t f
         return 0;
 }
 
-int boot_verify_booted(const Store *store, const TrustStore *trust, StoreGeneration *genp, BootCandidate *c,
-                       Manifest **manifestp, char **dtbp, size_t *sizep) {
+int boot_verify_named(const Store *store, const TrustStore *trust, unsigned number, const Sha256Digest *manifest,
+                      const char *namer, StoreGeneration *genp, BootCandidate *c, Manifest **manifestp, char **dtbp,
+                      size_t *sizep) {
         StoreGeneration gen;
-        StoreRef ref;
         unsigned current;
         uint32_t floor_version;
         int r;
 
-        r = store_ref_read(store, STORE_REF_BOOTED, &ref);
+        r = store_generation_load(store, number, &gen);
         if (r < 0)
                 return r == -EBADMSG ? -ENOENT : r;
-        r = store_generation_load(store, ref.generation, &gen);
-        if (r < 0)
-                return r == -EBADMSG ? -ENOENT : r;
-        if (!sha256_equal(&gen.manifest, &ref.manifest)) {
-                boot_reject(c, gen.number, BOOT_REJECT_OBJECT_CORRUPT, "refs/%s does not match its generation",
-                            STORE_REF_BOOTED);
+        if (!sha256_equal(&gen.manifest, manifest)) {
+                boot_reject(c, gen.number, BOOT_REJECT_OBJECT_CORRUPT, "%s does not match its generation", namer);
                 return 1;
         }
-        /* The boot decision never boots a bad generation: a stale refs/booted (a store the
-         * decision could not write) must not make kosd run one. */
+        /* The boot decision never boots a bad generation: a stale name (a store the
+         * decision could not write) must not make it run one. */
         if (gen.state == STORE_GENERATION_BAD) {
                 boot_reject(c, gen.number, BOOT_REJECT_NO_TRIES, "marked bad");
                 return 1;
@@ -134,4 +130,16 @@ int boot_verify_booted(const Store *store, const TrustStore *trust, StoreGenerat
         if (r == 0)
                 *genp = gen;
         return r;
+}
+
+int boot_verify_booted(const Store *store, const TrustStore *trust, StoreGeneration *genp, BootCandidate *c,
+                       Manifest **manifestp, char **dtbp, size_t *sizep) {
+        StoreRef ref;
+        int r;
+
+        r = store_ref_read(store, STORE_REF_BOOTED, &ref);
+        if (r < 0)
+                return r == -EBADMSG ? -ENOENT : r;
+        return boot_verify_named(store, trust, ref.generation, &ref.manifest, "refs/" STORE_REF_BOOTED, genp, c,
+                                 manifestp, dtbp, sizep);
 }

@@ -35,6 +35,17 @@ int boot_verify_manifest(const Store *store, const TrustStore *trust, uint32_t f
  * *c if it may not run; -ENOENT if no boot decision was made; another negative errno if
  * the store could not be read.
  */
+/*
+ * Generation number, which namer ("refs/booted", "kos.manifest") says holds manifest,
+ * checked as above against the store's version floor: its generation file must name that
+ * manifest, and a generation marked bad is refused too. Returns 0 with *genp and the
+ * verified DTB and Manifest; 1 with *c if it may not run; -ENOENT if there is no such
+ * generation; another negative errno if the store could not be read.
+ */
+int boot_verify_named(const Store *store, const TrustStore *trust, unsigned number, const Sha256Digest *manifest,
+                      const char *namer, StoreGeneration *genp, BootCandidate *c, Manifest **manifestp, char **dtbp,
+                      size_t *sizep);
+
 int boot_verify_booted(const Store *store, const TrustStore *trust, StoreGeneration *genp, BootCandidate *c,
                        Manifest **manifestp, char **dtbp, size_t *sizep);
 

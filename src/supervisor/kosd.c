@@ -9,8 +9,10 @@
  * --booted is what a device runs, as PID 1 (the manifest's boot init) or as a service of
  * its init (kosd.service): the store kos-init mounted (KOSD_BOOTED_STORE), the keys of
  * the root (KOSD_BOOTED_TRUST), and the generation the kernel command line names
- * (kos.generation=N kos.manifest=DIGEST, from kos-boot), which must be the one refs/booted
- * names. As PID 1 with no arguments kosd runs --booted.
+ * (kos.generation=N kos.manifest=DIGEST, from kos-boot), checked again; it is confirmed
+ * only if refs/booted names it too (a store the boot decision could not write keeps an
+ * older choice there: the generation runs, unconfirmed). As PID 1 with no arguments kosd
+ * runs --booted.
  *
  * Invariants: a manifest that does not load is refused before anything starts; kosd runs
  * in the foreground and logs to stderr, one line a message (with "<N>" priority prefixes
@@ -141,8 +143,27 @@ static int kosd_load_generation(const char *store_dir, const char *trust_dir, co
         r = store_open(&store, store_dir, STORE_OPEN_READ);
         if (r < 0)
                 return log_error_errno(r, "%s: cannot open store: %s; nothing started", store_dir, strerror(-r));
-        r = boot_verify_booted(store, trust, &gen, &c, mp, dtbp, sizep);
+        if (booted) {
+                /* What the kernel booted, whatever refs/booted says (a store the decision
+                 * could not write keeps an older choice there): that is what runs. */
+                Sha256Digest digest;
+                unsigned recorded = 0;
+
+                r = sha256_from_hex(booted->manifest, &digest);
+                if (r >= 0)
+                        r = boot_verify_named(store, trust, booted->generation, &digest, "kos.manifest", &gen, &c, mp,
+                                              dtbp, sizep);
+                if (r == 0 && boot_ref_generation(store, STORE_REF_BOOTED, &recorded) >= 0 &&
+                    recorded != booted->generation)
+                        log_warning("%s: refs/%s names generation %u, not generation %u that the kernel booted (the "
+                                    "boot decision could not record its choice): running it; it will not be confirmed",
+                                    store_dir, STORE_REF_BOOTED, recorded, booted->generation);
+        } else
+                r = boot_verify_booted(store, trust, &gen, &c, mp, dtbp, sizep);
         store_close(store);
+        if (r == -ENOENT && booted)
+                return log_error_errno(r, "%s: no generation %u, which the kernel booted; nothing started", store_dir,
+                                       booted->generation);
         if (r == -ENOENT)
                 return log_error_errno(r, "%s: no boot decision (refs/%s); run 'kos boot select' first", store_dir,
                                        STORE_REF_BOOTED);
@@ -153,16 +174,6 @@ static int kosd_load_generation(const char *store_dir, const char *trust_dir, co
                 return log_error_errno(-EPERM, "%s: generation %u may not run: %s%s%s; nothing started, nothing confirmed",
                                        store_dir, c.generation, boot_rejection_to_string(c.reason),
                                        c.detail[0] ? ": " : "", c.detail);
-        if (booted) {
-                char hex[SHA256_HEX_LEN + 1];
-                sha256_to_hex(&gen.manifest, hex);
-                /* refs/booted is what confirm confirms: it must be what this boot runs. */
-                if (gen.number != booted->generation || strcmp(hex, booted->manifest) != 0)
-                        return log_error_errno(-ESTALE, "%s: the kernel booted generation %u (manifest %s), but "
-                                               "refs/%s names generation %u (manifest %s); nothing started",
-                                               store_dir, booted->generation, booted->manifest, STORE_REF_BOOTED,
-                                               gen.number, hex);
-        }
         *generationp = gen.number;
         *pendingp = gen.state == STORE_GENERATION_PENDING;
         return 0;
