@@ -49,6 +49,8 @@ struct Supervisor {
         EventSource *timer;  /* the UnitSet's next deadline */
         EventSource *confirm_deadline; /* NULL unless a confirmation is awaited by a deadline */
         bool confirmed;      /* the boot confirmation succeeded */
+        pid_t confirming;    /* the confirmation child while it runs, else 0 */
+        bool deadline_passed; /* the deadline came while the confirmation was running */
         int control_fd;      /* owned: listening socket */
         char *control_path;  /* owned */
         int clients[CONTROL_CLIENTS_MAX]; /* owned fds, -1 if free */

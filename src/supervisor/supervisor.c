@@ -206,27 +206,43 @@ static _Noreturn void supervisor_confirm_child(const char *store_dir, unsigned g
         _exit(r < 0 ? 1 : 0);
 }
 
+/* The boot is given back: stop every app, and kosd ends with status 1 (PID 1: reboot). */
+static void supervisor_give_back_boot(Supervisor *s) {
+        if (s->confirmed || s->set.shutting_down)
+                return;
+        log_error("boot not confirmed within %u ms; stopping every app%s", s->config.confirm_timeout_ms,
+                  getpid() == 1 ? " and rebooting" : "");
+        unit_set_shutdown(&s->set, 1);
+}
+
 static int supervisor_on_confirm_exit(EventSource *source, const siginfo_t *info, void *userdata) {
         Supervisor *s = userdata;
 
+        s->confirming = 0;
         if (info->si_code == CLD_EXITED && info->si_status == 0) {
                 s->confirmed = true;
                 s->confirm_deadline = event_source_free(s->confirm_deadline);
-        }
+        } else if (s->deadline_passed)
+                supervisor_give_back_boot(s);
         event_source_free(source);
         return 0;
 }
 
-/* A new generation that has not confirmed by now never will: give the boot back. */
+/*
+ * A new generation that has not confirmed by now never will: give the boot back. A
+ * confirmation already running (waiting for the store's lock, which an upgrade holds for
+ * its download) decides instead, when it ends.
+ */
 static int supervisor_on_confirm_deadline(EventSource *source, uint64_t now, void *userdata) {
         Supervisor *s = userdata;
 
-        if (!s->confirmed && !s->set.shutting_down) {
-                log_error("boot not confirmed within %u ms; stopping every app%s", s->config.confirm_timeout_ms,
-                          getpid() == 1 ? " and rebooting" : "");
-                unit_set_shutdown(&s->set, 1);
-        }
         s->confirm_deadline = event_source_free(source);
+        if (s->confirming > 0) {
+                log_notice("boot confirmation deadline reached while the confirmation runs; it decides");
+                s->deadline_passed = true;
+                return 0;
+        }
+        supervisor_give_back_boot(s);
         return 0;
 }
 
@@ -249,6 +265,8 @@ static void supervisor_settled(void *userdata) {
         /* What it did, it logged; its status tells the deadline whether to stand down. */
         else if (event_loop_add_child(s->loop, NULL, pid, supervisor_on_confirm_exit, s) < 0)
                 log_warning("cannot watch the boot confirmation; its deadline stays armed");
+        else
+                s->confirming = pid;
 }
 
 /* ---- what the loop reports ----------------------------------------------------------- */
