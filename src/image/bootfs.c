@@ -26,7 +26,7 @@
 /*
  * kos-boot reads the ImageFS: block devices (virtio) and ext4, with what ext4 needs from
  * the crypto API (crc32c-intel does not work on every CPU QEMU emulates). Every module
- * costs boot time (about 50 ms each under TCG), so it gets no other.
+ * costs boot time (11 modules took 291 ms under TCG), so it gets no other.
  */
 char *const image_boot_modules[] = {
         "virtio_pci", "virtio_blk", "crc32c_generic", "ext4", NULL,
