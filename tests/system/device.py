@@ -6,6 +6,11 @@ line. Every line goes to a transcript file (a test artefact) as it arrives.
 expect() waits for a line matching a pattern, with a deadline, and returns the match: a
 wait on the console itself, never a sleep. Patterns are checked in the order the test gives
 them, so a transcript is checked step by step.
+
+The console interleaves writers that do not wait for each other: the kernel, systemd's
+status lines, and the journal forwarding a service's output (kosd.service) some time after
+it was written. Order holds within one writer only, so a line of one writer is looked for
+with expect_since() from a position both writers had passed, never after a line of another.
 """
 import os
 import re
@@ -23,6 +28,10 @@ LIB = os.path.join(SOURCE, "examples", "boot", "lib.sh")
 # One boot takes about 11 s under TCG on an idle machine; a loaded one (a parallel test
 # build) can take several times that.
 BOOT_TIMEOUT = float(os.environ.get("KOS_SYSTEM_BOOT_TIMEOUT", "180"))
+
+
+# The devices booted so far; a failure shows the end of the last one's console.
+_devices = []
 
 
 class Failure(Exception):
@@ -52,6 +61,7 @@ class Device:
         self.pos = 0
         self.buffer = b""
         cmd = [KOS, "simulate", os.path.join(out, "image"), "--accel", "tcg"] + list(args)
+        _devices.append(self)
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, start_new_session=True)
         print("booting: %s (console: %s)" % (" ".join(cmd), self.transcript_path), flush=True)
@@ -73,17 +83,18 @@ class Device:
         self.transcript.flush()
         return True
 
-    def expect(self, pattern, timeout=BOOT_TIMEOUT, what=None):
-        """The first line from the current position on that matches pattern."""
+    def _wait(self, pattern, start, timeout, what):
+        """(index, match) of the first line at or after index start matching pattern,
+        reading the console until it comes or timeout passes."""
         regex = re.compile(pattern)
         deadline = time.monotonic() + timeout
+        i = start
         while True:
-            while self.pos < len(self.lines):
-                line = self.lines[self.pos]
-                self.pos += 1
-                m = regex.search(line)
+            while i < len(self.lines):
+                m = regex.search(self.lines[i])
                 if m:
-                    return m
+                    return i, m
+                i += 1
             left = deadline - time.monotonic()
             if left <= 0:
                 fail("%s: no console line matching %r within %.0f s (console: %s)"
@@ -91,6 +102,26 @@ class Device:
             if not self._read(min(left, 1.0)):
                 fail("%s: the console ended (QEMU exited %s) before a line matching %r (console: %s)"
                      % (what or "boot", self.proc.wait(), pattern, self.transcript_path))
+
+    def expect(self, pattern, timeout=BOOT_TIMEOUT, what=None):
+        """The first line from the current position on that matches pattern; the position
+        moves past it."""
+        i, m = self._wait(pattern, self.pos, timeout, what)
+        self.pos = i + 1
+        return m
+
+    def expect_since(self, pattern, start, timeout=BOOT_TIMEOUT, what=None):
+        """The first line at or after index start that matches pattern, waiting for it; the
+        current position stays where it is (for a line of another writer, see above)."""
+        return self._wait(pattern, start, timeout, what)[1]
+
+    def index(self, pattern, start=0):
+        """The index of the first line since start that matches pattern, or None."""
+        regex = re.compile(pattern)
+        for i in range(start, len(self.lines)):
+            if regex.search(self.lines[i]):
+                return i
+        return None
 
     def seen(self, pattern, start=0):
         """Lines since start that match pattern."""
@@ -181,6 +212,11 @@ def run(test):
     try:
         test(out)
     except Failure as e:
+        if _devices:
+            d = _devices[-1]
+            print("the last lines of %s:" % d.transcript_path)
+            for line in d.lines[-40:]:
+                print("  | " + line)
         print("FAIL: %s" % e, flush=True)
         sys.exit(1)
     print("ok", flush=True)
