@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: Apache-2.0
+// Orbit's web UI in a real browser: Debian's chromium driven by playwright-core, against a
+// real orbit (a database in a temporary directory), the test device client and
+// `kos release upload`. An owner signs in, makes a project and a deployment, trusts the
+// release key, registers a device and sees it check in, uploads a release, views its
+// graph, attaches it and watches the device move to confirmed; a member with the user
+// role finds no control that changes anything and the server refuses the change anyway;
+// bad input in forms is answered next to the field; a server error and an unreachable
+// server show a message, not a blank page; an expired session is said so. Pages are shown
+// at 1280x800 and 375 px wide and saved as screenshots in SHOTS.
+//
+// usage: node test-ui.mjs   (environment: KOS_BUILD, KOS_SOURCE, SHOTS, DB (sqlite or a
+// postgresql:// URL), CHROMIUM (default /usr/bin/chromium))
+
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const build = process.env.KOS_BUILD;
+const source = process.env.KOS_SOURCE;
+const shots = process.env.SHOTS;
+const kos = `${build}/src/cli/kos`;
+const orbitBin = `${build}/src/orbit/orbit`;
+const deviceBin = `${build}/tests/orbit/orbit-device`;
+const T = fs.mkdtempSync(path.join(os.tmpdir(), 'kos-web-test.'));
+const DB = process.env.DB && process.env.DB !== 'sqlite' ? process.env.DB : `sqlite:${T}/orbit.db`;
+const WAIT = 15000;
+let orbit = null;
+let browser = null;
+let checks = 0;
+const pageErrors = [];
+
+function fail(message) { throw new Error(message); }
+function check(cond, message) { if (!cond) fail(message); checks++; }
+function run(cmd, args, input, env) {
+  return execFileSync(cmd, args, { input, env: { ...process.env, ...(env || {}) }, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+}
+async function waitFor(what, fn, ms = WAIT) {
+  const end = Date.now() + ms;
+  for (;;) {
+    try { if (await fn()) return; } catch { /* not yet */ }
+    if (Date.now() > end) fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function startOrbit() {
+  fs.rmSync(`${T}/port`, { force: true });
+  orbit = spawn(orbitBin, ['--db', DB, '--store', `${T}/store`, '--port-file', `${T}/port`],
+    { stdio: ['ignore', 'ignore', fs.openSync(`${T}/orbit.log`, 'a')] });
+  await waitFor('orbit to listen', () => fs.existsSync(`${T}/port`) && fs.readFileSync(`${T}/port`, 'utf8').trim());
+  return `http://127.0.0.1:${fs.readFileSync(`${T}/port`, 'utf8').trim()}`;
+}
+
+async function stopOrbit() {
+  if (!orbit) return;
+  const exited = new Promise((r) => orbit.once('exit', (code, signal) => r({ code, signal })));
+  orbit.kill('SIGTERM');
+  const { code } = await exited;
+  orbit = null;
+  check(code === 0, `orbit exits 0 on SIGTERM (got ${code}): ${fs.readFileSync(`${T}/orbit.log`, 'utf8')}`);
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
+}
+
+// The field error shown next to input #id.
+async function fieldError(page, id) {
+  const el = page.locator(`#${id}-error`);
+  await el.waitFor({ state: 'visible', timeout: WAIT });
+  return el.textContent();
+}
+
+function device(url, method, p, body) {
+  return run(deviceBin, ['--url', url, '--key', `${T}/device.key`, method, p, body || '']);
+}
+
+async function main() {
+  fs.mkdirSync(shots, { recursive: true });
+  const url = await startOrbit();
+  run(orbitBin, ['admin', '--db', DB, 'create-user', 'owner@example.com'], 'owner-password\n');
+  run(orbitBin, ['admin', '--db', DB, 'create-user', 'viewer@example.com'], 'viewer-password\n');
+  run(orbitBin, ['admin', '--db', DB, 'create-org', 'weather-co', '--owner', 'owner@example.com']);
+  run(kos, ['key', 'generate', `${T}/release`]);
+  run(kos, ['key', 'generate', `${T}/device`]);
+
+  browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: ['--no-sandbox'] });
+  const desk = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await desk.newPage();
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.setDefaultTimeout(WAIT);
+
+  // -- sign in, with bad input first
+  await page.goto(`${url}/`);
+  await page.locator('#login-email').waitFor();
+  check(page.url().includes('#/login'), 'an anonymous visit lands on the sign-in page');
+  await page.click('#login button[type=submit]');
+  check(/email address/.test(await fieldError(page, 'login-email')), 'an empty email is answered next to the email field');
+  await page.fill('#login-email', 'owner@example.com');
+  await page.fill('#login-password', 'not-the-password');
+  await page.click('#login button[type=submit]');
+  check(/wrong email or password/.test(await fieldError(page, 'login-password')), 'a wrong password is answered next to the password field');
+  await shot(page, '01-sign-in-error');
+  await page.fill('#login-password', 'owner-password');
+  await page.click('#login button[type=submit]');
+  await page.getByRole('link', { name: 'weather-co' }).waitFor();
+  check((await page.textContent('main')).includes('owner'), 'the organisations page shows the role');
+  await shot(page, '02-organisations');
+
+  // -- organisation: a project (a bad name first), a member (an unknown user first)
+  await page.getByRole('link', { name: 'weather-co' }).click();
+  await page.locator('#new-project-name').waitFor();
+  await page.fill('#new-project-name', 'bad name!');
+  await page.click('#new-project button[type=submit]');
+  check(/1 to 64 characters/.test(await fieldError(page, 'new-project-name')), 'a bad project name is answered next to the field');
+  await page.fill('#member-email', 'nobody@example.com');
+  await page.click('#member button[type=submit]');
+  check(/no such user/.test(await fieldError(page, 'member-email')), 'an unknown member is answered next to the email field');
+  await page.fill('#member-email', 'viewer@example.com');
+  await page.selectOption('#member-role', 'user');
+  await page.click('#member button[type=submit]');
+  await page.getByText('viewer@example.com').waitFor();
+  await page.fill('#new-project-name', 'weather');
+  await page.click('#new-project button[type=submit]');
+
+  // -- project: a deployment, the release key (a bad key first)
+  await page.locator('#new-deployment-name').waitFor();
+  await page.fill('#new-key-public_key', 'not a key');
+  await page.click('#new-key button[type=submit]');
+  check(/Ed25519 public key in PEM/.test(await fieldError(page, 'new-key-public_key')), 'a bad key is answered next to the field');
+  await page.fill('#new-key-public_key', fs.readFileSync(`${T}/release.pub`, 'utf8'));
+  await page.click('#new-key button[type=submit]');
+  await page.locator('main table code.digest').first().waitFor();
+  await page.fill('#new-deployment-name', 'production');
+  await page.click('#new-deployment button[type=submit]');
+
+  // -- deployment: register the device, see it check in
+  await page.locator('#register-name').waitFor();
+  const deploymentUrl = page.url();
+  await page.fill('#register-name', 'station-1');
+  await page.fill('#register-public_key', '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n');
+  await page.click('#register button[type=submit]');
+  check(/not an Ed25519 public key/.test(await fieldError(page, 'register-public_key')), 'a key the server refuses is answered next to the key field');
+  await page.fill('#register-public_key', fs.readFileSync(`${T}/device.pub`, 'utf8'));
+  await page.click('#register button[type=submit]');
+  const row = page.locator('[data-device="station-1"]');
+  await row.waitFor();
+  const lastSeen = page.locator('tr', { has: row }).locator('td[data-label="Last seen"]');
+  check((await lastSeen.textContent()) === 'never', 'a registered device that never checked in shows "never"');
+  let poll = spawn(deviceBin, ['--url', url, '--key', `${T}/device.key`, 'POST', '/api/v1/device/checkin', '{"wait":30}'],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+  let pollOut = '';
+  poll.stdout.on('data', (d) => { pollOut += d; });
+  const pollDone = new Promise((r) => poll.once('exit', r));
+  await waitFor('the device\'s check-in to show', async () => / ago$/.test(await lastSeen.textContent()));
+  await shot(page, '03-deployment-device-checked-in');
+
+  // -- the release, uploaded with kos release upload
+  const token = run(orbitBin, ['admin', '--db', DB, 'create-token', 'owner@example.com']).trim();
+  fs.writeFileSync(`${T}/site.erofs`, Buffer.alloc(65536, 7));
+  const site = run('sha256sum', [`${T}/site.erofs`]).slice(0, 64);
+  const dts = fs.readFileSync(`${source}/examples/system/manifest.dts.in`, 'utf8')
+    .replaceAll('@APPS@', `${source}/examples/apps`)
+    .replace('description = "weather station 1.0";',
+      `description = "weather station 1.0 from Orbit";\n\tcomponents { site { sha256 = "${site}"; format = "erofs"; }; };`);
+  fs.writeFileSync(`${T}/manifest.dts`, dts);
+  run(kos, ['manifest', 'build', `${T}/manifest.dts`, '-o', `${T}/manifest.dtb`]);
+  run(kos, ['manifest', 'sign', `${T}/manifest.dtb`, '--key', `${T}/release.key`]);
+  const upload = run(kos, ['release', 'upload', '--orbit', url, '--project', '1', `${T}/manifest.dtb`, `${T}/site.erofs`], '',
+    { KOS_ORBIT_TOKEN: token });
+  check(/^release 1 version 1/m.test(upload), `kos release upload made release 1: ${upload}`);
+
+  // -- the release page: its graph and tables
+  await page.goto(`${url}/#/orgs/1/projects/1`);
+  await page.getByRole('link', { name: 'release 1', exact: true }).click();
+  await page.locator('#graph-image').waitFor();
+  await waitFor('the graph to load', () => page.locator('#graph-image').evaluate((img) => img.complete && img.naturalWidth > 100));
+  const releaseText = await page.textContent('main');
+  for (const word of ['weather', 'hello-phx', 'orbit-identity', 'Protocol connections', 'verified'])
+    check(releaseText.includes(word), `the release page shows ${word}`);
+  await shot(page, '04-release');
+
+  // -- attach (a bad phase list first) and watch the device move to confirmed
+  await page.goto(deploymentUrl);
+  await page.locator('#attach-release').waitFor();
+  await page.selectOption('#attach-release', '1');
+  await page.fill('#attach-phases', 'half');
+  await page.click('#attach button[type=submit]');
+  check(/cumulative phase sizes/.test(await fieldError(page, 'attach-phases')), 'a bad phase list is answered next to the field');
+  await page.fill('#attach-phases', '');
+  await page.fill('#attach-success', '0');
+  await page.click('#attach button[type=submit]');
+  check(/1 to 100/.test(await fieldError(page, 'attach-success')), 'a bad threshold is answered next to the field');
+  await page.fill('#attach-success', '');
+  const attached = Date.now();
+  await page.click('#attach button[type=submit]');
+  await pollDone;
+  const toldMs = Date.now() - attached;
+  check(/"target":\{"release":1/.test(pollOut), `the long-polling device is told of the attach: ${pollOut}`);
+  console.log(`the device heard of the attach ${toldMs} ms after the click`);
+  await waitFor('the device to show as assigned', async () => (await row.textContent()) === 'assigned');
+  const target = JSON.parse(pollOut.split('\n')[1]).target;
+  run(kos, ['store', 'init', `${T}/device-store`]);
+  fs.mkdirSync(`${T}/trust`);
+  fs.copyFileSync(`${T}/release.pub`, `${T}/trust/release.pub`);
+  const report = (s) => device(url, 'POST', '/api/v1/device/progress', JSON.stringify({ release: 1, state: s }));
+  report('downloading');
+  await waitFor('the device to show as downloading', async () => (await row.textContent()) === 'downloading');
+  await shot(page, '05-deployment-downloading');
+  run(kos, ['upgrade', `${T}/device-store`, '--from', target.source, '--trust', `${T}/trust`, '--ref', target.ref]);
+  report('installed');
+  run(kos, ['boot', 'select', `${T}/device-store`, '--trust', `${T}/trust`]);
+  report('booted');
+  run(kos, ['boot', 'confirm', `${T}/device-store`]);
+  report('confirmed');
+  await waitFor('the device to show as confirmed', async () => (await row.textContent()) === 'confirmed');
+  await shot(page, '06-deployment-confirmed');
+
+  // -- the device: state, history, running manifest against the release's, tracing
+  const dtb = fs.readFileSync(`${T}/manifest.dtb`);
+  const digest = run('sha256sum', [`${T}/manifest.dtb`]).slice(0, 64);
+  device(url, 'POST', '/api/v1/device/checkin', JSON.stringify({ manifest: digest }));
+  check(device(url, 'POST', '/api/v1/device/manifest', JSON.stringify({ dtb: dtb.toString('base64') })).startsWith('200'),
+    'the device uploads its running manifest');
+  await page.getByRole('link', { name: 'station-1' }).click();
+  await page.locator('#diff-summary').waitFor();
+  check(/exactly the release's manifest/.test(await page.textContent('#diff-summary')), 'the device page compares the running manifest with the release\'s');
+  const deviceText = await page.textContent('main');
+  check(deviceText.includes('not reported'), 'fields the device does not report say "not reported"');
+  check(/release 1, version 1/.test(deviceText), 'the device page names the running release');
+  check((await page.locator('td[data-label="Outcome"]').allTextContents()).join(' ') === 'confirmed booted installed downloading',
+    'the device history lists its reports, newest first');
+  await page.fill('#trace-app', '../x');
+  await page.click('#trace button[type=submit]');
+  check(/app name/.test(await fieldError(page, 'trace-app')), 'a bad app name is answered next to the field');
+  await page.fill('#trace-app', 'hello-phx');
+  await page.click('#trace button[type=submit]');
+  await page.locator('#traces td[data-label="State"]', { hasText: 'queued' }).waitFor();
+  await shot(page, '07-device');
+  const devicePath = new URL(page.url()).hash;
+
+  // -- the organisation page with its audit log
+  await page.goto(`${url}/#/orgs/1`);
+  await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+  await page.locator('td[data-label="What"]', { hasText: 'attach' }).first().waitFor();
+  await shot(page, '08-organisation');
+
+  // -- phone width, owner
+  const phone = await browser.newContext({ viewport: { width: 375, height: 800 }, isMobile: true, hasTouch: true });
+  const ownerSession = await page.evaluate(() => sessionStorage.getItem('orbit.session'));
+  const pp = await phone.newPage();
+  pp.on('pageerror', (e) => pageErrors.push(e.message));
+  pp.setDefaultTimeout(WAIT);
+  await pp.goto(`${url}/`);
+  await pp.evaluate((s) => sessionStorage.setItem('orbit.session', s), ownerSession);
+  for (const [name, hash, ready] of [['09-phone-deployment', deploymentUrl.slice(deploymentUrl.indexOf('#')), '#attach'],
+    ['10-phone-release', '#/orgs/1/releases/1', '#graph-image'], ['11-phone-device', devicePath, '#diff-summary']]) {
+    await pp.goto(`${url}/${hash}`);
+    await pp.locator(ready).waitFor();
+    const overflow = await pp.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    check(overflow <= 0, `${name}: the page fits 375 px (overflows by ${overflow} px)`);
+    await shot(pp, name);
+  }
+
+  // -- a member with the user role: sees everything, no control changes anything
+  await page.click('#sign-out');
+  await page.locator('#session-notice').waitFor();
+  await page.fill('#login-email', 'viewer@example.com');
+  await page.fill('#login-password', 'viewer-password');
+  await page.click('#login button[type=submit]');
+  await page.getByRole('link', { name: 'weather-co' }).waitFor();
+  for (const [name, hash, ready] of [['12-user-organisation', '#/orgs/1', 'td[data-label="Email"]'],
+    ['13-user-project', '#/orgs/1/projects/1', 'td[data-label="Deployment"]'],
+    ['14-user-deployment', deploymentUrl.slice(deploymentUrl.indexOf('#')), '[data-device="station-1"]'],
+    ['15-user-device', devicePath, '#diff-summary'], ['16-user-release', '#/orgs/1/releases/1', '#graph-image']]) {
+    await page.goto(`${url}/${hash}`);
+    await page.locator(ready).first().waitFor();
+    await page.locator('.role-note').waitFor();
+    check(await page.locator('[data-change]').count() === 0, `${name}: no control that changes anything`);
+    check(await page.locator('main form, main input, main select, main textarea').count() === 0, `${name}: no form`);
+    await shot(page, name);
+  }
+  const refused = await page.evaluate(async () => {
+    const { token: t } = JSON.parse(sessionStorage.getItem('orbit.session'));
+    const res = await fetch('/api/v1/orgs/1/deployments/1/attach', {
+      method: 'POST', headers: { Authorization: `Bearer ${t}`, 'Content-Type': 'application/json' }, body: '{"release":1}' });
+    return res.status;
+  });
+  check(refused === 403, `the server refuses a user's change (got ${refused})`);
+
+  // -- an expired session is said so
+  const expired = run(orbitBin, ['admin', '--db', DB, 'create-token', 'viewer@example.com', '--expires-in', '0']).trim();
+  await page.evaluate((t) => sessionStorage.setItem('orbit.session', JSON.stringify({ token: t, email: 'viewer@example.com' })), expired);
+  await page.goto(`${url}/#/orgs/1/projects/1`);
+  await page.locator('#session-notice').waitFor();
+  check(/session has expired/.test(await page.textContent('#session-notice')), 'an expired session is said so');
+  check(page.url().includes('next='), 'signing in again leads back to the page');
+  await shot(page, '17-session-expired');
+  await page.fill('#login-email', 'viewer@example.com');
+  await page.fill('#login-password', 'viewer-password');
+  await page.click('#login button[type=submit]');
+  await page.locator('td[data-label="Deployment"]').waitFor();
+
+  // -- a server error: the release's manifest is gone from orbit's store
+  fs.rmSync(`${T}/store/objects/${digest.slice(0, 2)}/${digest.slice(2)}`);
+  await page.goto(`${url}/#/orgs/1/releases/1`);
+  await page.locator('.failure').waitFor();
+  check(/cannot be read from the store/.test(await page.textContent('.failure .server-message')), 'a server error shows its message');
+  check(/HTTP 500/.test(await page.textContent('.failure')), 'a server error shows its status');
+  await shot(page, '18-server-error');
+
+  // -- the server goes away under a live page
+  await page.goto(`${url}/${deploymentUrl.slice(deploymentUrl.indexOf('#'))}`);
+  await row.waitFor();
+  await stopOrbit();
+  await page.locator('#banner').waitFor({ state: 'visible' });
+  check(/cannot be reached/.test(await page.textContent('#banner')), 'an unreachable server is said so, the page kept');
+  check(await row.isVisible(), 'the last loaded devices stay on the page');
+  await shot(page, '19-server-gone');
+
+  check(pageErrors.length === 0, `no script error in the pages: ${pageErrors.join('; ')}`);
+  console.log(`ok: ${checks} checks; screenshots in ${shots}`);
+}
+
+try {
+  await main();
+} catch (e) {
+  console.error(`FAIL: ${e.message}`);
+  if (fs.existsSync(`${T}/orbit.log`)) console.error(`--- orbit.log:\n${fs.readFileSync(`${T}/orbit.log`, 'utf8')}`);
+  process.exitCode = 1;
+} finally {
+  if (browser) await browser.close();
+  if (orbit) orbit.kill('SIGKILL');
+  fs.rmSync(T, { recursive: true, force: true });
+}
