@@ -24,7 +24,7 @@ const shots = process.env.SHOTS;
 const kos = `${build}/src/cli/kos`;
 const orbitBin = `${build}/src/orbit/orbit`;
 const deviceBin = `${build}/tests/orbit/orbit-device`;
-const T = fs.mkdtempSync(path.join(os.tmpdir(), 'kos-web-test.'));
+const T = fs.mkdtempSync(path.join(process.env.TMPDIR || os.tmpdir(), 'kos-web-test.'));
 const DB = process.env.DB && process.env.DB !== 'sqlite' ? process.env.DB : `sqlite:${T}/orbit.db`;
 const WAIT = 15000;
 let orbit = null;
