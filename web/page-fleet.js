@@ -358,8 +358,8 @@ export async function devicePage(ctx, orgId, deviceId) {
           },
         })));
   }
-  add(ctx.main, h('h1', {}, `Device ${device.name}`), roleNote(ctx), live,
-    section('Tracing', traceBox), controls, manifestBox);
+  add(ctx.main, h('h1', {}, `Device ${device.name}`), roleNote(ctx), live, manifestBox,
+    section('Tracing', traceBox), controls);
   ctx.every(1500, refresh);
 }
 

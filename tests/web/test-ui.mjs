@@ -150,16 +150,33 @@ async function main() {
   await row.waitFor();
   const lastSeen = page.locator('tr', { has: row }).locator('td[data-label="Last seen"]');
   check((await lastSeen.textContent()) === 'never', 'a registered device that never checked in shows "never"');
-  let poll = spawn(deviceBin, ['--url', url, '--key', `${T}/device.key`, 'POST', '/api/v1/device/checkin', '{"wait":30}'],
+  // the device runs the example system without the site image, and says so
+  fs.writeFileSync(`${T}/old.dts`, fs.readFileSync(`${source}/examples/system/manifest.dts.in`, 'utf8')
+    .replaceAll('@APPS@', `${source}/examples/apps`));
+  run(kos, ['manifest', 'build', `${T}/old.dts`, '-o', `${T}/old.dtb`]);
+  const oldDigest = run('sha256sum', [`${T}/old.dtb`]).slice(0, 64);
+  device(url, 'POST', '/api/v1/device/checkin', JSON.stringify({ manifest: oldDigest }));
+  check(device(url, 'POST', '/api/v1/device/manifest', JSON.stringify({ dtb: fs.readFileSync(`${T}/old.dtb`).toString('base64') }))
+    .startsWith('200'), 'the device uploads its running manifest');
+  await page.reload();
+  await row.waitFor();
+  check((await lastSeen.textContent()) !== 'never', 'a check-in shows as the device\'s last sighting');
+  // a long poll, waiting for news: it shows as a later sighting
+  const token = run(orbitBin, ['admin', '--db', DB, 'create-token', 'owner@example.com']).trim();
+  const lastSeenNow = async () => (await (await fetch(`${url}/api/v1/orgs/1/devices/1`,
+    { headers: { Authorization: `Bearer ${token}` } })).json()).last_seen;
+  const seen = await lastSeenNow();
+  await waitFor('a second to pass', async () => Date.now() / 1000 >= seen + 1);
+  const poll = spawn(deviceBin, ['--url', url, '--key', `${T}/device.key`, 'POST', '/api/v1/device/checkin',
+    JSON.stringify({ wait: 30, manifest: oldDigest })],
     { stdio: ['ignore', 'pipe', 'inherit'] });
   let pollOut = '';
   poll.stdout.on('data', (d) => { pollOut += d; });
   const pollDone = new Promise((r) => poll.once('exit', r));
-  await waitFor('the device\'s check-in to show', async () => / ago$/.test(await lastSeen.textContent()));
+  await waitFor('the long poll to show', async () => await lastSeenNow() > seen);
   await shot(page, '03-deployment-device-checked-in');
 
   // -- the release, uploaded with kos release upload
-  const token = run(orbitBin, ['admin', '--db', DB, 'create-token', 'owner@example.com']).trim();
   fs.writeFileSync(`${T}/site.erofs`, Buffer.alloc(65536, 7));
   const site = run('sha256sum', [`${T}/site.erofs`]).slice(0, 64);
   const dts = fs.readFileSync(`${source}/examples/system/manifest.dts.in`, 'utf8')
@@ -203,13 +220,24 @@ async function main() {
   console.log(`the device heard of the attach ${toldMs} ms after the click`);
   await waitFor('the device to show as assigned', async () => (await row.textContent()) === 'assigned');
   const target = JSON.parse(pollOut.split('\n')[1]).target;
+
+  // before it moves, the device runs a manifest that differs from the release's
+  await page.getByRole('link', { name: 'station-1' }).click();
+  await page.locator('#diff-summary').waitFor();
+  check(/items differ/.test(await page.textContent('#diff-summary')), 'the running manifest differs from the release\'s');
+  const marked = (await page.locator('tr.diff td[data-label="Item"]').allTextContents()).join('; ');
+  check(marked.includes('description') && marked.includes('component site / sha256'), `the differences are marked: ${marked}`);
+  check(!marked.includes('app ethernet'), `what is the same is not marked: ${marked}`);
+  await shot(page, '05-device-differs');
+  await page.goto(deploymentUrl);
+  await row.waitFor();
   run(kos, ['store', 'init', `${T}/device-store`]);
   fs.mkdirSync(`${T}/trust`);
   fs.copyFileSync(`${T}/release.pub`, `${T}/trust/release.pub`);
   const report = (s) => device(url, 'POST', '/api/v1/device/progress', JSON.stringify({ release: 1, state: s }));
   report('downloading');
   await waitFor('the device to show as downloading', async () => (await row.textContent()) === 'downloading');
-  await shot(page, '05-deployment-downloading');
+  await shot(page, '06-deployment-downloading');
   run(kos, ['upgrade', `${T}/device-store`, '--from', target.source, '--trust', `${T}/trust`, '--ref', target.ref]);
   report('installed');
   run(kos, ['boot', 'select', `${T}/device-store`, '--trust', `${T}/trust`]);
@@ -217,14 +245,14 @@ async function main() {
   run(kos, ['boot', 'confirm', `${T}/device-store`]);
   report('confirmed');
   await waitFor('the device to show as confirmed', async () => (await row.textContent()) === 'confirmed');
-  await shot(page, '06-deployment-confirmed');
+  await shot(page, '07-deployment-confirmed');
 
   // -- the device: state, history, running manifest against the release's, tracing
   const dtb = fs.readFileSync(`${T}/manifest.dtb`);
   const digest = run('sha256sum', [`${T}/manifest.dtb`]).slice(0, 64);
   device(url, 'POST', '/api/v1/device/checkin', JSON.stringify({ manifest: digest }));
   check(device(url, 'POST', '/api/v1/device/manifest', JSON.stringify({ dtb: dtb.toString('base64') })).startsWith('200'),
-    'the device uploads its running manifest');
+    'the device uploads its new running manifest');
   await page.getByRole('link', { name: 'station-1' }).click();
   await page.locator('#diff-summary').waitFor();
   check(/exactly the release's manifest/.test(await page.textContent('#diff-summary')), 'the device page compares the running manifest with the release\'s');
@@ -239,14 +267,14 @@ async function main() {
   await page.fill('#trace-app', 'hello-phx');
   await page.click('#trace button[type=submit]');
   await page.locator('#traces td[data-label="State"]', { hasText: 'queued' }).waitFor();
-  await shot(page, '07-device');
+  await shot(page, '08-device');
   const devicePath = new URL(page.url()).hash;
 
   // -- the organisation page with its audit log
   await page.goto(`${url}/#/orgs/1`);
   await page.getByRole('heading', { name: 'Audit log' }).waitFor();
   await page.locator('td[data-label="What"]', { hasText: 'attach' }).first().waitFor();
-  await shot(page, '08-organisation');
+  await shot(page, '09-organisation');
 
   // -- phone width, owner
   const phone = await browser.newContext({ viewport: { width: 375, height: 800 }, isMobile: true, hasTouch: true });
@@ -256,8 +284,8 @@ async function main() {
   pp.setDefaultTimeout(WAIT);
   await pp.goto(`${url}/`);
   await pp.evaluate((s) => sessionStorage.setItem('orbit.session', s), ownerSession);
-  for (const [name, hash, ready] of [['09-phone-deployment', deploymentUrl.slice(deploymentUrl.indexOf('#')), '#attach'],
-    ['10-phone-release', '#/orgs/1/releases/1', '#graph-image'], ['11-phone-device', devicePath, '#diff-summary']]) {
+  for (const [name, hash, ready] of [['10-phone-deployment', deploymentUrl.slice(deploymentUrl.indexOf('#')), '#attach'],
+    ['11-phone-release', '#/orgs/1/releases/1', '#graph-image'], ['12-phone-device', devicePath, '#diff-summary']]) {
     await pp.goto(`${url}/${hash}`);
     await pp.locator(ready).waitFor();
     const overflow = await pp.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
@@ -272,10 +300,10 @@ async function main() {
   await page.fill('#login-password', 'viewer-password');
   await page.click('#login button[type=submit]');
   await page.getByRole('link', { name: 'weather-co' }).waitFor();
-  for (const [name, hash, ready] of [['12-user-organisation', '#/orgs/1', 'td[data-label="Email"]'],
-    ['13-user-project', '#/orgs/1/projects/1', 'td[data-label="Deployment"]'],
-    ['14-user-deployment', deploymentUrl.slice(deploymentUrl.indexOf('#')), '[data-device="station-1"]'],
-    ['15-user-device', devicePath, '#diff-summary'], ['16-user-release', '#/orgs/1/releases/1', '#graph-image']]) {
+  for (const [name, hash, ready] of [['13-user-organisation', '#/orgs/1', 'td[data-label="Email"]'],
+    ['14-user-project', '#/orgs/1/projects/1', 'td[data-label="Deployment"]'],
+    ['15-user-deployment', deploymentUrl.slice(deploymentUrl.indexOf('#')), '[data-device="station-1"]'],
+    ['16-user-device', devicePath, '#diff-summary'], ['17-user-release', '#/orgs/1/releases/1', '#graph-image']]) {
     await page.goto(`${url}/${hash}`);
     await page.locator(ready).first().waitFor();
     await page.locator('.role-note').waitFor();
@@ -298,7 +326,7 @@ async function main() {
   await page.locator('#session-notice').waitFor();
   check(/session has expired/.test(await page.textContent('#session-notice')), 'an expired session is said so');
   check(page.url().includes('next='), 'signing in again leads back to the page');
-  await shot(page, '17-session-expired');
+  await shot(page, '18-session-expired');
   await page.fill('#login-email', 'viewer@example.com');
   await page.fill('#login-password', 'viewer-password');
   await page.click('#login button[type=submit]');
@@ -310,7 +338,7 @@ async function main() {
   await page.locator('.failure').waitFor();
   check(/cannot be read from the store/.test(await page.textContent('.failure .server-message')), 'a server error shows its message');
   check(/HTTP 500/.test(await page.textContent('.failure')), 'a server error shows its status');
-  await shot(page, '18-server-error');
+  await shot(page, '19-server-error');
 
   // -- the server goes away under a live page
   await page.goto(`${url}/${deploymentUrl.slice(deploymentUrl.indexOf('#'))}`);
@@ -319,7 +347,7 @@ async function main() {
   await page.locator('#banner').waitFor({ state: 'visible' });
   check(/cannot be reached/.test(await page.textContent('#banner')), 'an unreachable server is said so, the page kept');
   check(await row.isVisible(), 'the last loaded devices stay on the page');
-  await shot(page, '19-server-gone');
+  await shot(page, '20-server-gone');
 
   check(pageErrors.length === 0, `no script error in the pages: ${pageErrors.join('; ')}`);
   console.log(`ok: ${checks} checks; screenshots in ${shots}`);
