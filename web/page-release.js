@@ -132,7 +132,7 @@ export async function releasePage(ctx, orgId, releaseId) {
         ['Objects', `the manifest, its signature file and the ${(content.objects || []).length} objects it references, each checked against its digest`],
         ['Attached to', attachedTo.length ? h('span', {}, attachedTo.map((d) => link(`${ctx.base}/deployments/${d.id}`, d.name))) : h('span', { class: 'muted' }, 'no deployment')],
       ])),
-    section('Graph', h('p', { class: 'hint' }, 'Apps, the message server instances they reach, who publishes and looks up which protocol, supervision and key-store grants.'), graph),
+    section('Graph', h('p', { class: 'hint' }, 'Apps in start order, the message server instances they reach, who publishes and who looks up which protocol, and which apps restart with which (supervision). Key-store grants are in the tables below.'), graph),
     section('Manifest', ...manifestTables(content)),
     ctx.owner ? section('Attach to a deployment',
       form({
