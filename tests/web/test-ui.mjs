@@ -267,6 +267,20 @@ async function main() {
   await page.fill('#trace-app', 'hello-phx');
   await page.click('#trace button[type=submit]');
   await page.locator('#traces td[data-label="State"]', { hasText: 'queued' }).waitFor();
+  await page.selectOption('#trace-command', 'trace-upload');
+  await page.click('#trace button[type=submit]');
+  await page.locator('#traces td[data-label="Command"]', { hasText: 'trace-upload' }).waitFor();
+  // the device hears of both commands, starts tracing and uploads a trace
+  const commands = JSON.parse(device(url, 'POST', '/api/v1/device/checkin', JSON.stringify({ manifest: digest })).split('\n')[1]).commands;
+  check(commands.map((c) => c.command).join(' ') === 'trace-start trace-upload', `the device gets the queued commands: ${JSON.stringify(commands)}`);
+  device(url, 'POST', `/api/v1/device/commands/${commands[0].id}`, '{"state":"done"}');
+  const traceBytes = 'a trace, as the device uploads it\n';
+  check(device(url, 'POST', `/api/v1/device/commands/${commands[1].id}/trace`, traceBytes).startsWith('201'), 'the device uploads a trace');
+  const download = page.locator('#traces td[data-label="Download"] button').first();
+  await download.waitFor();
+  check(await page.locator('#traces td[data-label="State"]', { hasText: 'done' }).count() === 2, 'both commands show as done');
+  const [file] = await Promise.all([page.waitForEvent('download'), download.click()]);
+  check(fs.readFileSync(await file.path(), 'utf8') === traceBytes, 'the trace downloads with the bytes the device uploaded');
   await shot(page, '08-device');
   const devicePath = new URL(page.url()).hash;
 
