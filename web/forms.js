@@ -2,7 +2,8 @@
 // Forms that change something. Each field is checked before sending; what the server
 // refuses comes back as its one-line message, shown next to the field it names (its
 // messages say `field "name" ...`) or, when it names none, next to the field the form
-// says such an error concerns, else under the form. A form never loses what was typed.
+// says such an error concerns, else under the form. A refused form keeps what was typed;
+// one the server took is cleared for the next.
 
 import { h } from './dom.js';
 
@@ -41,9 +42,9 @@ export function form({ fields, submit, onSubmit, errorField, id, change = true, 
     const common = { id: inputId, name: f.name, 'aria-describedby': errId, placeholder: f.placeholder || null };
     let input;
     if (f.type === 'textarea') input = h('textarea', { ...common, rows: f.rows || 4, spellcheck: 'false' });
-    else if (f.type === 'select') input = h('select', common, f.options.map(([v, t]) => h('option', { value: v }, t)));
+    else if (f.type === 'select') input = h('select', common, f.options.map(([v, t]) => h('option', { value: v, selected: v === f.value }, t)));
     else input = h('input', { ...common, type: f.type || 'text', autocomplete: f.autocomplete || 'off' });
-    if (f.value !== undefined) input.value = f.value;
+    if (f.value !== undefined && f.type !== 'select') input.setAttribute('value', f.value);
     inputs[f.name] = input;
     errors[f.name] = h('p', { class: 'field-error', id: errId, role: 'alert', hidden: true });
     input.addEventListener('input', () => setError(f.name, null));
@@ -82,6 +83,7 @@ export function form({ fields, submit, onSubmit, errorField, id, change = true, 
     button.disabled = true;
     try {
       const message = await onSubmit(values);
+      el.reset(); /* done: the form is ready for the next one */
       if (message) { ok.textContent = message; ok.hidden = false; }
     } catch (e) {
       const named = /field "([A-Za-z_]+)"/.exec(e.message || '');

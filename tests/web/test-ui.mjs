@@ -86,6 +86,7 @@ async function main() {
   run(orbitBin, ['admin', '--db', DB, 'create-org', 'weather-co', '--owner', 'owner@example.com']);
   run(kos, ['key', 'generate', `${T}/release`]);
   run(kos, ['key', 'generate', `${T}/device`]);
+  run(kos, ['key', 'generate', `${T}/device-2`]);
 
   browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: ['--no-sandbox'] });
   const desk = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -267,7 +268,9 @@ async function main() {
   await page.fill('#trace-app', 'hello-phx');
   await page.click('#trace button[type=submit]');
   await page.locator('#traces td[data-label="State"]', { hasText: 'queued' }).waitFor();
+  check(await page.inputValue('#trace-app') === '', 'a form the server took is cleared');
   await page.selectOption('#trace-command', 'trace-upload');
+  await page.fill('#trace-app', 'hello-phx');
   await page.click('#trace button[type=submit]');
   await page.locator('#traces td[data-label="Command"]', { hasText: 'trace-upload' }).waitFor();
   // the device hears of both commands, starts tracing and uploads a trace
@@ -284,11 +287,40 @@ async function main() {
   await shot(page, '08-device');
   const devicePath = new URL(page.url()).hash;
 
+  // -- a phased rollout to another deployment pauses itself on a failure; retry, abort
+  await page.goto(`${url}/#/orgs/1/projects/1`);
+  await page.fill('#new-deployment-name', 'staging');
+  await page.click('#new-deployment button[type=submit]');
+  await page.locator('#register-name').waitFor();
+  await page.fill('#register-name', 'station-2');
+  await page.fill('#register-public_key', fs.readFileSync(`${T}/device-2.pub`, 'utf8'));
+  await page.click('#register button[type=submit]');
+  const row2 = page.locator('[data-device="station-2"]');
+  await row2.waitFor();
+  await page.selectOption('#attach-release', '1');
+  await page.fill('#attach-phases', '1,100%');
+  await page.click('#attach button[type=submit]');
+  await page.getByRole('button', { name: 'Pause rollout' }).waitFor();
+  check(/running phase 1 of 2/.test(await page.textContent('#live')), 'the rollout shows as running, in its first phase');
+  const device2 = (m, p, b) => run(deviceBin, ['--url', url, '--key', `${T}/device-2.key`, m, p, b]);
+  check(/"release":1/.test(device2('POST', '/api/v1/device/checkin', '{}')), 'the first phase\'s device is offered the release');
+  device2('POST', '/api/v1/device/progress', '{"release":1,"state":"failed","reason":"fell back to generation 1"}');
+  await waitFor('the failure to show', async () => (await row2.textContent()) === 'failed');
+  await page.getByRole('button', { name: 'Resume rollout' }).waitFor();
+  check(/paused phase 1 of 2/.test(await page.textContent('#live')), 'a failure in the first phase pauses the rollout');
+  check((await page.textContent('#live')).includes('fell back to generation 1'), 'the failure\'s reason shows');
+  await shot(page, '09-rollout-paused');
+  await page.getByRole('button', { name: 'Retry' }).click();
+  await waitFor('the retried device to start over', async () => (await row2.textContent()) === 'not started');
+  await page.getByRole('button', { name: 'Abort rollout' }).click();
+  await waitFor('the rollout to show as aborted', async () => /aborted phase 1 of 2/.test(await page.textContent('#live')));
+  check(await page.getByRole('button', { name: 'Resume rollout' }).count() === 0, 'an aborted rollout offers no resume');
+
   // -- the organisation page with its audit log
   await page.goto(`${url}/#/orgs/1`);
   await page.getByRole('heading', { name: 'Audit log' }).waitFor();
   await page.locator('td[data-label="What"]', { hasText: 'attach' }).first().waitFor();
-  await shot(page, '09-organisation');
+  await shot(page, '10-organisation');
 
   // -- phone width, owner
   const phone = await browser.newContext({ viewport: { width: 375, height: 800 }, isMobile: true, hasTouch: true });
@@ -298,8 +330,8 @@ async function main() {
   pp.setDefaultTimeout(WAIT);
   await pp.goto(`${url}/`);
   await pp.evaluate((s) => sessionStorage.setItem('orbit.session', s), ownerSession);
-  for (const [name, hash, ready] of [['10-phone-deployment', deploymentUrl.slice(deploymentUrl.indexOf('#')), '#attach'],
-    ['11-phone-release', '#/orgs/1/releases/1', '#graph-image'], ['12-phone-device', devicePath, '#diff-summary']]) {
+  for (const [name, hash, ready] of [['11-phone-deployment', deploymentUrl.slice(deploymentUrl.indexOf('#')), '#attach'],
+    ['12-phone-release', '#/orgs/1/releases/1', '#graph-image'], ['13-phone-device', devicePath, '#diff-summary']]) {
     await pp.goto(`${url}/${hash}`);
     await pp.locator(ready).waitFor();
     const overflow = await pp.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
@@ -314,10 +346,10 @@ async function main() {
   await page.fill('#login-password', 'viewer-password');
   await page.click('#login button[type=submit]');
   await page.getByRole('link', { name: 'weather-co' }).waitFor();
-  for (const [name, hash, ready] of [['13-user-organisation', '#/orgs/1', 'td[data-label="Email"]'],
-    ['14-user-project', '#/orgs/1/projects/1', 'td[data-label="Deployment"]'],
-    ['15-user-deployment', deploymentUrl.slice(deploymentUrl.indexOf('#')), '[data-device="station-1"]'],
-    ['16-user-device', devicePath, '#diff-summary'], ['17-user-release', '#/orgs/1/releases/1', '#graph-image']]) {
+  for (const [name, hash, ready] of [['14-user-organisation', '#/orgs/1', 'td[data-label="Email"]'],
+    ['15-user-project', '#/orgs/1/projects/1', 'td[data-label="Deployment"]'],
+    ['16-user-deployment', deploymentUrl.slice(deploymentUrl.indexOf('#')), '[data-device="station-1"]'],
+    ['17-user-device', devicePath, '#diff-summary'], ['18-user-release', '#/orgs/1/releases/1', '#graph-image']]) {
     await page.goto(`${url}/${hash}`);
     await page.locator(ready).first().waitFor();
     await page.locator('.role-note').waitFor();
@@ -340,11 +372,11 @@ async function main() {
   await page.locator('#session-notice').waitFor();
   check(/session has expired/.test(await page.textContent('#session-notice')), 'an expired session is said so');
   check(page.url().includes('next='), 'signing in again leads back to the page');
-  await shot(page, '18-session-expired');
+  await shot(page, '19-session-expired');
   await page.fill('#login-email', 'viewer@example.com');
   await page.fill('#login-password', 'viewer-password');
   await page.click('#login button[type=submit]');
-  await page.locator('td[data-label="Deployment"]').waitFor();
+  await page.locator('td[data-label="Deployment"]').first().waitFor();
 
   // -- a server error: the release's manifest is gone from orbit's store
   fs.rmSync(`${T}/store/objects/${digest.slice(0, 2)}/${digest.slice(2)}`);
@@ -352,7 +384,7 @@ async function main() {
   await page.locator('.failure').waitFor();
   check(/cannot be read from the store/.test(await page.textContent('.failure .server-message')), 'a server error shows its message');
   check(/HTTP 500/.test(await page.textContent('.failure')), 'a server error shows its status');
-  await shot(page, '19-server-error');
+  await shot(page, '20-server-error');
 
   // -- the server goes away under a live page
   await page.goto(`${url}/${deploymentUrl.slice(deploymentUrl.indexOf('#'))}`);
@@ -361,7 +393,7 @@ async function main() {
   await page.locator('#banner').waitFor({ state: 'visible' });
   check(/cannot be reached/.test(await page.textContent('#banner')), 'an unreachable server is said so, the page kept');
   check(await row.isVisible(), 'the last loaded devices stay on the page');
-  await shot(page, '20-server-gone');
+  await shot(page, '21-server-gone');
 
   check(pageErrors.length === 0, `no script error in the pages: ${pageErrors.join('; ')}`);
   console.log(`ok: ${checks} checks; screenshots in ${shots}`);
