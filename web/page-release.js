@@ -9,6 +9,8 @@ import { add, code, digest, facts, h, link, replace, section, show, table, time 
 import { checks, form } from './forms.js';
 import { orgOf, roleNote } from './page-org.js';
 
+const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 function connections(content) {
   const rows = [];
   for (const [instance, protocols] of Object.entries(content.msg_servers || {}))
@@ -129,7 +131,7 @@ export async function releasePage(ctx, orgId, releaseId) {
         ['Signature file', h('code', { class: 'digest' }, release.signatures)],
         ['Signature', 'verified by Orbit against the project\'s trusted keys before the release was made'],
         ['Trusted keys', keys.keys.length ? h('span', {}, keys.keys.map((k) => h('code', { class: 'digest', title: k.key_id }, k.key_id.slice(0, 16)))) : 'none'],
-        ['Objects', `the manifest, its signature file and the ${(content.objects || []).length} objects it references, each checked against its digest`],
+        ['Objects', `the manifest, its signature file and ${plural((content.objects || []).length, 'object')} it references, each checked against its digest`],
         ['Attached to', attachedTo.length ? h('span', {}, attachedTo.map((d) => link(`${ctx.base}/deployments/${d.id}`, d.name))) : h('span', { class: 'muted' }, 'no deployment')],
       ])),
     section('Graph', h('p', { class: 'hint' }, 'Apps in start order, the message server instances they reach, who publishes and who looks up which protocol, and which apps restart with which (supervision). Key-store grants are in the tables below.'), graph),
@@ -157,7 +159,8 @@ export async function releasePage(ctx, orgId, releaseId) {
   try {
     const svg = await getBlob(`/orgs/${orgId}/releases/${releaseId}/graph.svg`);
     const url = URL.createObjectURL(svg);
-    replace(graph, h('img', { src: url, alt: `The manifest graph of release ${release.id}`, id: 'graph-image' }));
+    replace(graph, h('img', { src: url, alt: `The manifest graph of release ${release.id}`, id: 'graph-image' }),
+      h('p', { class: 'hint' }, h('a', { href: url, target: '_blank', rel: 'noopener' }, 'Open the graph on its own')));
   } catch (e) {
     replace(graph, h('p', { class: 'form-error', role: 'alert' }, `The graph could not be drawn: ${e.message}.`));
   }

@@ -6,14 +6,16 @@
 // graph, attaches it and watches the device move to confirmed; a member with the user
 // role finds no control that changes anything and the server refuses the change anyway;
 // bad input in forms is answered next to the field; a server error and an unreachable
-// server show a message, not a blank page; an expired session is said so. Pages are shown
-// at 1280x800 and 375 px wide and saved as screenshots in SHOTS.
+// server show a message, not a blank page; an expired session is said so; the UI's files
+// come with their content types and security headers, and no path outside them is served.
+// Pages are shown at 1280x800 and 375 px wide and saved as screenshots in SHOTS.
 //
 // usage: node test-ui.mjs   (environment: KOS_BUILD, KOS_SOURCE, SHOTS, DB (sqlite or a
 // postgresql:// URL), CHROMIUM (default /usr/bin/chromium))
 
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
@@ -78,6 +80,15 @@ function device(url, method, p, body) {
   return run(deviceBin, ['--url', url, '--key', `${T}/device.key`, method, p, body || '']);
 }
 
+// The status of METHOD PATH sent as is (fetch would normalise the path).
+function rawStatus(url, method, p) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${url}/`, { method, path: p }, (res) => { res.resume(); resolve(res.statusCode); });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 async function main() {
   fs.mkdirSync(shots, { recursive: true });
   const url = await startOrbit();
@@ -87,6 +98,19 @@ async function main() {
   run(kos, ['key', 'generate', `${T}/release`]);
   run(kos, ['key', 'generate', `${T}/device`]);
   run(kos, ['key', 'generate', `${T}/device-2`]);
+
+  // -- how orbit serves the UI's files
+  const index = await fetch(`${url}/`);
+  check(index.status === 200 && index.headers.get('content-type') === 'text/html; charset=utf-8', 'the UI is served at /');
+  check(/default-src 'none'; script-src 'self'/.test(index.headers.get('content-security-policy')), 'with a Content-Security-Policy of its own origin');
+  check(index.headers.get('x-content-type-options') === 'nosniff', 'with nosniff');
+  check((await fetch(`${url}/app.js`)).headers.get('content-type') === 'text/javascript; charset=utf-8', 'scripts are served as JavaScript');
+  const etag = index.headers.get('etag');
+  check((await fetch(`${url}/index.html`, { headers: { 'If-None-Match': etag } })).status === 304, 'a current copy is answered 304');
+  for (const p of ['/../../etc/passwd', '/%2e%2e/%2e%2e/etc/passwd', '/web/index.html', '/index.html/', '//app.js'])
+    check(await rawStatus(url, 'GET', p) === 404, `${p} is not found`);
+  check(await rawStatus(url, 'POST', '/index.html') === 405, 'a POST to a UI file is refused');
+  check((await fetch(`${url}/api/v1/orgs`)).status === 401, 'the API is still the API');
 
   browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: ['--no-sandbox'] });
   const desk = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -364,6 +388,14 @@ async function main() {
     return res.status;
   });
   check(refused === 403, `the server refuses a user's change (got ${refused})`);
+
+  // -- another organisation's page, and a page the UI does not have
+  await page.goto(`${url}/#/orgs/999`);
+  await page.locator('.failure').waitFor();
+  check(/does not exist, or it belongs to an organisation/.test(await page.textContent('.failure')), 'another organisation is not found');
+  await page.goto(`${url}/#/nowhere`);
+  await page.locator('.failure').waitFor();
+  check(/no such page/.test(await page.textContent('.failure')), 'an unknown page says so');
 
   // -- an expired session is said so
   const expired = run(orbitBin, ['admin', '--db', DB, 'create-token', 'viewer@example.com', '--expires-in', '0']).trim();
