@@ -303,15 +303,15 @@ export async function devicePage(ctx, orgId, deviceId) {
         ['Trace', (t) => `trace ${t.id}`],
         ['Size', (t) => `${t.size} bytes`],
         ['Collected', (t) => time(t.created)],
-        ['Download', (t) => h('button', { type: 'button', class: 'button quiet', onclick: () => download(t) }, 'native (.kostrace)')],
+        ['Download', (t) => h('button', { type: 'button', class: 'button quiet', onclick: () => download(t) }, 'download')],
       ], traces.traces, 'No traces collected yet.'),
-      h('p', { class: 'hint' }, 'Perfetto JSON: convert a native trace with ', code('kos trace json TRACE'), '.'));
+      h('p', { class: 'hint' }, 'A trace downloads as the bytes the device uploaded (its native format).'));
   };
 
   const download = async (t) => {
     const blob = await getBlob(`/orgs/${orgId}/traces/${t.id}`);
     const url = URL.createObjectURL(blob);
-    const a = h('a', { href: url, download: `${device.name}-trace-${t.id}.kostrace` });
+    const a = h('a', { href: url, download: `${device.name}-trace-${t.id}.trace` });
     document.body.append(a);
     a.click();
     a.remove();

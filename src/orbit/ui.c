@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "orbit/ui.h"
+#include "util/cleanup.h"
 
 /* Scripts, styles and images come only from this server; the UI talks only to its API;
  * graphs are shown as images made from blob: URLs of the SVG the API gives. */
@@ -27,7 +28,7 @@ static const struct {
 static const char *ui_content_type(const char *path) {
         size_t n = strlen(path);
 
-        for (size_t i = 0; i < sizeof(ui_types) / sizeof(ui_types[0]); i++) {
+        for (size_t i = 0; i < ELEMENTSOF(ui_types); i++) {
                 size_t m = strlen(ui_types[i].suffix);
                 if (n >= m && strcmp(path + n - m, ui_types[i].suffix) == 0)
                         return ui_types[i].type;
