@@ -339,6 +339,15 @@ async function main() {
   await page.getByRole('button', { name: 'Abort rollout' }).click();
   await waitFor('the rollout to show as aborted', async () => /aborted phase 1 of 2/.test(await page.textContent('#live')));
   check(await page.getByRole('button', { name: 'Resume rollout' }).count() === 0, 'an aborted rollout offers no resume');
+  // a device asks to join with an enrolment token; the owner accepts it
+  await page.getByRole('button', { name: 'Make an enrolment token' }).click();
+  const enrolment = (await page.locator('#enrolment-token code.token').textContent()).trim();
+  run(kos, ['key', 'generate', `${T}/device-3`]);
+  check(run(deviceBin, ['--url', url, '--key', `${T}/device-3.key`, '--enrol', enrolment, 'station-3']).startsWith('202'),
+    'a device asks to join with the token the page made');
+  const row3 = page.locator('tr', { has: page.locator('[data-device="station-3"]') });
+  await row3.getByRole('button', { name: 'Accept' }).click();
+  await waitFor('the device to show as accepted', async () => (await row3.locator('td[data-label="Accepted"]').textContent()) === 'yes');
 
   // -- the organisation page with its audit log
   await page.goto(`${url}/#/orgs/1`);
