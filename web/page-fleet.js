@@ -212,10 +212,12 @@ function releaseOfManifest(releases, manifest) {
 export async function devicePage(ctx, orgId, deviceId) {
   const org = await orgOf(ctx, orgId);
   let device = await get(`/orgs/${orgId}/devices/${deviceId}`);
-  const deployment = await get(`/orgs/${orgId}/deployments/${device.deployment}`);
-  const [project, releases, projects] = await Promise.all([
+  let deployment = await get(`/orgs/${orgId}/deployments/${device.deployment}`);
+  let releases;
+  const [project, releaseList, projects] = await Promise.all([
     get(`/orgs/${orgId}/projects/${deployment.project}`), get(`/orgs/${orgId}/projects/${deployment.project}/releases`),
     get(`/orgs/${orgId}/projects`)]);
+  releases = releaseList;
   ctx.crumbs(['#/', 'Organisations'], [ctx.base, org.name], [`${ctx.base}/projects/${project.id}`, project.name],
     [`${ctx.base}/deployments/${deployment.id}`, deployment.name], device.name);
 
@@ -235,7 +237,8 @@ export async function devicePage(ctx, orgId, deviceId) {
           ['Running manifest', device.manifest ? digest(device.manifest) : notReported()],
           ['Running release', running ? link(`${ctx.base}/releases/${running.id}`, `release ${running.id}, version ${running.version}`)
             : device.manifest ? 'a manifest that is no release of this project' : notReported()],
-          ['Target', device.release ? link(`${ctx.base}/releases/${device.release}`, `release ${device.release}`) : h('span', { class: 'muted' }, 'none')],
+          ['Target', deployment.target ? link(`${ctx.base}/releases/${deployment.target}`, `release ${deployment.target}`)
+            : h('span', { class: 'muted' }, 'none attached to its deployment')],
           ['Progress on the target', h('span', { id: 'device-progress' }, state(device.state), device.reason ? ` (${device.reason})` : '')],
           ['Key id', h('code', { class: 'digest' }, device.key_id)],
           ['Accepted', device.accepted ? 'yes' : 'no: awaits an owner'],
@@ -263,14 +266,16 @@ export async function devicePage(ctx, orgId, deviceId) {
           ['Outcome', (r) => state(r.state)],
           ['Reason', (r) => r.reason || '—'],
         ], [...reports.reports].reverse(), 'No progress reported yet.')));
-    if (shownManifest !== device.manifest) {
-      shownManifest = device.manifest;
+    if (shownManifest !== `${device.manifest} ${deployment.target}`) {
+      shownManifest = `${device.manifest} ${deployment.target}`;
       await drawManifest();
     }
   };
 
   const drawManifest = async () => {
-    const target = releases.releases.find((r) => r.id === (device.release || deployment.target));
+    if (deployment.target && !releases.releases.some((r) => r.id === deployment.target))
+      releases = await get(`/orgs/${orgId}/projects/${deployment.project}/releases`); /* uploaded since */
+    const target = releases.releases.find((r) => r.id === deployment.target);
     let runningContent = null;
     let note = null;
     try {
@@ -320,6 +325,7 @@ export async function devicePage(ctx, orgId, deviceId) {
 
   const refresh = async () => {
     device = await get(`/orgs/${orgId}/devices/${deviceId}`);
+    deployment = await get(`/orgs/${orgId}/deployments/${device.deployment}`);
     if (ctx.current()) { await draw(); await drawTraces(); }
   };
 
