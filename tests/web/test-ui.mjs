@@ -215,6 +215,18 @@ async function main() {
     { KOS_ORBIT_TOKEN: token });
   check(/^release 1 version 1/m.test(upload), `kos release upload made release 1: ${upload}`);
 
+  // -- the graph's SVG: for the organisation's members only, never another organisation's
+  const svg = await fetch(`${url}/api/v1/orgs/1/releases/1/graph.svg`, { headers: { Authorization: `Bearer ${token}` } });
+  check(svg.status === 200 && svg.headers.get('content-type') === 'image/svg+xml' && /<svg/.test(await svg.text()),
+    'the release graph comes as SVG');
+  check((await fetch(`${url}/api/v1/orgs/1/releases/1/graph.svg`)).status === 401, 'the graph needs a token');
+  run(orbitBin, ['admin', '--db', DB, 'create-org', 'other-co', '--owner', 'viewer@example.com']);
+  const other = run(orbitBin, ['admin', '--db', DB, 'create-token', 'viewer@example.com']).trim();
+  check((await fetch(`${url}/api/v1/orgs/2/releases/1/graph.svg`, { headers: { Authorization: `Bearer ${other}` } })).status === 404,
+    'another organisation\'s release graph is not found through one\'s own');
+  check((await fetch(`${url}/api/v1/orgs/2/releases/1/graph.svg`, { headers: { Authorization: `Bearer ${token}` } })).status === 404,
+    'nor through an organisation one is not a member of');
+
   // -- the release page: its graph and tables
   await page.goto(`${url}/#/orgs/1/projects/1`);
   await page.getByRole('link', { name: 'release 1', exact: true }).click();
