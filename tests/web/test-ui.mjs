@@ -65,8 +65,11 @@ async function stopOrbit() {
   check(code === 0, `orbit exits 0 on SIGTERM (got ${code}): ${fs.readFileSync(`${T}/orbit.log`, 'utf8')}`);
 }
 
+// Saves the whole page as SHOTS/NN-name.png, numbered in the order the test shows them.
+let shotCount = 0;
 async function shot(page, name) {
-  await page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
+  shotCount++;
+  await page.screenshot({ path: `${shots}/${String(shotCount).padStart(2, '0')}-${name}.png`, fullPage: true });
 }
 
 // The field error shown next to input #id.
@@ -128,12 +131,12 @@ async function main() {
   await page.fill('#login-password', 'not-the-password');
   await page.click('#login button[type=submit]');
   check(/wrong email or password/.test(await fieldError(page, 'login-password')), 'a wrong password is answered next to the password field');
-  await shot(page, '01-sign-in-error');
+  await shot(page, 'sign-in-error');
   await page.fill('#login-password', 'owner-password');
   await page.click('#login button[type=submit]');
   await page.getByRole('link', { name: 'weather-co' }).waitFor();
   check((await page.textContent('main')).includes('owner'), 'the organisations page shows the role');
-  await shot(page, '02-organisations');
+  await shot(page, 'organisations');
 
   // -- organisation: a project (a bad name first), a member (an unknown user first)
   await page.getByRole('link', { name: 'weather-co' }).click();
@@ -159,6 +162,7 @@ async function main() {
   await page.fill('#new-key-public_key', fs.readFileSync(`${T}/release.pub`, 'utf8'));
   await page.click('#new-key button[type=submit]');
   await page.locator('main table code.digest').first().waitFor();
+  await shot(page, 'project');
   await page.fill('#new-deployment-name', 'production');
   await page.click('#new-deployment button[type=submit]');
 
@@ -199,7 +203,7 @@ async function main() {
   poll.stdout.on('data', (d) => { pollOut += d; });
   const pollDone = new Promise((r) => poll.once('exit', r));
   await waitFor('the long poll to show', async () => await lastSeenNow() > seen);
-  await shot(page, '03-deployment-device-checked-in');
+  await shot(page, 'deployment-device-checked-in');
 
   // -- the release, uploaded with kos release upload
   fs.writeFileSync(`${T}/site.erofs`, Buffer.alloc(65536, 7));
@@ -235,7 +239,7 @@ async function main() {
   const releaseText = await page.textContent('main');
   for (const word of ['weather', 'hello-phx', 'orbit-identity', 'Protocol connections', 'verified'])
     check(releaseText.includes(word), `the release page shows ${word}`);
-  await shot(page, '04-release');
+  await shot(page, 'release');
 
   // -- attach (a bad phase list first) and watch the device move to confirmed
   await page.goto(deploymentUrl);
@@ -265,7 +269,7 @@ async function main() {
   const marked = (await page.locator('tr.diff td[data-label="Item"]').allTextContents()).join('; ');
   check(marked.includes('description') && marked.includes('component site / sha256'), `the differences are marked: ${marked}`);
   check(!marked.includes('app ethernet'), `what is the same is not marked: ${marked}`);
-  await shot(page, '05-device-differs');
+  await shot(page, 'device-differs');
   await page.goto(deploymentUrl);
   await row.waitFor();
   run(kos, ['store', 'init', `${T}/device-store`]);
@@ -274,7 +278,7 @@ async function main() {
   const report = (s) => device(url, 'POST', '/api/v1/device/progress', JSON.stringify({ release: 1, state: s }));
   report('downloading');
   await waitFor('the device to show as downloading', async () => (await row.textContent()) === 'downloading');
-  await shot(page, '06-deployment-downloading');
+  await shot(page, 'deployment-downloading');
   run(kos, ['upgrade', `${T}/device-store`, '--from', target.source, '--trust', `${T}/trust`, '--ref', target.ref]);
   report('installed');
   run(kos, ['boot', 'select', `${T}/device-store`, '--trust', `${T}/trust`]);
@@ -282,7 +286,7 @@ async function main() {
   run(kos, ['boot', 'confirm', `${T}/device-store`]);
   report('confirmed');
   await waitFor('the device to show as confirmed', async () => (await row.textContent()) === 'confirmed');
-  await shot(page, '07-deployment-confirmed');
+  await shot(page, 'deployment-confirmed');
 
   // -- the device: state, history, running manifest against the release's, tracing
   const dtb = fs.readFileSync(`${T}/manifest.dtb`);
@@ -320,7 +324,7 @@ async function main() {
   check(await page.locator('#traces td[data-label="State"]', { hasText: 'done' }).count() === 2, 'both commands show as done');
   const [file] = await Promise.all([page.waitForEvent('download'), download.click()]);
   check(fs.readFileSync(await file.path(), 'utf8') === traceBytes, 'the trace downloads with the bytes the device uploaded');
-  await shot(page, '08-device');
+  await shot(page, 'device');
   const devicePath = new URL(page.url()).hash;
 
   // -- a phased rollout to another deployment pauses itself on a failure; retry, abort
@@ -345,7 +349,7 @@ async function main() {
   await page.getByRole('button', { name: 'Resume rollout' }).waitFor();
   check(/paused phase 1 of 2/.test(await page.textContent('#live')), 'a failure in the first phase pauses the rollout');
   check((await page.textContent('#live')).includes('fell back to generation 1'), 'the failure\'s reason shows');
-  await shot(page, '09-rollout-paused');
+  await shot(page, 'rollout-paused');
   await page.getByRole('button', { name: 'Retry' }).click();
   await waitFor('the retried device to start over', async () => (await row2.textContent()) === 'not started');
   await page.getByRole('button', { name: 'Abort rollout' }).click();
@@ -365,7 +369,7 @@ async function main() {
   await page.goto(`${url}/#/orgs/1`);
   await page.getByRole('heading', { name: 'Audit log' }).waitFor();
   await page.locator('td[data-label="What"]', { hasText: 'attach' }).first().waitFor();
-  await shot(page, '10-organisation');
+  await shot(page, 'organisation');
 
   // -- phone width, owner
   const phone = await browser.newContext({ viewport: { width: 375, height: 800 }, isMobile: true, hasTouch: true });
@@ -375,8 +379,10 @@ async function main() {
   pp.setDefaultTimeout(WAIT);
   await pp.goto(`${url}/`);
   await pp.evaluate((s) => sessionStorage.setItem('orbit.session', s), ownerSession);
-  for (const [name, hash, ready] of [['11-phone-deployment', deploymentUrl.slice(deploymentUrl.indexOf('#')), '#attach'],
-    ['12-phone-release', '#/orgs/1/releases/1', '#graph-image'], ['13-phone-device', devicePath, '#diff-summary']]) {
+  for (const [name, hash, ready] of [['phone-organisation', '#/orgs/1', '#new-project'],
+    ['phone-project', '#/orgs/1/projects/1', '#new-deployment'],
+    ['phone-deployment', deploymentUrl.slice(deploymentUrl.indexOf('#')), '#attach'],
+    ['phone-release', '#/orgs/1/releases/1', '#graph-image'], ['phone-device', devicePath, '#diff-summary']]) {
     await pp.goto(`${url}/${hash}`);
     await pp.locator(ready).waitFor();
     const overflow = await pp.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
@@ -391,15 +397,17 @@ async function main() {
   await page.fill('#login-password', 'viewer-password');
   await page.click('#login button[type=submit]');
   await page.getByRole('link', { name: 'weather-co' }).waitFor();
-  for (const [name, hash, ready] of [['14-user-organisation', '#/orgs/1', 'td[data-label="Email"]'],
-    ['15-user-project', '#/orgs/1/projects/1', 'td[data-label="Deployment"]'],
-    ['16-user-deployment', deploymentUrl.slice(deploymentUrl.indexOf('#')), '[data-device="station-1"]'],
-    ['17-user-device', devicePath, '#diff-summary'], ['18-user-release', '#/orgs/1/releases/1', '#graph-image']]) {
+  for (const [name, hash, ready] of [['user-organisation', '#/orgs/1', 'td[data-label="Email"]'],
+    ['user-project', '#/orgs/1/projects/1', 'td[data-label="Deployment"]'],
+    ['user-deployment', deploymentUrl.slice(deploymentUrl.indexOf('#')), '[data-device="station-1"]'],
+    ['user-device', devicePath, '#diff-summary'], ['user-release', '#/orgs/1/releases/1', '#graph-image']]) {
     await page.goto(`${url}/${hash}`);
     await page.locator(ready).first().waitFor();
     await page.locator('.role-note').waitFor();
     check(await page.locator('[data-change]').count() === 0, `${name}: no control that changes anything`);
     check(await page.locator('main form, main input, main select, main textarea').count() === 0, `${name}: no form`);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    check(overflow <= 0, `${name}: the page fits 1280 px (overflows by ${overflow} px)`);
     await shot(page, name);
   }
   const refused = await page.evaluate(async () => {
@@ -425,7 +433,7 @@ async function main() {
   await page.locator('#session-notice').waitFor();
   check(/session has expired/.test(await page.textContent('#session-notice')), 'an expired session is said so');
   check(page.url().includes('next='), 'signing in again leads back to the page');
-  await shot(page, '19-session-expired');
+  await shot(page, 'session-expired');
   await page.fill('#login-email', 'viewer@example.com');
   await page.fill('#login-password', 'viewer-password');
   await page.click('#login button[type=submit]');
@@ -437,7 +445,7 @@ async function main() {
   await page.locator('.failure').waitFor();
   check(/cannot be read from the store/.test(await page.textContent('.failure .server-message')), 'a server error shows its message');
   check(/HTTP 500/.test(await page.textContent('.failure')), 'a server error shows its status');
-  await shot(page, '20-server-error');
+  await shot(page, 'server-error');
 
   // -- the server goes away under a live page
   await page.goto(`${url}/${deploymentUrl.slice(deploymentUrl.indexOf('#'))}`);
@@ -446,7 +454,7 @@ async function main() {
   await page.locator('#banner').waitFor({ state: 'visible' });
   check(/cannot be reached/.test(await page.textContent('#banner')), 'an unreachable server is said so, the page kept');
   check(await row.isVisible(), 'the last loaded devices stay on the page');
-  await shot(page, '21-server-gone');
+  await shot(page, 'server-gone');
 
   check(pageErrors.length === 0, `no script error in the pages: ${pageErrors.join('; ')}`);
   console.log(`ok: ${checks} checks; screenshots in ${shots}`);
