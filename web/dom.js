@@ -56,6 +56,9 @@ export function facts(pairs) {
   return h('dl', { class: 'facts' }, pairs.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
 }
 
+// "1 device", "3 devices".
+export const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 export function notReported() { return h('span', { class: 'muted' }, 'not reported'); }
 
 export function time(seconds) {

@@ -3,7 +3,7 @@
 // members and roles, its devices and its audit log.
 
 import { get, post } from './api.js';
-import { add, ago, h, link, section, state, table, time } from './dom.js';
+import { add, ago, h, link, plural, section, state, table, time } from './dom.js';
 import { checks, form } from './forms.js';
 import { lastEmail, sessionNotice, sessionStart } from './session.js';
 
@@ -128,7 +128,7 @@ export async function orgPage(ctx, orgId) {
   }
 
   add(ctx.main, h('h1', {}, org.name),
-    roleNote(ctx) || h('p', { class: 'hint' }, `Your role: ${org.role}. ${projects.projects.length} projects, ${devices.devices.length} devices.`),
+    roleNote(ctx) || h('p', { class: 'hint' }, `Your role: ${org.role}. ${plural(projects.projects.length, 'project')}, ${plural(devices.devices.length, 'device')}.`),
     h('div', { class: 'grid' }, projectSection, memberSection), deviceSection, auditSection);
 }
 

@@ -5,11 +5,9 @@
 // comparison of two manifests that the device page shows.
 
 import { get, getBlob, post } from './api.js';
-import { add, code, digest, facts, h, link, replace, section, show, table, time } from './dom.js';
+import { add, code, digest, facts, h, link, plural, replace, section, show, table, time } from './dom.js';
 import { checks, form } from './forms.js';
 import { orgOf, roleNote } from './page-org.js';
-
-const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 function connections(content) {
   const rows = [];
