@@ -2,6 +2,7 @@
 # User-facing targets. The build itself is CMake's; this file only names the jobs.
 #
 #   make run     install what is missing, build, run the example system
+#   make orbit   an example Orbit on 127.0.0.1 to look at in a browser, until interrupted
 #   make test    install what is missing, build with ASan+UBSan, run every test
 #   make fuzz    run each fuzz target for FUZZ_SECONDS (default 60)
 #   make bench   run the benchmarks against their peers
@@ -15,7 +16,7 @@ BUILD := build
 TEST_BUILD := build-test
 FUZZ_BUILD := build-fuzz
 
-.PHONY: all deps build run test fuzz bench install clean
+.PHONY: all deps build run orbit test fuzz bench install clean
 
 all: build
 
@@ -28,6 +29,10 @@ build: deps
 
 run: build
 	examples/run.sh $(BUILD)
+
+# ORBIT_PORT picks the port (default 8080).
+orbit: build
+	examples/orbit-ui.sh $(BUILD)
 
 # The test build is clang with sanitizers; building the default (gcc) tree first keeps the
 # build that `make run` uses warning-free too.

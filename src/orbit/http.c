@@ -28,6 +28,7 @@
 
 #include "orbit/auth.h"
 #include "orbit/orbit.h"
+#include "orbit/ui.h"
 #include "store/store.h"
 #include "util/fileio.h"
 #include "util/log.h"
@@ -138,6 +139,8 @@ static int http_new_request(Orbit *o, struct MHD_Connection *c, const char *url,
                 return -ENOMEM;
         }
         *reqp = req;
+        if (orbit_ui_answer(req))
+                return 0;
         req->route = orbit_route_find(req, &path_known);
         if (!req->route) {
                 if (path_known)

@@ -14,6 +14,7 @@
 
 #include "orbit/api.h"
 #include "orbit/orbit.h"
+#include "orbit/ui.h"
 #include "util/hex.h"
 
 static const OrbitField fields_login[] = {
@@ -143,6 +144,7 @@ static const OrbitRoute orbit_routes[] = {
         { "POST", ORG "/devices/#/retry", ORBIT_ACCESS_CHANGE, api_device_retry, NULL, false, false, 0 },
         { "GET", ORG "/releases/#", ORBIT_ACCESS_VIEW, api_release_get, NULL, false, false, 0 },
         { "GET", ORG "/releases/#/graph", ORBIT_ACCESS_VIEW, api_release_graph, NULL, false, false, 0 },
+        { "GET", ORG "/releases/#/graph.svg", ORBIT_ACCESS_VIEW, orbit_ui_release_graph, NULL, false, false, 0 },
         { "POST", ORG "/objects/missing", ORBIT_ACCESS_CHANGE, api_objects_missing, fields_missing, false, false, 0 },
         { "PUT", ORG "/objects/@", ORBIT_ACCESS_CHANGE, api_object_put, NULL, true, false, 0 },
         { "GET", ORG "/audit", ORBIT_ACCESS_CHANGE, api_audit_list, NULL, false, false, 0 },
