@@ -34,12 +34,13 @@ char *const image_boot_modules[] = {
 
 /* kos-init also mounts the components: loop devices, their formats, device-mapper's
  * verity and crypt targets, and the overlay root. dm-crypt's aes-xts-plain64 needs the xts
- * template (with ecb) loaded before the table is: there is no modprobe in the initrd for the
- * kernel to ask for it. AES itself is built in; aesni-intel is left out, as it does not load
- * on every CPU QEMU emulates. */
+ * and ecb templates loaded before the table is: there is no modprobe in the initrd for the
+ * kernel to ask for them, and ecb is only a soft dependency of xts, which modules.dep does
+ * not list. AES itself is built in; aesni-intel is left out, as it does not load on every
+ * CPU QEMU emulates. */
 char *const image_system_modules[] = {
         "virtio_pci", "virtio_blk", "crc32c_generic", "ext4", "loop", "squashfs", "erofs", "overlay", "dm_verity",
-        "dm_crypt", "xts", NULL,
+        "dm_crypt", "xts", "ecb", NULL,
 };
 
 /* Says in buf what failed, and why: fmt, then ": " and r's text. Returns r. */
