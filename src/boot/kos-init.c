@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * kos-init: PID 1 of the System Kernel's initrd. Checks again the manifest kos-boot
- * kexec'd for, mounts its components read-only under a tmpfs read-write layer with
- * OverlayFS, adds the DataFS, switches root and executes the manifest's init.
+ * kexec'd for, mounts its components read-only (encrypted ones through dm-crypt, their keys
+ * unsealed from the DataFS) under a tmpfs read-write layer with OverlayFS, adds the DataFS,
+ * switches root and executes the manifest's init.
  *
  * Invariants: 1. Trust comes only from the initrd's /etc/kos/trust; the command line only
  * says which generation to check: its generation file must name the manifest the command
@@ -13,7 +14,9 @@
  * (component.h). 3. Components stack in manifest
  * order, the first at the bottom (overlay.h). 4. The program never exits: a fatal error
  * reboots, so a pending generation's tries run out. 5. Every console line is one line with
- * the prefix "kos-init: ".
+ * the prefix "kos-init: ". 6. An encrypted component's data key and the device key that
+ * unwraps it live only in secret memory (util/secret.h) and are wiped as soon as its
+ * dm-crypt device is set up; the root key is wiped once the components are mounted.
  */
 #include <errno.h>
 #include <stdio.h>
