@@ -75,7 +75,8 @@ static int trace_balance(const TraceFile *file, OutEvent **outp, size_t *np, Tra
                         }
                         depth--;
                 }
-                out[n++] = (OutEvent){ e, n, 0 };
+                out[n] = (OutEvent){ e, n, 0 };
+                n++;
 next:
                 if (last) {
                         while (depth > 0) {
