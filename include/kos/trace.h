@@ -153,7 +153,7 @@ static inline KosTraceScope kos_trace_scope_begin(const KosTraceCategory *catego
 #define KOS_TRACE_CONCAT_(a, b) a##b
 #define KOS_TRACE_SCOPE_VAR_(n) KOS_TRACE_CONCAT_(kos_trace_scope_, n)
 #define KOS_TRACE_SCOPE(cat, name, ...)                                                              \
-        __attribute__((cleanup(kos_trace_scope_end))) KosTraceScope KOS_TRACE_SCOPE_VAR_(__COUNTER__) = \
+        __attribute__((cleanup(kos_trace_scope_end), unused)) KosTraceScope KOS_TRACE_SCOPE_VAR_(__COUNTER__) = \
                 KOS_TRACE_IS_ENABLED(cat)                                                            \
                         ? kos_trace_scope_begin(&kos_trace_category_##cat, name, KOS_TRACE_ARGS_(__VA_ARGS__)) \
                         : (KosTraceScope){ NULL, NULL }

@@ -416,6 +416,7 @@ TEST(trace_server) {
                 " apps { kos-traced { path = \"/a\"; msg_servers = \"s\"; }; }; msg_servers { s { }; };"
                 " trace_server { msg_servers = \"s\"; }; };", &err, &r);
         CHECK_EQ_INT(r, -EBADMSG);
+        CHECK(!m);
         CHECK_EQ_STR(err.node, "apps/kos-traced");
         CHECK_EQ_STR(err.message, "the name \"kos-traced\" is the trace server's");
 }
