@@ -69,8 +69,12 @@ struct TraceSession {
         uint64_t lost_no_buffer;   /* the header's counter as last read */
 };
 
+/* Above the kernel's largest pid (PID_MAX_LIMIT): never a real one. */
+#define TRACE_SYNTHETIC_PID_FIRST 4194305U
+
 struct TraceServer {
         TraceServerConfig config;
+        uint32_t next_synthetic_pid;
         TraceApp *apps[TRACE_MAX_APPS]; /* owned */
         size_t n_apps;
 };
@@ -86,6 +90,7 @@ int trace_server_new(TraceServer **serverp, const TraceServerConfig *config) {
         if (!s)
                 return -ENOMEM;
         s->config = *config;
+        s->next_synthetic_pid = TRACE_SYNTHETIC_PID_FIRST;
         *serverp = s;
         return 0;
 }
@@ -349,6 +354,30 @@ static int trace_hello_parse(const void *hello, size_t size, TraceProcess *p) {
         return c == end ? 0 : -EBADMSG;
 }
 
+static bool trace_server_has_pid(TraceServer *s, uint32_t pid) {
+        for (size_t i = 0; i < s->n_apps; i++)
+                for (size_t j = 0; j < s->apps[i]->n_processes; j++)
+                        if (s->apps[i]->processes[j]->pid == pid)
+                                return true;
+        return false;
+}
+
+/*
+ * The pid a process is known by in traces: the one it said, unless that is no pid or is
+ * taken by another process the server remembers (an app's word only labels it; two
+ * processes never share one, so a trace file never holds a pid twice).
+ */
+static uint32_t trace_server_label_pid(TraceServer *s, uint32_t said) {
+        if (said < TRACE_SYNTHETIC_PID_FIRST && !trace_server_has_pid(s, said))
+                return said;
+        do {
+                said = s->next_synthetic_pid++;
+                if (s->next_synthetic_pid == 0)
+                        s->next_synthetic_pid = TRACE_SYNTHETIC_PID_FIRST;
+        } while (trace_server_has_pid(s, said));
+        return said;
+}
+
 static int trace_shm_create(const TraceServerConfig *config, int *fdp, TraceShmHeader **shmp, size_t *sizep) {
         uint64_t size = trace_shm_size(config->n_buffers, config->buffer_records);
         _cleanup_close_ int fd = memfd_create("kos-trace", MFD_CLOEXEC | MFD_ALLOW_SEALING);
@@ -416,6 +445,7 @@ int trace_server_session_open(TraceServer *s, const char *app, const void *hello
         if (r < 0)
                 goto fail;
         session->shm->n_categories = p->n_categories;
+        p->pid = trace_server_label_pid(s, p->pid);
         session->app = a;
         session->process = p;
         p->session = session;
