@@ -29,8 +29,9 @@ static TraceShmHeader *trace_shm; /* NULL until kos_trace_open() */
 static uint32_t trace_buffer_records; /* the server's values, checked once at open */
 static uint32_t trace_n_buffers;
 static KosMsgChannel *trace_channel; /* the session: the server sees our end when we die */
-static __thread TraceShmBuffer *trace_thread_buffer;
-static __thread int trace_thread_claimed; /* 1: has a buffer; -1: none was free */
+/* Initial-exec: no __tls_get_addr call per event, in libkos-trace.so too. */
+static __thread TraceShmBuffer *trace_thread_buffer __attribute__((tls_model("initial-exec")));
+static __thread int trace_thread_claimed __attribute__((tls_model("initial-exec"))); /* 1: a ring; -1: none free */
 
 void kos_trace_category_register(KosTraceCategory *category) {
         /* Constructors run on one thread, before main. */

@@ -348,7 +348,7 @@ int trace_convert_ctf(const TraceFile *file, int dir_fd, TraceConvertStats *stat
                 ctf_u32(&b, e->tid);
                 ctf_text(&b, rec->type == TRACE_EVENT_LOST ? "" : p->categories[rec->category], 1024);
                 ctf_text(&b, rec->type == TRACE_EVENT_LOST ? "lost events" : rec->name, KOS_TRACE_NAME_MAX);
-                if (added)
+                if (added || rec->type == TRACE_EVENT_LOST)
                         ctf_text(&b, "", 1);
                 else
                         ctf_args(&b, rec);
