@@ -15,13 +15,15 @@ trace_n=0
 trace_admin_app() {
 	cat >"$T/$1.sh" <<SCRIPT
 #!/bin/sh
-n=1
+# The next command's number survives a restart of this app.
+n=\$(cat "$T/res/$1.next" 2>/dev/null || echo 1)
 while :; do
 	if [ -f "$T/cmd/$1.\$n" ]; then
 		eval "set -- \$(cat "$T/cmd/$1.\$n")"
 		"$KOS" trace "\$@" >"$T/res/$1.\$n.out" 2>"$T/res/$1.\$n.err"
 		echo \$? >"$T/res/$1.\$n.tmp" && mv "$T/res/$1.\$n.tmp" "$T/res/$1.\$n"
 		n=\$((n + 1))
+		echo \$n >"$T/res/$1.next"
 	else
 		sleep 0.02
 	fi
