@@ -26,8 +26,8 @@
  * Before kos_trace_open() succeeds, and after it failed, every category is disabled.
  * kos_trace_open() uses the message library (kos/msg.h) and must not run concurrently with
  * other kos_msg_* calls; the KOS_TRACE_* macros may run on any thread at any time, but not
- * in a signal handler. A thread keeps the ring its first event claimed; threads beyond the
- * server's ring count (16 by default) have their events counted as lost.
+ * in a signal handler. A thread keeps the ring its first event claimed until it exits;
+ * threads that find every ring (16 by default) taken have their events counted as lost.
  *
  * The admin side (kos_trace_admin_*) starts and stops tracing for an app, lists the apps
  * and collects their events, over kos_trace_admin_protocol. Errors are negative errno

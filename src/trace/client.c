@@ -11,6 +11,7 @@
  *  4. Categories past KOS_TRACE_MAX_CATEGORIES are registered but never enabled.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,8 @@ static TraceShmHeader *trace_shm; /* NULL until kos_trace_open() */
 static uint32_t trace_buffer_records; /* the server's values, checked once at open */
 static uint32_t trace_n_buffers;
 static KosMsgChannel *trace_channel; /* the session: the server sees our end when we die */
+static pthread_key_t trace_thread_key; /* its destructor retires a thread's ring */
+static bool trace_thread_key_made;
 /* Initial-exec: no __tls_get_addr call per event, in libkos-trace.so too. */
 static __thread TraceShmBuffer *trace_thread_buffer __attribute__((tls_model("initial-exec")));
 static __thread int trace_thread_claimed __attribute__((tls_model("initial-exec"))); /* 1: a ring; -1: none free */
@@ -40,6 +43,13 @@ void kos_trace_category_register(KosTraceCategory *category) {
         trace_categories = category;
 }
 
+/* At a thread's exit: its ring may go to another thread once the server has drained it. */
+static void trace_thread_exit(void *ring) {
+        TraceShmBuffer *b = ring;
+
+        atomic_store_explicit((_Atomic uint32_t *)&b->retired, 1, memory_order_release);
+}
+
 static TraceShmBuffer *trace_claim_buffer(void) {
         uint32_t tid = (uint32_t)gettid();
 
@@ -48,6 +58,8 @@ static TraceShmBuffer *trace_claim_buffer(void) {
                 uint32_t free_owner = 0;
 
                 if (atomic_compare_exchange_strong((_Atomic uint32_t *)&b->owner, &free_owner, tid)) {
+                        if (trace_thread_key_made)
+                                (void)pthread_setspecific(trace_thread_key, b);
                         trace_thread_claimed = 1;
                         return trace_thread_buffer = b;
                 }
@@ -193,6 +205,7 @@ int kos_trace_open(int timeout_ms) {
                 kos_msg_channel_free(channel);
                 return -EPROTO;
         }
+        trace_thread_key_made = pthread_key_create(&trace_thread_key, trace_thread_exit) == 0;
         trace_n_buffers = shm->n_buffers;
         trace_buffer_records = shm->buffer_records;
         trace_channel = channel;

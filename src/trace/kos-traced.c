@@ -422,6 +422,10 @@ int main(int argc, char **argv) {
                 if (r < 0)
                         return log_error_errno(r, "[%s] %s", name, strerror(-r)), 1;
         }
+        /* A publish reads its server's connection and may have queued channels that came
+         * meanwhile: the descriptor will not wake the loop for those, so take them now. */
+        for (unsigned id = 0; id < n_servers && id < ELEMENTSOF(t.links); id++)
+                (void)traced_on_server(NULL, -1, EPOLLIN, &t.links[id]);
         r = event_loop_add_timer(t.loop, &t.drain_timer, now_ms() + TRACED_DRAIN_MS, traced_on_drain, &t);
         if (r >= 0)
                 r = event_loop_add_signal(t.loop, NULL, SIGTERM, traced_on_sigterm, t.loop);

@@ -19,7 +19,10 @@
  *  3. The server trusts nothing it reads here: it copies a record into its own memory
  *     before looking at it and validates every field of the copy (record.h); head, tail,
  *     owner and lost are read once per drain and checked for sense.
- *  4. Only enabled[] and tail are written by the server; the app writes everything else.
+ *  4. The server writes enabled[], mode and tail, and frees a retired ring (retired and owner
+ *     back to 0) after draining it; the app writes everything else.
+ *  5. A ring is retired by its thread's exit (retired = 1 after its last record): the
+ *     server drains it and frees it, so another thread can claim it.
  */
 #pragma once
 
@@ -73,8 +76,8 @@ typedef struct TraceShmHeader {
 static_assert(sizeof(TraceShmHeader) <= TRACE_SHM_HEADER_SIZE, "the header fits its page");
 
 typedef struct TraceShmBuffer {
-        uint32_t owner; /* thread id of the thread writing here; 0: free */
-        uint32_t reserved;
+        uint32_t owner;   /* thread id of the thread writing here; 0: free */
+        uint32_t retired; /* app: 1 once that thread has exited; the server frees the ring */
         uint64_t head;  /* app: records written */
         uint64_t tail;  /* server: records consumed (discard mode) */
         uint64_t lost;  /* app: events dropped while the ring was full (discard mode) */

@@ -303,15 +303,43 @@ static void trace_session_disarm(TraceSession *session) {
                 atomic_store_explicit((_Atomic uint8_t *)&session->shm->enabled[i], 0, memory_order_release);
 }
 
+/* Rings whose thread exited (layout.h invariant 5): drained if traced, then freed. */
+static void trace_session_free_retired(TraceServer *s, TraceSession *session) {
+        bool drained = false;
+
+        for (uint32_t k = 0; k < s->config.n_buffers; k++) {
+                TraceShmBuffer *b = trace_shm_buffer(session->shm, s->config.buffer_records, k);
+                TraceBufferState *st = &session->buffers[k];
+
+                if (atomic_load_explicit((_Atomic uint32_t *)&b->retired, memory_order_acquire) != 1)
+                        continue;
+                if (session->app->traced && !drained) {
+                        trace_session_drain(s, session, 0);
+                        drained = true;
+                }
+                /* Whatever it holds now was written while not traced, or is garbage: skipped. */
+                st->next = atomic_load_explicit((_Atomic uint64_t *)&b->head, memory_order_acquire);
+                st->tid = 0;
+                st->last_ts = 0;
+                atomic_store_explicit((_Atomic uint64_t *)&b->tail, st->next, memory_order_release);
+                atomic_store_explicit((_Atomic uint32_t *)&b->retired, 0, memory_order_relaxed);
+                atomic_store_explicit((_Atomic uint32_t *)&b->owner, 0, memory_order_release);
+        }
+}
+
 void trace_server_drain(TraceServer *s) {
         for (size_t i = 0; i < s->n_apps; i++) {
                 TraceApp *a = s->apps[i];
 
-                if (!a->traced || a->mode != KOS_TRACE_MODE_DISCARD)
-                        continue;
-                for (size_t j = 0; j < a->n_processes; j++)
-                        if (a->processes[j]->session)
-                                trace_session_drain(s, a->processes[j]->session, 0);
+                for (size_t j = 0; j < a->n_processes; j++) {
+                        TraceSession *session = a->processes[j]->session;
+
+                        if (!session)
+                                continue;
+                        if (a->traced && a->mode == KOS_TRACE_MODE_DISCARD)
+                                trace_session_drain(s, session, 0);
+                        trace_session_free_retired(s, session);
+                }
         }
 }
 

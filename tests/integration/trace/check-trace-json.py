@@ -35,6 +35,7 @@ def main():
     ap.add_argument("--burst", type=int)
     ap.add_argument("--pids", action="store_true", help="print the pids per app and exit")
     ap.add_argument("--require-pid", type=int, help="this pid has trace events")
+    ap.add_argument("--print-tids", action="store_true", help="print the thread ids with events, one a line")
     ap.add_argument("--lost", type=int, help="the lost-events counter ends at this value")
     ap.add_argument("--some-lost", action="store_true", help="some events were counted lost")
     a = ap.parse_args()
@@ -110,6 +111,10 @@ def main():
     if a.max_events is not None and n_trace > a.max_events:
         fail(f"{n_trace} events, more than {a.max_events}")
     traced_threads = {k for k in last_ts}
+    if a.print_tids:
+        for k in sorted(traced_threads):
+            print(k[1])
+        return
     if len(traced_threads) < a.threads_min:
         fail(f"{len(traced_threads)} threads, fewer than {a.threads_min}")
     for key in traced_threads:

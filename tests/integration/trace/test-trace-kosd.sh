@@ -19,12 +19,13 @@ apps {
 	beta { path = "$TAPP"; args = "--mode", "loop", "--status", "@T@/beta.status"; msg_servers = "core"; };
 	burst { path = "$TAPP"; args = "--mode", "burst", "--count", "10000", "--status", "@T@/burst.status"; msg_servers = "core"; };
 	threads { path = "$TAPP"; args = "--mode", "threads", "--threads", "4", "--status", "@T@/threads.status"; msg_servers = "core"; };
+	churn { path = "$TAPP"; args = "--mode", "churn", "--status", "@T@/churn.status"; msg_servers = "core"; };
 	admin { path = "@T@/admin.sh"; msg_servers = "core"; };
 	outsider { path = "@T@/outsider.sh"; msg_servers = "core"; };
 };
 msg_servers {
 	core { dir_access_control {
-		kos_trace_protocol { publish = "kos-traced"; lookup = "alpha", "beta", "burst", "threads"; };
+		kos_trace_protocol { publish = "kos-traced"; lookup = "alpha", "beta", "burst", "threads", "churn"; };
 		kos_trace_admin_protocol { publish = "kos-traced"; lookup = "admin"; };
 	}; };
 };
@@ -35,7 +36,7 @@ kosd_start "$T/m.dtb" --msgd "$MSGD"
 # Every traced app has its session (list shows a pid for each).
 sessions_open() {
 	ktrace list >/dev/null
-	[ "$status" -eq 0 ] && [ "$(awk '$4 != "-"' "$T/.out" | wc -l)" -eq 4 ]
+	[ "$status" -eq 0 ] && [ "$(awk '$4 != "-"' "$T/.out" | wc -l)" -eq 5 ]
 }
 wait_until 30 sessions_open
 grep -q '^alpha idle - [0-9]* work,net$' "$T/.out" || fail "list: $(cat "$T/.out")"
@@ -142,6 +143,21 @@ four_threads() {
 wait_until 30 four_threads
 echo "threads: $(cat "$T/.out")"
 checks=$((checks + 1))
+
+# A thread's ring is freed when it exits: an app that runs one short thread after another
+# has many more threads traced than it has rings (16).
+ktrace_ok start churn
+: >"$T/churn.tids"
+many_threads() {
+	collect_json churn churn
+	python3 "$CHECK_JSON" "$T/churn.json" --apps churn --names job --print-tids >>"$T/churn.tids" 2>"$T/.err" ||
+		fail "churn: $(cat "$T/.err")"
+	[ "$(sort -u "$T/churn.tids" | wc -l)" -ge 40 ]
+}
+wait_until 60 many_threads
+echo "churn: $(sort -u "$T/churn.tids" | wc -l) threads traced through 16 rings"
+checks=$((checks + 1))
+ktrace_ok stop churn
 
 # The trace server is a client of kos-msgd:core: when that faults, both restart, and the
 # apps on core with them; tracing works again on the new servers.

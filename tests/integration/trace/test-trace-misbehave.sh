@@ -40,7 +40,8 @@ grep -q '^refused' "$T/shrink.status" || fail "the shared memory could be shrunk
 checks=$((checks + 1))
 
 for a in garbage torn rewind flood; do
-	wait_until 30 grep -q '^\(ready\|rounds\)' "$T/$a.status"
+	wait_until 30 grep -q '^\(ready\|rounds\|no session\)' "$T/$a.status"
+	grep -q '^no session' "$T/$a.status" && fail "$a: $(cat "$T/$a.status")"
 done
 wait_until 30 app_past good 10
 traced_pid() {

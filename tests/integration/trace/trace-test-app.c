@@ -10,12 +10,15 @@
  *   burst    waits until its category is enabled, emits COUNT instants "n" with i = 0..COUNT-1,
  *            writes "done COUNT" to FILE, then waits to be stopped.
  *   threads  N threads, each nesting B t<k>-outer { B t<k>-inner E } E, every millisecond.
- *   garbage, torn, rewind, truncate, flood
+ *   churn    short-lived threads one after another, for ever: each emits a slice "job"
+ *            and exits (many more threads than the session has rings).
+ *   flood    emits as fast as it can.
+ *   garbage, torn, rewind, truncate
  *            misbehaving tracers that open their session by hand (HELLO, map the memfd):
  *            garbage writes random records and heads; torn claims a buffer, writes half a
  *            record and exits at once; rewind moves its head backwards and far forward;
- *            truncate tries to shrink the memfd (and reports whether that worked); flood
- *            emits as fast as it can. Each writes "ready" or a result to FILE.
+ *            truncate tries to shrink the memfd (and reports whether that worked). Each
+ *            writes "ready" or a result to FILE.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -103,6 +106,24 @@ static void *thread_main(void *arg) {
         return NULL;
 }
 
+static void *churn_main(void *arg) {
+        KOS_TRACE_BEGIN(work, "job", KOS_TRACE_INT("k", (long)arg));
+        KOS_TRACE_END(work, "job");
+        return NULL;
+}
+
+static void run_churn(void) {
+        for (long k = 1;; k++) {
+                pthread_t t;
+
+                if (pthread_create(&t, NULL, churn_main, (void *)k) == 0)
+                        pthread_join(t, NULL);
+                if (k % 10 == 0)
+                        status("%lu\n", (unsigned long)k);
+                pause_ms(2);
+        }
+}
+
 /* ---- Misbehaving tracers: the session by hand ------------------------------------------ */
 
 static TraceShmHeader *hostile_open(int *fdp, uint64_t *sizep) {
@@ -113,12 +134,23 @@ static TraceShmHeader *hostile_open(int *fdp, uint64_t *sizep) {
         TraceHelloReply answer;
         void *shm;
 
+        int r;
+
         memcpy(payload, &head, sizeof(head));
         memcpy(payload + sizeof(head), "net\0bad\0", 8);
-        if (kos_msg_lookup(KOS_TRACE_PROTOCOL, 10000, &channel) < 0 ||
-            kos_msg_call(channel, payload, sizeof(head) + 8, -1, 10000, &reply) < 0 || reply.status != 0 ||
-            reply.fd < 0 || reply.size != sizeof(answer)) {
-                status("no session%lu\n", 0);
+        r = kos_msg_lookup(KOS_TRACE_PROTOCOL, 10000, &channel);
+        if (r < 0) {
+                status("no session: lookup %lu\n", (unsigned long)-r);
+                exit(1);
+        }
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        r = kos_msg_call(channel, payload, sizeof(head) + 8, -1, 10000, &reply);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (r < 0 || reply.status != 0 || reply.fd < 0 || reply.size != sizeof(answer)) {
+                unsigned long ms = (unsigned long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
+                status("no session: call (error * 100000 + ms) %lu\n",
+                       (r < 0 ? (unsigned long)-r : reply.status) * 100000 + ms);
                 exit(1);
         }
         memcpy(&answer, reply.data, sizeof(answer));
@@ -168,9 +200,6 @@ static void run_hostile(const char *mode) {
                                 trace_shm_buffer(h, records, k)->owner = (uint32_t)rand();
                 } else if (strcmp(mode, "rewind") == 0) {
                         b->head = n % 2 ? 0 : UINT64_MAX - 5;
-                } else if (strcmp(mode, "flood") == 0) {
-                        for (int i = 0; i < 100000; i++)
-                                KOS_TRACE_INSTANT(net, "flood", KOS_TRACE_INT("i", i));
                 }
                 n++;
                 if (n % 16 == 0)
@@ -224,6 +253,8 @@ int main(int argc, char **argv) {
         }
         if (strcmp(mode, "burst") == 0)
                 run_burst(count);
+        if (strcmp(mode, "churn") == 0)
+                run_churn();
         if (strcmp(mode, "threads") == 0) {
                 for (unsigned long k = 1; k <= threads; k++) {
                         pthread_t t;
