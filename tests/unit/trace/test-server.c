@@ -282,6 +282,33 @@ TEST(restart_stays_traced) {
         app_close(s, &second);
 }
 
+/* layout.h invariant 5: a retired ring is drained, then freed for the next thread. */
+TEST(retired_ring_is_freed) {
+        TraceServerConfig config = { 1, RECORDS, 64 };
+        _cleanup_(trace_server_freep) TraceServer *s = NULL;
+        _cleanup_(trace_file_freep) TraceFile *f = NULL;
+        TraceShmBuffer *b;
+        App app;
+
+        CHECK_OK(trace_server_new(&s, &config));
+        app_open(s, "alpha", &app);
+        CHECK_OK(trace_server_start(s, "alpha", NULL, KOS_TRACE_MODE_OVERWRITE));
+        b = trace_shm_buffer(app.shm, RECORDS, 0);
+        app_emit(&app, 0, now(), KOS_TRACE_EVENT_INSTANT, 0, "first-thread");
+        b->retired = 1;
+        trace_server_drain(s);
+        CHECK_EQ_INT(b->owner, 0);
+        CHECK_EQ_INT(b->retired, 0);
+        b->owner = 555;
+        app_emit(&app, 0, now(), KOS_TRACE_EVENT_INSTANT, 0, "next-thread");
+        f = collect(s, "alpha");
+        CHECK_EQ_INT(events_of(f), 2);
+        CHECK_EQ_INT(f->events[0].tid, 100);
+        CHECK_EQ_STR(f->events[1].record.name, "next-thread");
+        CHECK_EQ_INT(f->events[1].tid, 555);
+        app_close(s, &app);
+}
+
 TEST(malformed_hello_is_refused) {
         TraceServerConfig config = { 1, RECORDS, 64 };
         _cleanup_(trace_server_freep) TraceServer *s = NULL;
