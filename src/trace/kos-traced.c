@@ -127,7 +127,8 @@ static int traced_handle_admin(TracedChannel *tc, const KosMsgMessage *m) {
                         log_info("admin \"%s\": tracing \"%s\" (%s, categories %s)", peer, req.app,
                                  req.mode == KOS_TRACE_MODE_OVERWRITE ? "overwrite" : "discard",
                                  *req.categories ? req.categories : "all");
-                return traced_reply_errno(tc->channel, m, r < 0 ? r : 0) < 0 ? 0 : 0;
+                (void)traced_reply_errno(tc->channel, m, r < 0 ? r : 0);
+                return 0;
         case TRACE_ADMIN_STOP:
                 r = trace_server_stop(t->server, req.app);
                 if (r >= 0)
@@ -136,8 +137,10 @@ static int traced_handle_admin(TracedChannel *tc, const KosMsgMessage *m) {
                 return 0;
         case TRACE_ADMIN_LIST:
                 r = trace_server_list(t->server, &text);
-                if (r < 0)
-                        return traced_reply_errno(tc->channel, m, r), 0;
+                if (r < 0) {
+                        (void)traced_reply_errno(tc->channel, m, r);
+                        return 0;
+                }
                 (void)kos_msg_reply(tc->channel, m, 0, text,
                                     strlen(text) > KOS_MSG_MAX_PAYLOAD ? KOS_MSG_MAX_PAYLOAD : strlen(text), -1);
                 return 0;
