@@ -14,7 +14,8 @@
  *  2. One event loop: a callback per message server connection and per channel, a timer
  *     for draining, signals; no callback blocks on an app (receives are non-blocking,
  *     replies never wait).
- *  3. Channels are bounded (TRACED_MAX_CHANNELS); a malformed request costs its sender
+ *  3. Channels are bounded, in all and per app (TRACED_MAX_CHANNELS, ..._PER_APP), so apps
+ *     cannot take the server's channels from others; a malformed request costs its sender
  *     its channel; a channel that ends closes its session, keeping the session's events.
  */
 #include <errno.h>
@@ -39,7 +40,8 @@
 #include "util/log.h"
 #include "util/memfd.h"
 
-#define TRACED_MAX_CHANNELS 256
+#define TRACED_MAX_CHANNELS 1024
+#define TRACED_MAX_CHANNELS_PER_APP 8
 #define TRACED_DRAIN_MS 50
 #define TRACED_EXIT_TERMINATED 1
 
@@ -215,9 +217,12 @@ static int traced_on_server(EventSource *source, int fd, uint32_t revents, void 
                         event_loop_exit(t->loop, 0);
                         return 0;
                 }
-                if (t->n_channels == TRACED_MAX_CHANNELS) {
-                        log_warning("app \"%s\": more than %d channels; refused", kos_msg_channel_peer(ch),
-                                    TRACED_MAX_CHANNELS);
+                size_t same = 0;
+                for (size_t i = 0; i < t->n_channels; i++)
+                        same += strcmp(kos_msg_channel_peer(t->channels[i]->channel), kos_msg_channel_peer(ch)) == 0;
+                if (t->n_channels == TRACED_MAX_CHANNELS || same == TRACED_MAX_CHANNELS_PER_APP) {
+                        log_warning("app \"%s\": a channel past the limit (%d per app, %d in all); refused",
+                                    kos_msg_channel_peer(ch), TRACED_MAX_CHANNELS_PER_APP, TRACED_MAX_CHANNELS);
                         kos_msg_channel_free(ch);
                         continue;
                 }

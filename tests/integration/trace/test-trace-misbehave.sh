@@ -3,7 +3,8 @@
 # Misbehaving tracers harm neither kos-traced nor other apps' traces (docs/tracing.md,
 # "Security"): beside a well-behaved app, one writes garbage records, heads and counters
 # into its shared buffer, one publishes half a record and dies, one winds its head back
-# and far forward, one tries to shrink the shared memory, one floods. The server stays up,
+# and far forward, one tries to shrink the shared memory, one floods, one hoards channels
+# and sessions. The server stays up,
 # the good app's trace is whole and checks event by event, the bad ones' traces hold
 # only valid records, and a flood is counted as lost.
 . "$KOS_SOURCE/tests/lib.sh"
@@ -22,11 +23,12 @@ $(app torn torn temporary)
 $(app rewind rewind)
 $(app shrink truncate)
 $(app flood flood)
+$(app hoard hoard)
 	admin { path = "@T@/admin.sh"; msg_servers = "core"; };
 };
 msg_servers {
 	core { dir_access_control {
-		kos_trace_protocol { publish = "kos-traced"; lookup = "good", "garbage", "torn", "rewind", "shrink", "flood"; };
+		kos_trace_protocol { publish = "kos-traced"; lookup = "good", "garbage", "torn", "rewind", "shrink", "flood", "hoard"; };
 		kos_trace_admin_protocol { publish = "kos-traced"; lookup = "admin"; };
 	}; };
 };
@@ -37,6 +39,11 @@ kosd_start "$T/m.dtb" --msgd "$MSGD"
 # The seal holds: the app cannot shrink the memory the server reads.
 wait_until 30 test -s "$T/shrink.status"
 grep -q '^refused' "$T/shrink.status" || fail "the shared memory could be shrunk: $(cat "$T/shrink.status")"
+checks=$((checks + 1))
+
+# Channels and sessions are bounded per app: 4 sessions, 8 channels.
+wait_until 30 grep -q '^hoard ' "$T/hoard.status"
+[ "$(cat "$T/hoard.status")" = "hoard 4 4 4" ] || fail "hoarding app: $(cat "$T/hoard.status") (want 4 sessions, 4 refused, 4 closed)"
 checks=$((checks + 1))
 
 for a in garbage torn rewind flood; do

@@ -13,6 +13,8 @@
  *   churn    short-lived threads one after another, for ever: each emits a slice "job"
  *            and exits (many more threads than the session has rings).
  *   flood    emits as fast as it can.
+ *   hoard    opens 12 channels to the trace server, then sends a HELLO on each: writes
+ *            "hoard OK REFUSED RESET" (sessions opened, refused, channels the server closed).
  *   garbage, torn, rewind, truncate
  *            misbehaving tracers that open their session by hand (HELLO, map the memfd):
  *            garbage writes random records and heads; torn claims a buffer, writes half a
@@ -162,6 +164,43 @@ static TraceShmHeader *hostile_open(int *fdp, uint64_t *sizep) {
         return shm;
 }
 
+static void run_hoard(void) {
+        char payload[sizeof(TraceHelloHead) + 8];
+        TraceHelloHead head = { TRACE_HELLO_MAGIC, 1, (uint32_t)getpid(), 1 };
+        KosMsgChannel *channels[12];
+        unsigned long ok = 0, refused = 0, reset = 0;
+        char text[4096];
+        int fd;
+
+        memcpy(payload, &head, sizeof(head));
+        memcpy(payload + sizeof(head), "net\0x\0", 6);
+        for (int i = 0; i < 12; i++)
+                if (kos_msg_lookup(KOS_TRACE_PROTOCOL, 10000, &channels[i]) < 0)
+                        exit(1);
+        for (int i = 0; i < 12; i++) {
+                KosMsgMessage reply;
+                int r = kos_msg_call(channels[i], payload, sizeof(head) + 6, -1, 10000, &reply);
+
+                if (r == 0 && reply.status == 0 && reply.fd >= 0) {
+                        ok++;
+                        close(reply.fd);
+                } else if (r == 0 && reply.status == EMFILE) {
+                        refused++;
+                } else if (r == -ECONNRESET) {
+                        reset++;
+                }
+        }
+        snprintf(text, sizeof(text), "%s.tmp", status_path);
+        fd = open(text, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+                dprintf(fd, "hoard %lu %lu %lu\n", ok, refused, reset);
+                close(fd);
+                rename(text, status_path);
+        }
+        for (;;)
+                pause();
+}
+
 static void run_hostile(const char *mode) {
         int fd;
         uint64_t size;
@@ -231,6 +270,8 @@ int main(int argc, char **argv) {
         }
         if (!status_path)
                 return 2;
+        if (strcmp(mode, "hoard") == 0)
+                run_hoard();
         if (strcmp(mode, "garbage") == 0 || strcmp(mode, "torn") == 0 || strcmp(mode, "rewind") == 0 ||
             strcmp(mode, "truncate") == 0) {
                 run_hostile(mode);
