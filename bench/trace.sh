@@ -18,9 +18,11 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/kos-bench-trace.XXXXXX")
 kosd_pid=
 lttng_started=
+sessiond_pid=
 cleanup() {
 	[ -n "$kosd_pid" ] && kill "$kosd_pid" 2>/dev/null
 	[ -n "$lttng_started" ] && LTTNG_HOME="$work" lttng destroy -a >/dev/null 2>&1
+	for p in $sessiond_pid; do kill "$p" 2>/dev/null; done
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -85,11 +87,16 @@ kill "$kosd_pid"
 wait "$kosd_pid" 2>/dev/null || true
 kosd_pid=
 
-# LTTng-UST: its own session daemon (as root: the system one), an overwrite channel.
+# LTTng-UST: a session daemon (started here, and stopped at the end, unless one runs), an
+# overwrite channel.
 export LTTNG_HOME="$work"
-lttng-sessiond --daemonize >/dev/null 2>&1 || true
-lttng create kos-bench --output="$work/lttng-out" >/dev/null
+before=$(pgrep -x lttng-sessiond || true)
+lttng create kos-bench --output="$work/lttng-out" >/dev/null # starts a session daemon if none runs
 lttng_started=1
+# The session daemons this run started (lttng create's), stopped at the end.
+for p in $(pgrep -x lttng-sessiond || true); do
+	echo "$before" | grep -qx "$p" || sessiond_pid="$sessiond_pid $p"
+done
 lttng enable-channel -u --overwrite bench >/dev/null
 lttng enable-event -u -c bench 'kos_bench:*' >/dev/null
 lttng start >/dev/null
