@@ -6,7 +6,9 @@
 #   a category filter; stop means no more events; an app restarted by supervision keeps
 #   being traced; an app without access to the admin protocol is refused; overwrite mode
 #   keeps the newest events; a multi-threaded app's slices nest per thread; the CTF form
-#   read by babeltrace2; kostrace2json is kos trace json.
+#   read by babeltrace2; kostrace2json is kos trace json; an app the manifest does not let
+#   trace has no session; a thread's ring is reused after it exits; a fault of the message
+#   server restarts the trace server with it.
 . "$KOS_SOURCE/tests/lib.sh"
 . "$KOS_SOURCE/tests/integration/kosd/kosd-lib.sh"
 . "$KOS_SOURCE/tests/integration/trace/trace-lib.sh"
@@ -20,6 +22,7 @@ apps {
 	burst { path = "$TAPP"; args = "--mode", "burst", "--count", "10000", "--status", "@T@/burst.status"; msg_servers = "core"; };
 	threads { path = "$TAPP"; args = "--mode", "threads", "--threads", "4", "--status", "@T@/threads.status"; msg_servers = "core"; };
 	churn { path = "$TAPP"; args = "--mode", "churn", "--status", "@T@/churn.status"; msg_servers = "core"; };
+	untraced { path = "$TAPP"; args = "--mode", "loop", "--status", "@T@/untraced.status"; msg_servers = "core"; restart = "temporary"; };
 	admin { path = "@T@/admin.sh"; msg_servers = "core"; };
 	outsider { path = "@T@/outsider.sh"; msg_servers = "core"; };
 };
@@ -40,6 +43,12 @@ sessions_open() {
 }
 wait_until 30 sessions_open
 grep -q '^alpha idle - [0-9]* work,net$' "$T/.out" || fail "list: $(cat "$T/.out")"
+checks=$((checks + 1))
+
+# An app the manifest does not let trace gets no session (and kos-msgd logs the denial).
+wait_until 20 test -s "$T/untraced.status"
+[ "$(cat "$T/untraced.status")" = "open failed 13" ] || fail "untraced: $(cat "$T/untraced.status") (want EACCES)"
+grep -q 'denied: app "untraced" may not look up "kos_trace_protocol"' "$T/kosd.log" || fail "denial not logged"
 checks=$((checks + 1))
 
 # Only the started app.
