@@ -94,8 +94,11 @@ typedef struct ManifestKey {
  */
 #define MANIFEST_TRACE_SERVER_NAME "kos-traced"
 typedef struct ManifestTraceServer {
-        char **msg_servers; /* owned strv of instance names, never NULL */
-        bool admin;         /* also publish kos_trace_admin_protocol */
+        char **msg_servers;      /* owned strv of instance names, never NULL */
+        bool admin;              /* also publish kos_trace_admin_protocol */
+        uint32_t buffers;        /* rings per traced process, 1..1024 (default 16) */
+        uint32_t buffer_records; /* records per ring, a power of two, 2..2^20 (default 2048) */
+        uint32_t max_events;     /* events held per app between collects, 1..2^24 (default 65536) */
 } ManifestTraceServer;
 
 /* Settings of the node manager, from the optional node-manager node. */

@@ -467,6 +467,9 @@ static const PropSpec key_props[] = {
 static const PropSpec trace_server_props[] = {
         {"msg_servers", PROP_LIST, FIELD(ManifestTraceServer, msg_servers), true, NULL},
         {"admin", PROP_FLAG, FIELD(ManifestTraceServer, admin), false, NULL},
+        {"buffers", PROP_U32, FIELD(ManifestTraceServer, buffers), false, NULL},
+        {"buffer-records", PROP_U32, FIELD(ManifestTraceServer, buffer_records), false, NULL},
+        {"max-events", PROP_U32, FIELD(ManifestTraceServer, max_events), false, NULL},
 };
 
 static const PropSpec node_manager_props[] = {
@@ -721,10 +724,25 @@ static int parse_node_manager(Parser *p, int node) {
 }
 
 static int parse_trace_server(Parser *p, int node) {
-        p->m->trace_server = calloc(1, sizeof(ManifestTraceServer));
-        if (!p->m->trace_server)
+        ManifestTraceServer *t = calloc(1, sizeof(ManifestTraceServer));
+        int r;
+
+        if (!t)
                 return -ENOMEM;
-        return parse_leaf(p, node, trace_server_props, ELEMENTSOF(trace_server_props), p->m->trace_server);
+        p->m->trace_server = t;
+        t->buffers = 16;
+        t->buffer_records = 2048;
+        t->max_events = 65536;
+        r = parse_leaf(p, node, trace_server_props, ELEMENTSOF(trace_server_props), t);
+        if (r < 0)
+                return r;
+        if (t->buffers < 1 || t->buffers > 1024)
+                return parser_error(p, node, "buffers", "must be 1 to 1024");
+        if (t->buffer_records < 2 || t->buffer_records > (1U << 20) || (t->buffer_records & (t->buffer_records - 1)))
+                return parser_error(p, node, "buffer-records", "must be a power of two from 2 to 1048576");
+        if (t->max_events < 1 || t->max_events > (1U << 24))
+                return parser_error(p, node, "max-events", "must be 1 to 16777216");
+        return 0;
 }
 
 static int parse_root(Parser *p) {

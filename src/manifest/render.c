@@ -227,6 +227,9 @@ int manifest_render_json(const Manifest *m, json_t **jsonp) {
                 json_t *t = json_object();
                 set(t, "msg_servers", json_strv(m->trace_server->msg_servers), &ok);
                 set(t, "admin", json_boolean(m->trace_server->admin), &ok);
+                set(t, "buffers", json_integer(m->trace_server->buffers), &ok);
+                set(t, "buffer_records", json_integer(m->trace_server->buffer_records), &ok);
+                set(t, "max_events", json_integer(m->trace_server->max_events), &ok);
                 set(root, "trace_server", t, &ok);
         } else {
                 set(root, "trace_server", json_null(), &ok);

@@ -285,8 +285,10 @@ static int traced_number(const char *option, const char *arg, unsigned long max,
         return 0;
 }
 
-/* The manifest kosd handed over (or a file): only its trace_server node matters here. */
-static int traced_read_manifest(const char *path, int fd, bool *adminp) {
+/* The manifest kosd handed over (or a file): only its trace_server node matters here; its
+ * settings apply unless an option gave them. */
+static int traced_read_manifest(const char *path, int fd, bool *adminp, TraceServerConfig *config,
+                                const bool set[3]) {
         _cleanup_(manifest_freep) Manifest *m = NULL;
         _cleanup_free_ char *dtb = NULL;
         ManifestError err = { 0 };
@@ -308,8 +310,16 @@ static int traced_read_manifest(const char *path, int fd, bool *adminp) {
         }
         if (r < 0)
                 return log_error_errno(r, "manifest: %s", strerror(-r));
-        if (m->trace_server && m->trace_server->admin)
-                *adminp = true;
+        if (m->trace_server) {
+                if (m->trace_server->admin)
+                        *adminp = true;
+                if (!set[0])
+                        config->n_buffers = m->trace_server->buffers;
+                if (!set[1])
+                        config->buffer_records = m->trace_server->buffer_records;
+                if (!set[2])
+                        config->max_events = m->trace_server->max_events;
+        }
         return 0;
 }
 
@@ -330,7 +340,7 @@ int main(int argc, char **argv) {
         Traced t = { 0 };
         const char *manifest_path = NULL;
         unsigned long v, manifest_fd = ~0UL, control_fd = ~0UL;
-        bool admin = false;
+        bool admin = false, set[3] = { false, false, false };
         unsigned n_servers;
         int c, r;
 
@@ -359,16 +369,19 @@ int main(int argc, char **argv) {
                         if (traced_number("buffers", optarg, 1024, &v) < 0)
                                 return 2;
                         config.n_buffers = (uint32_t)v;
+                        set[0] = true;
                         break;
                 case 'r':
                         if (traced_number("buffer-records", optarg, 1UL << 20, &v) < 0)
                                 return 2;
                         config.buffer_records = (uint32_t)v;
+                        set[1] = true;
                         break;
                 case 'e':
                         if (traced_number("max-events", optarg, 1UL << 24, &v) < 0)
                                 return 2;
                         config.max_events = v;
+                        set[2] = true;
                         break;
                 case 'h':
                         traced_usage(stdout);
@@ -386,7 +399,7 @@ int main(int argc, char **argv) {
         if (manifest_fd != ~0UL && control_fd == ~0UL)
                 control_fd = 3;
         if ((manifest_path || manifest_fd != ~0UL) &&
-            traced_read_manifest(manifest_path, manifest_fd == ~0UL ? -1 : (int)manifest_fd, &admin) < 0)
+            traced_read_manifest(manifest_path, manifest_fd == ~0UL ? -1 : (int)manifest_fd, &admin, &config, set) < 0)
                 return 1;
 
         r = trace_server_new(&t.server, &config);

@@ -32,7 +32,7 @@ msg_servers {
 		kos_trace_admin_protocol { publish = "kos-traced"; lookup = "admin"; };
 	}; };
 };
-trace_server { msg_servers = "core"; admin; };
+trace_server { msg_servers = "core"; admin; buffer-records = <512>; };
 DTS
 kosd_start "$T/m.dtb" --msgd "$MSGD"
 
@@ -132,12 +132,13 @@ grep -q 'denied: app "outsider" may not look up "kos_trace_admin_protocol"' "$T/
 	fail "the denial is not logged"
 checks=$((checks + 1))
 
-# Overwrite mode keeps the newest events: 10000 from one thread into a ring of 2048.
+# Overwrite mode keeps the newest events: 10000 from one thread into a ring of 512 (the
+# manifest's buffer-records).
 ktrace_ok start burst --mode overwrite
 wait_until 20 grep -q '^done' "$T/burst.status"
 collect_json burst burst
-python3 "$CHECK_JSON" "$T/burst.json" --apps burst --names n --burst 10000 --min-events 2049 --max-events 2049 \
-	--lost 7952 >"$T/.out" 2>"$T/.err" || fail "overwrite: $(cat "$T/.err")"
+python3 "$CHECK_JSON" "$T/burst.json" --apps burst --names n --burst 10000 --min-events 513 --max-events 513 \
+	--lost 9488 >"$T/.out" 2>"$T/.err" || fail "overwrite: $(cat "$T/.err")"
 echo "overwrite: $(tr '\n' ' ' <"$T/.out")"
 checks=$((checks + 1))
 

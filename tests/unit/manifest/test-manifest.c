@@ -381,6 +381,10 @@ TEST(trace_server) {
                 { " trace_server { msg_servers = \"x\"; };", "trace_server", "msg_servers",
                   "unknown message server \"x\"" },
                 { " trace_server { admin; };", "trace_server", NULL, "missing property \"msg_servers\"" },
+                { " trace_server { msg_servers = \"s\"; buffer-records = <1000>; };", "trace_server", "buffer-records",
+                  "must be a power of two from 2 to 1048576" },
+                { " trace_server { msg_servers = \"s\"; buffers = <0>; };", "trace_server", "buffers",
+                  "must be 1 to 1024" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -394,6 +398,9 @@ TEST(trace_server) {
                         CHECK_OK(r);
                         CHECK(m->trace_server && m->trace_server->admin);
                         CHECK_EQ_STR(m->trace_server->msg_servers[0], "s");
+                        CHECK_EQ_INT(m->trace_server->buffers, 16);
+                        CHECK_EQ_INT(m->trace_server->buffer_records, 2048);
+                        CHECK_EQ_INT(m->trace_server->max_events, 65536);
                         CHECK(manifest_name_reaches_instance(m, "kos-traced", "s"));
                         CHECK(!manifest_name_reaches_instance(m, "kos-traced", "t"));
                         CHECK(manifest_app_may_publish(m, "s", "kos_trace_protocol", "kos-traced"));
