@@ -36,7 +36,7 @@ if command -v dot >/dev/null; then
 fi
 
 export KOS_EXAMPLE_OUT="$out" KOS_EXAMPLES="$examples"
-for part in store upgrade kosd msg boot orbit; do
+for part in store upgrade kosd msg trace boot orbit; do
 	if [ -x "$examples/run-$part.sh" ]; then
 		step "$part"
 		"$examples/run-$part.sh" "$build"

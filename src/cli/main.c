@@ -25,6 +25,7 @@ static const CliVerb cli_verbs[] = {
         { "store", "init, add, commit, list, verify and gc a content-addressed store", cli_store },
         { "boot", "select, confirm and show the boot decision of a store", cli_boot },
         { "msg", "publish, look up, call and serve protocols on message servers", cli_msg },
+        { "trace", "start, stop and collect traces of apps; convert them to JSON or CTF", cli_trace },
         { "ps", "list the apps kosd supervises", cli_ps },
         { "app", "start, stop or restart an app under kosd", cli_app },
         { "upgrade", "fetch a signed release from another store (directory or HTTP)", cli_upgrade },
@@ -135,7 +136,19 @@ int main(int argc, char **argv) {
         log_set_program("kos");
         cli_open_standard_fds();
 
-        r = cli_run(argc, argv);
+        /* kostrace2json FILE... is kos trace json FILE... */
+        const char *self = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+        if (strcmp(self, "kostrace2json") == 0) {
+                char *args[argc + 2];
+
+                args[0] = (char *)"trace";
+                args[1] = (char *)"json";
+                for (int i = 1; i <= argc; i++)
+                        args[i + 1] = argv[i];
+                r = cli_trace(argc + 1, args);
+        } else {
+                r = cli_run(argc, argv);
+        }
         /* Output that did not reach its file (a full disk, a closed pipe) is a failure. */
         if (fflush(stdout) != 0 || ferror(stdout)) {
                 log_error("cannot write output: %s", strerror(errno));

@@ -103,6 +103,20 @@ typedef struct ManifestKey {
         char **apps; /* owned strv, never NULL */
 } ManifestKey;
 
+/*
+ * The trace server (kos-traced), from the optional trace_server node. It reaches the
+ * message server instances it lists under the name MANIFEST_TRACE_SERVER_NAME, which the
+ * access matrices name as the publisher of kos_trace_protocol and kos_trace_admin_protocol.
+ */
+#define MANIFEST_TRACE_SERVER_NAME "kos-traced"
+typedef struct ManifestTraceServer {
+        char **msg_servers;      /* owned strv of instance names, never NULL */
+        bool admin;              /* also publish kos_trace_admin_protocol */
+        uint32_t buffers;        /* rings per traced process, 1..1024 (default 16) */
+        uint32_t buffer_records; /* records per ring, a power of two, 2..2^20 (default 2048) */
+        uint32_t max_events;     /* events held per app between collects, 1..2^24 (default 65536) */
+} ManifestTraceServer;
+
 /* Settings of the node manager, from the optional node-manager node. */
 typedef struct ManifestNodeManager {
         unsigned restart_intensity; /* more restarts than this ... (default 5) */
@@ -130,6 +144,7 @@ typedef struct Manifest {
         ManifestKey *keys; /* owned array */
         size_t n_keys;
         ManifestNodeManager node_manager;
+        ManifestTraceServer *trace_server; /* owned; NULL if the manifest has no trace_server node */
 } Manifest;
 
 /*
@@ -162,6 +177,12 @@ const ManifestApp *manifest_find_app(const Manifest *m, const char *name);
 const ManifestMsgServer *manifest_find_msg_server(const Manifest *m, const char *name);
 const ManifestSupervision *manifest_find_supervision(const Manifest *m, const char *app);
 const ManifestAccess *manifest_msg_server_find_access(const ManifestMsgServer *s, const char *protocol);
+
+/*
+ * True if name reaches instance: an app that lists it, or the trace server
+ * (MANIFEST_TRACE_SERVER_NAME) when its trace_server node lists it.
+ */
+bool manifest_name_reaches_instance(const Manifest *m, const char *name, const char *instance);
 
 /*
  * True if app may publish (or look up) protocol on instance: the app lists the instance

@@ -58,6 +58,9 @@ Manifest *manifest_free(Manifest *m) {
                 free(m->msg_servers[i].name);
         }
         free(m->msg_servers);
+        if (m->trace_server)
+                strv_free(m->trace_server->msg_servers);
+        free(m->trace_server);
         for (size_t i = 0; i < m->n_keys; i++) {
                 free(m->keys[i].name);
                 free(m->keys[i].type);
@@ -96,13 +99,21 @@ const ManifestAccess *manifest_msg_server_find_access(const ManifestMsgServer *s
         return NULL;
 }
 
+bool manifest_name_reaches_instance(const Manifest *m, const char *name, const char *instance) {
+        const ManifestApp *a = manifest_find_app(m, name);
+
+        if (a)
+                return strv_contains(a->msg_servers, instance);
+        return m->trace_server && strcmp(name, MANIFEST_TRACE_SERVER_NAME) == 0 &&
+               strv_contains(m->trace_server->msg_servers, instance);
+}
+
 static const ManifestAccess *manifest_find_access(const Manifest *m, const char *instance,
                                                   const char *protocol, const char *app) {
         const ManifestMsgServer *s = manifest_find_msg_server(m, instance);
-        const ManifestApp *a = manifest_find_app(m, app);
 
         /* An app reaches only the instances it lists, whatever the matrix says. */
-        if (!s || !a || !strv_contains(a->msg_servers, instance))
+        if (!s || !manifest_name_reaches_instance(m, app, instance))
                 return NULL;
         return manifest_msg_server_find_access(s, protocol);
 }

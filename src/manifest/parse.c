@@ -485,6 +485,14 @@ static const PropSpec key_props[] = {
         {"apps", PROP_LIST, FIELD(ManifestKey, apps), false, NULL},
 };
 
+static const PropSpec trace_server_props[] = {
+        {"msg_servers", PROP_LIST, FIELD(ManifestTraceServer, msg_servers), true, NULL},
+        {"admin", PROP_FLAG, FIELD(ManifestTraceServer, admin), false, NULL},
+        {"buffers", PROP_U32, FIELD(ManifestTraceServer, buffers), false, NULL},
+        {"buffer-records", PROP_U32, FIELD(ManifestTraceServer, buffer_records), false, NULL},
+        {"max-events", PROP_U32, FIELD(ManifestTraceServer, max_events), false, NULL},
+};
+
 static const PropSpec node_manager_props[] = {
         {"restart-intensity", PROP_U32, FIELD(ManifestNodeManager, restart_intensity), false, NULL},
         {"restart-period-ms", PROP_U32, FIELD(ManifestNodeManager, restart_period_ms), false, NULL},
@@ -786,9 +794,31 @@ static int parse_node_manager(Parser *p, int node) {
         return 0;
 }
 
+static int parse_trace_server(Parser *p, int node) {
+        ManifestTraceServer *t = calloc(1, sizeof(ManifestTraceServer));
+        int r;
+
+        if (!t)
+                return -ENOMEM;
+        p->m->trace_server = t;
+        t->buffers = 16;
+        t->buffer_records = 2048;
+        t->max_events = 65536;
+        r = parse_leaf(p, node, trace_server_props, ELEMENTSOF(trace_server_props), t);
+        if (r < 0)
+                return r;
+        if (t->buffers < 1 || t->buffers > 1024)
+                return parser_error(p, node, "buffers", "must be 1 to 1024");
+        if (t->buffer_records < 2 || t->buffer_records > (1U << 20) || (t->buffer_records & (t->buffer_records - 1)))
+                return parser_error(p, node, "buffer-records", "must be a power of two from 2 to 1048576");
+        if (t->max_events < 1 || t->max_events > (1U << 24))
+                return parser_error(p, node, "max-events", "must be 1 to 16777216");
+        return 0;
+}
+
 static int parse_root(Parser *p) {
         static const char *const nodes[] = {"boot",        "components", "apps",        "supervision",
-                                            "msg_servers", "key_store",  "node-manager"};
+                                            "msg_servers", "key_store",  "node-manager", "trace_server"};
         Manifest *m = p->m;
         bool seen[ELEMENTSOF(nodes)] = {false};
         int child, r;
@@ -845,8 +875,11 @@ static int parse_root(Parser *p) {
                                 r = parse_collection(p, child, (void **)&m->keys, sizeof(*m->keys),
                                                      &m->n_keys, parse_key, "key");
                         break;
-                default:
+                case 6:
                         r = parse_node_manager(p, child);
+                        break;
+                default:
+                        r = parse_trace_server(p, child);
                         break;
                 }
                 if (r < 0)
@@ -859,14 +892,14 @@ static int parse_root(Parser *p) {
  * Pass two: every reference names something defined, once. what is "app" or "message
  * server"; defined indexes the names of that kind.
  */
-static int check_refs(Parser *p, const char *path, const char *prop, char **list, const NameIndex *defined,
-                      const char *what) {
+static int check_refs_also(Parser *p, const char *path, const char *prop, char **list, const NameIndex *defined,
+                           const char *what, const char *also) {
         _cleanup_(name_index_done) NameIndex names = {};
         const char *duplicate;
         int node = fdt_path_offset(p->fdt, path), r;
 
         for (size_t i = 0; list[i]; i++)
-                if (!name_index_contains(defined, list[i]))
+                if (!name_index_contains(defined, list[i]) && !(also && strcmp(list[i], also) == 0))
                         return parser_error(p, node, prop, "unknown %s \"%s\"", what, P(list[i]));
         r = name_index_init_strv(&names, list);
         if (r < 0)
@@ -875,6 +908,11 @@ static int check_refs(Parser *p, const char *path, const char *prop, char **list
         if (duplicate)
                 return parser_error(p, node, prop, "%s \"%s\" listed twice", what, P(duplicate));
         return 0;
+}
+
+static int check_refs(Parser *p, const char *path, const char *prop, char **list, const NameIndex *defined,
+                      const char *what) {
+        return check_refs_also(p, path, prop, list, defined, what, NULL);
 }
 
 static int check_references(Parser *p) {
@@ -916,13 +954,25 @@ static int check_references(Parser *p) {
 
                         snprintf(path, sizeof(path), "/msg_servers/%s/dir_access_control/%s",
                                  m->msg_servers[i].name, a->protocol);
-                        r = check_refs(p, path, "publish", a->publish, &apps, "app");
+                        /* The trace server publishes, as MANIFEST_TRACE_SERVER_NAME, where it reaches. */
+                        r = check_refs_also(p, path, "publish", a->publish, &apps, "app",
+                                            m->trace_server ? MANIFEST_TRACE_SERVER_NAME : NULL);
                         if (r < 0)
                                 return r;
                         r = check_refs(p, path, "lookup", a->lookup, &apps, "app");
                         if (r < 0)
                                 return r;
                 }
+
+        if (m->trace_server) {
+                r = check_refs(p, "/trace_server", "msg_servers", m->trace_server->msg_servers, &servers,
+                               "message server");
+                if (r < 0)
+                        return r;
+                if (name_index_contains(&apps, MANIFEST_TRACE_SERVER_NAME))
+                        return parser_error(p, fdt_path_offset(p->fdt, "/apps/" MANIFEST_TRACE_SERVER_NAME), NULL,
+                                            "the name \"%s\" is the trace server's", MANIFEST_TRACE_SERVER_NAME);
+        }
 
         for (size_t i = 0; i < m->n_keys; i++) {
                 snprintf(path, sizeof(path), "/key_store/%s", m->keys[i].name);

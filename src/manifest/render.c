@@ -103,6 +103,11 @@ int manifest_render_text(const Manifest *m, FILE *f) {
                         fputc('\n', f);
                 }
         }
+        if (m->trace_server) {
+                fprintf(f, "\ntrace server: publishes on ");
+                print_list(f, m->trace_server->msg_servers, ", ");
+                fprintf(f, "%s\n", m->trace_server->admin ? ", with the admin protocol" : "");
+        }
         return ferror(f) ? -EIO : 0;
 }
 
@@ -237,6 +242,17 @@ int manifest_render_json(const Manifest *m, json_t **jsonp) {
                 set(keys, m->keys[i].name, k, &ok);
         }
         set(root, "key_store", keys, &ok);
+        if (m->trace_server) {
+                json_t *t = json_object();
+                set(t, "msg_servers", json_strv(m->trace_server->msg_servers), &ok);
+                set(t, "admin", json_boolean(m->trace_server->admin), &ok);
+                set(t, "buffers", json_integer(m->trace_server->buffers), &ok);
+                set(t, "buffer_records", json_integer(m->trace_server->buffer_records), &ok);
+                set(t, "max_events", json_integer(m->trace_server->max_events), &ok);
+                set(root, "trace_server", t, &ok);
+        } else {
+                set(root, "trace_server", json_null(), &ok);
+        }
 
         r = manifest_objects(m, &objects);
         if (r < 0) {

@@ -34,8 +34,7 @@ typedef struct MsgdPolicy {
 
 static bool msgd_has_app(void *userdata, const char *app) {
         const MsgdPolicy *p = userdata;
-        const ManifestApp *a = manifest_find_app(p->manifest, app);
-        return a && strv_contains(a->msg_servers, p->instance);
+        return manifest_name_reaches_instance(p->manifest, app, p->instance);
 }
 
 static bool msgd_may_publish(void *userdata, const char *protocol, const char *app) {

@@ -216,7 +216,7 @@ static int kosd_main(int argc, char **argv) {
         };
         _cleanup_(manifest_freep) Manifest *m = NULL;
         _cleanup_(supervisor_freep) Supervisor *s = NULL;
-        _cleanup_free_ char *dtb = NULL, *msgd = NULL, *trust_dir = NULL;
+        _cleanup_free_ char *dtb = NULL, *msgd = NULL, *traced = NULL, *trust_dir = NULL;
         size_t dtb_size = 0;
         unsigned generation = 0;
         KosdBooted booted = { 0 };
@@ -299,13 +299,19 @@ static int kosd_main(int argc, char **argv) {
                 log_warning("no executable %s found%s%s; message servers not started, apps get no connections",
                             service_kinds[SERVICE_MSG].program, msgd_arg ? " at " : "", msgd_arg ? msgd_arg : "");
 
+        traced = kosd_find_program(NULL, service_kinds[SERVICE_TRACE].program, "trace");
+        if (m->trace_server && !(traced && msgd))
+                log_warning("no executable %s found; the trace server is not started",
+                            traced ? service_kinds[SERVICE_MSG].program : service_kinds[SERVICE_TRACE].program);
+
         kosd_reset_signals();
         config = (SupervisorConfig){
                 .manifest_dtb = dtb,
                 .manifest_size = dtb_size,
                 .generation = generation,
                 .run_dir = run_dir,
-                .service_paths = { [SERVICE_MSG] = m->n_msg_servers > 0 ? msgd : NULL },
+                .service_paths = { [SERVICE_MSG] = m->n_msg_servers > 0 ? msgd : NULL,
+                                   [SERVICE_TRACE] = m->trace_server && msgd ? traced : NULL },
                 .store_dir = store_dir,
                 .start_timeout_ms = start_timeout_set ? start_timeout_ms : m->node_manager.start_timeout_ms,
                 /* A new generation that never confirms must give its boot back: without a

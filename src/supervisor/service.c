@@ -17,6 +17,24 @@ static char *const *msg_app_instances(const ManifestApp *app) {
         return app->msg_servers;
 }
 
+static size_t trace_n_instances(const Manifest *m) {
+        return m->trace_server ? 1 : 0;
+}
+
+static const char *trace_instance(const Manifest *m, size_t i) {
+        return "trace";
+}
+
+/* Apps reach the trace server through the message servers, never directly. */
+static char *const *trace_app_instances(const ManifestApp *app) {
+        static char *const none[] = { NULL };
+        return none;
+}
+
+static char *const *trace_msg_servers(const Manifest *m) {
+        return m->trace_server->msg_servers;
+}
+
 const ServiceKind service_kinds[_SERVICE_KIND_MAX] = {
         [SERVICE_MSG] = {
                 .program = "kos-msgd",
@@ -24,5 +42,14 @@ const ServiceKind service_kinds[_SERVICE_KIND_MAX] = {
                 .n_instances = msg_n_instances,
                 .instance = msg_instance,
                 .app_instances = msg_app_instances,
+        },
+        [SERVICE_TRACE] = {
+                .program = "kos-traced",
+                .unit_prefix = "kos-traced:",
+                .n_instances = trace_n_instances,
+                .instance = trace_instance,
+                .app_instances = trace_app_instances,
+                .msg_servers = trace_msg_servers,
+                .client_name = MANIFEST_TRACE_SERVER_NAME,
         },
 };

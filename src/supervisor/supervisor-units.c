@@ -49,6 +49,12 @@ static void collect_dependents(Supervisor *s, size_t i, bool *mark) {
                                 mark[j] = true;
                                 collect_dependents(s, j, mark);
                         }
+                        /* A service that is a message server's client goes down with it too. */
+                        if (v->service && v->service->msg_servers && u->service == &service_kinds[SERVICE_MSG] &&
+                            !mark[j] && strv_contains((char **)v->service->msg_servers(s->manifest), u->instance)) {
+                                mark[j] = true;
+                                collect_dependents(s, j, mark);
+                        }
                 }
                 return;
         }
@@ -232,8 +238,40 @@ static int unit_build_app(Supervisor *s, Unit *u) {
         return 0;
 }
 
+/* A service's own connections to message servers: fds 5, 6... (after the control
+ * connection and the manifest), named in KOS_MSG_SERVERS as an app's are. */
+static int unit_build_service_connections(Supervisor *s, Unit *u) {
+        char *const *instances = u->service->msg_servers ? u->service->msg_servers(s->manifest) : NULL;
+        _cleanup_free_ char *entry = NULL;
+        size_t n = 0;
+
+        if (!instances)
+                return 0;
+        u->servers = calloc(strv_length((char **)instances) + 1, sizeof(size_t));
+        entry = strdup(IPC_HANDOVER_ENV "=");
+        if (!u->servers || !entry)
+                return -ENOMEM;
+        for (size_t i = 0; instances[i]; i++) {
+                Unit *server = find_service_unit(&s->set, &service_kinds[SERVICE_MSG], instances[i]);
+                char *longer;
+
+                if (!server)
+                        continue;
+                if (asprintf(&longer, "%s%s%s=%zu", entry, n ? "," : "", instances[i], 5 + n) < 0)
+                        return -ENOMEM;
+                free(entry);
+                entry = longer;
+                u->servers[n++] = server->index;
+        }
+        u->n_servers = n;
+        if (n == 0)
+                return 0;
+        return strv_push(&u->envp, steal_ptr(&entry)) < 0 ? -ENOMEM : 0;
+}
+
 static int unit_build_service(Supervisor *s, Unit *u) {
         _cleanup_strv_free_ char **argv = NULL;
+        int r;
 
         u->path = strdup(s->config.service_paths[u->service - service_kinds]);
         if (!u->path)
@@ -245,6 +283,9 @@ static int unit_build_service(Supervisor *s, Unit *u) {
         u->envp = calloc(1, sizeof(char *));
         if (!u->envp)
                 return -ENOMEM;
+        r = unit_build_service_connections(s, u);
+        if (r < 0)
+                return r;
         u->argv = steal_ptr(&argv);
         u->restart = MANIFEST_RESTART_PERMANENT;
         u->ready = MANIFEST_READY_STARTED;

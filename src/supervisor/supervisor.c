@@ -44,9 +44,9 @@
 
 static int supervisor_on_child(EventSource *source, const siginfo_t *info, void *userdata);
 
-/* Connections for app u: one per service it lists, made on that service's control
- * connection. Fills fds[] and returns how many, or a negative errno (fds closed). */
-static int supervisor_connect_services(Supervisor *s, Unit *u, int *fds, size_t max) {
+/* Connections for u (as the name as): one per service it lists, made on that service's
+ * control connection. Fills fds[] and returns how many, or a negative errno (fds closed). */
+static int supervisor_connect_services(Supervisor *s, Unit *u, const char *as, int *fds, size_t max) {
         size_t n = 0;
         int r = 0;
 
@@ -59,7 +59,7 @@ static int supervisor_connect_services(Supervisor *s, Unit *u, int *fds, size_t 
                         r = -ENOTCONN;
                         break;
                 }
-                r = ipc_handover_send(fd, u->name, &fds[n]);
+                r = ipc_handover_send(fd, as, &fds[n]);
                 if (r == -EPIPE || r == -ECONNRESET) {
                         /* It died; its exit is on its way through the loop. */
                         log_error("%s: message server %s has died", u->name, server->name);
@@ -119,8 +119,17 @@ static int supervisor_spawn(void *userdata, Unit *u, bool script, pid_t *pidp) {
                                 close(fds[0]);
                         }
                 }
+                if (r > 0 && u->n_servers > 0) {
+                        int n = supervisor_connect_services(s, u, u->service->client_name, fds + 2,
+                                                            ELEMENTSOF(fds) - 2);
+                        if (n < 0) {
+                                close(fds[0]);
+                                close(fds[1]);
+                        }
+                        r = n < 0 ? n : r + n;
+                }
         } else {
-                r = supervisor_connect_services(s, u, fds, ELEMENTSOF(fds));
+                r = supervisor_connect_services(s, u, u->name, fds, ELEMENTSOF(fds));
         }
         if (r < 0)
                 return r;

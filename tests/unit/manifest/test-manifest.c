@@ -455,6 +455,68 @@ TEST(duplicates_in_blob_name_the_second) {
         CHECK(!m);
 }
 
+/* The trace server: its node, its name in the access matrix, and the name reserved for it. */
+TEST(trace_server) {
+        static const char *const head = "/dts-v1/; / { compatible = \"kos,manifest-v1\"; version = <1>;"
+                                        " apps { a { path = \"/a\"; msg_servers = \"s\"; }; };"
+                                        " msg_servers { s { dir_access_control {"
+                                        " kos_trace_protocol { publish = \"kos-traced\"; lookup = \"a\"; }; }; };"
+                                        " t { }; };";
+        static const struct {
+                const char *body, *node, *property, *message;
+        } cases[] = {
+                { " trace_server { msg_servers = \"s\"; admin; };", NULL, NULL, NULL },
+                { "", "msg_servers/s/dir_access_control/kos_trace_protocol", "publish", "unknown app \"kos-traced\"" },
+                { " trace_server { msg_servers = \"x\"; };", "trace_server", "msg_servers",
+                  "unknown message server \"x\"" },
+                { " trace_server { admin; };", "trace_server", NULL, "missing property \"msg_servers\"" },
+                { " trace_server { msg_servers = \"s\"; buffer-records = <1000>; };", "trace_server", "buffer-records",
+                  "must be a power of two from 2 to 1048576" },
+                { " trace_server { msg_servers = \"s\"; buffers = <0>; };", "trace_server", "buffers",
+                  "must be 1 to 1024" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *dts = NULL;
+                ManifestError err;
+                int r;
+
+                CHECK(asprintf(&dts, "%s%s };", head, cases[i].body) > 0);
+                _cleanup_(manifest_freep) Manifest *m = compile(dts, &err, &r);
+                if (!cases[i].message) {
+                        CHECK_OK(r);
+                        CHECK(m->trace_server && m->trace_server->admin);
+                        CHECK_EQ_STR(m->trace_server->msg_servers[0], "s");
+                        CHECK_EQ_INT(m->trace_server->buffers, 16);
+                        CHECK_EQ_INT(m->trace_server->buffer_records, 2048);
+                        CHECK_EQ_INT(m->trace_server->max_events, 65536);
+                        CHECK(manifest_name_reaches_instance(m, "kos-traced", "s"));
+                        CHECK(!manifest_name_reaches_instance(m, "kos-traced", "t"));
+                        CHECK(manifest_app_may_publish(m, "s", "kos_trace_protocol", "kos-traced"));
+                        CHECK(manifest_app_may_lookup(m, "s", "kos_trace_protocol", "a"));
+                        CHECK(!manifest_app_may_publish(m, "s", "kos_trace_protocol", "a"));
+                        continue;
+                }
+                CHECK_EQ_INT(r, -EBADMSG);
+                CHECK_EQ_STR(err.node, cases[i].node);
+                if (cases[i].property)
+                        CHECK_EQ_STR(err.property, cases[i].property);
+                CHECK_EQ_STR(err.message, cases[i].message);
+        }
+
+        /* No app may take the trace server's name. */
+        ManifestError err;
+        int r;
+        _cleanup_(manifest_freep) Manifest *m = compile(
+                "/dts-v1/; / { compatible = \"kos,manifest-v1\"; version = <1>;"
+                " apps { kos-traced { path = \"/a\"; msg_servers = \"s\"; }; }; msg_servers { s { }; };"
+                " trace_server { msg_servers = \"s\"; }; };", &err, &r);
+        CHECK_EQ_INT(r, -EBADMSG);
+        CHECK(!m);
+        CHECK_EQ_STR(err.node, "apps/kos-traced");
+        CHECK_EQ_STR(err.message, "the name \"kos-traced\" is the trace server's");
+}
+
 TEST(duplicate_env_and_references) {
         static const struct {
                 const char *body, *node, *property, *message;
