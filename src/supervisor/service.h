@@ -34,10 +34,13 @@ typedef struct ServiceKind {
         /* The instances app gets a connection to, in the order its fds are numbered (strv,
          * borrowed from the Manifest). */
         char *const *(*app_instances)(const ManifestApp *app);
+        /* The variable naming an app's connections of this kind ("KOS_MSG_SERVERS"). */
+        const char *env;
 } ServiceKind;
 
 typedef enum ServiceKindId {
-        SERVICE_MSG, /* kos-msgd, one per msg_servers instance */
+        SERVICE_MSG,      /* kos-msgd, one per msg_servers instance */
+        SERVICE_KEYSTORE, /* kos-keystored, one if the manifest has keys */
         _SERVICE_KIND_MAX,
 } ServiceKindId;
 
