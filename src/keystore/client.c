@@ -103,8 +103,7 @@ static int keystore_call(uint8_t operation, uint8_t flags, const char *name, con
         n = keystore_request_build(request, operation, flags, serial, name, purpose, data, size);
         if (n < 0)
                 return n;
-        struct iovec iov = { .iov_base = request, .iov_len = (size_t)n };
-        r = ipc_frame_send(keystore_client.fd, &iov, 1, -1, 0);
+        r = keystore_send(keystore_client.fd, request, (size_t)n, 0);
         explicit_bzero(request, (size_t)n);
         if (r < 0)
                 return r;

@@ -3,10 +3,11 @@
  * KeystoreKey: one key as kos-keystored holds it in memory, and what can be done with it.
  *
  * Invariants:
- *  1. Private bytes live only in secret memory (util/secret.h: locked, excluded from core
- *     dumps, wiped on free) or in OpenSSL's secure heap, which kos-keystored sets up before
- *     any key exists (keystore_key_init_secure_heap()): an Ed25519 or X25519 EVP_PKEY keeps
- *     its private key there. The raw bytes a key was made from are wiped once it is made.
+ *  1. Private bytes live in secret memory (util/secret.h: locked, excluded from core dumps,
+ *     wiped on free). OpenSSL 3.0 copies an imported Ed25519 or X25519 private key into its
+ *     ordinary heap (its import does not use the secure heap), so no EVP_PKEY with a private
+ *     key outlives one operation: each is built from the secret copy (with the public key,
+ *     so nothing is recomputed) and freed at once, which wipes OpenSSL's copy.
  *  2. No function returns private bytes: only public keys, signatures, shared secrets and
  *     wrapped or unwrapped data keys leave this file.
  *  3. A key's use is what its sealed blob says (SEAL_USE_* bits); an operation its use does
@@ -25,14 +26,13 @@
 typedef struct KeystoreKey {
         SealKeyType type;
         unsigned use;       /* SEAL_USE_* */
-        EVP_PKEY *pkey;     /* owned: ed25519, x25519 */
-        uint8_t *secret;    /* owned, secret memory: aes-256 (32 bytes) */
+        uint8_t *secret;    /* owned, secret memory: the 32 private bytes */
         uint8_t public_key[KOS_KEYSTORE_PUBLIC_KEY_SIZE]; /* ed25519, x25519 */
 } KeystoreKey;
 
 /*
- * Makes OpenSSL keep private keys in a locked heap excluded from core dumps. Call once,
- * before any key exists. Returns 0, or -ENOMEM if OpenSSL could not set it up.
+ * Gives OpenSSL its secure heap (locked, excluded from core dumps) for what it allocates
+ * there. Call once, before any key exists. Returns 0, or -ENOMEM.
  */
 int keystore_key_init_secure_heap(void);
 

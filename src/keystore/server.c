@@ -446,8 +446,7 @@ static int connection_on_io(EventSource *source, int fd, uint32_t revents, void 
                 }
                 n = server_handle(s, c, c->app, s->request, (size_t)got);
                 explicit_bzero(s->request, (size_t)got);
-                struct iovec iov = { .iov_base = s->reply, .iov_len = n };
-                r = ipc_frame_send(c->fd, &iov, 1, -1, MSG_DONTWAIT);
+                r = keystore_send(c->fd, s->reply, n, MSG_DONTWAIT);
                 explicit_bzero(s->reply, n);
                 if (r == -EAGAIN) {
                         /* Invariant 3: it does not read its replies; it cannot hold the others up. */

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "keystore/wire.h"
 #include "util/cleanup.h"
@@ -236,4 +237,17 @@ size_t keystore_context_prefix(const char *ctx, uint8_t prefix[KEYSTORE_CONTEXT_
         prefix[sizeof(KEYSTORE_CONTEXT_LABEL)] = (uint8_t)n;
         memcpy(prefix + sizeof(KEYSTORE_CONTEXT_LABEL) + 1, ctx, n);
         return sizeof(KEYSTORE_CONTEXT_LABEL) + 1 + n;
+}
+
+int keystore_send(int fd, const void *buf, size_t size, int flags) {
+        ssize_t n;
+
+        do
+                n = send(fd, buf, size, flags | MSG_NOSIGNAL);
+        while (n < 0 && errno == EINTR);
+        if (n >= 0)
+                return 0;
+        if (errno == EPIPE || errno == ENOTCONN)
+                return -ECONNRESET;
+        return errno == EWOULDBLOCK ? -EAGAIN : -errno;
 }

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "kos/keystore.h"
 
@@ -102,6 +103,13 @@ void keystore_reply_header(void *buf, uint8_t operation, uint32_t serial, uint32
  * the size adds up. Returns 0 with *statusp, *payloadp, *payload_sizep, or -EPROTO. */
 int keystore_reply_parse(const void *buf, size_t size, uint8_t operation, uint32_t serial, uint32_t *statusp,
                          const uint8_t **payloadp, size_t *payload_sizep);
+
+/*
+ * Sends one request or reply as one message, straight from buf: unlike ipc_frame_send(),
+ * no copy on the stack, as buf may hold secrets (an imported key, an unwrapped data key).
+ * Returns 0, -EAGAIN, -ECONNRESET if the peer is gone, or another negative errno.
+ */
+int keystore_send(int fd, const void *buf, size_t size, int flags);
 
 /* The context a KOS_KEYSTORE_SIGN_CONTEXT signature binds: "app/key". Returns its
  * length, or -EINVAL if either name is invalid. ctx has room for 2 * 63 + 2 bytes. */
