@@ -6,16 +6,25 @@
 #
 #   boot_keys                        $OUT/keys/dev.{key,pub}, $OUT/trust/dev.pub
 #   boot_initrd                      $OUT/initrd.img: the system initrd (kos-init)
+#   boot_keystore                    $OUT/keystore/root.key (the device root key) and the
+#                                    aes-256 keys disk.key and other.key; their sealed blobs
+#                                    in $OUT/data/kos/keystore/, the DataFS's initial files
 #   boot_base NAME [MOTD]            $OUT/NAME.squashfs: busybox, kosd, kos-msgd, the apps,
+#                                    the root key if boot_keystore made one,
 #                                    and its dm-verity hash tree $OUT/NAME.squashfs.verity
 #   boot_middle                      $OUT/middle.ext4: a layer between base and site
 #   boot_site NAME MOTD              $OUT/NAME.erofs: configuration (/etc/kos/motd)
+#   boot_encrypt IMAGE COMPONENT KEY $OUT/IMAGE.enc: IMAGE encrypted for the device key KEY
+#                                    (boot_keystore), and $OUT/IMAGE.enc.dts, the component
+#                                    properties that let kos-init read it
 #   boot_release NAME VERSION BASE SITE [CONFIRM_MS] [EXTRA_APPS_DTS]
 #                                    $OUT/NAME.dtb(.sig): signed manifest naming them
 #                                    (BASE with its hash tree, middle.ext4 and SITE,
-#                                    bottom to top)
+#                                    bottom to top; SITE with SITE.dts's properties if
+#                                    there is one)
 #   boot_commit NAME [TRIES]         adds NAME's objects to $OUT/store, commits it
-#   boot_image                       $OUT/image: kos bootfs build of $OUT/store
+#   boot_image                       $OUT/image: kos bootfs build of $OUT/store (and of
+#                                    $OUT/data, if there is one, on the DataFS)
 #   boot_example [VERSION]           all of the above for release v1 of the example device
 #                                    (base, middle, site), committed, image not built
 #   boot_confirm_here                the store's pending generation selected and confirmed
@@ -38,6 +47,21 @@ boot_initrd() {
 	"$KOS" bootfs initrd --trust "$OUT/trust" -o "$OUT/initrd.img" || boot_die "bootfs initrd"
 }
 
+# boot_keystore: the device's root key, two aes-256 keys, and those sealed under the root
+# key for unwrapping only, as the device's DataFS holds them (docs/sealing.md).
+boot_keystore() {
+	mkdir -p "$OUT/keystore" "$OUT/data/kos/keystore"
+	for f in root disk other; do
+		[ -f "$OUT/keystore/$f.key" ] || "$KOS" seal generate "$OUT/keystore/$f.key" >/dev/null ||
+			boot_die "seal generate $f"
+	done
+	for k in disk other; do
+		rm -f "$OUT/data/kos/keystore/$k.sealed"
+		"$KOS" seal create --root-key "$OUT/keystore/root.key" --name "$k" --type aes-256 --use unwrap \
+			"$OUT/keystore/$k.key" -o "$OUT/data/kos/keystore/$k.sealed" || boot_die "seal create $k"
+	done
+}
+
 # boot_base NAME [MOTD]: the root's bottom layer.
 boot_base() {
 	d="$OUT/$1.tree"
@@ -52,6 +76,11 @@ boot_base() {
 	cp "$BUILD/src/msg/kos-msgd-static" "$d/usr/sbin/kos-msgd"
 	cp "$boot_examples"/apps/* "$boot_examples/boot/probe" "$d/usr/lib/kos/apps/"
 	cp "$OUT"/trust/*.pub "$d/etc/kos/trust/"
+	if [ -f "$OUT/keystore/root.key" ]; then
+		mkdir -p "$d/etc/kos/keystore"
+		cp "$OUT/keystore/root.key" "$d/etc/kos/keystore/root.key"
+		chmod 0400 "$d/etc/kos/keystore/root.key"
+	fi
 	echo "${2:-base}" >"$d/etc/kos/motd"
 	mksquashfs "$d" "$OUT/$1.squashfs" -all-root -noappend -quiet -mkfs-time 0 -all-time 0 >/dev/null ||
 		boot_die "mksquashfs $1"
@@ -92,6 +121,12 @@ boot_site() {
 	mkfs.erofs --all-root -T 0 "$OUT/$1.erofs" "$d" >/dev/null 2>&1 || boot_die "mkfs.erofs $1"
 }
 
+# boot_encrypt IMAGE COMPONENT KEY
+boot_encrypt() {
+	"$KOS" image encrypt --key "$OUT/keystore/$3.key" --key-name "$3" --component "$2" \
+		"$OUT/$1" "$OUT/$1.enc" >"$OUT/$1.enc.dts" || boot_die "image encrypt $1"
+}
+
 boot_digest() {
 	sha256sum "$1" | cut -c1-64
 }
@@ -104,6 +139,7 @@ boot_release() {
 		-e "s|@BASE@|$(boot_digest "$OUT/$3")|" -e "s|@BASE_VERITY@|$(cat "$OUT/$3.verity.dts")|" \
 		-e "s|@MIDDLE@|$(boot_digest "$OUT/middle.ext4")|" \
 		-e "s|@SITE@|$(boot_digest "$OUT/$4")|" \
+		-e "s|@SITE_ENCRYPTION@|$(if [ -f "$OUT/$4.dts" ]; then echo " $(cat "$OUT/$4.dts")"; fi)|" \
 		-e "s|@CONFIRM_TIMEOUT@|${5:-300000}|" -e "s|@EXTRA_APPS@|${6:-}|" \
 		"${BOOT_MANIFEST_TEMPLATE:-$boot_examples/boot/manifest.dts.in}" >"$OUT/$1.dts"
 	"$KOS" manifest build "$OUT/$1.dts" -o "$OUT/$1.dtb" || boot_die "manifest build $1"
@@ -120,8 +156,9 @@ boot_commit() {
 }
 
 boot_image() {
-	"$KOS" bootfs build --store "$OUT/store" --trust "$OUT/trust" -o "$OUT/image" >/dev/null ||
-		boot_die "bootfs build"
+	set -- --store "$OUT/store" --trust "$OUT/trust" -o "$OUT/image"
+	[ ! -d "$OUT/data" ] || set -- "$@" --data "$OUT/data"
+	"$KOS" bootfs build "$@" >/dev/null || boot_die "bootfs build"
 }
 
 boot_example() {

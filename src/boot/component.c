@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "boot/component.h"
+#include "boot/crypt.h"
 #include "boot/loop.h"
 #include "boot/verity.h"
 #include "crypto/sha256.h"
@@ -68,6 +69,22 @@ int boot_component_mount(const ManifestComponent *c, const BootComponentFiles *f
         if (r < 0)
                 return r;
         /* A loop device lives while loop is open (LO_FLAGS_AUTOCLEAR): mount first. */
+        if (mount(dev, target, c->format, MS_RDONLY, NULL) < 0)
+                return -errno;
+        return 0;
+}
+
+int boot_component_mount_encrypted(const ManifestComponent *c, const BootComponentFiles *files,
+                                   const uint8_t *data_key, size_t key_size, const char *target, char *dev,
+                                   size_t size) {
+        char name[128];
+        int r;
+
+        snprintf(name, sizeof(name), "kos-%s", c->name);
+        r = boot_crypt_open(name, files->image_fd, c->encryption_cipher, data_key, key_size, c->encryption_sector_size,
+                            dev, size);
+        if (r < 0)
+                return r;
         if (mount(dev, target, c->format, MS_RDONLY, NULL) < 0)
                 return -errno;
         return 0;

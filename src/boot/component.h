@@ -6,7 +6,8 @@
  * dm-verity its digest is computed through that descriptor and the loop device attached to
  * the same descriptor, never to a path looked up again; with dm-verity its hash tree is
  * hashed that way, and the image is read through a dm-verity device keyed by the signed
- * root hash (verity.h), which checks every block as it is read.
+ * root hash (verity.h), which checks every block as it is read; an encrypted one is read
+ * through a dm-crypt device over the checked image (crypt.h).
  */
 #pragma once
 
@@ -35,3 +36,12 @@ void boot_component_files_close(BootComponentFiles *files);
  */
 int boot_component_mount(const ManifestComponent *c, const BootComponentFiles *files, const char *target,
                          char *dev, size_t size);
+
+/*
+ * Mounts the encrypted component c read-only at target through a dm-crypt device over a loop
+ * device, with data_key and c's cipher and sector size. Returns 0 with the dm-crypt device
+ * in dev (size bytes), or a negative errno. The caller wipes data_key.
+ */
+int boot_component_mount_encrypted(const ManifestComponent *c, const BootComponentFiles *files,
+                                   const uint8_t *data_key, size_t key_size, const char *target, char *dev,
+                                   size_t size);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * kos-init: PID 1 of the System Kernel's initrd. Checks again the manifest kos-boot
- * kexec'd for, mounts its components read-only under a tmpfs read-write layer with
- * OverlayFS, adds the DataFS, switches root and executes the manifest's init.
+ * kexec'd for, mounts its components read-only (encrypted ones through dm-crypt, their keys
+ * unsealed from the DataFS) under a tmpfs read-write layer with OverlayFS, adds the DataFS,
+ * switches root and executes the manifest's init.
  *
  * Invariants: 1. Trust comes only from the initrd's /etc/kos/trust; the command line only
  * says which generation to check: its generation file must name the manifest the command
@@ -13,7 +14,9 @@
  * (component.h). 3. Components stack in manifest
  * order, the first at the bottom (overlay.h). 4. The program never exits: a fatal error
  * reboots, so a pending generation's tries run out. 5. Every console line is one line with
- * the prefix "kos-init: ".
+ * the prefix "kos-init: ". 6. An encrypted component's data key and the device key that
+ * unwraps it live only in secret memory (util/secret.h) and are wiped as soon as its
+ * dm-crypt device is set up; the root key is wiped once the components are mounted.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -27,6 +30,7 @@
 #include "boot/boot.h"
 #include "boot/cmdline.h"
 #include "boot/component.h"
+#include "boot/unlock.h"
 #include "boot/overlay.h"
 #include "boot/pid1.h"
 #include "boot/stage.h"
@@ -38,12 +42,14 @@
 #include "util/cleanup.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/secret.h"
 #include "util/strv.h"
 
 #define KOS_INIT_IMAGEFS "/run/kos/imagefs"
 #define KOS_INIT_STORE KOS_INIT_IMAGEFS "/store"
 #define KOS_INIT_COMPONENTS "/run/kos/components"
 #define KOS_INIT_RW "/run/kos/rw"
+#define KOS_INIT_DATA "/run/kos/data"
 #define KOS_INIT_ROOT "/root"
 #define KOS_INIT_TRUST "/etc/kos/trust"
 
@@ -58,6 +64,7 @@ typedef struct KosInit {
         Store *store;    /* owned */
         Manifest *m;     /* owned */
         BootComponentFiles *components; /* owned: one per component, checked (invariant 2) */
+        bool datafs_early; /* the DataFS is mounted at KOS_INIT_DATA, for encrypted components' keys */
 } KosInit;
 
 static const char *kos_init_store_error(int r) {
@@ -176,31 +183,111 @@ static void kos_init_verify_objects(KosInit *k) {
         log_info("manifest %s generation %u: verified", hex, k->generation);
 }
 
-/* Each component at /run/kos/components/<name>, in manifest order; returns their paths. */
-static char **kos_init_components(KosInit *k) {
+/* The paths of the components, /run/kos/components/<name>, in manifest order. */
+static char **kos_init_component_paths(KosInit *k) {
         _cleanup_strv_free_ char **paths = NULL;
+        int r;
+
+        for (size_t i = 0; i < k->m->n_components; i++) {
+                char *path = NULL;
+
+                if (asprintf(&path, "%s/%s", KOS_INIT_COMPONENTS, k->m->components[i].name) < 0 ||
+                    strv_push(&paths, path) < 0)
+                        fatal("%s", strerror(ENOMEM));
+                r = boot_pid1_mkdir_p(path);
+                if (r < 0)
+                        fatal("component %s: %s: %s", k->m->components[i].name, path, strerror(-r));
+        }
+        if (!paths)
+                fatal("the manifest has no components: there is no root file system");
+        return steal_ptr(&paths);
+}
+
+/*
+ * The device root key, from the topmost plain component that has /etc/kos/keystore/root.key:
+ * the file the root shows there once the overlay is up (an encrypted component cannot hold
+ * the key that opens it).
+ */
+static SealRootKey *kos_init_root_key(KosInit *k, char **paths) {
+        for (size_t i = k->m->n_components; i-- > 0;) {
+                _cleanup_free_ char *path = NULL;
+                SealRootKey *root = NULL;
+                int r;
+
+                if (k->m->components[i].encryption_key)
+                        continue;
+                if (asprintf(&path, "%s/%s", paths[i], BOOT_UNLOCK_ROOT_KEY) < 0)
+                        fatal("%s", strerror(ENOMEM));
+                r = seal_root_key_load(&root, path);
+                if (r == -ENOENT)
+                        continue;
+                if (r != 0)
+                        fatal("root key: /%s in component %s: %s", BOOT_UNLOCK_ROOT_KEY, k->m->components[i].name,
+                              seal_strerror(r));
+                log_info("root key: /%s of component %s", BOOT_UNLOCK_ROOT_KEY, k->m->components[i].name);
+                return root;
+        }
+        fatal("root key: no component has /%s, so no encrypted component can be unlocked", BOOT_UNLOCK_ROOT_KEY);
+}
+
+/* Mounts the encrypted component i: its data key unlocked, a dm-crypt device, the mount. */
+static void kos_init_component_encrypted(KosInit *k, size_t i, const SealRootKey *root, const char *path) {
+        const ManifestComponent *c = &k->m->components[i];
+        _cleanup_secret_ uint8_t *data_key = NULL;
+        char why[512], dev[64];
+        size_t key_size = 0;
+        int r;
+
+        if (!k->datafs_early)
+                fatal("component %s: no DataFS, so its key \"%s\" cannot be unsealed", c->name, c->encryption_key);
+        r = secret_alloc((void **)&data_key, SEAL_DATA_KEY_MAX);
+        if (r < 0)
+                fatal("%s", strerror(-r));
+        r = boot_unlock_data_key(root, KOS_INIT_DATA, c, data_key, &key_size, why, sizeof(why));
+        if (r != 0)
+                fatal("component %s: %s", c->name, why);
+        r = boot_component_mount_encrypted(c, &k->components[i], data_key, key_size, path, dev, sizeof(dev));
+        data_key = secret_free(data_key);
+        if (r < 0)
+                fatal("component %s: cannot mount %s with dm-crypt: %s", c->name, c->format, strerror(-r));
+        log_info("component %s: dm-crypt %s (%s, key \"%s\")", c->name, dev, c->encryption_cipher, c->encryption_key);
+}
+
+/*
+ * Each component at /run/kos/components/<name>: the plain ones first, then the encrypted
+ * ones, whose keys need the root key from a plain one. Returns their paths, in manifest order.
+ */
+static char **kos_init_components(KosInit *k) {
+        _cleanup_strv_free_ char **paths = kos_init_component_paths(k);
+        _cleanup_(seal_root_key_freep) SealRootKey *root = NULL;
         char dev[64];
         int r;
 
         for (size_t i = 0; i < k->m->n_components; i++) {
                 const ManifestComponent *c = &k->m->components[i];
-                char *path = NULL;
 
-                if (asprintf(&path, "%s/%s", KOS_INIT_COMPONENTS, c->name) < 0 || strv_push(&paths, path) < 0)
-                        fatal("%s", strerror(ENOMEM));
-                r = boot_pid1_mkdir_p(path);
-                if (r >= 0)
-                        r = boot_component_mount(c, &k->components[i], path, dev, sizeof(dev));
+                if (c->encryption_key)
+                        continue;
+                r = boot_component_mount(c, &k->components[i], paths[i], dev, sizeof(dev));
                 if (r < 0)
                         fatal("component %s: cannot mount %s%s: %s", c->name, c->format,
                               c->verity_hash_tree[0] ? " with dm-verity" : "", strerror(-r));
                 boot_component_files_close(&k->components[i]);
                 if (c->verity_hash_tree[0])
                         log_info("component %s: dm-verity %s (root hash %s)", c->name, dev, c->verity_root_hash);
-                log_info("component %s: %s at %s", c->name, c->format, path);
+                log_info("component %s: %s at %s", c->name, c->format, paths[i]);
         }
-        if (!paths)
-                fatal("the manifest has no components: there is no root file system");
+        for (size_t i = 0; i < k->m->n_components; i++) {
+                const ManifestComponent *c = &k->m->components[i];
+
+                if (!c->encryption_key)
+                        continue;
+                if (!root)
+                        root = kos_init_root_key(k, paths);
+                kos_init_component_encrypted(k, i, root, paths[i]);
+                boot_component_files_close(&k->components[i]);
+                log_info("component %s: %s at %s", c->name, c->format, paths[i]);
+        }
         return steal_ptr(&paths);
 }
 
@@ -217,25 +304,54 @@ static void kos_init_rw(void) {
         log_info("rw layer: tmpfs at %s", KOS_INIT_RW);
 }
 
-static void kos_init_datafs(KosInit *k) {
+/* Mounts the DataFS at target; false (with a warning) if there is none to mount. */
+static bool kos_init_datafs_mount(KosInit *k, const char *target) {
         BootBlockdevSpec spec;
         char dev[64], how[64];
         int r;
 
         if (boot_blockdev_spec_parse(k->datafs, &spec) < 0) {
                 log_warning("warning: kos.datafs=%s: expected LABEL=<label> or /dev/<name>; no /data", k->datafs);
-                return;
+                return false;
         }
-        r = boot_stage_mount_ext4(&spec, k->deadline_ms, KOS_INIT_ROOT "/data", MS_NOSUID | MS_NODEV, dev, how);
+        r = boot_stage_mount_ext4(&spec, k->deadline_ms, target, MS_NOSUID | MS_NODEV, dev, how);
         if (r == -ETIMEDOUT) {
                 log_warning("warning: datafs: %s: not found; no /data", k->datafs);
-                return;
+                return false;
         }
         if (r < 0) {
                 log_warning("warning: datafs: %s: cannot mount: %s; no /data", dev, strerror(-r));
-                return;
+                return false;
         }
         log_info("datafs: %s at /data", dev);
+        return true;
+}
+
+/*
+ * Before the components, if one is encrypted: the DataFS at /run/kos/data, where the sealed
+ * keys are; it moves to /data in the root once the root is up.
+ */
+static void kos_init_datafs_early(KosInit *k) {
+        bool encrypted = false;
+        int r;
+
+        for (size_t i = 0; i < k->m->n_components; i++)
+                encrypted = encrypted || k->m->components[i].encryption_key;
+        if (!encrypted)
+                return;
+        r = boot_pid1_mkdir_p(KOS_INIT_DATA);
+        if (r < 0)
+                fatal("datafs: %s: %s", KOS_INIT_DATA, strerror(-r));
+        k->datafs_early = kos_init_datafs_mount(k, KOS_INIT_DATA);
+}
+
+static void kos_init_datafs(KosInit *k) {
+        if (!k->datafs_early) {
+                (void)kos_init_datafs_mount(k, KOS_INIT_ROOT "/data");
+                return;
+        }
+        if (mount(KOS_INIT_DATA, KOS_INIT_ROOT "/data", NULL, MS_MOVE, NULL) < 0)
+                fatal("datafs: cannot move %s to /data: %s", KOS_INIT_DATA, strerror(errno));
 }
 
 static void kos_init_root(KosInit *k, char **lower) {
@@ -292,6 +408,7 @@ int main(void) {
         trust = kos_init_trust();
         kos_init_verify_manifest(&k, trust);
         kos_init_verify_objects(&k);
+        kos_init_datafs_early(&k);
         lower = kos_init_components(&k);
         kos_init_rw();
         kos_init_root(&k, lower);

@@ -21,15 +21,16 @@
 
 static const char bootfs_usage[] =
         "usage: kos bootfs build --store DIR --trust KEYDIR -o OUT [--kernel DIR] [--boot-program FILE]\n"
-        "                        [--imagefs-size SIZE] [--datafs-size SIZE]\n"
+        "                        [--imagefs-size SIZE] [--datafs-size SIZE] [--data DIR]\n"
         "       kos bootfs initrd --trust KEYDIR -o FILE [--kernel DIR] [--init-program FILE]\n"
         "       kos bootfs kernel [--kernel DIR]\n"
         "\n"
         "build   writes OUT/vmlinuz (the boot kernel), OUT/initramfs.img (kos-boot, the keys of\n"
         "        KEYDIR, the kernel modules it needs) and OUT/disk.img: a GPT disk with the\n"
-        "        ImageFS (ext4 \"" IMAGE_IMAGEFS_LABEL "\", a copy of the store DIR at /store) and an empty\n"
-        "        DataFS (ext4 \"" IMAGE_DATAFS_LABEL "\"). SIZE in bytes or with K, M or G; the ImageFS\n"
-        "        defaults to twice the store plus 64M, the DataFS to 64M.\n"
+        "        ImageFS (ext4 \"" IMAGE_IMAGEFS_LABEL "\", a copy of the store DIR at /store) and a\n"
+        "        DataFS (ext4 \"" IMAGE_DATAFS_LABEL "\"), empty or with a copy of --data DIR (the\n"
+        "        device's sealed keys in kos/keystore/, say). SIZE in bytes or with K, M or G; the\n"
+        "        ImageFS defaults to twice the store plus 64M, the DataFS to 64M.\n"
         "initrd  writes the system initrd a manifest's boot node names: kos-init, the keys of\n"
         "        KEYDIR, the kernel modules it needs.\n"
         "kernel  prints the path of the kernel image, to add it to a store.\n"
@@ -107,6 +108,7 @@ enum {
         OPT_INIT_PROGRAM,
         OPT_IMAGEFS_SIZE,
         OPT_DATAFS_SIZE,
+        OPT_DATA,
 };
 
 static const struct option bootfs_options[] = {
@@ -117,12 +119,13 @@ static const struct option bootfs_options[] = {
         { "init-program", required_argument, NULL, OPT_INIT_PROGRAM },
         { "imagefs-size", required_argument, NULL, OPT_IMAGEFS_SIZE },
         { "datafs-size", required_argument, NULL, OPT_DATAFS_SIZE },
+        { "data", required_argument, NULL, OPT_DATA },
         { "output", required_argument, NULL, 'o' },
         {},
 };
 
 typedef struct BootfsArgs {
-        const char *store, *trust, *kernel, *program, *out;
+        const char *store, *trust, *kernel, *program, *out, *data;
         uint64_t imagefs_size, datafs_size;
 } BootfsArgs;
 
@@ -152,6 +155,9 @@ static int bootfs_parse(int argc, char **argv, const char *verb, BootfsArgs *a) 
                                 return cli_usage_error("bootfs %s: %s: \"%s\" is not a size", verb,
                                                        c == OPT_IMAGEFS_SIZE ? "--imagefs-size" : "--datafs-size",
                                                        optarg);
+                        break;
+                case OPT_DATA:
+                        a->data = optarg;
                         break;
                 case 'o':
                         a->out = optarg;
@@ -199,6 +205,7 @@ static int bootfs_build(int argc, char **argv) {
                 .out_dir = a.out,
                 .imagefs_size = a.imagefs_size,
                 .datafs_size = a.datafs_size,
+                .datafs_dir = a.data,
         };
         r = image_bootfs_build(&o, whatbuf, sizeof(whatbuf));
         if (r < 0) {
@@ -220,8 +227,8 @@ static int bootfs_initrd(int argc, char **argv) {
         r = bootfs_parse(argc, argv, "initrd", &a);
         if (r != 0)
                 return r;
-        if (a.store || a.imagefs_size || a.datafs_size)
-                return cli_usage_error("bootfs initrd: --store and sizes belong to 'bootfs build'");
+        if (a.store || a.imagefs_size || a.datafs_size || a.data)
+                return cli_usage_error("bootfs initrd: --store, --data and sizes belong to 'bootfs build'");
         if (!a.trust || !a.out)
                 return cli_usage_error("bootfs initrd: expected --trust KEYDIR -o FILE");
         if (bootfs_find_program(a.program, "kos-init", &program) < 0)

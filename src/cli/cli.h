@@ -54,6 +54,8 @@ int cli_ps(int argc, char **argv);
 int cli_app(int argc, char **argv);
 int cli_bootfs(int argc, char **argv);
 int cli_simulate(int argc, char **argv);
+int cli_seal(int argc, char **argv);
+int cli_image(int argc, char **argv);
 
 /* Orbit (orbit.c, release.c): a server, its token and the organisation worked on. */
 typedef struct CliOrbit {

@@ -31,6 +31,8 @@ static const CliVerb cli_verbs[] = {
         { "upgrade", "fetch a signed release from another store (directory or HTTP)", cli_upgrade },
         { "bootfs", "build a device's boot disk, boot initramfs and system initrd", cli_bootfs },
         { "simulate", "boot a device's boot disk in QEMU", cli_simulate },
+        { "seal", "make device root keys and seal keys for a device's key store", cli_seal },
+        { "image", "encrypt a component image for a device's key", cli_image },
         { "release", "upload a signed release to an Orbit project", cli_release },
         { "orbit", "the common owner actions on an Orbit server", cli_orbit },
 };

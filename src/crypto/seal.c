@@ -37,6 +37,7 @@
 #include <openssl/rand.h>
 
 #include "crypto/seal.h"
+#include "util/fileio.h"
 #include "util/secret.h"
 
 #define SEAL_BLOB_MAGIC "kos-seal"
@@ -80,6 +81,12 @@ const char *seal_strerror(int r) {
                 return "root key is not a regular file";
         case SEAL_E_INVALID:
                 return "invalid key name, type, use, size or purpose";
+        case SEAL_E_KEY_FILE_SIZE:
+                return "key file has the wrong size";
+        case SEAL_E_KEY_FILE_MODE:
+                return "key file is accessible by group or others (want mode 0400 or 0600)";
+        case SEAL_E_KEY_FILE:
+                return "key file is not a regular file";
         default:
                 return r < 0 ? strerror(-r) : "unknown sealing error";
         }
@@ -233,9 +240,13 @@ SealRootKey *seal_root_key_free(SealRootKey *root) {
         return secret_free(root);
 }
 
-int seal_root_key_load(SealRootKey **rootp, const char *path) {
+/*
+ * Reads a raw key file of exactly size bytes into new secret memory: a regular file that
+ * neither group nor others may read or write.
+ */
+int seal_key_file_load(uint8_t **keyp, const char *path, size_t size) {
         _cleanup_close_ int fd = -1;
-        _cleanup_(seal_root_key_freep) SealRootKey *root = NULL;
+        _cleanup_secret_ uint8_t *key = NULL;
         struct stat st;
         size_t got = 0;
         uint8_t extra;
@@ -248,24 +259,24 @@ int seal_root_key_load(SealRootKey **rootp, const char *path) {
         if (fstat(fd, &st) < 0)
                 return -errno;
         if (!S_ISREG(st.st_mode))
-                return SEAL_E_ROOT_KEY_FILE;
+                return SEAL_E_KEY_FILE;
         if (st.st_mode & 077)
-                return SEAL_E_ROOT_KEY_MODE;
-        if (st.st_size != SEAL_ROOT_KEY_SIZE)
-                return SEAL_E_ROOT_KEY_SIZE;
+                return SEAL_E_KEY_FILE_MODE;
+        if (st.st_size < 0 || (uint64_t)st.st_size != size)
+                return SEAL_E_KEY_FILE_SIZE;
 
-        r = secret_alloc((void **)&root, sizeof(SealRootKey));
+        r = secret_alloc((void **)&key, size);
         if (r < 0)
                 return r;
-        while (got < SEAL_ROOT_KEY_SIZE) {
-                ssize_t n = read(fd, root->bytes + got, SEAL_ROOT_KEY_SIZE - got);
+        while (got < size) {
+                ssize_t n = read(fd, key + got, size - got);
 
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0)
                         return -errno;
                 if (n == 0)
-                        return SEAL_E_ROOT_KEY_SIZE; /* shrank while read */
+                        return SEAL_E_KEY_FILE_SIZE; /* shrank while read */
                 got += (size_t)n;
         }
         for (;;) {
@@ -276,11 +287,46 @@ int seal_root_key_load(SealRootKey **rootp, const char *path) {
                 if (n < 0)
                         return -errno;
                 if (n > 0)
-                        return SEAL_E_ROOT_KEY_SIZE; /* grew while read */
+                        return SEAL_E_KEY_FILE_SIZE; /* grew while read */
                 break;
         }
-        *rootp = steal_ptr(&root);
+        *keyp = steal_ptr(&key);
         return 0;
+}
+
+int seal_root_key_load(SealRootKey **rootp, const char *path) {
+        _cleanup_secret_ uint8_t *bytes = NULL;
+        int r;
+
+        r = seal_key_file_load(&bytes, path, SEAL_ROOT_KEY_SIZE);
+        switch (r) {
+        case SEAL_E_KEY_FILE:
+                return SEAL_E_ROOT_KEY_FILE;
+        case SEAL_E_KEY_FILE_MODE:
+                return SEAL_E_ROOT_KEY_MODE;
+        case SEAL_E_KEY_FILE_SIZE:
+                return SEAL_E_ROOT_KEY_SIZE;
+        case 0:
+                return seal_root_key_new(rootp, bytes);
+        default:
+                return r;
+        }
+}
+
+int seal_key_file_generate(const char *path, size_t size) {
+        _cleanup_secret_ uint8_t *key = NULL;
+        int r;
+
+        if (size == 0 || size > SEAL_SECRET_MAX)
+                return SEAL_E_INVALID;
+        r = secret_alloc((void **)&key, size);
+        if (r < 0)
+                return r;
+        if (RAND_bytes(key, (int)size) != 1) {
+                ERR_clear_error();
+                return -EIO;
+        }
+        return write_file_new(path, key, size, 0400);
 }
 
 static void put_u16(uint8_t *p, size_t v) {

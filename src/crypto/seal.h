@@ -68,6 +68,9 @@ typedef enum SealError {
         SEAL_E_ROOT_KEY_MODE = 11, /* a root key file readable or writable by group or others */
         SEAL_E_ROOT_KEY_FILE = 12, /* a root key that is not a regular file */
         SEAL_E_INVALID = 13,     /* bad arguments: name, type, use, sizes, purpose */
+        SEAL_E_KEY_FILE_SIZE = 14, /* a key file of the wrong size */
+        SEAL_E_KEY_FILE_MODE = 15, /* a key file readable or writable by group or others */
+        SEAL_E_KEY_FILE = 16,      /* a key file that is not a regular file */
 } SealError;
 
 /*
@@ -123,6 +126,19 @@ int seal_root_key_load(SealRootKey **rootp, const char *path);
 int seal_root_key_new(SealRootKey **rootp, const uint8_t bytes[SEAL_ROOT_KEY_SIZE]);
 /* Wipes and frees. Accepts NULL; returns NULL. */
 SealRootKey *seal_root_key_free(SealRootKey *root);
+
+/*
+ * Loads a raw key file of exactly size bytes (an aes-256 key, 32) into new secret memory,
+ * with the root key file's checks: 0 and *keyp (free with secret_free()),
+ * SEAL_E_KEY_FILE, SEAL_E_KEY_FILE_MODE, SEAL_E_KEY_FILE_SIZE, or a negative errno.
+ */
+int seal_key_file_load(uint8_t **keyp, const char *path, size_t size);
+
+/*
+ * Writes size random bytes to a new file path of mode 0400: a root key or an aes-256 key.
+ * Never replaces a file (-EEXIST); written whole or not at all.
+ */
+int seal_key_file_generate(const char *path, size_t size);
 
 /*
  * Seals secret (exactly the type's secret size) for the key info describes. Returns 0 and

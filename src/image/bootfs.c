@@ -33,9 +33,14 @@ char *const image_boot_modules[] = {
 };
 
 /* kos-init also mounts the components: loop devices, their formats, device-mapper's
- * verity target, and the overlay root. */
+ * verity and crypt targets, and the overlay root. dm-crypt's aes-xts-plain64 needs the xts
+ * and ecb templates loaded before the table is: there is no modprobe in the initrd for the
+ * kernel to ask for them, and ecb is only a soft dependency of xts, which modules.dep does
+ * not list. AES itself is built in; aesni-intel is left out, as it does not load on every
+ * CPU QEMU emulates. */
 char *const image_system_modules[] = {
-        "virtio_pci", "virtio_blk", "crc32c_generic", "ext4", "loop", "squashfs", "erofs", "overlay", "dm_verity", NULL,
+        "virtio_pci", "virtio_blk", "crc32c_generic", "ext4", "loop", "squashfs", "erofs", "overlay", "dm_verity",
+        "dm_crypt", "xts", "ecb", NULL,
 };
 
 /* Says in buf what failed, and why: fmt, then ": " and r's text. Returns r. */
@@ -394,7 +399,7 @@ static int bootfs_disk(const ImageBootfsOptions *o, const char *work, char *what
         if (r < 0)
                 return what(whatbuf, whatsize, r, "mkfs.ext4 of the ImageFS (%" PRIu64 " MiB for %" PRIu64 " MiB of store)",
                             imagefs_size / MIB, round_mib(bytes) / MIB);
-        r = ext4_make(datafs, IMAGE_DATAFS_LABEL, NULL, datafs_size);
+        r = ext4_make(datafs, IMAGE_DATAFS_LABEL, o->datafs_dir, datafs_size);
         if (r < 0)
                 return what(whatbuf, whatsize, r, "mkfs.ext4 of the DataFS");
         r = disk_assemble(tmpdisk, imagefs, imagefs_size, datafs, datafs_size);

@@ -6,7 +6,8 @@
  *   OUT/vmlinuz            the boot kernel
  *   OUT/initramfs.img      its initramfs: kos-boot as /init, the trusted keys, the modules
  *   OUT/disk.img           GPT disk: 1 ImageFS (ext4 "KOS-IMAGEFS", the store at /store),
- *                          2 DataFS (ext4 "KOS-DATAFS", empty)
+ *                          2 DataFS (ext4 "KOS-DATAFS", empty or the files of a directory:
+ *                            a device's sealed keys at manufacturing)
  *
  * and the system initrd a manifest names (kos-init as /init, trusted keys, modules).
  */
@@ -49,6 +50,7 @@ typedef struct ImageBootfsOptions {
         const char *out_dir;
         uint64_t imagefs_size; /* bytes; 0: twice the store plus 64 MiB */
         uint64_t datafs_size;  /* bytes; 0: 64 MiB */
+        const char *datafs_dir; /* what the DataFS starts with (mkfs.ext4 -d); NULL: empty */
 } ImageBootfsOptions;
 
 /* Builds OUT (above). On error whatbuf says what failed. */

@@ -19,6 +19,8 @@
 
 #define MANIFEST_COMPATIBLE "kos,manifest-v1"
 #define MANIFEST_MAX_SIZE (1024U * 1024U)
+/* An encrypted component's data key: aes-xts-plain64 with AES-256, two 32-byte keys. */
+#define MANIFEST_XTS_KEY_SIZE 64U
 
 typedef enum ManifestRestart {
         MANIFEST_RESTART_PERMANENT, /* always restarted */
@@ -38,11 +40,25 @@ typedef struct ManifestBoot {
         char **init; /* owned strv: an absolute path, then its arguments ({"/sbin/init"}) */
 } ManifestBoot;
 
+/* A property's bytes, as written ([01 02 ...] in DTS). */
+typedef struct ManifestBytes {
+        uint8_t *data; /* owned; NULL if absent */
+        size_t size;
+} ManifestBytes;
+
 typedef struct ManifestComponent {
         char *name; /* owned */
         char sha256[SHA256_HEX_LEN + 1];
         char *format;         /* owned: "squashfs", "erofs" or "ext4" */
-        char *encryption_key; /* owned; NULL if not encrypted */
+        /*
+         * dm-crypt (all or none): the image is read through a dm-crypt device whose data key
+         * the aes-256 device key encryption_key unwraps (docs/sealing.md). The wrapped key
+         * parses and is wrapped for "component:<name>"; the cipher is "aes-xts-plain64".
+         */
+        char *encryption_key;                 /* owned; NULL if not encrypted */
+        ManifestBytes encryption_wrapped_key; /* the wrapped data key */
+        char *encryption_cipher;              /* owned: "aes-xts-plain64"; NULL if not encrypted */
+        uint32_t encryption_sector_size;      /* 512, 1024, 2048 or 4096; 0 if not encrypted */
         /* dm-verity (all or none): the image is checked block by block as it is read. */
         char verity_hash_tree[SHA256_HEX_LEN + 1]; /* the hash tree object; "" if none */
         char *verity_root_hash;                    /* owned: 64 lowercase hex; NULL if none */

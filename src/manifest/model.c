@@ -26,6 +26,8 @@ Manifest *manifest_free(Manifest *m) {
                 free(m->components[i].name);
                 free(m->components[i].format);
                 free(m->components[i].encryption_key);
+                free(m->components[i].encryption_wrapped_key.data);
+                free(m->components[i].encryption_cipher);
                 free(m->components[i].verity_root_hash);
                 free(m->components[i].verity_salt);
         }

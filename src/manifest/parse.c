@@ -21,6 +21,7 @@
 
 #include <libfdt.h>
 
+#include "crypto/seal.h"
 #include "manifest/manifest.h"
 #include "util/fileio.h"
 #include "util/strv.h"
@@ -99,6 +100,7 @@ typedef enum PropKind {
         PROP_ENUM, /* int: the index of the value in values; 0 when absent */
         PROP_U32, /* uint32_t: one cell; unchanged when absent */
         PROP_FLAG, /* bool: no value; false when absent */
+        PROP_BYTES, /* ManifestBytes: one or more bytes; { NULL, 0 } when absent */
 } PropKind;
 
 #define PROP_NO_FIELD SIZE_MAX /* validate the value, store it nowhere */
@@ -282,6 +284,21 @@ static int prop_parse(Parser *p, int node, const PropSpec *spec, const char *val
                 if (field)
                         *(bool *)field = true;
                 return 0;
+        case PROP_BYTES: {
+                uint8_t *copy_bytes;
+
+                if (len <= 0)
+                        return parser_error(p, node, spec->name, "must be bytes, like [01 02 03]");
+                if (!field)
+                        return 0;
+                copy_bytes = malloc((size_t)len);
+                if (!copy_bytes)
+                        return -ENOMEM;
+                memcpy(copy_bytes, value, (size_t)len);
+                free(((ManifestBytes *)field)->data);
+                *(ManifestBytes *)field = (ManifestBytes){ copy_bytes, (size_t)len };
+                return 0;
+        }
         }
         return -EINVAL;
 }
@@ -437,6 +454,10 @@ static const PropSpec component_props[] = {
         {"sha256", PROP_DIGEST, FIELD(ManifestComponent, sha256), true, NULL},
         {"format", PROP_STRING, FIELD(ManifestComponent, format), true, VALUES("squashfs", "erofs", "ext4")},
         {"encryption-key", PROP_STRING, FIELD(ManifestComponent, encryption_key), false, NULL},
+        {"encryption-wrapped-key", PROP_BYTES, FIELD(ManifestComponent, encryption_wrapped_key), false, NULL},
+        {"encryption-cipher", PROP_STRING, FIELD(ManifestComponent, encryption_cipher), false,
+         VALUES("aes-xts-plain64")},
+        {"encryption-sector-size", PROP_U32, FIELD(ManifestComponent, encryption_sector_size), false, NULL},
         {"verity-hash-tree", PROP_DIGEST, FIELD(ManifestComponent, verity_hash_tree), false, NULL},
         {"verity-root-hash", PROP_STRING, FIELD(ManifestComponent, verity_root_hash), false, NULL},
         {"verity-salt", PROP_TEXT, FIELD(ManifestComponent, verity_salt), false, NULL},
@@ -611,10 +632,60 @@ static int check_verity(Parser *p, int node, ManifestComponent *c) {
         return 0;
 }
 
+/*
+ * dm-crypt: encryption-key and encryption-wrapped-key together, the cipher and sector size
+ * only with them. The wrapped key must parse and be wrapped for this component, holding a
+ * key of the cipher's size, so a key copied from another component is refused here and
+ * not only at boot.
+ */
+static int check_encryption(Parser *p, int node, ManifestComponent *c) {
+        char purpose[SEAL_PURPOSE_MAX + 1];
+        bool sector_size = fdt_getprop(p->fdt, node, "encryption-sector-size", NULL) != NULL;
+        SealWrapped w;
+        int r;
+
+        if (!c->encryption_key) {
+                if (c->encryption_wrapped_key.data)
+                        return parser_error(p, node, "encryption-wrapped-key", "needs encryption-key");
+                if (c->encryption_cipher)
+                        return parser_error(p, node, "encryption-cipher", "needs encryption-key");
+                if (sector_size)
+                        return parser_error(p, node, "encryption-sector-size", "needs encryption-key");
+                return 0;
+        }
+        if (!manifest_name_is_valid(c->encryption_key))
+                return parser_error(p, node, "encryption-key",
+                                    "invalid key name: use 1-%d of A-Z a-z 0-9 _ - . + , starting with a letter or digit",
+                                    MANIFEST_NAME_MAX);
+        if (!c->encryption_wrapped_key.data)
+                return parser_error(p, node, NULL, "missing property \"encryption-wrapped-key\"");
+        r = seal_wrapped_parse(c->encryption_wrapped_key.data, c->encryption_wrapped_key.size, &w);
+        if (r != 0)
+                return parser_error(p, node, "encryption-wrapped-key", "not a wrapped data key: %s", seal_strerror(r));
+        snprintf(purpose, sizeof(purpose), "component:%s", c->name);
+        if (strcmp(w.purpose, purpose) != 0)
+                return parser_error(p, node, "encryption-wrapped-key", "wrapped for \"%s\", not \"%s\"", P(w.purpose),
+                                    purpose);
+        if (w.ciphertext_size != MANIFEST_XTS_KEY_SIZE)
+                return parser_error(p, node, "encryption-wrapped-key",
+                                    "holds a %zu-byte key; aes-xts-plain64 takes %u bytes", w.ciphertext_size,
+                                    MANIFEST_XTS_KEY_SIZE);
+        if (!c->encryption_cipher && !(c->encryption_cipher = strdup("aes-xts-plain64")))
+                return -ENOMEM;
+        if (!sector_size)
+                c->encryption_sector_size = 4096;
+        if (c->encryption_sector_size != 512 && c->encryption_sector_size != 1024 &&
+            c->encryption_sector_size != 2048 && c->encryption_sector_size != 4096)
+                return parser_error(p, node, "encryption-sector-size", "must be 512, 1024, 2048 or 4096");
+        return 0;
+}
+
 static int parse_component(Parser *p, int node, void *elem) {
         int r = parse_leaf(p, node, component_props, ELEMENTSOF(component_props), elem);
 
-        return r < 0 ? r : check_verity(p, node, elem);
+        if (r >= 0)
+                r = check_verity(p, node, elem);
+        return r < 0 ? r : check_encryption(p, node, elem);
 }
 
 static int parse_app(Parser *p, int node, void *elem) {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "manifest/render.h"
+#include "util/hex.h"
 #include "util/strv.h"
 
 static const char *const restart_names[] = { "permanent", "transient", "temporary" };
@@ -47,6 +48,9 @@ int manifest_render_text(const Manifest *m, FILE *f) {
                         if (m->components[i].verity_hash_tree[0])
                                 fprintf(f, "  verity tree %.12s root %.12s", m->components[i].verity_hash_tree,
                                         m->components[i].verity_root_hash);
+                        if (m->components[i].encryption_key)
+                                fprintf(f, "  %s/%u", m->components[i].encryption_cipher,
+                                        m->components[i].encryption_sector_size);
                         fputc('\n', f);
                 }
         }
@@ -123,6 +127,20 @@ static json_t *json_string_or_null(const char *s) {
         return s && s[0] ? json_string(s) : json_null();
 }
 
+/* {"key": ..., "cipher": ..., "sector_size": ..., "wrapped_key": hex}, or null unencrypted. */
+static json_t *render_encryption_json(const ManifestComponent *c) {
+        _cleanup_free_ char *hex = NULL;
+
+        if (!c->encryption_key)
+                return json_null();
+        hex = malloc(2 * c->encryption_wrapped_key.size + 1);
+        if (!hex)
+                return NULL;
+        hex_encode(hex, c->encryption_wrapped_key.data, c->encryption_wrapped_key.size);
+        return json_pack("{s:s, s:s, s:I, s:s}", "key", c->encryption_key, "cipher", c->encryption_cipher,
+                         "sector_size", (json_int_t)c->encryption_sector_size, "wrapped_key", hex);
+}
+
 /* {"hash_tree": ..., "root_hash": ..., "salt": ...}, or null without dm-verity. */
 static json_t *render_verity_json(const ManifestComponent *c) {
         if (!c->verity_hash_tree[0])
@@ -161,6 +179,7 @@ int manifest_render_json(const Manifest *m, json_t **jsonp) {
                 set(c, "format", json_string(m->components[i].format), &ok);
                 set(c, "encryption_key", json_string_or_null(m->components[i].encryption_key), &ok);
                 set(c, "verity", render_verity_json(&m->components[i]), &ok);
+                set(c, "encryption", render_encryption_json(&m->components[i]), &ok);
                 if (json_array_append_new(components, c) < 0)
                         ok = false;
         }

@@ -21,7 +21,7 @@ mkdir -p "$k/boot" "$m/kernel/a" "$m/kernel/b"
 echo kernel >"$k/boot/vmlinuz-$v"
 : >"$m/modules.dep"
 for mod in virtio virtio_ring virtio_pci virtio_blk crc16 mbcache jbd2 crc32c_generic ext4 loop squashfs erofs \
-	overlay dm-mod dm-bufio dm-verity unrelated; do
+	overlay dm-mod dm-bufio dm-verity dm-crypt ecb xts unrelated; do
 	echo "module $mod" >"$m/kernel/a/$mod.ko"
 done
 cat >"$m/modules.dep" <<DEP
@@ -41,6 +41,9 @@ kernel/a/overlay.ko:
 kernel/a/dm-bufio.ko: kernel/a/dm-mod.ko
 kernel/a/dm-mod.ko:
 kernel/a/dm-verity.ko: kernel/a/dm-bufio.ko kernel/a/dm-mod.ko
+kernel/a/dm-crypt.ko: kernel/a/dm-mod.ko
+kernel/a/ecb.ko:
+kernel/a/xts.ko:
 kernel/a/unrelated.ko:
 DEP
 mkdir -p "$T/keys" "$T/trust" "$T/empty"
@@ -59,14 +62,14 @@ cmp "$T/x/init" "$T/prog" || fail "/init is not the program"
 cmp "$T/x/etc/kos/trust/dev.pub" "$T/keys/dev.pub" || fail "the trusted key is not in the initrd"
 [ ! -e "$T/x/lib/modules/$v/kernel/a/unrelated.ko" ] || fail "a module nobody asked for is in the initrd"
 for mod in virtio virtio_ring virtio_pci virtio_blk crc16 mbcache jbd2 ext4 loop squashfs erofs overlay \
-	dm-mod dm-bufio dm-verity crc32c_generic; do
+	dm-mod dm-bufio dm-verity dm-crypt ecb xts crc32c_generic; do
 	cmp "$T/x/lib/modules/$v/kernel/a/$mod.ko" "$m/kernel/a/$mod.ko" || fail "$mod.ko is missing or differs"
 done
 # Its modules.dep: exactly the included modules' lines, each after the lines of what it needs.
 cut -d: -f1 "$T/x/lib/modules/$v/modules.dep" >"$T/order"
-[ "$(wc -l <"$T/order")" -eq 16 ] || fail "the initrd's modules.dep has $(wc -l <"$T/order") lines, want 16"
+[ "$(wc -l <"$T/order")" -eq 19 ] || fail "the initrd's modules.dep has $(wc -l <"$T/order") lines, want 19"
 pos() { grep -n "^kernel/a/$1.ko$" "$T/order" | cut -d: -f1; }
-for pair in ext4:jbd2 ext4:crc16 virtio_blk:virtio dm-verity:dm-bufio dm-bufio:dm-mod dm-verity:dm-mod; do
+for pair in ext4:jbd2 ext4:crc16 virtio_blk:virtio dm-verity:dm-bufio dm-bufio:dm-mod dm-verity:dm-mod dm-crypt:dm-mod; do
 	a=${pair%%:*} b=${pair##*:}
 	[ "$(pos "$b")" -lt "$(pos "$a")" ] || fail "$b does not come before $a in the initrd's modules.dep"
 done
@@ -93,8 +96,11 @@ fails 2 "unknown verb" "$KOS" bootfs frobnicate
 ok "$KOS" store init "$T/store"
 echo object >"$T/obj"
 ok "$KOS" store add "$T/store" "$T/obj"
+mkdir -p "$T/data/kos/keystore"
+echo sealed >"$T/data/kos/keystore/disk.sealed"
+chmod 600 "$T/data/kos/keystore/disk.sealed"
 ok "$KOS" bootfs build --kernel "$k" --store "$T/store" --trust "$T/trust" --boot-program "$T/prog" -o "$T/out" \
-	--imagefs-size 8M --datafs-size 4M
+	--imagefs-size 8M --datafs-size 4M --data "$T/data"
 for f in vmlinuz initramfs.img disk.img; do [ -s "$T/out/$f" ] || fail "bootfs build made no $f"; done
 cmp "$T/out/vmlinuz" "$k/boot/vmlinuz-$v" || fail "OUT/vmlinuz is not the kernel"
 # kos-boot reads only the ImageFS: its initramfs has the ext4 and virtio modules, no other.
@@ -122,6 +128,14 @@ e2fsck -fn "$T/p1" >/dev/null 2>&1 || fail "the ImageFS does not check clean"
 h=$(sha256sum "$T/obj" | cut -c1-64)
 debugfs -R "cat /store/objects/$(echo "$h" | cut -c1-2)/$(echo "$h" | cut -c3-)" "$T/p1" 2>/dev/null >"$T/back"
 cmp "$T/back" "$T/obj" || fail "the store's object is not on the ImageFS"
+# --data: the DataFS starts with the directory's files, modes kept.
+e2fsck -fn "$T/p2" >/dev/null 2>&1 || fail "the DataFS does not check clean"
+debugfs -R "cat /kos/keystore/disk.sealed" "$T/p2" 2>/dev/null >"$T/back"
+cmp "$T/back" "$T/data/kos/keystore/disk.sealed" || fail "the --data file is not on the DataFS"
+debugfs -R "stat /kos/keystore/disk.sealed" "$T/p2" 2>/dev/null | grep -q "Mode:  0600" ||
+	fail "the --data file lost its mode on the DataFS"
+fails 2 "bootfs initrd: --store, --data and sizes belong to 'bootfs build'" \
+	"$KOS" bootfs initrd --trust "$T/trust" -o "$T/bad.img" --data "$T/data"
 
 # kos simulate: what QEMU is told.
 ok "$KOS" simulate "$T/out" --print --accel tcg

@@ -80,7 +80,7 @@ import json, sys
 j = json.load(open(sys.argv[1]))
 assert j["objects"] == [sys.argv[2], sys.argv[3]], j["objects"]
 assert j["boot"] == {"kernel": sys.argv[2], "initrd": sys.argv[3], "cmdline": "console=ttyS0", "init": ["/sbin/init"]}
-assert j["components"] == [{"name": "base", "sha256": sys.argv[3], "format": "squashfs", "encryption_key": None, "verity": None}]
+assert j["components"] == [{"name": "base", "sha256": sys.argv[3], "format": "squashfs", "encryption_key": None, "verity": None, "encryption": None}]
 assert j["apps"][0]["path"] is None and j["apps"][0]["image"] == sys.argv[2]
 assert j["persistent_boot"] is True
 PY

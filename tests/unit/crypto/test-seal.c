@@ -7,6 +7,7 @@
 #include "crypto/seal.h"
 #include "util/fileio.h"
 #include "util/hex.h"
+#include "util/secret.h"
 #include "test.h"
 
 static char dir[] = "/tmp/kos-test-seal.XXXXXX";
@@ -353,6 +354,32 @@ TEST(root_key_file) {
         CHECK(root == NULL);
         CHECK(strstr(seal_strerror(SEAL_E_ROOT_KEY_MODE), "group or others"));
         CHECK(strstr(seal_strerror(-ENOENT), "No such file"));
+}
+
+TEST(key_file_load_and_generate) {
+        _cleanup_free_ char *path = NULL, *group = write_root_file("aes-group.key", root_bytes, 32, 0640);
+        _cleanup_free_ char *wrong = write_root_file("aes-short.key", root_bytes, 16, 0400);
+        _cleanup_secret_ uint8_t *a = NULL, *b = NULL;
+        struct stat st;
+
+        CHECK(asprintf(&path, "%s/generated.key", dir) > 0);
+        CHECK_EQ_INT(seal_key_file_generate(path, 32), 0);
+        CHECK(stat(path, &st) == 0);
+        CHECK_EQ_INT(st.st_mode & 0777, 0400);
+        CHECK_EQ_INT(st.st_size, 32);
+        CHECK_EQ_INT(seal_key_file_generate(path, 32), -EEXIST);
+        CHECK_EQ_INT(seal_key_file_load(&a, path, 32), 0);
+        CHECK_EQ_INT(seal_key_file_load(&b, path, 64), SEAL_E_KEY_FILE_SIZE);
+        CHECK(b == NULL);
+        CHECK_EQ_INT(seal_key_file_load(&b, group, 32), SEAL_E_KEY_FILE_MODE);
+        CHECK_EQ_INT(seal_key_file_load(&b, wrong, 32), SEAL_E_KEY_FILE_SIZE);
+        CHECK_EQ_INT(seal_key_file_load(&b, dir, 32), SEAL_E_KEY_FILE);
+        /* Two generated keys differ. */
+        free(path);
+        CHECK(asprintf(&path, "%s/generated2.key", dir) > 0);
+        CHECK_EQ_INT(seal_key_file_generate(path, 32), 0);
+        CHECK_EQ_INT(seal_key_file_load(&b, path, 32), 0);
+        CHECK(memcmp(a, b, 32) != 0);
 }
 
 TEST(blob_read_file) {

@@ -14,6 +14,23 @@
 #define D2 "2222222222222222222222222222222222222222222222222222222222222222"
 #define D3 "3333333333333333333333333333333333333333333333333333333333333333"
 
+/*
+ * Wrapped data keys (docs/sealing.md) made with another AES-GCM under 32 bytes of 0x42:
+ * 64 bytes for component "site", 64 for "base", 32 for "site".
+ */
+#define WRAP_SITE \
+        "[" "6b 6f 73 2d 77 72 61 70 01 0e 00 40 63 6f 6d 70 6f 6e 65 6e 74 3a 73 69 74 65 02 02 02 02 02 02 02 02 02 02 02 02 f2 e4 "\
+        "04 01 d8 f9 51 84 a5 a3 99 3a c6 eb bd f0 df 0f 03 d6 9f bc 7b c6 1f 8a 03 5d a1 83 76 3a f1 27 a8 2e 34 8c fe 76 fb 86 "\
+        "84 94 f5 8e 05 37 68 4c bc 75 ee 0f 7e 4d 40 6e 32 11 34 6f a1 57 51 39 07 0d a6 04 ff 38 85 9c eb 0b 57 64 fb d5" "]"
+#define WRAP_BASE \
+        "[" "6b 6f 73 2d 77 72 61 70 01 0e 00 40 63 6f 6d 70 6f 6e 65 6e 74 3a 62 61 73 65 02 02 02 02 02 02 02 02 02 02 02 02 f2 e4 "\
+        "04 01 d8 f9 51 84 a5 a3 99 3a c6 eb bd f0 df 0f 03 d6 9f bc 7b c6 1f 8a 03 5d a1 83 76 3a f1 27 a8 2e 34 8c fe 76 fb 86 "\
+        "84 94 f5 8e 05 37 68 4c bc 75 ee 0f 7e 4d 40 6e 32 11 34 6f a1 57 d4 72 ad 2e fa 30 81 5e 05 05 4e c1 da c0 f6 ba" "]"
+#define WRAP_SHORT \
+        "[" "6b 6f 73 2d 77 72 61 70 01 0e 00 20 63 6f 6d 70 6f 6e 65 6e 74 3a 73 69 74 65 02 02 02 02 02 02 02 02 02 02 02 02 f2 e4 "\
+        "04 01 d8 f9 51 84 a5 a3 99 3a c6 eb bd f0 df 0f 03 d6 9f bc 7b c6 1f 8a 03 5d a1 83 76 3a 22 16 9c 6c 02 5b af 0b 9c 9b "\
+        "f9 54 11 7d 86 ba" "]"
+
 static const char full[] =
         "/dts-v1/;\n"
         "/ {\n"
@@ -24,7 +41,8 @@ static const char full[] =
         "  boot { kernel = \"" D1 "\"; initrd = \"" D2 "\"; cmdline = \"console=ttyS0\"; };\n"
         "  components {\n"
         "    base { sha256 = \"" D3 "\"; format = \"squashfs\"; };\n"
-        "    site { sha256 = \"" D1 "\"; format = \"erofs\"; encryption-key = \"disk\"; };\n"
+        "    site { sha256 = \"" D1 "\"; format = \"erofs\"; encryption-key = \"disk\";\n"
+        "           encryption-wrapped-key = " WRAP_SITE "; };\n"
         "  };\n"
         "  apps {\n"
         "    ethernet { path = \"/usr/lib/kos/ethernet\"; args = \"--iface\", \"eth0\";\n"
@@ -92,7 +110,14 @@ TEST(full_example_model) {
         CHECK_EQ_STR(m->boot->init[0], "/sbin/init");
         CHECK_EQ_INT(m->n_components, 2);
         CHECK_EQ_STR(m->components[1].encryption_key, "disk");
+        CHECK_EQ_STR(m->components[1].encryption_cipher, "aes-xts-plain64");
+        CHECK_EQ_INT(m->components[1].encryption_sector_size, 4096);
+        CHECK_EQ_INT(m->components[1].encryption_wrapped_key.size, 12 + 14 + 12 + 64 + 16);
+        CHECK(memcmp(m->components[1].encryption_wrapped_key.data, "kos-wrap", 8) == 0);
         CHECK(!m->components[0].encryption_key);
+        CHECK(!m->components[0].encryption_cipher);
+        CHECK(!m->components[0].encryption_wrapped_key.data);
+        CHECK_EQ_INT(m->components[0].encryption_sector_size, 0);
 
         CHECK_EQ_INT(m->n_apps, 4);
         CHECK_EQ_STR(m->apps[0].name, "ethernet");
@@ -267,6 +292,70 @@ TEST(component_verity_errors) {
                 CHECK_EQ_INT(r, -EBADMSG);
                 CHECK(!m);
                 CHECK_EQ_STR(err.node, "components/base");
+                CHECK_EQ_STR(err.property, cases[i].property);
+                CHECK_EQ_STR(err.message, cases[i].message);
+        }
+}
+
+#define CRYPT_HEAD                                                                                \
+        "/dts-v1/; / { compatible = \"kos,manifest-v1\"; version = <1>; components { "
+
+TEST(component_encryption) {
+        ManifestError err;
+        int r;
+        _cleanup_(manifest_freep) Manifest *m = compile(
+                CRYPT_HEAD
+                "site { sha256 = \"" D1 "\"; format = \"erofs\"; encryption-key = \"disk\";"
+                "       encryption-wrapped-key = " WRAP_SITE "; encryption-cipher = \"aes-xts-plain64\";"
+                "       encryption-sector-size = <512>; }; }; };",
+                &err, &r);
+
+        CHECK_OK(r);
+        CHECK_EQ_STR(m->components[0].encryption_key, "disk");
+        CHECK_EQ_STR(m->components[0].encryption_cipher, "aes-xts-plain64");
+        CHECK_EQ_INT(m->components[0].encryption_sector_size, 512);
+}
+
+TEST(component_encryption_errors) {
+        static const struct {
+                const char *name, *props, *property, *message;
+        } cases[] = {
+                { "site", "encryption-key = \"disk\";", "", "missing property \"encryption-wrapped-key\"" },
+                { "site", "encryption-wrapped-key = " WRAP_SITE ";", "encryption-wrapped-key", "needs encryption-key" },
+                { "site", "encryption-cipher = \"aes-xts-plain64\";", "encryption-cipher", "needs encryption-key" },
+                { "site", "encryption-sector-size = <4096>;", "encryption-sector-size", "needs encryption-key" },
+                { "site", "encryption-key = \"-disk\"; encryption-wrapped-key = " WRAP_SITE ";", "encryption-key",
+                  "invalid key name: use 1-63 of A-Z a-z 0-9 _ - . + , starting with a letter or digit" },
+                { "site", "encryption-key = \"disk\"; encryption-wrapped-key = [6b 6f 73 2d 77 72 61 70 01];",
+                  "encryption-wrapped-key", "not a wrapped data key: truncated" },
+                { "site", "encryption-key = \"disk\"; encryption-wrapped-key = [00 01 02];", "encryption-wrapped-key",
+                  "not a wrapped data key: not a sealed key or wrapped data key (bad magic)" },
+                { "site", "encryption-key = \"disk\"; encryption-wrapped-key = " WRAP_BASE ";", "encryption-wrapped-key",
+                  "wrapped for \"component:base\", not \"component:site\"" },
+                { "site", "encryption-key = \"disk\"; encryption-wrapped-key = " WRAP_SHORT ";", "encryption-wrapped-key",
+                  "holds a 32-byte key; aes-xts-plain64 takes 64 bytes" },
+                { "site", "encryption-key = \"disk\"; encryption-wrapped-key = " WRAP_SITE "; encryption-cipher = \"aes-cbc-essiv:sha256\";",
+                  "encryption-cipher", "unknown value \"aes-cbc-essiv:sha256\": expected aes-xts-plain64" },
+                { "site", "encryption-key = \"disk\"; encryption-wrapped-key = " WRAP_SITE "; encryption-sector-size = <0>;",
+                  "encryption-sector-size", "must be 512, 1024, 2048 or 4096" },
+                { "site", "encryption-key = \"disk\"; encryption-wrapped-key = " WRAP_SITE "; encryption-sector-size = <8192>;",
+                  "encryption-sector-size", "must be 512, 1024, 2048 or 4096" },
+                { "site", "encryption-key = \"disk\"; encryption-wrapped-key = \"text\";", "encryption-wrapped-key",
+                  "not a wrapped data key: not a sealed key or wrapped data key (bad magic)" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                char dts[2048], node[64];
+                ManifestError err;
+                int r;
+
+                snprintf(dts, sizeof(dts), CRYPT_HEAD "%s { sha256 = \"" D1 "\"; format = \"erofs\"; %s }; }; };",
+                         cases[i].name, cases[i].props);
+                _cleanup_(manifest_freep) Manifest *m = compile(dts, &err, &r);
+                CHECK_EQ_INT(r, -EBADMSG);
+                CHECK(!m);
+                snprintf(node, sizeof(node), "components/%s", cases[i].name);
+                CHECK_EQ_STR(err.node, node);
                 CHECK_EQ_STR(err.property, cases[i].property);
                 CHECK_EQ_STR(err.message, cases[i].message);
         }
