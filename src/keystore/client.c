@@ -121,8 +121,10 @@ static int keystore_call(uint8_t operation, uint8_t flags, const char *name, con
                 }
                 if (got == -EAGAIN || got == -EWOULDBLOCK)
                         return -ETIMEDOUT;
-                if (got == 0)
-                        return keystore_client_broken(), -ECONNRESET;
+                if (got == 0) {
+                        keystore_client_broken();
+                        return -ECONNRESET;
+                }
                 if (got < 0) {
                         if (got == -EBADMSG) {
                                 keystore_client_broken();
