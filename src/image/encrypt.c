@@ -5,7 +5,8 @@
  * Invariants: 1. Sector n (counted in 512-byte units from the image's start, whatever the
  * sector size) is encrypted as one XTS data unit with the tweak n, little-endian in 16
  * bytes: plain64's IV. 2. out is never left half-written: the bytes go to a temporary file
- * that is renamed over out only once complete and synced. 3. The key schedule lives in an
+ * that is renamed over out only once complete and synced; each step passes a crash point
+ * (util/fault.h), so a test can cut the power at any of them. 3. The key schedule lives in an
  * OpenSSL cipher context, which OpenSSL wipes when freed; the caller's key is not copied.
  */
 #include <errno.h>
@@ -22,6 +23,7 @@
 
 #include "image/encrypt.h"
 #include "util/cleanup.h"
+#include "util/fault.h"
 #include "util/fileio.h"
 
 #define ENCRYPT_CHUNK (1024U * 1024U)
@@ -90,6 +92,9 @@ int image_encrypt(const char *in, const char *out, const uint8_t data_key[IMAGE_
 
         if (!image_encrypt_sector_size_is_valid(sector_size))
                 return encrypt_what(whatbuf, whatsize, -EINVAL, "sector size %u (512, 1024, 2048 or 4096)", sector_size);
+        r = fault_read_check(in);
+        if (r < 0)
+                return encrypt_what(whatbuf, whatsize, r, "%s", in);
         in_fd = open(in, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (in_fd < 0)
                 return encrypt_what(whatbuf, whatsize, -errno, "%s", in);
@@ -99,9 +104,9 @@ int image_encrypt(const char *in, const char *out, const uint8_t data_key[IMAGE_
                 return encrypt_what(whatbuf, whatsize, -EINVAL, "%s: not a non-empty regular file", in);
         if (asprintf(&tmp, "%s.tmp", out) < 0 || !(buf = malloc(ENCRYPT_CHUNK)))
                 return encrypt_what(whatbuf, whatsize, -ENOMEM, "%s", out);
-        out_fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+        out_fd = fault_openat_create(AT_FDCWD, tmp, O_WRONLY | O_TRUNC | O_NOFOLLOW, 0644);
         if (out_fd < 0)
-                return encrypt_what(whatbuf, whatsize, -errno, "%s", tmp);
+                return encrypt_what(whatbuf, whatsize, out_fd, "%s", tmp);
 
         ctx = EVP_CIPHER_CTX_new();
         if (!ctx || EVP_EncryptInit_ex(ctx, EVP_aes_256_xts(), NULL, data_key, NULL) != 1) {
@@ -126,7 +131,7 @@ int image_encrypt(const char *in, const char *out, const uint8_t data_key[IMAGE_
                         r = encrypt_what(whatbuf, whatsize, r, "aes-xts-plain64");
                         goto fail;
                 }
-                r = write_full(out_fd, buf, padded);
+                r = fault_write(out_fd, buf, padded, out);
                 if (r < 0) {
                         encrypt_what(whatbuf, whatsize, r, "%s", tmp);
                         goto fail;
@@ -135,8 +140,11 @@ int image_encrypt(const char *in, const char *out, const uint8_t data_key[IMAGE_
                 if ((size_t)n < ENCRYPT_CHUNK)
                         break;
         }
-        if (fsync(out_fd) < 0 || rename(tmp, out) < 0) {
-                r = encrypt_what(whatbuf, whatsize, -errno, "%s", out);
+        r = fault_fsync(out_fd, out);
+        if (r >= 0)
+                r = fault_renameat(AT_FDCWD, tmp, AT_FDCWD, out);
+        if (r < 0) {
+                encrypt_what(whatbuf, whatsize, r, "%s", out);
                 goto fail;
         }
         EVP_CIPHER_CTX_free(ctx);
