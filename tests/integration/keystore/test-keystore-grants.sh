@@ -24,6 +24,7 @@
 #   wrap/unwrap           round trip; another purpose is refused
 #   stalling client       greedy sends without reading replies; it loses its connection,
 #                         admin is served all the same
+#   log flood             noisy is refused 30 times in a row; the key store logs 20 of them
 . "$KOS_SOURCE/tests/lib.sh"
 . "$KOS_SOURCE/tests/integration/kosd/kosd-lib.sh"
 . "$KOS_SOURCE/tests/integration/keystore/keystore-lib.sh"
@@ -64,6 +65,8 @@ ks_app loner '$K sign orbit-identity "$T/msg"; echo "status $?"
 $K list; echo "status $?"
 echo done; exec sleep 1000'
 ks_app greedy '$CLIENT stall greedy-key 5000; touch "$T/greedy.done"; echo done; exec sleep 1000'
+ks_app noisy 'i=0; while [ $i -lt 30 ]; do $K pubkey orbit-identity 2>/dev/null; i=$((i + 1)); done
+echo "pub $($K pubkey noisy-key)"; echo done; exec sleep 1000'
 
 kosd_manifest "$T/m.dtb" <<'DTS'
 apps {
@@ -71,6 +74,7 @@ apps {
 	tunnel { path = "@T@/tunnel.sh"; };
 	loner { path = "@T@/loner.sh"; };
 	greedy { path = "@T@/greedy.sh"; };
+	noisy { path = "@T@/noisy.sh"; };
 };
 key_store {
 	orbit-identity { type = "ed25519"; apps = "admin"; };
@@ -79,10 +83,11 @@ key_store {
 	vpn { type = "x25519"; apps = "tunnel"; };
 	wrap-only { type = "aes-256"; apps = "tunnel"; operations = "wrap"; };
 	greedy-key { type = "ed25519"; apps = "greedy"; };
+	noisy-key { type = "ed25519"; apps = "noisy"; };
 };
 DTS
 kosd_start "$T/m.dtb" --keystored "$T/keystored.sh"
-for a in admin tunnel loner greedy; do
+for a in admin tunnel loner greedy noisy; do
 	wait_until 30 grep -q '^done$' "$T/$a.out"
 done
 
@@ -159,7 +164,11 @@ grep -q '^error: EKEYREJECTED: unwrap with key "disk": ' "$T/admin.out" || fail 
 # The stalling client lost its connection; the key store said why.
 grep -q '^sent [0-9]* of 5000: connection closed$' "$T/greedy.out" || fail "greedy: $(cat "$T/greedy.out")"
 grep -q 'kos-keystored: app "greedy": does not read its replies' "$T/kosd.log" || fail "stall not logged"
-checks=$((checks + 8))
+# A flood of refusals: served (its 31st request still answered), logged at most 20 times.
+[ ${#pub} -eq 64 ] && [ "$(ks_field noisy pub | wc -c)" -eq 65 ] || fail "noisy: $(cat "$T/noisy.out")"
+[ "$(grep -c 'kos-keystored: denied: app "noisy" may not use key "orbit-identity"' "$T/kosd.log")" -eq 20 ] ||
+	fail "noisy's refusals logged $(grep -c 'app "noisy"' "$T/kosd.log") times, not 20"
+checks=$((checks + 10))
 
 kill -TERM "$KOSD_PID"
 kosd_wait_exit
