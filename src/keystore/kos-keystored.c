@@ -3,13 +3,14 @@
  * kos-keystored: the key store, started by kosd before the apps.
  *
  *   kos-keystored --instance keystore (--manifest-fd N | --manifest FILE.dtb)
- *                 [--control-fd N] [--dir DIR] [--root-key FILE]
+ *                 [--control-fd N] [--dir DIR] [--root-key FILE | --tpm-root-key PREFIX [--tpm-tcti TCTI]]
  *
  * kosd's control connection is fd 3 unless --control-fd says otherwise; over it kosd hands
  * over one connection per app the manifest's key_store node grants a key (server.h).
  * Keys are sealed in DIR (default /data/kos/keystore) under the root key FILE (default
- * /etc/kos/keystore/root.key). Exits 0 when kosd closes the control connection, and on
- * SIGTERM.
+ * /etc/kos/keystore/root.key), or, in the hardware tier, under the root key a TPM 2.0
+ * unseals from PREFIX.pub and PREFIX.priv (tpm.h). Exits 0 when kosd closes the control
+ * connection, and on SIGTERM.
  *
  * Invariants (the hardening; docs/keystore.md argues each):
  *  1. Before it reads a secret, the process is not dumpable (PR_SET_DUMPABLE 0: no core
@@ -31,6 +32,7 @@
 #include "ipc/handover.h"
 #include "keystore/key.h"
 #include "keystore/server.h"
+#include "keystore/tpm.h"
 #include "keystore/vault.h"
 #include "manifest/manifest.h"
 #include "util/fileio.h"
@@ -46,9 +48,11 @@ static int keystored_on_sigterm(EventSource *source, const struct signalfd_sigin
 static void keystored_usage(FILE *f) {
         fprintf(f, "usage: kos-keystored --instance " MANIFEST_KEY_STORE_SERVICE
                    " (--manifest-fd N | --manifest FILE.dtb) [--control-fd N]\n"
-                   "                     [--dir DIR] [--root-key FILE]\n"
-                   "  --dir DIR        sealed keys (default " KEYSTORE_DEFAULT_DIR ")\n"
-                   "  --root-key FILE  the device root key (default " KEYSTORE_DEFAULT_ROOT_KEY ")\n");
+                   "                     [--dir DIR] [--root-key FILE | --tpm-root-key PREFIX [--tpm-tcti TCTI]]\n"
+                   "  --dir DIR              sealed keys (default " KEYSTORE_DEFAULT_DIR ")\n"
+                   "  --root-key FILE        the device root key (default " KEYSTORE_DEFAULT_ROOT_KEY ")\n"
+                   "  --tpm-root-key PREFIX  the root key sealed by the TPM: PREFIX.pub, PREFIX.priv\n"
+                   "  --tpm-tcti TCTI        how to reach the TPM (default " KEYSTORE_TPM_DEFAULT_TCTI ")\n");
 }
 
 /* Invariant 1, first thing: nothing secret exists yet. */
@@ -84,6 +88,8 @@ int main(int argc, char **argv) {
                 { "control-fd", required_argument, NULL, 'c' },
                 { "dir", required_argument, NULL, 'd' },
                 { "root-key", required_argument, NULL, 'k' },
+                { "tpm-root-key", required_argument, NULL, 't' },
+                { "tpm-tcti", required_argument, NULL, 'T' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -91,7 +97,8 @@ int main(int argc, char **argv) {
         _cleanup_(keystore_vault_freep) KeystoreVault *vault = NULL;
         _cleanup_(keystore_server_freep) KeystoreServer *s = NULL;
         const char *instance = NULL, *manifest_path = NULL;
-        const char *dir = KEYSTORE_DEFAULT_DIR, *root_key = KEYSTORE_DEFAULT_ROOT_KEY;
+        const char *dir = KEYSTORE_DEFAULT_DIR, *root_key = NULL, *tpm_root_key = NULL;
+        const char *tpm_tcti = KEYSTORE_TPM_DEFAULT_TCTI;
         int control_fd = 3, manifest_fd = -1, c, r;
         _cleanup_free_ char *dtb = NULL;
         size_t dtb_size;
@@ -110,6 +117,8 @@ int main(int argc, char **argv) {
                 case 'm': manifest_path = optarg; break;
                 case 'd': dir = optarg; break;
                 case 'k': root_key = optarg; break;
+                case 't': tpm_root_key = optarg; break;
+                case 'T': tpm_tcti = optarg; break;
                 case 'c':
                         if (parse_fd("control-fd", optarg, &control_fd) < 0)
                                 return 2;
@@ -122,7 +131,7 @@ int main(int argc, char **argv) {
                 default: keystored_usage(stderr); return 2;
                 }
         }
-        if (!instance || !manifest_path == (manifest_fd < 0) || optind != argc) {
+        if (!instance || !manifest_path == (manifest_fd < 0) || optind != argc || (root_key && tpm_root_key)) {
                 keystored_usage(stderr);
                 return 2;
         }
@@ -156,7 +165,21 @@ int main(int argc, char **argv) {
                 return 1;
         }
 
-        r = keystore_vault_open(&vault, dir, root_key, &verr);
+        if (tpm_root_key) {
+                _cleanup_free_ char *pub = NULL, *priv = NULL;
+                SealRootKey *root = NULL;
+                char why[256];
+
+                if (asprintf(&pub, "%s.pub", tpm_root_key) < 0 || asprintf(&priv, "%s.priv", tpm_root_key) < 0)
+                        return log_error_errno(-ENOMEM, "out of memory"), 1;
+                r = keystore_tpm_unseal_root(tpm_tcti, pub, priv, &root, why, sizeof(why));
+                if (r < 0) {
+                        log_error("root key %s: %s", tpm_root_key, why);
+                        return 1;
+                }
+                r = keystore_vault_new(&vault, dir, root, &verr);
+        } else
+                r = keystore_vault_open(&vault, dir, root_key ? root_key : KEYSTORE_DEFAULT_ROOT_KEY, &verr);
         if (r != 0) {
                 log_error("%s", verr.message);
                 return 1;
@@ -172,7 +195,8 @@ int main(int argc, char **argv) {
         r = event_loop_add_signal(loop, NULL, SIGTERM, keystored_on_sigterm, loop);
         if (r < 0)
                 return log_error_errno(r, "cannot watch SIGTERM: %s", strerror(-r)), 1;
-        log_info("serving %zu key%s from %s", m->n_keys, m->n_keys == 1 ? "" : "s", dir);
+        log_info("serving %zu key%s from %s (root key %s)", m->n_keys, m->n_keys == 1 ? "" : "s", dir,
+                 tpm_root_key ? "sealed by the TPM" : "from its file");
         r = keystore_server_run(s);
         if (r < 0)
                 return log_error_errno(r, "%s", strerror(-r)), 1;

@@ -29,10 +29,10 @@ static int vault_error(KeystoreVaultError *err, int r, const char *fmt, ...) {
         return r;
 }
 
-int keystore_vault_open(KeystoreVault **vaultp, const char *dir, const char *root_key_path, KeystoreVaultError *err) {
+int keystore_vault_new(KeystoreVault **vaultp, const char *dir, SealRootKey *root, KeystoreVaultError *err) {
+        _cleanup_(seal_root_key_freep) SealRootKey *owned = root;
         _cleanup_(keystore_vault_freep) KeystoreVault *v = calloc(1, sizeof(KeystoreVault));
         struct stat st;
-        int r;
 
         if (!v)
                 return -ENOMEM;
@@ -45,11 +45,19 @@ int keystore_vault_open(KeystoreVault **vaultp, const char *dir, const char *roo
                 return vault_error(err, -errno, "%s: %s", dir, strerror(errno));
         if (!S_ISDIR(st.st_mode))
                 return vault_error(err, -ENOTDIR, "%s: not a directory", dir);
-        r = seal_root_key_load(&v->root, root_key_path);
-        if (r != 0)
-                return vault_error(err, r, "root key %s: %s", root_key_path, seal_strerror(r));
+        v->root = steal_ptr(&owned);
         *vaultp = steal_ptr(&v);
         return 0;
+}
+
+int keystore_vault_open(KeystoreVault **vaultp, const char *dir, const char *root_key_path, KeystoreVaultError *err) {
+        SealRootKey *root = NULL;
+        int r;
+
+        r = seal_root_key_load(&root, root_key_path);
+        if (r != 0)
+                return vault_error(err, r, "root key %s: %s", root_key_path, seal_strerror(r));
+        return keystore_vault_new(vaultp, dir, root, err);
 }
 
 KeystoreVault *keystore_vault_free(KeystoreVault *vault) {

@@ -38,6 +38,10 @@ typedef struct KeystoreVaultError {
  */
 int keystore_vault_open(KeystoreVault **vaultp, const char *dir, const char *root_key_path, KeystoreVaultError *err);
 
+/* The same with a root key the caller loaded (the TPM tier's), which the vault takes over
+ * whatever the result. */
+int keystore_vault_new(KeystoreVault **vaultp, const char *dir, SealRootKey *root, KeystoreVaultError *err);
+
 /* Frees and wipes. Accepts NULL; returns NULL. */
 KeystoreVault *keystore_vault_free(KeystoreVault *vault);
 
