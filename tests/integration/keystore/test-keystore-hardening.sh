@@ -12,6 +12,8 @@
 #               keys' public halves and the key names but neither private key nor root key
 #               (not in a sanitizer build, where the core would hold tens of GB of shadow)
 #   memory      the key store has locked memory (VmLck > 0: its keys are never swapped)
+#   kernel dump the key store killed by SIGABRT with no core limit leaves no core file,
+#               where an ordinary process leaves one
 #
 # Needs root (to become nobody, and for gcore); exits 77 (skipped) without it.
 . "$KOS_SOURCE/tests/lib.sh"
@@ -99,6 +101,41 @@ checks=$((checks + 2))
 # Locked memory.
 lck=$(awk '/^VmLck:/ { print $2 }' /proc/"$ks"/status)
 [ "${lck:-0}" -gt 0 ] || fail "kos-keystored locks no memory (VmLck $lck kB)"
+
+# The kernel's core dump: a key store killed by SIGABRT, with no core size limit set for it,
+# leaves no core file (it is not dumpable and sets its own limit to 0); an ordinary process
+# killed the same way in the same conditions does leave one, or the check cannot be made
+# on this machine (core_pattern sends cores elsewhere) and the test says so.
+mkdir -p "$T/dump-ks" "$T/dump-control"
+python3 - "$KEYSTORED" "$T/m.dtb" "$T/keys" "$T/root.key" "$T/dump-ks" "$T/dump-control" <<'PY' >"$T/dump.out" 2>&1 ||
+import os, resource, signal, socket, subprocess, sys
+keystored, dtb, keys, root, ks_dir, control_dir = sys.argv[1:]
+def unlimited():
+    resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+def cores(d):
+    return [f for f in os.listdir(d) if f.startswith("core")]
+q = subprocess.Popen(["sleep", "100"], cwd=control_dir, preexec_fn=unlimited)
+os.kill(q.pid, signal.SIGABRT)
+q.wait()
+if not cores(control_dir):
+    print("kernel core dump: not checked (this machine's core_pattern puts cores elsewhere)")
+    sys.exit(0)
+ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+p = subprocess.Popen([keystored, "--instance", "keystore", "--manifest", dtb, "--dir", keys, "--root-key", root,
+                      "--control-fd", str(theirs.fileno())], pass_fds=[theirs.fileno()], cwd=ks_dir,
+                     preexec_fn=unlimited, stderr=subprocess.PIPE, text=True)
+line = p.stderr.readline()
+assert "serving" in line, f"the key store did not start: {line!r}"
+os.kill(p.pid, signal.SIGABRT)
+p.wait()
+assert p.returncode == -signal.SIGABRT, f"exit {p.returncode}"
+assert not cores(ks_dir), f"the key store left a core file: {cores(ks_dir)}"
+print("kernel core dump: none from the key store (an ordinary process left one)")
+PY
+	fail "kernel core dump: $(cat "$T/dump.out")"
+cat "$T/dump.out"
+grep -q '^kernel core dump: ' "$T/dump.out" || fail "kernel core dump: $(cat "$T/dump.out")"
+checks=$((checks + 1))
 
 # A forced core dump of the running key store.
 if [ "${KOS_SANITIZE:-}" = ON ]; then
