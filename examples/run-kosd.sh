@@ -14,11 +14,14 @@ run="$out/kosd-run"
 log="$out/kosd.log"
 mkdir -p "$out"
 if [ ! -f "$out/manifest.dtb" ]; then
-	sed "s|@APPS@|$examples/apps|g" "$examples/system/manifest.dts.in" >"$out/manifest.dts"
+	sed -e "s|@APPS@|$examples/apps|g" -e "s|@KOS@|$kos|g" "$examples/system/manifest.dts.in" >"$out/manifest.dts"
 	"$kos" manifest build "$out/manifest.dts" -o "$out/manifest.dtb"
 fi
 
-"$kosd" --manifest "$out/manifest.dtb" --run-dir "$run" >"$log" 2>&1 &
+# The key store's root key and sealed keys live in the output directory.
+. "$examples/keystore/setup.sh"
+keystore_setup "$build" "$out/keystore"
+"$kosd" --manifest "$out/manifest.dtb" --run-dir "$run" --keystored "$out/keystore/kos-keystored" >"$log" 2>&1 &
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null || true' EXIT
 

@@ -16,7 +16,7 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 rm -rf "$out"
 mkdir -p "$out/keys"
-sed "s|@APPS@|$examples/apps|g" "$examples/system/manifest.dts.in" >"$out/manifest.dts"
+sed -e "s|@APPS@|$examples/apps|g" -e "s|@KOS@|$kos|g" "$examples/system/manifest.dts.in" >"$out/manifest.dts"
 
 step "a throw-away developer key"
 "$kos" key generate "$out/keys/developer"
@@ -36,7 +36,7 @@ if command -v dot >/dev/null; then
 fi
 
 export KOS_EXAMPLE_OUT="$out" KOS_EXAMPLES="$examples"
-for part in store upgrade kosd msg trace boot orbit; do
+for part in store upgrade kosd msg keystore trace boot orbit; do
 	if [ -x "$examples/run-$part.sh" ]; then
 		step "$part"
 		"$examples/run-$part.sh" "$build"

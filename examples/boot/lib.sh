@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # Building the example device: components, releases, the store and the boot disk.
 # Sourced by examples/boot/build.sh and the system tests. Needs: $KOS (the kos command),
-# $BUILD (the build tree: static kosd, kos-msgd, kos-boot, kos-init), $OUT (a directory);
+# $BUILD (the build tree: static kosd, kos-msgd, kos-keystored, kos-boot, kos-init), $OUT (a directory);
 # $BOOT_MANIFEST_TEMPLATE, if set, is boot_release's template (default manifest.dts.in).
 #
 #   boot_keys                        $OUT/keys/dev.{key,pub}, $OUT/trust/dev.pub
@@ -9,8 +9,9 @@
 #   boot_keystore                    $OUT/keystore/root.key (the device root key) and the
 #                                    aes-256 keys disk.key and other.key; their sealed blobs
 #                                    in $OUT/data/kos/keystore/, the DataFS's initial files
-#   boot_base NAME [MOTD]            $OUT/NAME.squashfs: busybox, kosd, kos-msgd, the apps,
-#                                    the root key if boot_keystore made one,
+#   boot_base NAME [MOTD]            $OUT/NAME.squashfs: busybox, kosd, kos-msgd,
+#                                    kos-keystored, the apps, the root key if
+#                                    boot_keystore made one,
 #                                    and its dm-verity hash tree $OUT/NAME.squashfs.verity
 #   boot_middle                      $OUT/middle.ext4: a layer between base and site
 #   boot_site NAME MOTD              $OUT/NAME.erofs: configuration (/etc/kos/motd)
@@ -21,7 +22,8 @@
 #                                    $OUT/NAME.dtb(.sig): signed manifest naming them
 #                                    (BASE with its hash tree, middle.ext4 and SITE,
 #                                    bottom to top; SITE with SITE.dts's properties if
-#                                    there is one)
+#                                    there is one; a key_store node with the probe's key
+#                                    if boot_keystore made a root key)
 #   boot_commit NAME [TRIES]         adds NAME's objects to $OUT/store, commits it
 #   boot_image                       $OUT/image: kos bootfs build of $OUT/store (and of
 #                                    $OUT/data, if there is one, on the DataFS)
@@ -74,6 +76,8 @@ boot_base() {
 	done
 	cp "$BUILD/src/supervisor/kosd-static" "$d/usr/sbin/kosd"
 	cp "$BUILD/src/msg/kos-msgd-static" "$d/usr/sbin/kos-msgd"
+	cp "$BUILD/src/keystore/kos-keystored-static" "$d/usr/sbin/kos-keystored"
+	cp "$BUILD/tests/tools/kos-test-keystore-pubkey" "$d/usr/lib/kos/apps/keystore-pubkey"
 	cp "$boot_examples"/apps/* "$boot_examples/boot/probe" "$d/usr/lib/kos/apps/"
 	cp "$OUT"/trust/*.pub "$d/etc/kos/trust/"
 	if [ -f "$OUT/keystore/root.key" ]; then
@@ -131,6 +135,9 @@ boot_digest() {
 	sha256sum "$1" | cut -c1-64
 }
 
+# A device with a root key runs the key store: the probe's key, made on its first boot.
+boot_key_store='key_store { probe-key { type = "ed25519"; apps = "probe"; }; };'
+
 # boot_release NAME VERSION BASE SITE [CONFIRM_MS] [EXTRA_APPS]
 boot_release() {
 	kernel=$("$KOS" bootfs kernel) || boot_die "no kernel"
@@ -141,6 +148,7 @@ boot_release() {
 		-e "s|@SITE@|$(boot_digest "$OUT/$4")|" \
 		-e "s|@SITE_ENCRYPTION@|$(if [ -f "$OUT/$4.dts" ]; then echo " $(cat "$OUT/$4.dts")"; fi)|" \
 		-e "s|@CONFIRM_TIMEOUT@|${5:-300000}|" -e "s|@EXTRA_APPS@|${6:-}|" \
+		-e "s|@KEY_STORE@|$(if [ -f "$OUT/keystore/root.key" ]; then echo "$boot_key_store"; fi)|" \
 		"${BOOT_MANIFEST_TEMPLATE:-$boot_examples/boot/manifest.dts.in}" >"$OUT/$1.dts"
 	"$KOS" manifest build "$OUT/$1.dts" -o "$OUT/$1.dtb" || boot_die "manifest build $1"
 	"$KOS" manifest sign "$OUT/$1.dtb" --key "$OUT/keys/dev.key" || boot_die "manifest sign $1"

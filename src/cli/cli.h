@@ -50,6 +50,7 @@ int cli_store(int argc, char **argv);
 int cli_boot(int argc, char **argv);
 int cli_msg(int argc, char **argv);
 int cli_trace(int argc, char **argv);
+int cli_keystore(int argc, char **argv);
 int cli_ps(int argc, char **argv);
 int cli_app(int argc, char **argv);
 int cli_bootfs(int argc, char **argv);

@@ -26,6 +26,7 @@ static const CliVerb cli_verbs[] = {
         { "boot", "select, confirm and show the boot decision of a store", cli_boot },
         { "msg", "publish, look up, call and serve protocols on message servers", cli_msg },
         { "trace", "start, stop and collect traces of apps; convert them to JSON or CTF", cli_trace },
+        { "keystore", "use this app's keys in the key store; verify its signatures", cli_keystore },
         { "ps", "list the apps kosd supervises", cli_ps },
         { "app", "start, stop or restart an app under kosd", cli_app },
         { "upgrade", "fetch a signed release from another store (directory or HTTP)", cli_upgrade },

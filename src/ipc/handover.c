@@ -82,7 +82,11 @@ int ipc_handover_receive(int control_fd, char *app, size_t app_size, int *fdp) {
 }
 
 int ipc_handover_env_entry(char *const *services, char **entryp) {
-        size_t size = sizeof(IPC_HANDOVER_ENV "=");
+        return ipc_handover_env_entry_named(IPC_HANDOVER_ENV, services, IPC_HANDOVER_FIRST_FD, entryp);
+}
+
+int ipc_handover_env_entry_named(const char *variable, char *const *services, int first_fd, char **entryp) {
+        size_t size = strlen(variable) + 2;
         char *entry, *p;
 
         for (size_t i = 0; services[i]; i++)
@@ -90,9 +94,9 @@ int ipc_handover_env_entry(char *const *services, char **entryp) {
         entry = malloc(size);
         if (!entry)
                 return -ENOMEM;
-        p = entry + sprintf(entry, "%s=", IPC_HANDOVER_ENV);
+        p = entry + sprintf(entry, "%s=", variable);
         for (size_t i = 0; services[i]; i++)
-                p += sprintf(p, "%s%s=%zu", i ? "," : "", services[i], IPC_HANDOVER_FIRST_FD + i);
+                p += sprintf(p, "%s%s=%zu", i ? "," : "", services[i], (size_t)first_fd + i);
         *entryp = entry;
         return 0;
 }

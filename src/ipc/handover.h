@@ -73,6 +73,12 @@ int ipc_handover_receive(int control_fd, char *app, size_t app_size, int *fdp);
  */
 int ipc_handover_env_entry(char *const *services, char **entryp);
 
+/*
+ * The same for another kind of service, whose links follow the first ones: variable names
+ * them ("KOS_KEYSTORE=keystore=5" for {"keystore"}, first_fd 5). Returns 0 or -ENOMEM.
+ */
+int ipc_handover_env_entry_named(const char *variable, char *const *services, int first_fd, char **entryp);
+
 /* Why IPC_HANDOVER_ENV was refused: one printable line, without the variable's name. */
 typedef struct IpcHandoverEnvError {
         char message[192];

@@ -76,6 +76,9 @@ typedef struct ManifestApp {
         ManifestRestart restart;
         ManifestReady ready;
         char *aux_device_setup_script; /* owned; NULL if none */
+        /* owned strv: {MANIFEST_KEY_STORE_SERVICE} if the key_store node grants the app a
+         * key, else empty: the key store connection kosd hands it. Never NULL. */
+        char **key_store;
 } ManifestApp;
 
 /* One property of the supervision node: when app faults, dependents restart with it. */
@@ -97,10 +100,15 @@ typedef struct ManifestMsgServer {
         size_t n_access;
 } ManifestMsgServer;
 
+/* The name of the key store's one service instance, as apps' connections name it. */
+#define MANIFEST_KEY_STORE_SERVICE "keystore"
+
 typedef struct ManifestKey {
-        char *name;  /* owned */
-        char *type;  /* owned: "ed25519" */
-        char **apps; /* owned strv, never NULL */
+        char *name;        /* owned */
+        char *type;        /* owned: "ed25519", "x25519" or "aes-256" */
+        char **apps;       /* owned strv, never NULL */
+        char **operations; /* owned strv: what the apps may do with it; never empty (the
+                            * type's default operations when the manifest names none) */
 } ManifestKey;
 
 /*
@@ -190,6 +198,21 @@ bool manifest_name_reaches_instance(const Manifest *m, const char *name, const c
  */
 bool manifest_app_may_publish(const Manifest *m, const char *instance, const char *protocol, const char *app);
 bool manifest_app_may_lookup(const Manifest *m, const char *instance, const char *protocol, const char *app);
+
+/* The key_store node's key name, or NULL. */
+const ManifestKey *manifest_find_key(const Manifest *m, const char *name);
+
+/*
+ * The operations a key of type may be granted ("sign", "public-key" for ed25519; "agree",
+ * "public-key" for x25519; "wrap", "unwrap" for aes-256; "import" for each), and those an
+ * app gets when the manifest names none (all but "import"). NULL-terminated; NULL for an
+ * unknown type.
+ */
+const char *const *manifest_key_type_operations(const char *type);
+const char *const *manifest_key_type_default_operations(const char *type);
+
+/* True if the key_store node grants app the operation on key. */
+bool manifest_app_may_use_key(const Manifest *m, const char *key, const char *app, const char *operation);
 
 /*
  * Every object digest the manifest references (boot kernel and initrd, components, app

@@ -41,6 +41,7 @@ Manifest *manifest_free(Manifest *m) {
                 strv_free(a->env);
                 strv_free(a->msg_servers);
                 free(a->aux_device_setup_script);
+                strv_free(a->key_store);
         }
         free(m->apps);
         for (size_t i = 0; i < m->n_supervision; i++) {
@@ -65,6 +66,7 @@ Manifest *manifest_free(Manifest *m) {
                 free(m->keys[i].name);
                 free(m->keys[i].type);
                 strv_free(m->keys[i].apps);
+                strv_free(m->keys[i].operations);
         }
         free(m->keys);
         free(m);
@@ -128,6 +130,48 @@ bool manifest_app_may_lookup(const Manifest *m, const char *instance, const char
         const ManifestAccess *a = manifest_find_access(m, instance, protocol, app);
 
         return a && strv_contains(a->lookup, app);
+}
+
+const ManifestKey *manifest_find_key(const Manifest *m, const char *name) {
+        for (size_t i = 0; i < m->n_keys; i++)
+                if (strcmp(m->keys[i].name, name) == 0)
+                        return &m->keys[i];
+        return NULL;
+}
+
+typedef struct KeyTypeOperations {
+        const char *type;
+        const char *const all[4];
+        const char *const defaults[3];
+} KeyTypeOperations;
+
+static const KeyTypeOperations key_type_operations[] = {
+        { "ed25519", { "sign", "public-key", "import", NULL }, { "sign", "public-key", NULL } },
+        { "x25519", { "agree", "public-key", "import", NULL }, { "agree", "public-key", NULL } },
+        { "aes-256", { "wrap", "unwrap", "import", NULL }, { "wrap", "unwrap", NULL } },
+};
+
+static const KeyTypeOperations *key_type_find(const char *type) {
+        for (size_t i = 0; i < ELEMENTSOF(key_type_operations); i++)
+                if (strcmp(key_type_operations[i].type, type) == 0)
+                        return &key_type_operations[i];
+        return NULL;
+}
+
+const char *const *manifest_key_type_operations(const char *type) {
+        const KeyTypeOperations *t = key_type_find(type);
+        return t ? t->all : NULL;
+}
+
+const char *const *manifest_key_type_default_operations(const char *type) {
+        const KeyTypeOperations *t = key_type_find(type);
+        return t ? t->defaults : NULL;
+}
+
+bool manifest_app_may_use_key(const Manifest *m, const char *key, const char *app, const char *operation) {
+        const ManifestKey *k = manifest_find_key(m, key);
+
+        return k && strv_contains(k->apps, app) && strv_contains(k->operations, operation);
 }
 
 static int manifest_objects_add(char ***l, const char *digest) {

@@ -481,8 +481,9 @@ static const PropSpec access_props[] = {
 };
 
 static const PropSpec key_props[] = {
-        {"type", PROP_STRING, FIELD(ManifestKey, type), true, VALUES("ed25519")},
+        {"type", PROP_STRING, FIELD(ManifestKey, type), true, VALUES("ed25519", "x25519", "aes-256")},
         {"apps", PROP_LIST, FIELD(ManifestKey, apps), false, NULL},
+        {"operations", PROP_LIST, FIELD(ManifestKey, operations), false, NULL},
 };
 
 static const PropSpec trace_server_props[] = {
@@ -910,6 +911,47 @@ static int check_refs_also(Parser *p, const char *path, const char *prop, char *
         return 0;
 }
 
+/* Every operation is one the key's type has, once; none named: the type's defaults. */
+static int check_key_operations(Parser *p, const char *path, ManifestKey *k) {
+        const char *const *all = manifest_key_type_operations(k->type);
+        int node = fdt_path_offset(p->fdt, path);
+
+        for (size_t i = 0; k->operations[i]; i++) {
+                if (!strv_contains((char **)all, k->operations[i]))
+                        return parser_error(p, node, "operations", "\"%s\" is not an operation of an %s key",
+                                            P(k->operations[i]), k->type);
+                for (size_t j = 0; j < i; j++)
+                        if (strcmp(k->operations[i], k->operations[j]) == 0)
+                                return parser_error(p, node, "operations", "operation \"%s\" listed twice",
+                                                    P(k->operations[i]));
+        }
+        if (k->operations[0])
+                return 0;
+        for (const char *const *d = manifest_key_type_default_operations(k->type); *d; d++)
+                if (strv_extend(&k->operations, *d) < 0)
+                        return -ENOMEM;
+        return 0;
+}
+
+/* Each app the key_store node grants a key gets the key store's connection. */
+static int link_key_store(Manifest *m) {
+        for (size_t i = 0; i < m->n_apps; i++) {
+                ManifestApp *a = &m->apps[i];
+
+                a->key_store = calloc(2, sizeof(char *));
+                if (!a->key_store)
+                        return -ENOMEM;
+                for (size_t k = 0; k < m->n_keys; k++)
+                        if (strv_contains(m->keys[k].apps, a->name)) {
+                                a->key_store[0] = strdup(MANIFEST_KEY_STORE_SERVICE);
+                                if (!a->key_store[0])
+                                        return -ENOMEM;
+                                break;
+                        }
+        }
+        return 0;
+}
+
 static int check_refs(Parser *p, const char *path, const char *prop, char **list, const NameIndex *defined,
                       const char *what) {
         return check_refs_also(p, path, prop, list, defined, what, NULL);
@@ -979,8 +1021,11 @@ static int check_references(Parser *p) {
                 r = check_refs(p, path, "apps", m->keys[i].apps, &apps, "app");
                 if (r < 0)
                         return r;
+                r = check_key_operations(p, path, &m->keys[i]);
+                if (r < 0)
+                        return r;
         }
-        return 0;
+        return link_key_store(m);
 }
 
 int manifest_parse(Manifest **manifestp, const void *dtb, size_t size, ManifestError *err) {

@@ -100,6 +100,8 @@ int manifest_render_text(const Manifest *m, FILE *f) {
                 for (size_t i = 0; i < m->n_keys; i++) {
                         fprintf(f, "  %-16s %-8s for ", m->keys[i].name, m->keys[i].type);
                         print_list(f, m->keys[i].apps, ", ");
+                        fputs(": ", f);
+                        print_list(f, m->keys[i].operations, ", ");
                         fputc('\n', f);
                 }
         }
@@ -239,6 +241,7 @@ int manifest_render_json(const Manifest *m, json_t **jsonp) {
                 json_t *k = json_object();
                 set(k, "type", json_string(m->keys[i].type), &ok);
                 set(k, "apps", json_strv(m->keys[i].apps), &ok);
+                set(k, "operations", json_strv(m->keys[i].operations), &ok);
                 set(keys, m->keys[i].name, k, &ok);
         }
         set(root, "key_store", keys, &ok);

@@ -2,8 +2,8 @@
 /*
  * kosd: the KOS node manager. Runs a manifest's apps and supervises them (supervisor.h).
  *
- *   kosd --manifest FILE.dtb            [--run-dir DIR] [--msgd PATH] [--start-timeout-ms MS]
- *   kosd --store DIR --trust KEYDIR     [--run-dir DIR] [--msgd PATH] [--start-timeout-ms MS]
+ *   kosd --manifest FILE.dtb            [--run-dir DIR] [--msgd PATH] [--keystored PATH] [--start-timeout-ms MS]
+ *   kosd --store DIR --trust KEYDIR     [--run-dir DIR] [--msgd PATH] [--keystored PATH] [--start-timeout-ms MS]
  *   kosd --booted                       (the same, for the generation this device booted)
  *
  * --booted is what a device runs, as PID 1 (the manifest's boot init) or as a service of
@@ -54,6 +54,8 @@ static void kosd_help(FILE *f) {
                    "                       the generation named on the kernel command line\n"
                    "  --run-dir DIR        control and notify sockets (default %s)\n"
                    "  --msgd PATH          kos-msgd to run for message servers\n"
+                   "                       (default: next to kosd)\n"
+                   "  --keystored PATH     kos-keystored to run for the key store\n"
                    "                       (default: next to kosd)\n"
                    "  --start-timeout-ms MS  an app not ready this long after its start (setup\n"
                    "                       script included) is stopped as faulty (default: the\n"
@@ -209,6 +211,7 @@ static int kosd_main(int argc, char **argv) {
                 { "booted", no_argument, NULL, 'B' },
                 { "run-dir", required_argument, NULL, 'r' },
                 { "msgd", required_argument, NULL, 'M' },
+                { "keystored", required_argument, NULL, 'K' },
                 { "start-timeout-ms", required_argument, NULL, 't' },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
@@ -216,7 +219,8 @@ static int kosd_main(int argc, char **argv) {
         };
         _cleanup_(manifest_freep) Manifest *m = NULL;
         _cleanup_(supervisor_freep) Supervisor *s = NULL;
-        _cleanup_free_ char *dtb = NULL, *msgd = NULL, *traced = NULL, *trust_dir = NULL;
+        _cleanup_free_ char *dtb = NULL, *msgd = NULL, *trust_dir = NULL, *keystored = NULL, *keystored_arg = NULL,
+                            *traced = NULL;
         size_t dtb_size = 0;
         unsigned generation = 0;
         KosdBooted booted = { 0 };
@@ -240,6 +244,7 @@ static int kosd_main(int argc, char **argv) {
                 case 'B': booted_mode = true; break;
                 case 'r': run_dir_arg = optarg; r = 0; break;
                 case 'M': r = kosd_absolute("--msgd", optarg, &msgd_arg); break;
+                case 'K': r = kosd_absolute("--keystored", optarg, &keystored_arg); break;
                 case 't':
                         if (parse_ms(optarg, &start_timeout_ms) < 0) {
                                 log_error("--start-timeout-ms: \"%s\" is not a number of milliseconds (at most a day)",
@@ -298,7 +303,11 @@ static int kosd_main(int argc, char **argv) {
         if (m->n_msg_servers > 0 && !msgd)
                 log_warning("no executable %s found%s%s; message servers not started, apps get no connections",
                             service_kinds[SERVICE_MSG].program, msgd_arg ? " at " : "", msgd_arg ? msgd_arg : "");
-
+        keystored = kosd_find_program(keystored_arg, service_kinds[SERVICE_KEYSTORE].program, "keystore");
+        if (m->n_keys > 0 && !keystored)
+                log_warning("no executable %s found%s%s; key store not started, apps get no keys",
+                            service_kinds[SERVICE_KEYSTORE].program, keystored_arg ? " at " : "",
+                            keystored_arg ? keystored_arg : "");
         traced = kosd_find_program(NULL, service_kinds[SERVICE_TRACE].program, "trace");
         if (m->trace_server && !(traced && msgd))
                 log_warning("no executable %s found; the trace server is not started",
@@ -311,6 +320,7 @@ static int kosd_main(int argc, char **argv) {
                 .generation = generation,
                 .run_dir = run_dir,
                 .service_paths = { [SERVICE_MSG] = m->n_msg_servers > 0 ? msgd : NULL,
+                                   [SERVICE_KEYSTORE] = m->n_keys > 0 ? keystored : NULL,
                                    [SERVICE_TRACE] = m->trace_server && msgd ? traced : NULL },
                 .store_dir = store_dir,
                 .start_timeout_ms = start_timeout_set ? start_timeout_ms : m->node_manager.start_timeout_ms,

@@ -17,6 +17,18 @@ static char *const *msg_app_instances(const ManifestApp *app) {
         return app->msg_servers;
 }
 
+static size_t keystore_n_instances(const Manifest *m) {
+        return m->n_keys > 0 ? 1 : 0;
+}
+
+static const char *keystore_instance(const Manifest *m, size_t i) {
+        return MANIFEST_KEY_STORE_SERVICE;
+}
+
+static char *const *keystore_app_instances(const ManifestApp *app) {
+        return app->key_store;
+}
+
 static size_t trace_n_instances(const Manifest *m) {
         return m->trace_server ? 1 : 0;
 }
@@ -42,6 +54,15 @@ const ServiceKind service_kinds[_SERVICE_KIND_MAX] = {
                 .n_instances = msg_n_instances,
                 .instance = msg_instance,
                 .app_instances = msg_app_instances,
+                .env = "KOS_MSG_SERVERS",
+        },
+        [SERVICE_KEYSTORE] = {
+                .program = "kos-keystored",
+                .unit_prefix = "kos-keystored:",
+                .n_instances = keystore_n_instances,
+                .instance = keystore_instance,
+                .app_instances = keystore_app_instances,
+                .env = "KOS_KEYSTORE",
         },
         [SERVICE_TRACE] = {
                 .program = "kos-traced",

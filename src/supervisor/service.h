@@ -34,6 +34,8 @@ typedef struct ServiceKind {
         /* The instances app gets a connection to, in the order its fds are numbered (strv,
          * borrowed from the Manifest). */
         char *const *(*app_instances)(const ManifestApp *app);
+        /* The variable naming an app's connections of this kind ("KOS_MSG_SERVERS"). */
+        const char *env;
         /* The message server instances the service itself reaches (NULL: none), handed to it
          * as an app's are (KOS_MSG_SERVERS), as fds after the manifest's, under the name
          * client_name, which the manifest's access matrices know it by. */
@@ -42,8 +44,9 @@ typedef struct ServiceKind {
 } ServiceKind;
 
 typedef enum ServiceKindId {
-        SERVICE_MSG, /* kos-msgd, one per msg_servers instance */
-        SERVICE_TRACE, /* kos-traced, one if the manifest has a trace_server node */
+        SERVICE_MSG,      /* kos-msgd, one per msg_servers instance */
+        SERVICE_KEYSTORE, /* kos-keystored, one if the manifest has keys */
+        SERVICE_TRACE,    /* kos-traced, one if the manifest has a trace_server node */
         _SERVICE_KIND_MAX,
 } ServiceKindId;
 

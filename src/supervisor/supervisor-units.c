@@ -88,11 +88,10 @@ static int unit_compute_dependents(Supervisor *s, Unit *u) {
         return 0;
 }
 
-/* Connections only to instances whose service kosd runs, and the variable naming them. */
+/* Connections only to instances whose service kosd runs, and one variable per kind
+ * naming them; fds are numbered across kinds in table order. */
 static int unit_build_connections(Supervisor *s, Unit *u, char ***envp) {
-        _cleanup_strv_free_ char **connected = NULL;
         size_t max = 0;
-        char *entry;
         int r;
 
         for (size_t k = 0; k < _SERVICE_KIND_MAX; k++)
@@ -102,6 +101,9 @@ static int unit_build_connections(Supervisor *s, Unit *u, char ***envp) {
                 return -ENOMEM;
         for (size_t k = 0; k < _SERVICE_KIND_MAX; k++) {
                 char *const *instances = service_kinds[k].app_instances(u->app);
+                _cleanup_strv_free_ char **connected = NULL;
+                int first_fd = IPC_HANDOVER_FIRST_FD + (int)u->n_servers;
+                char *entry;
 
                 for (size_t i = 0; instances[i]; i++) {
                         Unit *server = find_service_unit(&s->set, &service_kinds[k], instances[i]);
@@ -112,13 +114,15 @@ static int unit_build_connections(Supervisor *s, Unit *u, char ***envp) {
                         if (strv_extend(&connected, instances[i]) < 0)
                                 return -ENOMEM;
                 }
+                if (!connected)
+                        continue;
+                r = ipc_handover_env_entry_named(service_kinds[k].env, connected, first_fd, &entry);
+                if (r < 0)
+                        return r;
+                if (strv_push(envp, entry) < 0)
+                        return -ENOMEM;
         }
-        if (!connected)
-                return 0;
-        r = ipc_handover_env_entry(connected, &entry);
-        if (r < 0)
-                return r;
-        return strv_push(envp, entry) < 0 ? -ENOMEM : 0;
+        return 0;
 }
 
 /*

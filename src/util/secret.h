@@ -4,7 +4,8 @@
  *
  * Invariants:
  *  1. Each allocation is its own anonymous mapping, so its pages hold nothing else.
- *  2. Its pages are excluded from core dumps (MADV_DONTDUMP) and locked in memory (mlock),
+ *  2. Its pages are excluded from core dumps (MADV_DONTDUMP), read as zeros in a forked
+ *     child (MADV_WIPEONFORK, where the kernel has it), and locked in memory (mlock),
  *     so they are not written to swap. mlock may be refused by RLIMIT_MEMLOCK (EPERM,
  *     ENOMEM, EAGAIN): the allocation then still succeeds, unlocked, and is wiped all the
  *     same; a failing madvise() fails the allocation.

@@ -60,7 +60,7 @@ assert e["args"] == ["--iface", "eth0"] and e["env"] == {"MTU": "1500", "LOG_LEV
 assert e["msg_servers"] == ["core"] and e["restart"] == "permanent" and e["ready"] == "started"
 assert j["supervision"] == {"ethernet": ["tunnel", "hello-phx", "admin"], "tunnel": ["hello-phx", "admin"]}
 assert j["msg_servers"]["core"] == {"weather": {"publish": ["hello-phx"], "lookup": ["admin"]}}
-assert j["key_store"]["vpn"] == {"type": "ed25519", "apps": ["tunnel"]}
+assert j["key_store"]["vpn"] == {"type": "x25519", "apps": ["tunnel"], "operations": ["agree", "public-key"]}
 assert j["components"] == [] and j["objects"] == []
 PY
 
@@ -201,8 +201,11 @@ bad key-unknown-app 'key_store/vpn/apps: unknown app "tunnel"' "$H
 $APPS
 	key_store { vpn { type = \"ed25519\"; apps = \"tunnel\"; }; };
 };"
-bad key-type 'key_store/vpn/type: unknown value "rsa": expected ed25519' "$H
+bad key-type 'key_store/vpn/type: unknown value "rsa": expected ed25519, x25519 or aes-256' "$H
 	key_store { vpn { type = \"rsa\"; }; };
+};"
+bad key-operation 'key_store/vpn/operations: "sign" is not an operation of an x25519 key' "$H
+	key_store { vpn { type = \"x25519\"; operations = \"sign\"; }; };
 };"
 bad format 'components/c/format: unknown value "zip": expected squashfs, erofs or ext4' "$H
 	components { c { sha256 = \"$D1\"; format = \"zip\"; }; };

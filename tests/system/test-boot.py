@@ -9,13 +9,16 @@ site (erofs) in manifest order, the tmpfs layer and the DataFS, stacks the overl
 site on top and execs kosd as PID 1; kosd starts the apps and confirms the boot. The probe
 app shows the command line the system kernel got, site's /etc/kos/motd winning over
 middle's and base's while middle's own file shows through, a clean read-write layer and
-the DataFS's first boot; it leaves a file in the read-write layer.
+the DataFS's first boot; it leaves a file in the read-write layer. The device has a root key,
+so kosd runs the key store (kos-keystored, static, from base) before the apps, and the
+probe gets the public half of its key, which the key store made on this first boot and
+sealed on the DataFS.
 
 Boot 2 names the store's fault hooks on the boot loader's command line (which the kernel
 hands PID 1 as its environment, and kos-boot and kos-init discard): the same generation,
 now good, boots as is; the probe finds the read-write file gone and the DataFS counting
-its second boot. Afterwards the store on the disk image says generation 1 is good and
-current.
+its second boot, and the key store hands the probe the same key, read back from its sealed
+file. Afterwards the store on the disk image says generation 1 is good and current.
 """
 import os
 import re
@@ -62,22 +65,31 @@ def boot_and_check(out, name, number, boot_count, append=None):
                      r"probe: datafs: boot %d$" % boot_count):
             if not d.seen(line, start):
                 d.expect(line, what="probe")
+        m = d.expect(r"probe: keystore: probe-key (.*)$", what="probe")
+        key = m.group(1).strip()
+        if not re.fullmatch(r"[0-9a-f]{64}", key):
+            fail("the key store gave the probe no public key: %r" % key)
         d.expect(r"kosd: boot confirmed \(generation %d\)" % number)
+        return key
     finally:
         d.power_cut()
 
 
 def test(out):
     device.shell(out, """
+boot_keystore
 boot_example
 boot_image
 """)
-    boot_and_check(out, "boot1", 1, 1)
+    key1 = boot_and_check(out, "boot1", 1, 1)
     # The boot loader's command line reaches PID 1 as environment variables for its unknown
     # words: the store's fault hooks, were they read, would fail every object read and
     # crash at the first write. kos-boot and kos-init replace that environment, so the
     # boot goes on as if they were not there.
-    boot_and_check(out, "boot2", 1, 2, "KOS_FAULT_READ_EIO=objects/ KOS_FAULT_CRASH_AT=1")
+    key2 = boot_and_check(out, "boot2", 1, 2, "KOS_FAULT_READ_EIO=objects/ KOS_FAULT_CRASH_AT=1")
+    # The key store's key survived the power cut and the reboot: sealed on the DataFS.
+    if key2 != key1:
+        fail("the probe's key changed across a reboot: %s, then %s" % (key1, key2))
     store = device.imagefs_store(out, os.path.join(out, "after"))
     device.store_verify(store)
     states, current = device.store_list(store)

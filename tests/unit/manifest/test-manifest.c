@@ -142,6 +142,15 @@ TEST(full_example_model) {
         CHECK(manifest_app_may_lookup(m, "core", "weather", "admin"));
         CHECK(!manifest_app_may_lookup(m, "core", "weather", "tunnel"));
         CHECK(manifest_app_may_publish(m, "secure", "orbit", "admin"));
+        /* key_store: the type's default operations; the grant is per app, key and operation. */
+        CHECK_EQ_INT(strv_length(manifest_find_key(m, "vpn")->operations), 2);
+        CHECK(manifest_app_may_use_key(m, "vpn", "tunnel", "sign"));
+        CHECK(manifest_app_may_use_key(m, "vpn", "tunnel", "public-key"));
+        CHECK(!manifest_app_may_use_key(m, "vpn", "tunnel", "import"));
+        CHECK(!manifest_app_may_use_key(m, "vpn", "admin", "sign"));
+        CHECK(!manifest_app_may_use_key(m, "nokey", "tunnel", "sign"));
+        CHECK_EQ_STR(manifest_find_app(m, "tunnel")->key_store[0], MANIFEST_KEY_STORE_SERVICE);
+        CHECK(!manifest_find_app(m, "ethernet")->key_store[0]);
         /* tunnel is in the matrix but does not list the instance: no access. */
         CHECK(!manifest_app_may_lookup(m, "secure", "orbit", "tunnel"));
         CHECK(!manifest_app_may_lookup(m, "core", "orbit", "admin"));
@@ -527,6 +536,12 @@ TEST(duplicate_env_and_references) {
                 { "apps { a { path = \"/a\"; }; b { path = \"/b\"; }; };"
                   " key_store { k { type = \"ed25519\"; apps = \"b\", \"a\", \"b\"; }; };",
                   "key_store/k", "apps", "app \"b\" listed twice" },
+                { "apps { a { path = \"/a\"; }; };"
+                  " key_store { k { type = \"aes-256\"; apps = \"a\"; operations = \"sign\"; }; };",
+                  "key_store/k", "operations", "\"sign\" is not an operation of an aes-256 key" },
+                { "apps { a { path = \"/a\"; }; };"
+                  " key_store { k { type = \"x25519\"; operations = \"agree\", \"agree\"; }; };",
+                  "key_store/k", "operations", "operation \"agree\" listed twice" },
                 { "apps { a { path = \"/a\"; msg_servers = \"s\", \"t\"; }; };"
                   " msg_servers { s { }; };",
                   "apps/a", "msg_servers", "unknown message server \"t\"" },

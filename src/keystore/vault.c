@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Sealed key files (see vault.h for invariants 1-3).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "keystore/vault.h"
+#include "util/cleanup.h"
+#include "util/fileio.h"
+#include "util/secret.h"
+
+struct KeystoreVault {
+        char *dir; /* owned */
+        SealRootKey *root; /* owned */
+};
+
+static int vault_error(KeystoreVaultError *err, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int vault_error(KeystoreVaultError *err, int r, const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(err->message, sizeof(err->message), fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+int keystore_vault_new(KeystoreVault **vaultp, const char *dir, SealRootKey *root, KeystoreVaultError *err) {
+        _cleanup_(seal_root_key_freep) SealRootKey *owned = root;
+        _cleanup_(keystore_vault_freep) KeystoreVault *v = calloc(1, sizeof(KeystoreVault));
+        struct stat st;
+
+        if (!v)
+                return -ENOMEM;
+        v->dir = strdup(dir);
+        if (!v->dir)
+                return -ENOMEM;
+        if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+                return vault_error(err, -errno, "%s: cannot create the key directory: %s", dir, strerror(errno));
+        if (stat(dir, &st) < 0)
+                return vault_error(err, -errno, "%s: %s", dir, strerror(errno));
+        if (!S_ISDIR(st.st_mode))
+                return vault_error(err, -ENOTDIR, "%s: not a directory", dir);
+        v->root = steal_ptr(&owned);
+        *vaultp = steal_ptr(&v);
+        return 0;
+}
+
+int keystore_vault_open(KeystoreVault **vaultp, const char *dir, const char *root_key_path, KeystoreVaultError *err) {
+        SealRootKey *root = NULL;
+        int r;
+
+        r = seal_root_key_load(&root, root_key_path);
+        if (r != 0)
+                return vault_error(err, r, "root key %s: %s", root_key_path, seal_strerror(r));
+        return keystore_vault_new(vaultp, dir, root, err);
+}
+
+KeystoreVault *keystore_vault_free(KeystoreVault *vault) {
+        if (!vault)
+                return NULL;
+        seal_root_key_free(vault->root);
+        free(vault->dir);
+        free(vault);
+        return NULL;
+}
+
+static int vault_path(KeystoreVault *v, const char *name, char **pathp) {
+        if (!seal_key_name_is_valid(name))
+                return -EINVAL;
+        return asprintf(pathp, "%s/%s" KEYSTORE_FILE_SUFFIX, v->dir, name) < 0 ? -ENOMEM : 0;
+}
+
+int keystore_vault_load(KeystoreVault *vault, const char *name, SealKeyType type, KeystoreKey **keyp,
+                        KeystoreVaultError *err) {
+        _cleanup_free_ char *path = NULL;
+        _cleanup_free_ uint8_t *blob = NULL;
+        _cleanup_secret_ uint8_t *secret = NULL;
+        SealKeyInfo info;
+        size_t size, secret_size;
+        int r;
+
+        r = vault_path(vault, name, &path);
+        if (r < 0)
+                return vault_error(err, r, "key \"%s\": invalid name", name);
+        r = seal_blob_read_file(path, &blob, &size);
+        if (r == -ENOENT)
+                return vault_error(err, r, "%s: no such key file", path);
+        if (r < 0)
+                return vault_error(err, r, "%s: %s", path, strerror(-r));
+        r = secret_alloc((void **)&secret, SEAL_SECRET_MAX);
+        if (r < 0)
+                return vault_error(err, r, "%s: %s", path, strerror(-r));
+        r = seal_blob_open(vault->root, blob, size, name, type, &info, secret, &secret_size);
+        if (r != 0)
+                return vault_error(err, r, "%s: sealed key refused: %s", path, seal_strerror(r));
+        r = keystore_key_new(keyp, info.type, info.use, secret, secret_size);
+        if (r < 0)
+                return vault_error(err, r, "%s: %s", path, strerror(-r));
+        return 0;
+}
+
+int keystore_vault_create(KeystoreVault *vault, const char *name, SealKeyType type, unsigned use,
+                          const uint8_t *secret, size_t size, KeystoreKey **keyp, KeystoreVaultError *err) {
+        _cleanup_(keystore_key_freep) KeystoreKey *key = NULL;
+        _cleanup_free_ char *path = NULL;
+        _cleanup_free_ uint8_t *blob = NULL;
+        SealKeyInfo info = { .type = type, .use = use };
+        size_t blob_size;
+        int r;
+
+        r = vault_path(vault, name, &path);
+        if (r < 0)
+                return vault_error(err, r, "key \"%s\": invalid name", name);
+        snprintf(info.name, sizeof(info.name), "%s", name);
+        /* The key first: bytes that do not make a key are never sealed. */
+        r = keystore_key_new(&key, type, use, secret, size);
+        if (r < 0)
+                return vault_error(err, r, "key \"%s\": %s", name, strerror(-r));
+        r = seal_blob_create(vault->root, &info, secret, size, &blob, &blob_size);
+        if (r != 0)
+                return vault_error(err, r > 0 ? -EINVAL : r, "key \"%s\": cannot seal: %s", name, seal_strerror(r));
+        r = write_file_new(path, blob, blob_size, 0600);
+        if (r == -EEXIST)
+                return vault_error(err, r, "%s: exists", path);
+        if (r < 0)
+                return vault_error(err, r, "%s: cannot write: %s", path, strerror(-r));
+        *keyp = steal_ptr(&key);
+        return 0;
+}
