@@ -24,6 +24,7 @@
 #include "manifest/manifest.h"
 
 #define SERVICE_MANIFEST_FD_ARG "4" /* the fd after the control connection (3) */
+#define SERVICE_FIRST_LINK_FD 5      /* a service's own links follow the manifest */
 
 typedef struct ServiceKind {
         const char *program;     /* executable name, found beside kosd unless configured */

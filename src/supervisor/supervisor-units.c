@@ -246,31 +246,30 @@ static int unit_build_app(Supervisor *s, Unit *u) {
  * connection and the manifest), named in KOS_MSG_SERVERS as an app's are. */
 static int unit_build_service_connections(Supervisor *s, Unit *u) {
         char *const *instances = u->service->msg_servers ? u->service->msg_servers(s->manifest) : NULL;
-        _cleanup_free_ char *entry = NULL;
-        size_t n = 0;
+        _cleanup_strv_free_ char **connected = NULL;
+        char *entry;
+        int r;
 
         if (!instances)
                 return 0;
         u->servers = calloc(strv_length((char **)instances) + 1, sizeof(size_t));
-        entry = strdup(IPC_HANDOVER_ENV "=");
-        if (!u->servers || !entry)
+        if (!u->servers)
                 return -ENOMEM;
         for (size_t i = 0; instances[i]; i++) {
                 Unit *server = find_service_unit(&s->set, &service_kinds[SERVICE_MSG], instances[i]);
-                char *longer;
 
                 if (!server)
                         continue;
-                if (asprintf(&longer, "%s%s%s=%zu", entry, n ? "," : "", instances[i], 5 + n) < 0)
+                if (strv_extend(&connected, instances[i]) < 0)
                         return -ENOMEM;
-                free(entry);
-                entry = longer;
-                u->servers[n++] = server->index;
+                u->servers[u->n_servers++] = server->index;
         }
-        u->n_servers = n;
-        if (n == 0)
+        if (!connected)
                 return 0;
-        return strv_push(&u->envp, steal_ptr(&entry)) < 0 ? -ENOMEM : 0;
+        r = ipc_handover_env_entry_named(service_kinds[SERVICE_MSG].env, connected, SERVICE_FIRST_LINK_FD, &entry);
+        if (r < 0)
+                return r;
+        return strv_push(&u->envp, entry) < 0 ? -ENOMEM : 0;
 }
 
 static int unit_build_service(Supervisor *s, Unit *u) {
