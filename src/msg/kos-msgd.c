@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "ipc/handover.h"
+#include "manifest/load.h"
 #include "manifest/manifest.h"
 #include "util/fileio.h"
 #include "msg/server.h"
@@ -69,10 +70,7 @@ int main(int argc, char **argv) {
         _cleanup_(msg_server_freep) MsgServer *s = NULL;
         const char *instance = NULL, *manifest_path = NULL;
         int control_fd = 3, manifest_fd = -1, c, r;
-        _cleanup_free_ char *dtb = NULL;
-        size_t dtb_size;
         char fd_name[32];
-        ManifestError err = { 0 };
 
         log_set_program("kos-msgd");
         if (getenv("JOURNAL_STREAM"))
@@ -111,27 +109,11 @@ int main(int argc, char **argv) {
         }
 
         /* From kosd: the sealed bytes it validated, never a file to read again. */
+        if (manifest_load_handed(manifest_path, manifest_fd, &m) < 0)
+                return 1;
         if (manifest_fd >= 0) {
                 snprintf(fd_name, sizeof(fd_name), "manifest fd %d", manifest_fd);
                 manifest_path = fd_name;
-                r = ipc_handover_read_sealed(manifest_fd, MANIFEST_MAX_SIZE, &dtb, &dtb_size);
-                if (r == -EPERM) {
-                        log_error("%s: not sealed against changes; refusing it", manifest_path);
-                        return 1;
-                }
-        } else {
-                r = read_file_full(manifest_path, MANIFEST_MAX_SIZE, &dtb, &dtb_size);
-        }
-        if (r >= 0)
-                r = manifest_parse(&m, dtb, dtb_size, &err);
-        if (r < 0) {
-                char buf[512];
-                if (r == -EBADMSG) {
-                        manifest_error_format(&err, buf, sizeof(buf));
-                        log_error("%s: %s", manifest_path, buf);
-                } else
-                        log_error("%s: %s", manifest_path, strerror(-r));
-                return 1;
         }
         if (!manifest_find_msg_server(m, instance)) {
                 log_error("%s: msg_servers: no instance \"%s\"", manifest_path, instance);

@@ -30,6 +30,7 @@
 
 #include "ipc/handover.h"
 #include "kos/msg.h"
+#include "manifest/load.h"
 #include "manifest/manifest.h"
 #include "trace/admin-protocol.h"
 #include "trace/layout.h"
@@ -290,26 +291,9 @@ static int traced_number(const char *option, const char *arg, unsigned long max,
 static int traced_read_manifest(const char *path, int fd, bool *adminp, TraceServerConfig *config,
                                 const bool set[3]) {
         _cleanup_(manifest_freep) Manifest *m = NULL;
-        _cleanup_free_ char *dtb = NULL;
-        ManifestError err = { 0 };
-        size_t size;
-        char buf[512];
-        int r;
 
-        if (fd >= 0)
-                r = ipc_handover_read_sealed(fd, MANIFEST_MAX_SIZE, &dtb, &size);
-        else
-                r = read_file_full(path, MANIFEST_MAX_SIZE, &dtb, &size);
-        if (r == -EPERM)
-                return log_error_errno(r, "manifest fd %d: not sealed against changes; refusing it", fd);
-        if (r >= 0)
-                r = manifest_parse(&m, dtb, size, &err);
-        if (r == -EBADMSG) {
-                manifest_error_format(&err, buf, sizeof(buf));
-                return log_error_errno(r, "manifest: %s", buf);
-        }
-        if (r < 0)
-                return log_error_errno(r, "manifest: %s", strerror(-r));
+        if (manifest_load_handed(path, fd, &m) < 0)
+                return -1;
         if (m->trace_server) {
                 if (m->trace_server->admin)
                         *adminp = true;
