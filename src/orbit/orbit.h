@@ -35,6 +35,12 @@
 /* a device's running manifest travels as base64 in a JSON body: at most this many
  * characters (a DTB of 45 KiB), so the body stays under ORBIT_BODY_MAX */
 #define ORBIT_DEVICE_MANIFEST_BASE64_MAX (60U * 1024U)
+/* what a check-in may report: generations and apps, each item at most ~150 bytes of JSON */
+#define ORBIT_DEVICE_GENERATIONS_MAX 64
+#define ORBIT_DEVICE_APPS_MAX 128
+/* a device is online if its last signed request is at most this old: a long-polling
+ * device asks again at least every ORBIT_LONG_POLL_MAX seconds */
+#define ORBIT_ONLINE_SECONDS (ORBIT_LONG_POLL_MAX + 30)
 
 typedef struct Store Store;
 typedef struct OrbitWaiters OrbitWaiters;
