@@ -44,16 +44,23 @@
 static const char *const progress_states[] = { "downloading", "installed", "booted", "confirmed", "failed" };
 
 /*
- * The device's row as check-in needs it: at 0 its deployment, 1 to 4 its deployment's
- * target (release, manifest, signatures, version; NULL without one), 5, 6, 7 the manifest,
- * generations and apps it last reported.
+ * The device's row as check-in needs it, in one statement (a long poll told of an attach
+ * runs it once, not one query per thing to know): at 0 its deployment, 1 to 4 its
+ * deployment's target (release, manifest, signatures, version; NULL without one), 5, 6, 7
+ * the manifest, generations and apps it last reported, 8 its progress on the target (NULL
+ * if none), 9 how many commands are queued for it, 10 the deployment's rollout phases (NULL
+ * if not phased), 11 whether the organisation has the manifest it reports now (manifest).
  */
-static int checkin_device_row(Orbit *o, OrbitRequest *req, OrbitDbResult *t) {
-        int q = orbit_db_query(o->db, t,
-                               "SELECT d.deployment_id, r.id, r.manifest, r.signatures, r.version, d.manifest,"
-                               " d.generations, d.apps FROM devices d"
-                               " JOIN deployments e ON e.id = d.deployment_id LEFT JOIN releases r ON r.id = e.target"
-                               " WHERE d.id = ?", ID(req->who.device_id));
+static int checkin_device_row(Orbit *o, OrbitRequest *req, const char *manifest, OrbitDbResult *t) {
+        int q = orbit_db_queryv(
+                o->db, t,
+                "SELECT d.deployment_id, r.id, r.manifest, r.signatures, r.version, d.manifest, d.generations, d.apps,"
+                " p.state, (SELECT COUNT(*) FROM commands c WHERE c.device_id = d.id AND c.state = 'queued'),"
+                " e.rollout_phases,"
+                " (SELECT COUNT(*) FROM device_manifests m WHERE m.org_id = d.org_id AND m.digest = ?)"
+                " FROM devices d JOIN deployments e ON e.id = d.deployment_id LEFT JOIN releases r ON r.id = e.target"
+                " LEFT JOIN progress p ON p.device_id = d.id AND p.release_id = e.target WHERE d.id = ?",
+                (const char *const[]){ manifest ? manifest : "", ID(req->who.device_id) }, 2);
         if (q >= 0 && t->n_rows == 0)
                 return -ENOENT;
         return q;
@@ -61,11 +68,11 @@ static int checkin_device_row(Orbit *o, OrbitRequest *req, OrbitDbResult *t) {
 
 /* The check-in answer for the device whose row is t; NULL if nothing to do. */
 static int checkin_offer(Orbit *o, OrbitRequest *req, const OrbitDbResult *t, const char *manifest, json_t **answerp) {
-        _cleanup_db_result_ OrbitDbResult p = { 0 };
         char token[ORBIT_DOWNLOAD_TOKEN_MAX];
         _cleanup_free_ char *source = NULL;
         int64_t deployment = orbit_db_cell_int(t, 0, 0);
-        bool may;
+        const char *progress = orbit_db_cell(t, 0, 8);
+        bool may = true;
         int q;
 
         *answerp = NULL;
@@ -73,18 +80,16 @@ static int checkin_offer(Orbit *o, OrbitRequest *req, const OrbitDbResult *t, co
                 return 0; /* no target */
         if (manifest && strcmp(manifest, orbit_db_cell(t, 0, 2)) == 0)
                 return 0; /* runs it */
-        q = orbit_db_query(o->db, &p, "SELECT state FROM progress WHERE device_id = ? AND release_id = ?",
-                           ID(req->who.device_id), orbit_db_cell(t, 0, 1));
-        if (q < 0)
-                return q;
-        if (p.n_rows > 0 && strcmp(orbit_db_cell(&p, 0, 0), "failed") == 0)
+        if (progress && strcmp(progress, "failed") == 0)
                 return 0; /* not again until an owner retries */
-        q = rollout_device_may_start(o, deployment, req->who.device_id, &may);
-        if (q < 0)
-                return q;
+        if (orbit_db_cell(t, 0, 10)) {
+                q = rollout_device_may_start(o, deployment, req->who.device_id, &may);
+                if (q < 0)
+                        return q;
+        }
         if (!may)
                 return 0; /* not in the rollout's current phase, or the rollout is paused */
-        if (p.n_rows == 0) {
+        if (!progress) { /* attach assigned the devices it had: this one came later */
                 q = orbit_db_query(o->db, NULL,
                                    "INSERT INTO progress (device_id, release_id, state, reason, updated)"
                                    " VALUES (?, ?, 'assigned', '', ?)", ID(req->who.device_id), orbit_db_cell(t, 0, 1),
@@ -147,7 +152,7 @@ int api_device_checkin(Orbit *o, OrbitRequest *req) {
         bool first = req->poll_deadline_ms == 0; /* the first look, not a resumed wait */
         int q;
 
-        q = checkin_device_row(o, req, &device);
+        q = checkin_device_row(o, req, manifest, &device);
         if (q >= 0 && first)
                 q = checkin_store_state(o, req, &device, manifest);
         if (q >= 0)
@@ -160,7 +165,7 @@ int api_device_checkin(Orbit *o, OrbitRequest *req) {
                 return orbit_fail_db(o, req, q, "check-in");
         }
         /* queued commands go out at once, with whatever else there is */
-        {
+        if (orbit_db_cell_int(&device, 0, 9) > 0) {
                 json_t *commands = NULL;
                 q = orbit_commands_deliver(o, req->who.device_id, &commands);
                 if (q < 0) {
@@ -174,7 +179,7 @@ int api_device_checkin(Orbit *o, OrbitRequest *req) {
                 }
         }
         /* a manifest the server has not seen: ask for it now, without waiting */
-        if (manifest && first && !orbit_device_manifest_known(o, req->org_id, manifest)) {
+        if (manifest && first && orbit_db_cell_int(&device, 0, 11) == 0) {
                 if (!answer)
                         answer = json_pack("{s:n}", "target");
                 json_object_set_new(answer, "upload_manifest", json_true());
@@ -188,7 +193,7 @@ int api_device_checkin(Orbit *o, OrbitRequest *req) {
                 if (orbit_waiters_add(o->waiters, req, deployment, sequence))
                         return 0;
                 orbit_db_result_clear(&device);
-                q = checkin_device_row(o, req, &device);
+                q = checkin_device_row(o, req, manifest, &device);
                 if (q >= 0)
                         q = checkin_offer(o, req, &device, manifest, &answer);
                 if (q == -ENOENT)
@@ -344,14 +349,6 @@ int api_device_store(Orbit *o, OrbitRequest *req) {
                 return store_answer_file(req, fd);
         }
         return orbit_fail(req, 404, "no such file in the store");
-}
-
-bool orbit_device_manifest_known(Orbit *o, int64_t org, const char *digest) {
-        _cleanup_db_result_ OrbitDbResult r = { 0 };
-
-        if (orbit_db_query(o->db, &r, "SELECT 1 FROM device_manifests WHERE org_id = ? AND digest = ?", ID(org), digest) < 0)
-                return true; /* do not ask on a database error */
-        return r.n_rows > 0;
 }
 
 /* The running manifest a device uploads when check-in asks: it must be the one the device

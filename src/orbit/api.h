@@ -88,6 +88,4 @@ int api_device_trace_upload(Orbit *o, OrbitRequest *req);
 /* Queued commands for the device, marked delivered, as a JSON array (NULL if none). */
 int orbit_commands_deliver(Orbit *o, int64_t device, json_t **commandsp);
 int api_device_manifest_get(Orbit *o, OrbitRequest *req);
-/* True if the device's organisation has the running manifest digest (device_manifests). */
-bool orbit_device_manifest_known(Orbit *o, int64_t org, const char *digest);
 int api_device_store(Orbit *o, OrbitRequest *req);
