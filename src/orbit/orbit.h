@@ -55,11 +55,13 @@ typedef struct Orbit {
         uint8_t download_secret[32]; /* auth.h invariant 4 */
         int64_t nonces_pruned;   /* when expired nonces were last removed (atomic) */
         /* parsed device keys by key id (a key id names one key forever): PEM decoding costs
-         * more than the signature check */
+         * more than the signature check; and the device last enrolled with it, which the
+         * transaction that spends a nonce checks again (auth.c) */
         pthread_mutex_t key_cache_mutex;
         struct {
                 char key_id[65];
                 void *key; /* owned EVP_PKEY */
+                int64_t device_id;
         } key_cache[ORBIT_KEY_CACHE];
 } Orbit;
 

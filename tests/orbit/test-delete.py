@@ -136,6 +136,13 @@ check(call("GET", f"{O}/devices/{dev}/reports", token=alice)[0] == 404, "its rep
 status, answer = device(key, "POST", "/api/v1/device/checkin", '{"wait":0}')[0]
 check(status == 401 and answer["error"] == "unknown device key", f"its signature is refused: {status} {answer}")
 check(call("DELETE", f"{O}/devices/{dev}", token=alice)[0] == 404, "deleting it again: 404")
+# enrolled again with the same key, it is a new device whose requests are accepted
+again = call("POST", O + "/devices", {"name": "station-1", "public_key": pem, "deployment": field}, token=alice)[1]["id"]
+check(again != dev, "a new device id")
+status, answer = device(key, "POST", "/api/v1/device/checkin", '{"wait":0}')[0]
+check(status == 200, f"the key enrolled again checks in: {status} {answer}")
+check(call("GET", f"{O}/devices/{again}", token=alice)[1]["last_seen"] > 0, "as the new device")
+check(call("DELETE", f"{O}/devices/{again}", token=alice)[0] == 200, "delete it again")
 
 # the deployment, empty now
 status, answer = call("DELETE", f"{O}/deployments/{lab}", token=alice)
