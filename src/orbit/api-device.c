@@ -66,6 +66,66 @@ static int checkin_device_row(Orbit *o, OrbitRequest *req, const char *manifest,
         return q;
 }
 
+/* The rows of every device of a deployment, as checkin_device_row() reads one, and at 12
+ * the device's id, in id order. */
+typedef struct CheckinBatch {
+        OrbitDbResult rows;
+} CheckinBatch;
+
+static void checkin_fill(OrbitRequest *req, void *userdata) {
+        const OrbitDbResult *r = &((CheckinBatch *)userdata)->rows;
+        size_t lo = 0, hi = r->n_rows;
+
+        if (req->route->handler != api_device_checkin)
+                return;
+        while (lo < hi) { /* the device's row: binary search by id */
+                size_t mid = (lo + hi) / 2;
+                int64_t id = orbit_db_cell_int(r, mid, 12);
+                if (id == req->who.device_id) {
+                        char **cells = calloc(r->n_columns, sizeof(char *));
+                        size_t c;
+                        if (!cells)
+                                return;
+                        for (c = 0; c < r->n_columns; c++) {
+                                const char *cell = orbit_db_cell(r, mid, c);
+                                if (cell && !(cells[c] = strdup(cell)))
+                                        break;
+                        }
+                        if (c < r->n_columns) { /* out of memory: the handler reads the row itself */
+                                for (c = 0; c < r->n_columns; c++)
+                                        free(cells[c]);
+                                free(cells);
+                                return;
+                        }
+                        orbit_db_result_clear(&req->checkin_row);
+                        req->checkin_row = (OrbitDbResult){ .n_rows = 1, .n_columns = r->n_columns, .cells = cells };
+                        return;
+                }
+                if (id < req->who.device_id)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+}
+
+void orbit_checkin_wake(Orbit *o, int64_t deployment) {
+        CheckinBatch batch = { 0 };
+
+        if (orbit_waiters_count(o->waiters) > 0 &&
+            orbit_db_query(o->db, &batch.rows,
+                           "SELECT d.deployment_id, r.id, r.manifest, r.signatures, r.version, d.manifest, d.generations,"
+                           " d.apps, p.state, (SELECT COUNT(*) FROM commands c WHERE c.device_id = d.id AND"
+                           " c.state = 'queued'), e.rollout_phases, 0, d.id"
+                           " FROM devices d JOIN deployments e ON e.id = d.deployment_id"
+                           " LEFT JOIN releases r ON r.id = e.target"
+                           " LEFT JOIN progress p ON p.device_id = d.id AND p.release_id = e.target"
+                           " WHERE d.deployment_id = ? ORDER BY d.id", ID(deployment)) >= 0)
+                orbit_waiters_wake_fill(o->waiters, deployment, checkin_fill, &batch);
+        else /* each waiter reads its row itself */
+                orbit_waiters_wake(o->waiters, deployment);
+        orbit_db_result_clear(&batch.rows);
+}
+
 /* The check-in answer for the device whose row is t; NULL if nothing to do. */
 static int checkin_offer(Orbit *o, OrbitRequest *req, const OrbitDbResult *t, const char *manifest, json_t **answerp) {
         char token[ORBIT_DOWNLOAD_TOKEN_MAX];
@@ -152,7 +212,12 @@ int api_device_checkin(Orbit *o, OrbitRequest *req) {
         bool first = req->poll_deadline_ms == 0; /* the first look, not a resumed wait */
         int q;
 
-        q = checkin_device_row(o, req, manifest, &device);
+        if (!first && req->checkin_row.n_rows == 1) { /* read for it by the wake (orbit_checkin_wake()) */
+                device = req->checkin_row;
+                req->checkin_row = (OrbitDbResult){ 0 };
+                q = 0;
+        } else
+                q = checkin_device_row(o, req, manifest, &device);
         if (q >= 0 && first)
                 q = checkin_store_state(o, req, &device, manifest);
         if (q >= 0)

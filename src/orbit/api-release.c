@@ -326,7 +326,7 @@ int api_attach(Orbit *o, OrbitRequest *req) {
                 (void)orbit_db_rollback(o->db);
                 return orbit_fail_db(o, req, q, "attach");
         }
-        orbit_waiters_wake(o->waiters, req->ids[1]);
+        orbit_checkin_wake(o, req->ids[1]);
         return orbit_answer(req, 200, json_pack("{s:I,s:I}", "deployment", (json_int_t)req->ids[1], "release",
                                                 (json_int_t)release));
 }
@@ -364,7 +364,7 @@ int api_rollout(Orbit *o, OrbitRequest *req) {
                 return orbit_fail_db(o, req, q, "rollout");
         }
         if (changed)
-                orbit_waiters_wake(o->waiters, req->ids[1]);
+                orbit_checkin_wake(o, req->ids[1]);
         orbit_db_result_clear(&d);
         q = orbit_db_query(o->db, &d, "SELECT rollout_state, rollout_phase FROM deployments WHERE id = ?", ID(req->ids[1]));
         if (q < 0 || d.n_rows == 0)

@@ -74,6 +74,12 @@ int api_attach(Orbit *o, OrbitRequest *req);
 int api_rollout(Orbit *o, OrbitRequest *req);
 
 int api_device_checkin(Orbit *o, OrbitRequest *req);
+/*
+ * Wakes the long polls of deployment (db locked, after the change committed), each given
+ * its device's row from one query for the whole deployment, so telling N waiting devices
+ * costs one query, not N.
+ */
+void orbit_checkin_wake(Orbit *o, int64_t deployment);
 int api_enrolment_token_create(Orbit *o, OrbitRequest *req);
 int api_device_enrol(Orbit *o, OrbitRequest *req);
 int api_device_accept(Orbit *o, OrbitRequest *req);

@@ -135,6 +135,8 @@ struct OrbitRequest {
         uint64_t poll_deadline_ms;
         int64_t poll_deployment;
         uint64_t poll_sequence; /* orbit_waiters_sequence() before the handler looked */
+        OrbitDbResult checkin_row; /* owned: the device's row, read for it by the wake that
+                                    * resumed it (api-device.c); empty if none */
 };
 
 /* Sets an error answer: {"error": "..."} with status. Returns 0 (the request was answered). */
@@ -170,6 +172,10 @@ uint64_t orbit_waiters_sequence(OrbitWaiters *w);
  */
 bool orbit_waiters_add(OrbitWaiters *w, OrbitRequest *req, int64_t deployment_id, uint64_t sequence);
 void orbit_waiters_wake(OrbitWaiters *w, int64_t deployment_id);
+/* The same, calling fill(req, userdata) for each waiter of the deployment before it is
+ * resumed (under the waiters' mutex: fill must not block). */
+typedef void (*OrbitWaiterFill)(OrbitRequest *req, void *userdata);
+void orbit_waiters_wake_fill(OrbitWaiters *w, int64_t deployment_id, OrbitWaiterFill fill, void *userdata);
 void orbit_waiters_wake_all(OrbitWaiters *w);
 size_t orbit_waiters_count(OrbitWaiters *w);
 

@@ -143,16 +143,22 @@ out:
         return added;
 }
 
-void orbit_waiters_wake(OrbitWaiters *w, int64_t deployment_id) {
+void orbit_waiters_wake_fill(OrbitWaiters *w, int64_t deployment_id, OrbitWaiterFill fill, void *userdata) {
         pthread_mutex_lock(&w->mutex);
         w->sequence++;
         for (size_t i = 0; i < w->n_items;) {
-                if (w->items[i]->poll_deployment == deployment_id)
+                if (w->items[i]->poll_deployment == deployment_id) {
+                        if (fill)
+                                fill(w->items[i], userdata);
                         waiters_resume_at(w, i);
-                else
+                } else
                         i++;
         }
         pthread_mutex_unlock(&w->mutex);
+}
+
+void orbit_waiters_wake(OrbitWaiters *w, int64_t deployment_id) {
+        orbit_waiters_wake_fill(w, deployment_id, NULL, NULL);
 }
 
 void orbit_waiters_wake_all(OrbitWaiters *w) {
