@@ -161,9 +161,19 @@ status, answer = call("POST", f"{O}/objects/missing", {"digests": [orbit_client.
                       token=alice)
 check(status == 200 and answer["missing"] == [], f"its objects stay uploaded: {answer}")
 
-# a member
-status, answer = call("DELETE", f"{O}/members/{bob_id}", token=alice)
-check(status == 200, f"remove bob: {status} {answer}")
+# a member, with the command line
+token_file = os.path.join(TMP, "alice.token")
+with open(token_file, "w") as f:
+    f.write(alice + "\n")
+out = subprocess.run([KOS, "orbit", "--orbit", URL, "--token-file", token_file, "remove-member", str(bob_id)],
+                     capture_output=True, text=True)
+check(out.returncode == 0 and json.loads(out.stdout)["removed"] is True, f"kos orbit remove-member: {out.stdout} {out.stderr}")
+out = subprocess.run([KOS, "orbit", "--orbit", URL, "--token-file", token_file, "remove-member", str(bob_id)],
+                     capture_output=True, text=True)
+check(out.returncode != 0 and out.stderr.startswith("kos: ") and "no such member" in out.stderr,
+      f"kos orbit remove-member again says why: {out.stderr}")
+out = subprocess.run([KOS, "orbit", "--orbit", URL, "--token-file", token_file, "tokens"], capture_output=True, text=True)
+check(out.returncode == 0 and alice not in out.stdout and "script" in out.stdout, f"kos orbit tokens: {out.stdout}")
 status, answer = call("GET", O, token=bob)
 check(status == 404, f"bob no longer sees the organisation: {status} {answer}")
 check(call("DELETE", f"{O}/members/{bob_id}", token=alice)[0] == 404, "removing him again: 404")
