@@ -204,7 +204,7 @@ static int auth_device_spend_nonce(Orbit *o, int64_t device, const char *key_id,
                 (void)orbit_db_query(o->db, NULL, "DELETE FROM device_nonces WHERE at < ?", cutoff);
         }
         if (q >= 0 && rowp->n_rows == 1 && orbit_db_cell_int(rowp, 0, 2) != 0)
-                q = orbit_db_commit(o->db);
+                q = orbit_db_commit_lazy(o->db);
         else
                 (void)orbit_db_rollback(o->db);
         orbit_db_unlock(o->db);

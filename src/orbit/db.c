@@ -373,6 +373,28 @@ int orbit_db_commit(OrbitDb *db) {
         return r;
 }
 
+int orbit_db_commit_lazy(OrbitDb *db) {
+        int r = db->backend->script(orbit_db_handle(db), "COMMIT");
+
+        if (r >= 0 && db->backend->sync) {
+                pthread_mutex_lock(&db->sync_mutex);
+                db->committed++;
+                pthread_mutex_unlock(&db->sync_mutex);
+        }
+        return r;
+}
+
+void orbit_db_sync(OrbitDb *db) {
+        uint64_t committed;
+
+        if (!db->backend->sync)
+                return;
+        pthread_mutex_lock(&db->sync_mutex);
+        committed = db->committed;
+        pthread_mutex_unlock(&db->sync_mutex);
+        orbit_db_wait_durable(db, committed);
+}
+
 int orbit_db_rollback(OrbitDb *db) {
         return db->backend->script(orbit_db_handle(db), "ROLLBACK");
 }

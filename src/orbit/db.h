@@ -86,6 +86,14 @@ int orbit_db_queryv(OrbitDb *db, OrbitDbResult *result, const char *sql, const c
 
 int orbit_db_begin(OrbitDb *db);
 int orbit_db_commit(OrbitDb *db);
+/*
+ * Commits without making the caller wait for durability: the commit survives a crash of
+ * orbit at once, and a crash of the machine once synced, by the next sync any thread
+ * waits for or by orbit_db_sync(). For what no answer promises (auth.h invariant 3).
+ */
+int orbit_db_commit_lazy(OrbitDb *db);
+/* Makes every commit so far durable (orbit calls it every second). */
+void orbit_db_sync(OrbitDb *db);
 int orbit_db_rollback(OrbitDb *db);
 
 /* The last backend error, for logs (never sent to a client). */

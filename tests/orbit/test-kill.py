@@ -11,7 +11,8 @@ a new app state (so every check-in writes). Acknowledged means answered 200.
   test-kill.py verify      (orbit restarted on the same database) every acknowledged
                            progress report is there, and each device shows the app state
                            of its last acknowledged check-in (or of the one it sent after,
-                           which orbit may have committed without answering)
+                           which orbit may have committed without answering); a request
+                           accepted before the kill is refused as a replay
 """
 
 import json
@@ -20,11 +21,13 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 
 import orbit_client
 from orbit_client import KOS, TMP, URL, admin, call, check, device, device_key, user
 
 ACKED = os.path.join(TMP, "acked.json")
+REPLAY = os.path.join(TMP, "replay.json")
 SETUP = os.path.join(TMP, "setup.json")
 KILL_AFTER_REPORTS = 150
 KILL_AFTER_CHECKINS = 150
@@ -66,8 +69,18 @@ def setup():
     return alice, acme, release, devices
 
 
+REPLAY_NONCE = "5eed" * 8
+
+
 def load(pid):
     _, _, release, devices = setup()
+    # a signed check-in orbit accepts now: resent after the restart, it must be refused
+    replay_time = int(time.time())
+    status, answer = device(devices[0][1], "POST", "/api/v1/device/checkin", '{"wait":0}', nonce=REPLAY_NONCE,
+                            timestamp=replay_time)[0]
+    check(status == 200, f"the check-in to replay later: {status} {answer}")
+    with open(REPLAY, "w") as f:
+        json.dump(replay_time, f)
     acked = []
     checkins = {d: {"sent": -1, "acked": -1} for d, _ in devices}
     n_checkins = [0]
@@ -139,6 +152,12 @@ def verify():
         restarts = answer["apps"][0]["restarts"] if answer["apps"] else -1
         check(c["acked"] <= restarts <= c["sent"],
               f"device {device_id}: stored check-in {restarts}, last acknowledged {c['acked']}, last sent {c['sent']}")
+    # a nonce spent before the kill stays spent
+    with open(REPLAY) as f:
+        replay_time = json.load(f)
+    status, answer = device(s["devices"][0][1], "POST", "/api/v1/device/checkin", '{"wait":0}', nonce=REPLAY_NONCE,
+                            timestamp=replay_time)[0]
+    check(status == 401 and "replayed" in answer["error"], f"a request replayed after the restart: {status} {answer}")
     # and the server still works: a new report is stored
     status, _ = device(s["devices"][0][1], "POST", "/api/v1/device/progress",
                        json.dumps({"release": s["release"], "state": "installed"}))[0]
