@@ -189,7 +189,7 @@ static int auth_device_spend_nonce(Orbit *o, int64_t device, const char *key_id,
 
         snprintf(cutoff, sizeof(cutoff), "%" PRId64, t - 2 * ORBIT_DEVICE_CLOCK_SKEW);
         orbit_db_lock(o->db);
-        q = orbit_db_begin(o->db);
+        q = orbit_db_begin_lazy(o->db);
         if (q >= 0)
                 q = orbit_db_query(o->db, rowp,
                                    "UPDATE devices SET last_seen = ? WHERE id = ? AND key_id = ?"

@@ -14,9 +14,9 @@
  *     ORBIT_DEVICE_CLOCK_SKEW of the server's clock, and its nonce was never seen for that
  *     device within twice that window (the nonce is committed before the request does
  *     anything, so a replay is refused even across a restart of orbit; that commit is not
- *     waited for: it is synced with the next answer that depends on a commit, or within a
- *     second, so after a crash of the machine a replay is refused too unless the crash
- *     came within that second. A check-in that changes nothing waits for no disk).
+ *     waited for (orbit_db_begin_lazy()): it is synced within a second, so after a crash
+ *     of the machine a replay is refused too unless the crash came within that second. A
+ *     check-in that changes nothing waits for no disk).
  */
 #pragma once
 

@@ -103,7 +103,7 @@ static char *pg_number_placeholders(const char *sql) {
 }
 
 static void pg_track_transaction(PgDb *p, const char *sql) {
-        if (strcmp(sql, "BEGIN") == 0)
+        if (strncmp(sql, "BEGIN", 5) == 0)
                 p->in_transaction = true;
         else if (strcmp(sql, "COMMIT") == 0 || strcmp(sql, "ROLLBACK") == 0)
                 p->in_transaction = false;
@@ -247,5 +247,6 @@ const OrbitDbBackend orbit_db_postgresql = {
         .last_error = pg_last_error,
         .in_transaction = pg_in_transaction,
         .sync = NULL,
+        .begin_lazy = "BEGIN; SET LOCAL synchronous_commit TO OFF",
         .pooled = true,
 };

@@ -373,6 +373,10 @@ int orbit_db_commit(OrbitDb *db) {
         return r;
 }
 
+int orbit_db_begin_lazy(OrbitDb *db) {
+        return db->backend->script(orbit_db_handle(db), db->backend->begin_lazy ? db->backend->begin_lazy : "BEGIN");
+}
+
 int orbit_db_commit_lazy(OrbitDb *db) {
         int r = db->backend->script(orbit_db_handle(db), "COMMIT");
 

@@ -53,6 +53,9 @@ typedef struct OrbitDbBackend {
         /* makes written commits durable (SQLite: fdatasync of the WAL); NULL if COMMIT already
          * is durable */
         int (*sync)(void *handle);
+        /* what begins a transaction whose commit need not be durable when COMMIT returns
+         * (orbit_db_begin_lazy()); NULL: "BEGIN" */
+        const char *begin_lazy;
         bool pooled; /* several connections may work at once */
 } OrbitDbBackend;
 
@@ -87,10 +90,12 @@ int orbit_db_queryv(OrbitDb *db, OrbitDbResult *result, const char *sql, const c
 int orbit_db_begin(OrbitDb *db);
 int orbit_db_commit(OrbitDb *db);
 /*
- * Commits without making the caller wait for durability: the commit survives a crash of
- * orbit at once, and a crash of the machine once synced, by the next sync any thread
- * waits for or by orbit_db_sync(). For what no answer promises (auth.h invariant 3).
+ * A transaction whose commit the caller does not wait to be durable: it survives a crash
+ * of orbit at once, and a crash of the machine once synced (SQLite: by the next sync any
+ * thread waits for, or by orbit_db_sync(); PostgreSQL: by its WAL writer, within
+ * wal_writer_delay). For what no answer promises (auth.h invariant 3).
  */
+int orbit_db_begin_lazy(OrbitDb *db);
 int orbit_db_commit_lazy(OrbitDb *db);
 /* Makes every commit so far durable (orbit calls it every second). */
 void orbit_db_sync(OrbitDb *db);
