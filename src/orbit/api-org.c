@@ -149,6 +149,15 @@ int api_member_set(Orbit *o, OrbitRequest *req) {
         if (q >= 0)
                 q = orbit_db_query(o->db, NULL, "INSERT INTO members (org_id, user_id, role) VALUES (?, ?, ?)",
                                    ID(req->org_id), orbit_db_cell(&u, 0, 0), role);
+        if (q >= 0 && strcmp(role, "owner") != 0) { /* an organisation keeps an owner */
+                _cleanup_db_result_ OrbitDbResult owners = { 0 };
+                q = orbit_db_query(o->db, &owners, "SELECT COUNT(*) FROM members WHERE org_id = ? AND role = 'owner'",
+                                   ID(req->org_id));
+                if (q >= 0 && orbit_db_cell_int(&owners, 0, 0) == 0) {
+                        (void)orbit_db_rollback(o->db);
+                        return orbit_fail(req, 409, "the last owner of an organisation cannot be made a user");
+                }
+        }
         if (q >= 0)
                 q = orbit_audit(o, req, req->org_id, "member.set", "user %s role %s", orbit_db_cell(&u, 0, 0), role);
         if (tx_finish(o, req, q, "member") < 0)

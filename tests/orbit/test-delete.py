@@ -109,6 +109,9 @@ check(status == 409 and "target" in answer["error"], f"an attached release: {sta
 alice_id = call("GET", "/api/v1/me", token=alice)[1]["id"]
 status, answer = call("DELETE", f"{O}/members/{alice_id}", token=alice)
 check(status == 409 and "last owner" in answer["error"], f"the last owner: {status} {answer}")
+status, answer = call("POST", O + "/members", {"email": "alice@acme.example", "role": "user"}, token=alice)
+check(status == 409 and "last owner" in answer["error"], f"the last owner made a user: {status} {answer}")
+check(call("GET", O, token=alice)[1]["role"] == "owner", "alice is still the owner")
 check(call("GET", f"{O}/deployments/{lab}", token=alice)[0] == 200 and
       call("GET", f"{O}/releases/{release}", token=alice)[0] == 200, "refused deletions kept the objects")
 

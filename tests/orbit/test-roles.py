@@ -159,7 +159,10 @@ check(status == 404, f"moving a device into another organisation's deployment: {
 
 # device endpoints: only a device signature
 for method, path, body in (("POST", "/api/v1/device/checkin", '{"wait":0}'),
-                           ("POST", "/api/v1/device/progress", '{"release":1,"state":"downloading"}')):
+                           ("POST", "/api/v1/device/progress", '{"release":1,"state":"downloading"}'),
+                           ("POST", "/api/v1/device/manifest", '{"dtb":"AAAA"}'),
+                           ("POST", "/api/v1/device/commands/1", '{"state":"done"}'),
+                           ("POST", "/api/v1/device/commands/1/trace", '{}')):
     for name, token in (("owner token", alice), ("no token", None)):
         import json
         status, answer = call(method, path, json.loads(body), token=token)
