@@ -114,4 +114,26 @@ check(status == 200, f"64 generations and 128 apps: {status} {answer}")
 d = shown(dev)
 check(d["generations"] == many_g and d["apps"] == many_a, "the largest report is kept whole")
 
+# long polls with nothing to tell end at their own deadlines, a shorter one added later first
+import threading
+import time
+ended = []
+
+
+def poll(seconds):
+    answer = device(key, "POST", "/api/v1/device/checkin", json.dumps({"wait": seconds}))[0]
+    ended.append((seconds, answer))
+
+
+longer = threading.Thread(target=poll, args=(3,))
+longer.start()
+while call("GET", "/api/v1/server", token=alice)[1]["long_polls"] < 1:
+    time.sleep(0.01)
+shorter = threading.Thread(target=poll, args=(1,))
+shorter.start()
+longer.join(30)
+shorter.join(30)
+check([s for s, _ in ended] == [1, 3], f"the shorter wait ended first: {ended}")
+check(all(a == (200, {"target": None}) for _, a in ended), f"both told there is nothing: {ended}")
+
 print(f"{orbit_client.checks} checks passed")
