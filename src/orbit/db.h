@@ -13,7 +13,8 @@
  *     request data; request data only ever reaches the database as a bound parameter.
  *  2. A committed transaction is durable before orbit_db_unlock() returns (SQLite: WAL
  *     with group commit, db.c; PostgreSQL: its default synchronous_commit), and before
- *     orbit_db_commit() returns when no lock is held (admin, start-up).
+ *     orbit_db_commit() returns when no lock is held (admin, start-up); except one begun
+ *     with orbit_db_begin_lazy(), durable within a second.
  *  3. The schema is versioned: orbit_db_open() applies each migration above the stored
  *     version in its own transaction, so a crash leaves a database at one version.
  *  4. A thread uses the database only between orbit_db_lock() and orbit_db_unlock(),
