@@ -9,6 +9,9 @@
  *     kos orbit --orbit URL [--token-file F] attach DEPLOYMENT RELEASE [--phases LIST]
  *     kos orbit --orbit URL [--token-file F] rollout DEPLOYMENT pause|resume|abort
  *     kos orbit --orbit URL [--token-file F] retry DEVICE
+ *     kos orbit --orbit URL [--token-file F] tokens | revoke-token TOKEN
+ *     kos orbit --orbit URL [--token-file F] delete-device DEVICE | delete-deployment DEPLOYMENT |
+ *               delete-release RELEASE | remove-member USER
  *     kos orbit --orbit URL [--token-file F] create-project NAME | create-deployment PROJECT NAME |
  *               trust PROJECT KEY.pub | register DEPLOYMENT NAME KEY.pub
  *
@@ -188,6 +191,12 @@ static const char orbit_usage[] =
         "                               enrol a device by its public key into a deployment\n"
         "  status DEPLOYMENT            the deployment's target and each device's progress\n"
         "  audit                        who changed what, newest first (owners)\n"
+        "  tokens                       your tokens (never their secrets)\n"
+        "  revoke-token TOKEN           revoke one of your tokens by its id\n"
+        "  delete-device DEVICE         delete a device, its reports and commands\n"
+        "  delete-deployment DEPLOYMENT delete a deployment that has no devices\n"
+        "  delete-release RELEASE       delete a release no deployment targets\n"
+        "  remove-member USER           remove a user from the organisation\n"
         "\n"
         "The token comes from --token-file, else $KOS_ORBIT_TOKEN. IDs are numbers as\n"
         "the listings show them. Prints the server's JSON answer.\n";
@@ -314,6 +323,19 @@ int cli_orbit(int argc, char **argv) {
         } else if (strcmp(verb, "retry") == 0 && n_args == 1) {
                 r = asprintf(&path, "/api/v1/orgs/%lld/devices/%s/retry", (long long)orbit.org, argv[i + 1]);
                 method = "POST";
+        } else if (strcmp(verb, "tokens") == 0 && n_args == 0)
+                r = asprintf(&path, "/api/v1/tokens");
+        else if (strcmp(verb, "revoke-token") == 0 && n_args == 1) {
+                r = asprintf(&path, "/api/v1/tokens/%s", argv[i + 1]);
+                method = "DELETE";
+        } else if (strncmp(verb, "delete-", 7) == 0 && n_args == 1 &&
+                   (strcmp(verb + 7, "device") == 0 || strcmp(verb + 7, "deployment") == 0 ||
+                    strcmp(verb + 7, "release") == 0)) {
+                r = asprintf(&path, "/api/v1/orgs/%lld/%ss/%s", (long long)orbit.org, verb + 7, argv[i + 1]);
+                method = "DELETE";
+        } else if (strcmp(verb, "remove-member") == 0 && n_args == 1) {
+                r = asprintf(&path, "/api/v1/orgs/%lld/members/%s", (long long)orbit.org, argv[i + 1]);
+                method = "DELETE";
         } else {
                 cli_orbit_done(&orbit);
                 return cli_usage_error("orbit: unknown verb or wrong arguments: \"%s\"; see 'kos orbit --help'", verb);

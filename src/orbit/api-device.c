@@ -43,41 +43,116 @@
 
 static const char *const progress_states[] = { "downloading", "installed", "booted", "confirmed", "failed" };
 
-/* The check-in answer for the device as the database has it now; NULL if nothing to do. */
-static int checkin_look(Orbit *o, OrbitRequest *req, const char *manifest, json_t **answerp, int64_t *deploymentp) {
-        _cleanup_db_result_ OrbitDbResult t = { 0 }, p = { 0 };
+/*
+ * The device's row as check-in needs it, in one statement (a long poll told of an attach
+ * runs it once, not one query per thing to know): at 0 its deployment, 1 to 4 its
+ * deployment's target (release, manifest, signatures, version; NULL without one), 5, 6, 7
+ * the manifest, generations and apps it last reported, 8 its progress on the target (NULL
+ * if none), 9 how many commands are queued for it, 10 the deployment's rollout phases (NULL
+ * if not phased), 11 whether the organisation has the manifest it reports now (manifest).
+ */
+static int checkin_device_row(Orbit *o, OrbitRequest *req, const char *manifest, OrbitDbResult *t) {
+        int q = orbit_db_queryv(
+                o->db, t,
+                "SELECT d.deployment_id, r.id, r.manifest, r.signatures, r.version, d.manifest, d.generations, d.apps,"
+                " p.state, (SELECT COUNT(*) FROM commands c WHERE c.device_id = d.id AND c.state = 'queued'),"
+                " e.rollout_phases,"
+                " (SELECT COUNT(*) FROM device_manifests m WHERE m.org_id = d.org_id AND m.digest = ?)"
+                " FROM devices d JOIN deployments e ON e.id = d.deployment_id LEFT JOIN releases r ON r.id = e.target"
+                " LEFT JOIN progress p ON p.device_id = d.id AND p.release_id = e.target WHERE d.id = ?",
+                (const char *const[]){ manifest ? manifest : "", ID(req->who.device_id) }, 2);
+        if (q >= 0 && t->n_rows == 0)
+                return -ENOENT;
+        return q;
+}
+
+/* The rows of every device of a deployment, as checkin_device_row() reads one, and at 12
+ * the device's id, in id order. */
+typedef struct CheckinBatch {
+        OrbitDbResult rows;
+} CheckinBatch;
+
+static void checkin_fill(OrbitRequest *req, void *userdata) {
+        const OrbitDbResult *r = &((CheckinBatch *)userdata)->rows;
+        size_t lo = 0, hi = r->n_rows;
+
+        if (req->route->handler != api_device_checkin)
+                return;
+        while (lo < hi) { /* the device's row: binary search by id */
+                size_t mid = (lo + hi) / 2;
+                int64_t id = orbit_db_cell_int(r, mid, 12);
+                if (id == req->who.device_id) {
+                        char **cells = calloc(r->n_columns, sizeof(char *));
+                        size_t c;
+                        if (!cells)
+                                return;
+                        for (c = 0; c < r->n_columns; c++) {
+                                const char *cell = orbit_db_cell(r, mid, c);
+                                if (cell && !(cells[c] = strdup(cell)))
+                                        break;
+                        }
+                        if (c < r->n_columns) { /* out of memory: the handler reads the row itself */
+                                for (c = 0; c < r->n_columns; c++)
+                                        free(cells[c]);
+                                free(cells);
+                                return;
+                        }
+                        orbit_db_result_clear(&req->checkin_row);
+                        req->checkin_row = (OrbitDbResult){ .n_rows = 1, .n_columns = r->n_columns, .cells = cells };
+                        return;
+                }
+                if (id < req->who.device_id)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+}
+
+void orbit_checkin_wake(Orbit *o, int64_t deployment) {
+        CheckinBatch batch = { 0 };
+
+        if (orbit_waiters_count(o->waiters) > 0 &&
+            orbit_db_query(o->db, &batch.rows,
+                           "SELECT d.deployment_id, r.id, r.manifest, r.signatures, r.version, d.manifest, d.generations,"
+                           " d.apps, p.state, (SELECT COUNT(*) FROM commands c WHERE c.device_id = d.id AND"
+                           " c.state = 'queued'), e.rollout_phases, 0, d.id"
+                           " FROM devices d JOIN deployments e ON e.id = d.deployment_id"
+                           " LEFT JOIN releases r ON r.id = e.target"
+                           " LEFT JOIN progress p ON p.device_id = d.id AND p.release_id = e.target"
+                           " WHERE d.deployment_id = ? ORDER BY d.id", ID(deployment)) >= 0)
+                orbit_waiters_wake_fill(o->waiters, deployment, checkin_fill, &batch);
+        else /* each waiter reads its row itself */
+                orbit_waiters_wake(o->waiters, deployment);
+        orbit_db_result_clear(&batch.rows);
+}
+
+/* The check-in answer for the device whose row is t; NULL if nothing to do. */
+static int checkin_offer(Orbit *o, OrbitRequest *req, const OrbitDbResult *t, const char *manifest, json_t **answerp) {
         char token[ORBIT_DOWNLOAD_TOKEN_MAX];
         _cleanup_free_ char *source = NULL;
-        bool may;
+        int64_t deployment = orbit_db_cell_int(t, 0, 0);
+        const char *progress = orbit_db_cell(t, 0, 8);
+        bool may = true;
         int q;
 
-        q = orbit_db_query(o->db, &t,
-                           "SELECT d.deployment_id, r.id, r.manifest, r.signatures, r.version FROM devices d"
-                           " JOIN deployments e ON e.id = d.deployment_id LEFT JOIN releases r ON r.id = e.target"
-                           " WHERE d.id = ?", ID(req->who.device_id));
-        if (q < 0 || t.n_rows == 0)
-                return q < 0 ? q : -ENOENT;
-        *deploymentp = orbit_db_cell_int(&t, 0, 0);
         *answerp = NULL;
-        if (!orbit_db_cell(&t, 0, 1))
+        if (!orbit_db_cell(t, 0, 1))
                 return 0; /* no target */
-        if (manifest && strcmp(manifest, orbit_db_cell(&t, 0, 2)) == 0)
+        if (manifest && strcmp(manifest, orbit_db_cell(t, 0, 2)) == 0)
                 return 0; /* runs it */
-        q = orbit_db_query(o->db, &p, "SELECT state FROM progress WHERE device_id = ? AND release_id = ?",
-                           ID(req->who.device_id), orbit_db_cell(&t, 0, 1));
-        if (q < 0)
-                return q;
-        if (p.n_rows > 0 && strcmp(orbit_db_cell(&p, 0, 0), "failed") == 0)
+        if (progress && strcmp(progress, "failed") == 0)
                 return 0; /* not again until an owner retries */
-        q = rollout_device_may_start(o, *deploymentp, req->who.device_id, &may);
-        if (q < 0)
-                return q;
+        if (orbit_db_cell(t, 0, 10)) {
+                q = rollout_device_may_start(o, deployment, req->who.device_id, &may);
+                if (q < 0)
+                        return q;
+        }
         if (!may)
                 return 0; /* not in the rollout's current phase, or the rollout is paused */
-        if (p.n_rows == 0) {
+        if (!progress) { /* attach assigned the devices it had: this one came later */
                 q = orbit_db_query(o->db, NULL,
                                    "INSERT INTO progress (device_id, release_id, state, reason, updated)"
-                                   " VALUES (?, ?, 'assigned', '', ?)", ID(req->who.device_id), orbit_db_cell(&t, 0, 1),
+                                   " VALUES (?, ?, 'assigned', '', ?)", ID(req->who.device_id), orbit_db_cell(t, 0, 1),
                                    ID(orbit_now()));
                 if (q < 0)
                         return q;
@@ -88,37 +163,74 @@ static int checkin_look(Orbit *o, OrbitRequest *req, const char *manifest, json_
                      o->public_url + strlen("http://")) < 0)
                 return -ENOMEM;
         *answerp = json_pack("{s:{s:I,s:s,s:s,s:I,s:s,s:s}}", "target", "release",
-                             (json_int_t)orbit_db_cell_int(&t, 0, 1), "manifest", orbit_db_cell(&t, 0, 2), "signatures",
-                             orbit_db_cell(&t, 0, 3), "version", (json_int_t)orbit_db_cell_int(&t, 0, 4), "source",
+                             (json_int_t)orbit_db_cell_int(t, 0, 1), "manifest", orbit_db_cell(t, 0, 2), "signatures",
+                             orbit_db_cell(t, 0, 3), "version", (json_int_t)orbit_db_cell_int(t, 0, 4), "source",
                              source, "ref", "");
         if (*answerp) {
                 char ref[40];
-                snprintf(ref, sizeof(ref), "release-%s", orbit_db_cell(&t, 0, 1));
+                snprintf(ref, sizeof(ref), "release-%s", orbit_db_cell(t, 0, 1));
                 json_object_set_new(json_object_get(*answerp, "target"), "ref", json_string(ref));
         }
         return 0;
 }
 
+/* True if the device reported value (NULL: not reported) and it differs from stored. */
+static bool checkin_differs(const char *value, const char *stored) {
+        return value && (!stored || strcmp(value, stored) != 0);
+}
+
+/*
+ * Stores what the check-in reports (manifest digest, generations, apps) where it differs
+ * from what the device's row holds (device, from checkin_device_row()): a check-in that reports
+ * what the server knows writes nothing. Values not reported are kept.
+ */
+static int checkin_store_state(Orbit *o, OrbitRequest *req, const OrbitDbResult *device, const char *manifest) {
+        _cleanup_free_ char *generations = NULL, *apps = NULL;
+        json_t *g = json_object_get(req->body, "generations"), *a = json_object_get(req->body, "apps");
+
+        /* re-encoded, not the device's text: every item was checked (request.h) */
+        if (g && !(generations = json_dumps(g, JSON_COMPACT | JSON_SORT_KEYS)))
+                return -ENOMEM;
+        if (a && !(apps = json_dumps(a, JSON_COMPACT | JSON_SORT_KEYS)))
+                return -ENOMEM;
+        if (!checkin_differs(manifest, orbit_db_cell(device, 0, 5)) &&
+            !checkin_differs(generations, orbit_db_cell(device, 0, 6)) &&
+            !checkin_differs(apps, orbit_db_cell(device, 0, 7)))
+                return 0;
+        return orbit_db_queryv(o->db, NULL,
+                               "UPDATE devices SET manifest = COALESCE(?, manifest), generations = COALESCE(?, generations),"
+                               " apps = COALESCE(?, apps) WHERE id = ?",
+                               (const char *const[]){ manifest, generations, apps, ID(req->who.device_id) }, 4);
+}
+
 int api_device_checkin(Orbit *o, OrbitRequest *req) {
+        _cleanup_db_result_ OrbitDbResult device = { 0 };
         const char *manifest = json_string_value(json_object_get(req->body, "manifest"));
         int64_t wait = json_integer_value(json_object_get(req->body, "wait")), deployment = 0;
         json_t *answer = NULL;
         uint64_t sequence = orbit_waiters_sequence(o->waiters);
+        bool first = req->poll_deadline_ms == 0; /* the first look, not a resumed wait */
         int q;
 
-        if (req->poll_deadline_ms == 0 && manifest) { /* the first look, not a resumed wait */
-                /* last_seen was written with the nonce; the manifest only when it changed */
-                q = orbit_db_query(o->db, NULL,
-                                   "UPDATE devices SET manifest = ? WHERE id = ? AND (manifest IS NULL OR manifest <> ?)",
-                                   manifest, ID(req->who.device_id), manifest);
-                if (q < 0)
-                        return orbit_fail_db(o, req, q, "check-in");
-        }
-        q = checkin_look(o, req, manifest, &answer, &deployment);
-        if (q < 0)
+        if (!first && req->checkin_row.n_rows == 1) { /* read for it by the wake (orbit_checkin_wake()) */
+                device = req->checkin_row;
+                req->checkin_row = (OrbitDbResult){ 0 };
+                q = 0;
+        } else
+                q = checkin_device_row(o, req, manifest, &device);
+        if (q >= 0 && first)
+                q = checkin_store_state(o, req, &device, manifest);
+        if (q >= 0)
+                q = checkin_offer(o, req, &device, manifest, &answer);
+        deployment = q >= 0 ? orbit_db_cell_int(&device, 0, 0) : 0;
+        if (q == -ENOENT) /* deleted by an owner since the signature was checked */
+                return orbit_fail(req, 401, "unknown device");
+        if (q < 0) {
+                json_decref(answer);
                 return orbit_fail_db(o, req, q, "check-in");
+        }
         /* queued commands go out at once, with whatever else there is */
-        {
+        if (orbit_db_cell_int(&device, 0, 9) > 0) {
                 json_t *commands = NULL;
                 q = orbit_commands_deliver(o, req->who.device_id, &commands);
                 if (q < 0) {
@@ -132,20 +244,25 @@ int api_device_checkin(Orbit *o, OrbitRequest *req) {
                 }
         }
         /* a manifest the server has not seen: ask for it now, without waiting */
-        if (manifest && req->poll_deadline_ms == 0 && !orbit_device_manifest_known(o, req->org_id, manifest)) {
+        if (manifest && first && orbit_db_cell_int(&device, 0, 11) == 0) {
                 if (!answer)
                         answer = json_pack("{s:n}", "target");
                 json_object_set_new(answer, "upload_manifest", json_true());
         }
         if (answer)
                 return orbit_answer(req, 200, answer);
-        if (wait > 0 && req->poll_deadline_ms == 0)
+        if (wait > 0 && first)
                 req->poll_deadline_ms = now_ms() + (uint64_t)wait * 1000;
         /* woken by news for another device of the deployment: wait on until the deadline */
         if (wait > 0 && now_ms() < req->poll_deadline_ms) {
                 if (orbit_waiters_add(o->waiters, req, deployment, sequence))
                         return 0;
-                q = checkin_look(o, req, manifest, &answer, &deployment);
+                orbit_db_result_clear(&device);
+                q = checkin_device_row(o, req, manifest, &device);
+                if (q >= 0)
+                        q = checkin_offer(o, req, &device, manifest, &answer);
+                if (q == -ENOENT)
+                        return orbit_fail(req, 401, "unknown device");
                 if (q < 0)
                         return orbit_fail_db(o, req, q, "check-in");
                 if (answer)
@@ -297,14 +414,6 @@ int api_device_store(Orbit *o, OrbitRequest *req) {
                 return store_answer_file(req, fd);
         }
         return orbit_fail(req, 404, "no such file in the store");
-}
-
-bool orbit_device_manifest_known(Orbit *o, int64_t org, const char *digest) {
-        _cleanup_db_result_ OrbitDbResult r = { 0 };
-
-        if (orbit_db_query(o->db, &r, "SELECT 1 FROM device_manifests WHERE org_id = ? AND digest = ?", ID(org), digest) < 0)
-                return true; /* do not ask on a database error */
-        return r.n_rows > 0;
 }
 
 /* The running manifest a device uploads when check-in asks: it must be the one the device

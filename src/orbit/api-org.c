@@ -149,6 +149,15 @@ int api_member_set(Orbit *o, OrbitRequest *req) {
         if (q >= 0)
                 q = orbit_db_query(o->db, NULL, "INSERT INTO members (org_id, user_id, role) VALUES (?, ?, ?)",
                                    ID(req->org_id), orbit_db_cell(&u, 0, 0), role);
+        if (q >= 0 && strcmp(role, "owner") != 0) { /* an organisation keeps an owner */
+                _cleanup_db_result_ OrbitDbResult owners = { 0 };
+                q = orbit_db_query(o->db, &owners, "SELECT COUNT(*) FROM members WHERE org_id = ? AND role = 'owner'",
+                                   ID(req->org_id));
+                if (q >= 0 && orbit_db_cell_int(&owners, 0, 0) == 0) {
+                        (void)orbit_db_rollback(o->db);
+                        return orbit_fail(req, 409, "the last owner of an organisation cannot be made a user");
+                }
+        }
         if (q >= 0)
                 q = orbit_audit(o, req, req->org_id, "member.set", "user %s role %s", orbit_db_cell(&u, 0, 0), role);
         if (tx_finish(o, req, q, "member") < 0)
@@ -295,13 +304,45 @@ int api_deployment_create(Orbit *o, OrbitRequest *req) {
                                                 (json_int_t)req->ids[1], "name", body_string(req, "name")));
 }
 
-static const char *const device_names[] = { "id", "deployment", "name", "key_id", "manifest", "last_seen",
-                                            "release", "state", "reason", "accepted" };
+static const char *const device_names[] = { "id",      "deployment", "name",   "key_id",      "manifest", "last_seen",
+                                            "release", "state",      "reason", "accepted", "generations", "apps" };
+#define DEVICE_TYPES "iisssiissbss"
 #define DEVICE_COLUMNS                                                                                           \
         "SELECT d.id, d.deployment_id, d.name, d.key_id, d.manifest, d.last_seen, p.release_id, p.state, p.reason," \
-        " d.accepted"                                                                                             \
+        " d.accepted, d.generations, d.apps"                                                                      \
         " FROM devices d JOIN deployments e ON e.id = d.deployment_id"                                            \
         " LEFT JOIN progress p ON p.device_id = d.id AND p.release_id = e.target"
+
+/*
+ * Row i of a DEVICE_COLUMNS result as JSON: "generations" and "apps" as the arrays the
+ * device last reported (empty before its first report), and "online" if its last signed
+ * request is at most ORBIT_ONLINE_SECONDS old.
+ */
+static json_t *device_json(const OrbitDbResult *r, size_t i, int64_t now) {
+        json_t *device = orbit_row_json(r, i, device_names, DEVICE_TYPES);
+        int64_t seen = orbit_db_cell_int(r, i, 5);
+
+        if (!device)
+                return NULL;
+        for (size_t c = 10; c <= 11; c++) {
+                const char *text = orbit_db_cell(r, i, c);
+                json_t *array = text ? json_loads(text, 0, NULL) : NULL;
+                json_object_set_new(device, device_names[c], json_is_array(array) ? array : json_array());
+                if (array && !json_is_array(array))
+                        json_decref(array);
+        }
+        json_object_set_new(device, "online", json_boolean(seen > 0 && now - seen <= ORBIT_ONLINE_SECONDS));
+        return device;
+}
+
+static json_t *devices_json(const OrbitDbResult *r) {
+        json_t *array = json_array();
+        int64_t now = orbit_now();
+
+        for (size_t i = 0; array && i < r->n_rows; i++)
+                json_array_append_new(array, device_json(r, i, now));
+        return array;
+}
 
 int api_deployment_get(Orbit *o, OrbitRequest *req) {
         _cleanup_db_result_ OrbitDbResult r = { 0 }, d = { 0 };
@@ -324,7 +365,7 @@ int api_deployment_get(Orbit *o, OrbitRequest *req) {
                 json_object_set_new(answer, "rollout",
                                     json_pack("{s:s,s:I,s:s}", "phases", orbit_db_cell(&r, 0, 4), "phase",
                                               (json_int_t)orbit_db_cell_int(&r, 0, 5), "state", orbit_db_cell(&r, 0, 6)));
-        json_object_set_new(answer, "devices", orbit_rows_json(&d, device_names, "iisssiissb"));
+        json_object_set_new(answer, "devices", devices_json(&d));
         return orbit_answer(req, 200, answer);
 }
 
@@ -333,7 +374,7 @@ int api_devices_list(Orbit *o, OrbitRequest *req) {
         int q = orbit_db_query(o->db, &r, DEVICE_COLUMNS " WHERE d.org_id = ? ORDER BY d.id", ID(req->org_id));
         if (q < 0)
                 return orbit_fail_db(o, req, q, "devices");
-        return orbit_answer(req, 200, json_pack("{s:o}", "devices", orbit_rows_json(&r, device_names, "iisssiissb")));
+        return orbit_answer(req, 200, json_pack("{s:o}", "devices", devices_json(&r)));
 }
 
 int api_device_get(Orbit *o, OrbitRequest *req) {
@@ -344,7 +385,7 @@ int api_device_get(Orbit *o, OrbitRequest *req) {
                 return orbit_fail_db(o, req, q, "device");
         if (r.n_rows == 0)
                 return orbit_fail(req, 404, "no such device");
-        return orbit_answer(req, 200, orbit_row_json(&r, 0, device_names, "iisssiissb"));
+        return orbit_answer(req, 200, device_json(&r, 0, orbit_now()));
 }
 
 /* The deployment body field names, in the authorized organisation, or a 404 answer. */
@@ -458,4 +499,133 @@ int api_audit_list(Orbit *o, OrbitRequest *req) {
         if (q < 0)
                 return orbit_fail_db(o, req, q, "audit");
         return orbit_answer(req, 200, json_pack("{s:o}", "audit", orbit_rows_json(&r, audit_names, "iissi")));
+}
+
+static const char *const token_names[] = { "id", "name", "created", "expires", "revoked" };
+
+int api_tokens_list(Orbit *o, OrbitRequest *req) {
+        _cleanup_db_result_ OrbitDbResult r = { 0 };
+        json_t *tokens;
+        size_t i;
+        int q;
+
+        q = orbit_db_query(o->db, &r,
+                           "SELECT id, name, created, expires, revoked FROM tokens WHERE user_id = ? ORDER BY id",
+                           ID(req->who.user_id));
+        if (q < 0)
+                return orbit_fail_db(o, req, q, "tokens");
+        tokens = orbit_rows_json(&r, token_names, "isiib");
+        for (i = 0; tokens && i < r.n_rows; i++)
+                json_object_set_new(json_array_get(tokens, i), "current",
+                                    json_boolean(orbit_db_cell_int(&r, i, 0) == req->who.token_id));
+        return orbit_answer(req, 200, json_pack("{s:o}", "tokens", tokens));
+}
+
+int api_token_revoke(Orbit *o, OrbitRequest *req) {
+        _cleanup_db_result_ OrbitDbResult r = { 0 };
+        int q;
+
+        /* another user's token is not found: a user manages only their own */
+        q = orbit_db_query(o->db, &r, "UPDATE tokens SET revoked = 1 WHERE id = ? AND user_id = ?", ID(req->ids[0]),
+                           ID(req->who.user_id));
+        if (q < 0)
+                return orbit_fail_db(o, req, q, "token");
+        if (r.changes == 0)
+                return orbit_fail(req, 404, "no such token");
+        return orbit_answer(req, 200, json_pack("{s:I,s:b}", "id", (json_int_t)req->ids[0], "revoked", 1));
+}
+
+int api_member_remove(Orbit *o, OrbitRequest *req) {
+        _cleanup_db_result_ OrbitDbResult r = { 0 }, owners = { 0 };
+        int q;
+
+        q = orbit_db_begin(o->db);
+        if (q >= 0)
+                q = orbit_db_query(o->db, &r, "SELECT role FROM members WHERE org_id = ? AND user_id = ?",
+                                   ID(req->org_id), ID(req->ids[1]));
+        if (q >= 0 && r.n_rows == 0) {
+                (void)orbit_db_rollback(o->db);
+                return orbit_fail(req, 404, "no such member");
+        }
+        if (q >= 0 && strcmp(orbit_db_cell(&r, 0, 0), "owner") == 0) {
+                q = orbit_db_query(o->db, &owners, "SELECT COUNT(*) FROM members WHERE org_id = ? AND role = 'owner'",
+                                   ID(req->org_id));
+                if (q >= 0 && orbit_db_cell_int(&owners, 0, 0) <= 1) {
+                        (void)orbit_db_rollback(o->db);
+                        return orbit_fail(req, 409, "the last owner of an organisation cannot be removed");
+                }
+        }
+        if (q >= 0)
+                q = orbit_db_query(o->db, NULL, "DELETE FROM members WHERE org_id = ? AND user_id = ?", ID(req->org_id),
+                                   ID(req->ids[1]));
+        if (q >= 0)
+                q = orbit_audit(o, req, req->org_id, "member.remove", "user %s", ID(req->ids[1]));
+        if (tx_finish(o, req, q, "member") < 0)
+                return 0;
+        return orbit_answer(req, 200, json_pack("{s:I,s:b}", "user", (json_int_t)req->ids[1], "removed", 1));
+}
+
+int api_deployment_delete(Orbit *o, OrbitRequest *req) {
+        _cleanup_db_result_ OrbitDbResult r = { 0 };
+        int q;
+
+        q = orbit_db_begin(o->db);
+        if (q >= 0)
+                q = orbit_db_query(o->db, &r,
+                                   "SELECT (SELECT COUNT(*) FROM devices WHERE deployment_id = e.id) FROM deployments e"
+                                   " WHERE e.id = ? AND e.org_id = ?", ID(req->ids[1]), ID(req->org_id));
+        if (q >= 0 && r.n_rows == 0) {
+                (void)orbit_db_rollback(o->db);
+                return orbit_fail(req, 404, "no such deployment");
+        }
+        if (q >= 0 && orbit_db_cell_int(&r, 0, 0) > 0) {
+                (void)orbit_db_rollback(o->db);
+                return orbit_fail(req, 409, "the deployment still has %" PRId64 " devices: move or delete them first",
+                                  orbit_db_cell_int(&r, 0, 0));
+        }
+        if (q >= 0)
+                q = orbit_db_query(o->db, NULL, "DELETE FROM enrolment_tokens WHERE deployment_id = ?", ID(req->ids[1]));
+        if (q >= 0)
+                q = orbit_db_query(o->db, NULL, "DELETE FROM deployments WHERE id = ? AND org_id = ?", ID(req->ids[1]),
+                                   ID(req->org_id));
+        if (q >= 0)
+                q = orbit_audit(o, req, req->org_id, "deployment.delete", "deployment %s", ID(req->ids[1]));
+        if (tx_finish(o, req, q, "deployment") < 0)
+                return 0;
+        return orbit_answer(req, 200, json_pack("{s:I,s:b}", "id", (json_int_t)req->ids[1], "deleted", 1));
+}
+
+/* What a device owns besides its row, deleted with it (its traces' bytes stay in the
+ * store, shared by digest). */
+static const char *const device_delete_sql[] = {
+        "DELETE FROM device_nonces WHERE device_id = ?",
+        "DELETE FROM progress WHERE device_id = ?",
+        "DELETE FROM reports WHERE device_id = ?",
+        "DELETE FROM traces WHERE device_id = ?",
+        "DELETE FROM commands WHERE device_id = ?",
+        "DELETE FROM devices WHERE id = ?",
+};
+
+int api_device_delete(Orbit *o, OrbitRequest *req) {
+        _cleanup_db_result_ OrbitDbResult r = { 0 };
+        int q;
+
+        q = orbit_db_begin(o->db);
+        if (q >= 0)
+                q = orbit_db_query(o->db, &r, "SELECT deployment_id, name FROM devices WHERE id = ? AND org_id = ?",
+                                   ID(req->ids[1]), ID(req->org_id));
+        if (q >= 0 && r.n_rows == 0) {
+                (void)orbit_db_rollback(o->db);
+                return orbit_fail(req, 404, "no such device");
+        }
+        for (size_t i = 0; q >= 0 && i < ELEMENTSOF(device_delete_sql); i++)
+                q = orbit_db_query(o->db, NULL, device_delete_sql[i], ID(req->ids[1]));
+        if (q >= 0)
+                q = orbit_audit(o, req, req->org_id, "device.delete", "device %s \"%s\"", ID(req->ids[1]),
+                                orbit_db_cell(&r, 0, 1));
+        if (tx_finish(o, req, q, "device") < 0)
+                return 0;
+        /* a long poll of the deleted device ends now (its check-in finds no device) */
+        orbit_waiters_wake(o->waiters, orbit_db_cell_int(&r, 0, 0));
+        return orbit_answer(req, 200, json_pack("{s:I,s:b}", "id", (json_int_t)req->ids[1], "deleted", 1));
 }

@@ -326,7 +326,7 @@ int api_attach(Orbit *o, OrbitRequest *req) {
                 (void)orbit_db_rollback(o->db);
                 return orbit_fail_db(o, req, q, "attach");
         }
-        orbit_waiters_wake(o->waiters, req->ids[1]);
+        orbit_checkin_wake(o, req->ids[1]);
         return orbit_answer(req, 200, json_pack("{s:I,s:I}", "deployment", (json_int_t)req->ids[1], "release",
                                                 (json_int_t)release));
 }
@@ -364,11 +364,49 @@ int api_rollout(Orbit *o, OrbitRequest *req) {
                 return orbit_fail_db(o, req, q, "rollout");
         }
         if (changed)
-                orbit_waiters_wake(o->waiters, req->ids[1]);
+                orbit_checkin_wake(o, req->ids[1]);
         orbit_db_result_clear(&d);
         q = orbit_db_query(o->db, &d, "SELECT rollout_state, rollout_phase FROM deployments WHERE id = ?", ID(req->ids[1]));
         if (q < 0 || d.n_rows == 0)
                 return orbit_fail_db(o, req, q, "rollout");
         return orbit_answer(req, 200, json_pack("{s:I,s:s,s:I}", "deployment", (json_int_t)req->ids[1], "state",
                                                 orbit_db_cell(&d, 0, 0), "phase", (json_int_t)orbit_db_cell_int(&d, 0, 1)));
+}
+
+int api_release_delete(Orbit *o, OrbitRequest *req) {
+        _cleanup_db_result_ OrbitDbResult r = { 0 };
+        int q;
+
+        q = orbit_db_begin(o->db);
+        if (q >= 0)
+                q = orbit_db_query(o->db, &r,
+                                   "SELECT (SELECT COUNT(*) FROM deployments WHERE target = r.id), r.manifest"
+                                   " FROM releases r WHERE r.id = ? AND r.org_id = ?", ID(req->ids[1]), ID(req->org_id));
+        if (q >= 0 && r.n_rows == 0) {
+                (void)orbit_db_rollback(o->db);
+                return orbit_fail(req, 404, "no such release");
+        }
+        if (q >= 0 && orbit_db_cell_int(&r, 0, 0) > 0) {
+                (void)orbit_db_rollback(o->db);
+                return orbit_fail(req, 409, "the release is the target of %" PRId64 " deployments: attach another first",
+                                  orbit_db_cell_int(&r, 0, 0));
+        }
+        /* its objects stay: the organisation's uploads, shared by digest with other releases */
+        if (q >= 0)
+                q = orbit_db_query(o->db, NULL, "DELETE FROM release_objects WHERE release_id = ?", ID(req->ids[1]));
+        if (q >= 0)
+                q = orbit_db_query(o->db, NULL, "DELETE FROM progress WHERE release_id = ?", ID(req->ids[1]));
+        if (q >= 0)
+                q = orbit_db_query(o->db, NULL, "DELETE FROM releases WHERE id = ? AND org_id = ?", ID(req->ids[1]),
+                                   ID(req->org_id));
+        if (q >= 0)
+                q = orbit_audit(o, req, req->org_id, "release.delete", "release %s manifest %s", ID(req->ids[1]),
+                                orbit_db_cell(&r, 0, 1));
+        if (q >= 0)
+                q = orbit_db_commit(o->db);
+        if (q < 0) {
+                (void)orbit_db_rollback(o->db);
+                return orbit_fail_db(o, req, q, "release");
+        }
+        return orbit_answer(req, 200, json_pack("{s:I,s:b}", "id", (json_int_t)req->ids[1], "deleted", 1));
 }

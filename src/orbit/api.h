@@ -38,6 +38,12 @@ int api_login(Orbit *o, OrbitRequest *req);
 int api_logout(Orbit *o, OrbitRequest *req);
 int api_me(Orbit *o, OrbitRequest *req);
 int api_token_create(Orbit *o, OrbitRequest *req);
+int api_tokens_list(Orbit *o, OrbitRequest *req);
+int api_token_revoke(Orbit *o, OrbitRequest *req);
+int api_member_remove(Orbit *o, OrbitRequest *req);
+int api_deployment_delete(Orbit *o, OrbitRequest *req);
+int api_device_delete(Orbit *o, OrbitRequest *req);
+int api_release_delete(Orbit *o, OrbitRequest *req);
 int api_orgs_list(Orbit *o, OrbitRequest *req);
 int api_org_get(Orbit *o, OrbitRequest *req);
 int api_members_list(Orbit *o, OrbitRequest *req);
@@ -68,6 +74,12 @@ int api_attach(Orbit *o, OrbitRequest *req);
 int api_rollout(Orbit *o, OrbitRequest *req);
 
 int api_device_checkin(Orbit *o, OrbitRequest *req);
+/*
+ * Wakes the long polls of deployment (db locked, after the change committed), each given
+ * its device's row from one query for the whole deployment, so telling N waiting devices
+ * costs one query, not N.
+ */
+void orbit_checkin_wake(Orbit *o, int64_t deployment);
 int api_enrolment_token_create(Orbit *o, OrbitRequest *req);
 int api_device_enrol(Orbit *o, OrbitRequest *req);
 int api_device_accept(Orbit *o, OrbitRequest *req);
@@ -82,6 +94,4 @@ int api_device_trace_upload(Orbit *o, OrbitRequest *req);
 /* Queued commands for the device, marked delivered, as a JSON array (NULL if none). */
 int orbit_commands_deliver(Orbit *o, int64_t device, json_t **commandsp);
 int api_device_manifest_get(Orbit *o, OrbitRequest *req);
-/* True if the device's organisation has the running manifest digest (device_manifests). */
-bool orbit_device_manifest_known(Orbit *o, int64_t org, const char *digest);
 int api_device_store(Orbit *o, OrbitRequest *req);

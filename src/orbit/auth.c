@@ -136,20 +136,33 @@ void orbit_key_cache_clear(Orbit *o) {
         pthread_mutex_destroy(&o->key_cache_mutex);
 }
 
-/* The device key of key_id (pem its stored text): from the cache, or parsed and cached.
- * The caller owns a reference. */
-static EVP_PKEY *auth_device_key(Orbit *o, const char *key_id, const char *pem) {
-        size_t slot = strtoul((char[9]){ key_id[0], key_id[1], key_id[2], key_id[3], key_id[4], key_id[5],
-                                         key_id[6], key_id[7], '\0' }, NULL, 16) % ORBIT_KEY_CACHE;
+static size_t auth_key_slot(const char *key_id) {
+        return strtoul((char[9]){ key_id[0], key_id[1], key_id[2], key_id[3], key_id[4], key_id[5], key_id[6],
+                                  key_id[7], '\0' }, NULL, 16) % ORBIT_KEY_CACHE;
+}
+
+/* The cached key of key_id and the device last enrolled with it; NULL if not cached. The
+ * caller owns a reference. */
+static EVP_PKEY *auth_device_key_cached(Orbit *o, const char *key_id, int64_t *devicep) {
+        size_t slot = auth_key_slot(key_id);
         EVP_PKEY *key = NULL;
 
         pthread_mutex_lock(&o->key_cache_mutex);
         if (o->key_cache[slot].key && strcmp(o->key_cache[slot].key_id, key_id) == 0 &&
-            EVP_PKEY_up_ref(o->key_cache[slot].key))
+            EVP_PKEY_up_ref(o->key_cache[slot].key)) {
                 key = o->key_cache[slot].key;
+                *devicep = o->key_cache[slot].device_id;
+        }
         pthread_mutex_unlock(&o->key_cache_mutex);
-        if (key)
-                return key;
+        return key;
+}
+
+/* The device key of key_id (pem its stored text), parsed and cached with device. The
+ * caller owns a reference. */
+static EVP_PKEY *auth_device_key(Orbit *o, const char *key_id, const char *pem, int64_t device) {
+        size_t slot = auth_key_slot(key_id);
+        EVP_PKEY *key;
+
         key = auth_public_key(pem);
         if (!key)
                 return NULL;
@@ -157,20 +170,55 @@ static EVP_PKEY *auth_device_key(Orbit *o, const char *key_id, const char *pem) 
         if (EVP_PKEY_up_ref(key)) {
                 EVP_PKEY_free(o->key_cache[slot].key);
                 o->key_cache[slot].key = key;
+                o->key_cache[slot].device_id = device;
                 memcpy(o->key_cache[slot].key_id, key_id, 65);
         }
         pthread_mutex_unlock(&o->key_cache_mutex);
         return key;
 }
 
+/*
+ * The one transaction of a signed request (invariant 3): spends the nonce and records
+ * last_seen, for device if it still has key_id. *rowp gets org_id, deployment_id and
+ * accepted; 0 rows if the device is gone (deleted, or enrolled again under another id).
+ */
+static int auth_device_spend_nonce(Orbit *o, int64_t device, const char *key_id, const char *nonce, int64_t t,
+                                   OrbitDbResult *rowp) {
+        char cutoff[24];
+        int q;
+
+        snprintf(cutoff, sizeof(cutoff), "%" PRId64, t - 2 * ORBIT_DEVICE_CLOCK_SKEW);
+        orbit_db_lock(o->db);
+        q = orbit_db_begin_lazy(o->db);
+        if (q >= 0)
+                q = orbit_db_query(o->db, rowp,
+                                   "UPDATE devices SET last_seen = ? WHERE id = ? AND key_id = ?"
+                                   " RETURNING org_id, deployment_id, accepted", ID(t), ID(device), key_id);
+        if (q >= 0 && rowp->n_rows == 1 && orbit_db_cell_int(rowp, 0, 2) != 0)
+                q = orbit_db_query(o->db, NULL, "INSERT INTO device_nonces (device_id, nonce, at) VALUES (?, ?, ?)",
+                                   ID(device), nonce, ID(t));
+        /* nonces past twice the window can never be replayed: pruned at most once a second */
+        int64_t pruned = __atomic_load_n(&o->nonces_pruned, __ATOMIC_RELAXED);
+        if (q >= 0 && pruned != t &&
+            __atomic_compare_exchange_n(&o->nonces_pruned, &pruned, t, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+                (void)orbit_db_query(o->db, NULL, "DELETE FROM device_nonces WHERE at < ?", cutoff);
+        }
+        if (q >= 0 && rowp->n_rows == 1 && orbit_db_cell_int(rowp, 0, 2) != 0)
+                q = orbit_db_commit_lazy(o->db);
+        else
+                (void)orbit_db_rollback(o->db);
+        orbit_db_unlock(o->db);
+        return q;
+}
+
 static unsigned auth_device(Orbit *o, OrbitRequest *req, const void *body, size_t body_size) {
-        _cleanup_db_result_ OrbitDbResult r = { 0 };
+        _cleanup_db_result_ OrbitDbResult r = { 0 }, row = { 0 };
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
         _cleanup_free_ char *message = NULL;
         struct MHD_Connection *c = req->connection;
         OrbitDeviceAuth a;
-        char error[160], device[24], cutoff[24], now[24];
-        int64_t t = orbit_now();
+        char error[160];
+        int64_t t = orbit_now(), device = 0;
         int q;
 
         if (orbit_device_auth_parse(&a, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Kos-Device"),
@@ -182,55 +230,56 @@ static unsigned auth_device(Orbit *o, OrbitRequest *req, const void *body, size_
         if (a.timestamp < t - ORBIT_DEVICE_CLOCK_SKEW || a.timestamp > t + ORBIT_DEVICE_CLOCK_SKEW)
                 return orbit_fail(req, 401, "device request time is more than %d seconds from the server's clock",
                                   ORBIT_DEVICE_CLOCK_SKEW), 401;
+        q = orbit_device_auth_message(&message, req->method, req->path, a.timestamp, a.nonce, body, body_size);
+        if (q < 0)
+                return orbit_fail(req, 500, "out of memory"), 500;
+
+        /* a key seen before: no lookup; the nonce's transaction checks the device still has it */
+        key = auth_device_key_cached(o, a.key_id, &device);
+        if (key) {
+                if (!key_verify(key, message, strlen(message), a.signature))
+                        return orbit_fail(req, 401, "bad device signature"), 401;
+                q = auth_device_spend_nonce(o, device, a.key_id, a.nonce, t, &row);
+                if (q >= 0 && row.n_rows == 1 && orbit_db_cell_int(&row, 0, 2) != 0)
+                        goto accepted;
+                if (q < 0 && q != -EEXIST)
+                        return orbit_fail_db(o, req, q, "device nonce"), 500;
+                if (q == -EEXIST)
+                        return orbit_fail(req, 401, "replayed device request (nonce already used)"), 401;
+                /* gone, enrolled again, or not accepted: look it up as if new */
+                orbit_db_result_clear(&row);
+                EVP_PKEY_free(key);
+                key = NULL;
+        }
         orbit_db_lock(o->db);
-        q = orbit_db_query(o->db, &r,
-                           "SELECT id, org_id, deployment_id, public_key, accepted FROM devices WHERE key_id = ?", a.key_id);
+        q = orbit_db_query(o->db, &r, "SELECT id, public_key, accepted FROM devices WHERE key_id = ?", a.key_id);
         orbit_db_unlock(o->db);
         if (q < 0)
                 return orbit_fail_db(o, req, q, "device lookup"), 500;
         if (r.n_rows == 0)
                 return orbit_fail(req, 401, "unknown device key"), 401;
-        if (orbit_db_cell_int(&r, 0, 4) == 0)
+        if (orbit_db_cell_int(&r, 0, 2) == 0)
                 return orbit_fail(req, 401, "the device awaits an owner's acceptance"), 401;
-        key = auth_device_key(o, a.key_id, orbit_db_cell(&r, 0, 3));
+        device = orbit_db_cell_int(&r, 0, 0);
+        key = auth_device_key(o, a.key_id, orbit_db_cell(&r, 0, 1), device);
         if (!key)
                 return orbit_fail(req, 500, "the device's stored key does not load"), 500;
-        q = orbit_device_auth_message(&message, req->method, req->path, a.timestamp, a.nonce, body, body_size);
-        if (q < 0)
-                return orbit_fail(req, 500, "out of memory"), 500;
         if (!key_verify(key, message, strlen(message), a.signature))
                 return orbit_fail(req, 401, "bad device signature"), 401;
-
-        /* invariant 3: the nonce is spent durably before the request does anything */
-        snprintf(device, sizeof(device), "%s", orbit_db_cell(&r, 0, 0));
-        snprintf(cutoff, sizeof(cutoff), "%" PRId64, t - 2 * ORBIT_DEVICE_CLOCK_SKEW);
-        snprintf(now, sizeof(now), "%" PRId64, t);
-        orbit_db_lock(o->db);
-        q = orbit_db_begin(o->db);
-        if (q >= 0)
-                q = orbit_db_query(o->db, NULL, "INSERT INTO device_nonces (device_id, nonce, at) VALUES (?, ?, ?)", device,
-                                   a.nonce, now);
-        if (q >= 0)
-                q = orbit_db_query(o->db, NULL, "UPDATE devices SET last_seen = ? WHERE id = ?", now, device);
-        /* nonces past twice the window can never be replayed: pruned at most once a second */
-        int64_t pruned = __atomic_load_n(&o->nonces_pruned, __ATOMIC_RELAXED);
-        if (q >= 0 && pruned != t &&
-            __atomic_compare_exchange_n(&o->nonces_pruned, &pruned, t, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
-                (void)orbit_db_query(o->db, NULL, "DELETE FROM device_nonces WHERE at < ?", cutoff);
-        }
-        if (q >= 0)
-                q = orbit_db_commit(o->db);
-        else
-                (void)orbit_db_rollback(o->db);
-        orbit_db_unlock(o->db);
+        q = auth_device_spend_nonce(o, device, a.key_id, a.nonce, t, &row);
         if (q == -EEXIST)
                 return orbit_fail(req, 401, "replayed device request (nonce already used)"), 401;
         if (q < 0)
                 return orbit_fail_db(o, req, q, "device nonce"), 500;
+        if (row.n_rows == 0)
+                return orbit_fail(req, 401, "unknown device key"), 401;
+        if (orbit_db_cell_int(&row, 0, 2) == 0)
+                return orbit_fail(req, 401, "the device awaits an owner's acceptance"), 401;
+accepted:
         req->who.kind = ORBIT_PRINCIPAL_DEVICE;
-        req->who.device_id = orbit_db_cell_int(&r, 0, 0);
-        req->who.device_org_id = orbit_db_cell_int(&r, 0, 1);
-        req->who.device_deployment_id = orbit_db_cell_int(&r, 0, 2);
+        req->who.device_id = device;
+        req->who.device_org_id = orbit_db_cell_int(&row, 0, 0);
+        req->who.device_deployment_id = orbit_db_cell_int(&row, 0, 1);
         return 0;
 }
 

@@ -12,8 +12,11 @@
  *  3. A device request is valid only if its Ed25519 signature over
  *     orbit_device_auth_message() verifies with the enrolled key, its timestamp is within
  *     ORBIT_DEVICE_CLOCK_SKEW of the server's clock, and its nonce was never seen for that
- *     device within twice that window (the nonce is stored in the same transaction that
- *     accepts it, so a replay is refused even across a restart).
+ *     device within twice that window (the nonce is committed before the request does
+ *     anything, so a replay is refused even across a restart of orbit; that commit is not
+ *     waited for (orbit_db_begin_lazy()): it is synced within a second, so after a crash
+ *     of the machine a replay is refused too unless the crash came within that second. A
+ *     check-in that changes nothing waits for no disk).
  */
 #pragma once
 

@@ -5,21 +5,29 @@
  * Invariants: statements go to the server with their parameters apart (extended query
  * protocol, PQexecParams), never spliced into the text; "?" placeholders outside quoted
  * literals become $1, $2, … in order; a lost connection is re-established once before a
- * statement outside a transaction fails.
+ * statement outside a transaction fails. Each connection prepares a statement the first
+ * time its SQL text is run (keyed by the text's address: a constant, db.h invariant 1) and
+ * executes the prepared statement from then on, so the server parses and plans it once.
  */
 #include <errno.h>
 #include <libpq-fe.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "orbit/db.h"
 
+#define PG_STATEMENT_CACHE 512
+
 typedef struct PgDb {
         PGconn *conn; /* owned */
         bool in_transaction;
         char error[256];
+        /* statements prepared on conn, by SQL text address (open addressing) */
+        const char *prepared[PG_STATEMENT_CACHE];
+        size_t n_prepared;
 } PgDb;
 
 static void pg_notice(void *arg, const char *message) {
@@ -95,18 +103,65 @@ static char *pg_number_placeholders(const char *sql) {
 }
 
 static void pg_track_transaction(PgDb *p, const char *sql) {
-        if (strcmp(sql, "BEGIN") == 0)
+        if (strncmp(sql, "BEGIN", 5) == 0)
                 p->in_transaction = true;
         else if (strcmp(sql, "COMMIT") == 0 || strcmp(sql, "ROLLBACK") == 0)
                 p->in_transaction = false;
 }
 
-/* A connection lost outside a transaction is re-established (the server restarted). */
+/* A connection lost outside a transaction is re-established (the server restarted); its
+ * prepared statements are gone with the old session. */
 static bool pg_reconnect(PgDb *p) {
         if (PQstatus(p->conn) == CONNECTION_OK || p->in_transaction)
                 return false;
         PQreset(p->conn);
+        memset(p->prepared, 0, sizeof(p->prepared));
+        p->n_prepared = 0;
         return PQstatus(p->conn) == CONNECTION_OK;
+}
+
+/*
+ * The name of sql's prepared statement on p's connection ("s" and its slot), preparing it
+ * first if needed. -ENOSPC when the cache is full: the caller runs the text unprepared.
+ */
+static int pg_prepared(PgDb *p, const char *sql, const char *numbered, size_t n_params, char name[16]) {
+        size_t slot = ((uintptr_t)sql >> 3) % PG_STATEMENT_CACHE;
+        PGresult *res;
+        int r = 0;
+
+        for (size_t i = 0; i < PG_STATEMENT_CACHE; i++, slot = (slot + 1) % PG_STATEMENT_CACHE) {
+                snprintf(name, 16, "s%zu", slot);
+                if (p->prepared[slot] == sql)
+                        return 0;
+                if (!p->prepared[slot])
+                        break;
+        }
+        if (p->prepared[slot] || p->n_prepared >= PG_STATEMENT_CACHE / 2)
+                return -ENOSPC;
+        res = PQprepare(p->conn, name, numbered, (int)n_params, NULL);
+        if (!res || PQresultStatus(res) != PGRES_COMMAND_OK)
+                r = pg_error(p, res);
+        PQclear(res);
+        if (r < 0)
+                return r;
+        p->prepared[slot] = sql;
+        p->n_prepared++;
+        return 0;
+}
+
+static PGresult *pg_execute(PgDb *p, const char *sql, const char *numbered, const char *const *params,
+                            size_t n_params, int *errorp) {
+        char name[16];
+        int r = pg_prepared(p, sql, numbered, n_params, name);
+
+        *errorp = 0;
+        if (r == -ENOSPC)
+                return PQexecParams(p->conn, numbered, (int)n_params, NULL, params, NULL, NULL, 0);
+        if (r < 0) {
+                *errorp = r;
+                return NULL;
+        }
+        return PQexecPrepared(p->conn, name, (int)n_params, params, NULL, NULL, 0);
 }
 
 static int pg_script(void *handle, const char *sql) {
@@ -136,12 +191,14 @@ static int pg_query(void *handle, const char *sql, const char *const *params, si
         numbered = pg_number_placeholders(sql);
         if (!numbered)
                 return -ENOMEM;
-        res = PQexecParams(p->conn, numbered, (int)n_params, NULL, params, NULL, NULL, 0);
+        res = pg_execute(p, sql, numbered, params, n_params, &r);
         if ((!res || PQstatus(p->conn) != CONNECTION_OK) && pg_reconnect(p)) {
                 PQclear(res);
-                res = PQexecParams(p->conn, numbered, (int)n_params, NULL, params, NULL, NULL, 0);
+                res = pg_execute(p, sql, numbered, params, n_params, &r);
         }
         free(numbered);
+        if (r < 0)
+                return r;
         if (!res || (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)) {
                 r = pg_error(p, res);
                 PQclear(res);
@@ -190,5 +247,6 @@ const OrbitDbBackend orbit_db_postgresql = {
         .last_error = pg_last_error,
         .in_transaction = pg_in_transaction,
         .sync = NULL,
+        .begin_lazy = "BEGIN; SET LOCAL synchronous_commit TO OFF",
         .pooled = true,
 };

@@ -120,6 +120,9 @@ static const char *const orbit_db_migrations[] = {
         "CREATE TABLE traces (id @ID@, org_id BIGINT NOT NULL REFERENCES orgs(id),"
         "  device_id BIGINT NOT NULL REFERENCES devices(id), command_id BIGINT NOT NULL REFERENCES commands(id),"
         "  digest TEXT NOT NULL, size BIGINT NOT NULL, created BIGINT NOT NULL);",
+        /* 4: what a device last reported of its generations and apps (api-device.c): JSON
+         * arrays as the server re-encoded them after checking each item */
+        "ALTER TABLE devices ADD COLUMN generations TEXT; ALTER TABLE devices ADD COLUMN apps TEXT;",
 };
 
 static int orbit_db_set_error(char **errorp, const char *fmt, const char *a, const char *b) {
@@ -347,11 +350,14 @@ int orbit_db_queryv(OrbitDb *db, OrbitDbResult *result, const char *sql, const c
         OrbitDbResult scratch = { 0 };
         int r;
 
-        r = db->backend->query(orbit_db_handle(db), sql, params, n_params, result ? result : &scratch);
-        orbit_db_result_clear(&scratch);
-        if (r >= 0 && db->backend->sync && strncmp(sql, "SELECT", 6) != 0 &&
+        if (!result)
+                result = &scratch;
+        r = db->backend->query(orbit_db_handle(db), sql, params, n_params, result);
+        /* an autocommitted change; a statement that changed no row wrote nothing to sync */
+        if (r >= 0 && db->backend->sync && result->changes > 0 && strncmp(sql, "SELECT", 6) != 0 &&
             !db->backend->in_transaction(orbit_db_handle(db)))
-                orbit_db_note_commit(db); /* an autocommitted change */
+                orbit_db_note_commit(db);
+        orbit_db_result_clear(&scratch);
         return r;
 }
 
@@ -365,6 +371,32 @@ int orbit_db_commit(OrbitDb *db) {
         if (r >= 0 && db->backend->sync)
                 orbit_db_note_commit(db);
         return r;
+}
+
+int orbit_db_begin_lazy(OrbitDb *db) {
+        return db->backend->script(orbit_db_handle(db), db->backend->begin_lazy ? db->backend->begin_lazy : "BEGIN");
+}
+
+int orbit_db_commit_lazy(OrbitDb *db) {
+        int r = db->backend->script(orbit_db_handle(db), "COMMIT");
+
+        if (r >= 0 && db->backend->sync) {
+                pthread_mutex_lock(&db->sync_mutex);
+                db->committed++;
+                pthread_mutex_unlock(&db->sync_mutex);
+        }
+        return r;
+}
+
+void orbit_db_sync(OrbitDb *db) {
+        uint64_t committed;
+
+        if (!db->backend->sync)
+                return;
+        pthread_mutex_lock(&db->sync_mutex);
+        committed = db->committed;
+        pthread_mutex_unlock(&db->sync_mutex);
+        orbit_db_wait_durable(db, committed);
 }
 
 int orbit_db_rollback(OrbitDb *db) {

@@ -13,7 +13,8 @@
  *     request data; request data only ever reaches the database as a bound parameter.
  *  2. A committed transaction is durable before orbit_db_unlock() returns (SQLite: WAL
  *     with group commit, db.c; PostgreSQL: its default synchronous_commit), and before
- *     orbit_db_commit() returns when no lock is held (admin, start-up).
+ *     orbit_db_commit() returns when no lock is held (admin, start-up); except one begun
+ *     with orbit_db_begin_lazy(), durable within a second.
  *  3. The schema is versioned: orbit_db_open() applies each migration above the stored
  *     version in its own transaction, so a crash leaves a database at one version.
  *  4. A thread uses the database only between orbit_db_lock() and orbit_db_unlock(),
@@ -53,6 +54,9 @@ typedef struct OrbitDbBackend {
         /* makes written commits durable (SQLite: fdatasync of the WAL); NULL if COMMIT already
          * is durable */
         int (*sync)(void *handle);
+        /* what begins a transaction whose commit need not be durable when COMMIT returns
+         * (orbit_db_begin_lazy()); NULL: "BEGIN" */
+        const char *begin_lazy;
         bool pooled; /* several connections may work at once */
 } OrbitDbBackend;
 
@@ -86,6 +90,16 @@ int orbit_db_queryv(OrbitDb *db, OrbitDbResult *result, const char *sql, const c
 
 int orbit_db_begin(OrbitDb *db);
 int orbit_db_commit(OrbitDb *db);
+/*
+ * A transaction whose commit the caller does not wait to be durable: it survives a crash
+ * of orbit at once, and a crash of the machine once synced (SQLite: by the next sync any
+ * thread waits for, or by orbit_db_sync(); PostgreSQL: by its WAL writer, within
+ * wal_writer_delay). For what no answer promises (auth.h invariant 3).
+ */
+int orbit_db_begin_lazy(OrbitDb *db);
+int orbit_db_commit_lazy(OrbitDb *db);
+/* Makes every commit so far durable (orbit calls it every second). */
+void orbit_db_sync(OrbitDb *db);
 int orbit_db_rollback(OrbitDb *db);
 
 /* The last backend error, for logs (never sent to a client). */

@@ -73,6 +73,7 @@ static void http_request_free(OrbitRequest *req) {
         free(req->raw);
         json_decref(req->body);
         json_decref(req->answer);
+        orbit_db_result_clear(&req->checkin_row);
         if (req->response)
                 MHD_destroy_response(req->response);
         free(req);

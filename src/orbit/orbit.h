@@ -35,6 +35,12 @@
 /* a device's running manifest travels as base64 in a JSON body: at most this many
  * characters (a DTB of 45 KiB), so the body stays under ORBIT_BODY_MAX */
 #define ORBIT_DEVICE_MANIFEST_BASE64_MAX (60U * 1024U)
+/* what a check-in may report: generations and apps, each item at most ~150 bytes of JSON */
+#define ORBIT_DEVICE_GENERATIONS_MAX 64
+#define ORBIT_DEVICE_APPS_MAX 128
+/* a device is online if its last signed request is at most this old: a long-polling
+ * device asks again at least every ORBIT_LONG_POLL_MAX seconds */
+#define ORBIT_ONLINE_SECONDS (ORBIT_LONG_POLL_MAX + 30)
 
 typedef struct Store Store;
 typedef struct OrbitWaiters OrbitWaiters;
@@ -49,11 +55,13 @@ typedef struct Orbit {
         uint8_t download_secret[32]; /* auth.h invariant 4 */
         int64_t nonces_pruned;   /* when expired nonces were last removed (atomic) */
         /* parsed device keys by key id (a key id names one key forever): PEM decoding costs
-         * more than the signature check */
+         * more than the signature check; and the device last enrolled with it, which the
+         * transaction that spends a nonce checks again (auth.c) */
         pthread_mutex_t key_cache_mutex;
         struct {
                 char key_id[65];
                 void *key; /* owned EVP_PKEY */
+                int64_t device_id;
         } key_cache[ORBIT_KEY_CACHE];
 } Orbit;
 
@@ -127,6 +135,8 @@ struct OrbitRequest {
         uint64_t poll_deadline_ms;
         int64_t poll_deployment;
         uint64_t poll_sequence; /* orbit_waiters_sequence() before the handler looked */
+        OrbitDbResult checkin_row; /* owned: the device's row, read for it by the wake that
+                                    * resumed it (api-device.c); empty if none */
 };
 
 /* Sets an error answer: {"error": "..."} with status. Returns 0 (the request was answered). */
@@ -162,6 +172,10 @@ uint64_t orbit_waiters_sequence(OrbitWaiters *w);
  */
 bool orbit_waiters_add(OrbitWaiters *w, OrbitRequest *req, int64_t deployment_id, uint64_t sequence);
 void orbit_waiters_wake(OrbitWaiters *w, int64_t deployment_id);
+/* The same, calling fill(req, userdata) for each waiter of the deployment before it is
+ * resumed (under the waiters' mutex: fill must not block). */
+typedef void (*OrbitWaiterFill)(OrbitRequest *req, void *userdata);
+void orbit_waiters_wake_fill(OrbitWaiters *w, int64_t deployment_id, OrbitWaiterFill fill, void *userdata);
 void orbit_waiters_wake_all(OrbitWaiters *w);
 size_t orbit_waiters_count(OrbitWaiters *w);
 

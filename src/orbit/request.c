@@ -32,6 +32,92 @@ bool orbit_name_is_valid(const char *name) {
         return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
 }
 
+const char *const orbit_generation_states[] = { "good", "bad", "pending", "current", "booted", NULL };
+const char *const orbit_app_states[] = { "waiting", "setup",   "starting", "running", "ready",
+                                         "restarting", "stopping", "stopped", "failed", NULL };
+
+static bool request_word_in(const char *s, const char *const *words) {
+        for (; *words; words++)
+                if (strcmp(s, *words) == 0)
+                        return true;
+        return false;
+}
+
+/* An integer member in [0, ORBIT_COUNTER_MAX]. */
+static bool request_counter_is_valid(json_t *value) {
+        return json_is_integer(value) && json_integer_value(value) >= 0 &&
+               json_integer_value(value) <= ORBIT_COUNTER_MAX;
+}
+
+/* A string member without NUL characters. */
+static const char *request_item_string(json_t *item, const char *name) {
+        json_t *v = json_object_get(item, name);
+
+        if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v))
+                return NULL;
+        return json_string_value(v);
+}
+
+/*
+ * An array of at most f->max objects, each with exactly the members names (three), the
+ * first of which is unique across items. check(item) says what is wrong with one item.
+ */
+static int request_check_items(const OrbitField *f, json_t *value, const char *const names[3],
+                               const char *(*check)(json_t *item), char *error, size_t size) {
+        size_t i, j;
+        json_t *item;
+
+        if (!json_is_array(value))
+                return request_error(error, size, "field \"%s\" must be an array of objects", f->name);
+        if (json_array_size(value) > f->max)
+                return request_error(error, size, "field \"%s\" holds more than %zu items", f->name, f->max);
+        json_array_foreach(value, i, item) {
+                const char *why;
+                if (!json_is_object(item) || json_object_size(item) != 3 || !json_object_get(item, names[0]) ||
+                    !json_object_get(item, names[1]) || !json_object_get(item, names[2]))
+                        return request_error(error, size, "field \"%s\": item %zu must be an object of exactly "
+                                             "\"%s\", \"%s\" and \"%s\"", f->name, i, names[0], names[1], names[2]);
+                why = check(item);
+                if (why)
+                        return request_error(error, size, "field \"%s\": item %zu: %s", f->name, i, why);
+                for (j = 0; j < i; j++)
+                        if (json_equal(json_object_get(item, names[0]),
+                                       json_object_get(json_array_get(value, j), names[0])))
+                                return request_error(error, size, "field \"%s\": item %zu repeats the %s of item %zu",
+                                                     f->name, i, names[0], j);
+        }
+        return 0;
+}
+
+static const char *request_check_generation(json_t *item) {
+        const char *s;
+
+        if (!request_counter_is_valid(json_object_get(item, "generation")))
+                return "\"generation\" must be an integer between 0 and 2147483647";
+        s = request_item_string(item, "manifest");
+        if (!s || !hex_is_sha256(s))
+                return "\"manifest\" must be a SHA-256 digest (64 lowercase hex digits)";
+        s = request_item_string(item, "state");
+        if (!s || !request_word_in(s, orbit_generation_states))
+                return "\"state\" must be good, bad, pending, current or booted";
+        return NULL;
+}
+
+static const char *request_check_app(json_t *item) {
+        const char *s;
+
+        s = request_item_string(item, "name");
+        if (!s || !orbit_name_is_valid(s))
+                return "\"name\" must be 1 to 64 characters of A-Z a-z 0-9 . _ - not starting with '.'";
+        s = request_item_string(item, "state");
+        if (!s || !request_word_in(s, orbit_app_states))
+                return "\"state\" must be waiting, setup, starting, running, ready, restarting, stopping, stopped "
+                       "or failed";
+        if (!request_counter_is_valid(json_object_get(item, "restarts")))
+                return "\"restarts\" must be an integer between 0 and 2147483647";
+        return NULL;
+}
+
 /* A field's name as messages show it: only ever a name from the route table, or "?" */
 static int request_check_field(const OrbitField *f, json_t *value, char *error, size_t size) {
         const char *s;
@@ -92,6 +178,12 @@ static int request_check_field(const OrbitField *f, json_t *value, char *error, 
                                                      f->name, i);
                 return 0;
         }
+        case ORBIT_FIELD_GENERATIONS:
+                return request_check_items(f, value, (const char *const[3]){ "generation", "manifest", "state" },
+                                           request_check_generation, error, size);
+        case ORBIT_FIELD_APPS:
+                return request_check_items(f, value, (const char *const[3]){ "name", "state", "restarts" },
+                                           request_check_app, error, size);
         }
         return request_error(error, size, "field \"%s\" has an unknown type", f->name);
 }

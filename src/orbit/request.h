@@ -21,6 +21,8 @@ typedef enum OrbitFieldKind {
         ORBIT_FIELD_DIGEST,      /* 64 lowercase hex */
         ORBIT_FIELD_DIGEST_LIST, /* an array of at most max digests */
         ORBIT_FIELD_PEM,         /* lines of printable ASCII, at most max bytes */
+        ORBIT_FIELD_GENERATIONS, /* at most max {"generation", "manifest", "state"}, below */
+        ORBIT_FIELD_APPS,        /* at most max {"name", "state", "restarts"}, below */
 } OrbitFieldKind;
 
 typedef struct OrbitField {
@@ -31,6 +33,17 @@ typedef struct OrbitField {
 } OrbitField;
 
 #define ORBIT_NAME_MAX 64
+/* generation numbers and restart counts a device reports: 0 to this */
+#define ORBIT_COUNTER_MAX 2147483647
+
+/*
+ * A device's generations as check-in reports them: each {"generation": N, "manifest":
+ * DIGEST, "state": S} with S one of orbit_generation_states, no generation number twice.
+ * Its apps: each {"name": NAME, "state": S, "restarts": N} with S one of
+ * orbit_app_states, no name twice. No other member is allowed in an item.
+ */
+extern const char *const orbit_generation_states[];
+extern const char *const orbit_app_states[];
 
 /* True if name is a valid name (above). */
 bool orbit_name_is_valid(const char *name);

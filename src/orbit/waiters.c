@@ -25,6 +25,7 @@ struct OrbitWaiters {
         pthread_t thread;
         bool stop;
         uint64_t sequence;
+        uint64_t next_ms;     /* the deadline the thread sleeps until (UINT64_MAX: none) */
         OrbitRequest **items; /* owned array; the requests are MHD's */
         size_t n_items, allocated;
 };
@@ -53,6 +54,7 @@ static void *waiters_thread(void *arg) {
                                 next = w->items[i]->poll_deadline_ms;
                         i++;
                 }
+                w->next_ms = next;
                 if (next == UINT64_MAX)
                         pthread_cond_wait(&w->cond, &w->mutex);
                 else {
@@ -78,6 +80,7 @@ int orbit_waiters_new(OrbitWaiters **wp) {
 
         if (!w)
                 return -ENOMEM;
+        w->next_ms = UINT64_MAX;
         pthread_mutex_init(&w->mutex, NULL);
         pthread_condattr_init(&attr);
         pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -135,7 +138,12 @@ bool orbit_waiters_add(OrbitWaiters *w, OrbitRequest *req, int64_t deployment_id
                 req->resumed = false;
                 MHD_suspend_connection(req->connection);
                 w->items[w->n_items++] = req;
-                pthread_cond_signal(&w->cond);
+                /* the thread looks at every waiter when woken: only when it must, for a
+                 * deadline before the one it sleeps until (not once per waiter added) */
+                if (req->poll_deadline_ms < w->next_ms) {
+                        w->next_ms = req->poll_deadline_ms;
+                        pthread_cond_signal(&w->cond);
+                }
                 added = true;
         }
 out:
@@ -143,16 +151,22 @@ out:
         return added;
 }
 
-void orbit_waiters_wake(OrbitWaiters *w, int64_t deployment_id) {
+void orbit_waiters_wake_fill(OrbitWaiters *w, int64_t deployment_id, OrbitWaiterFill fill, void *userdata) {
         pthread_mutex_lock(&w->mutex);
         w->sequence++;
         for (size_t i = 0; i < w->n_items;) {
-                if (w->items[i]->poll_deployment == deployment_id)
+                if (w->items[i]->poll_deployment == deployment_id) {
+                        if (fill)
+                                fill(w->items[i], userdata);
                         waiters_resume_at(w, i);
-                else
+                } else
                         i++;
         }
         pthread_mutex_unlock(&w->mutex);
+}
+
+void orbit_waiters_wake(OrbitWaiters *w, int64_t deployment_id) {
+        orbit_waiters_wake_fill(w, deployment_id, NULL, NULL);
 }
 
 void orbit_waiters_wake_all(OrbitWaiters *w) {

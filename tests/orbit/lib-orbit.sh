@@ -20,6 +20,8 @@ orbit_test_cleanup() {
 	rm -rf "$T"
 }
 trap orbit_test_cleanup EXIT
+# killed (a timeout, a closed pipe): the cleanup still stops orbit and PostgreSQL
+trap 'exit 1' HUP INT TERM PIPE
 
 # pg_start: initdb and start PostgreSQL in a temporary directory, as nobody when we are
 # root (PostgreSQL refuses to run as root). Sets PG_URL.

@@ -6,11 +6,13 @@ upgrades from Orbit with `kos upgrade`; progress reports, a failure not offered 
 until an owner retries; a replayed device request refused; releases that do not check
 out refused; manifest inspection as JSON and DOT."""
 
+import http.client
 import json
 import os
 import subprocess
 import threading
 import time
+import urllib.parse
 import urllib.request
 
 import orbit_client
@@ -355,5 +357,19 @@ with urllib.request.urlopen(request) as response:
     check(response.read().decode() == trace, "the downloaded trace is the uploaded one")
 check(call("GET", f"/api/v1/orgs/{globex}/traces/{trace_id}", token=carol)[0] == 404, "another org cannot download")
 check(call("GET", f"{O}/traces/{trace_id}")[0] == 401, "nor anyone without a token")
+# a trace larger than 16 MiB is refused (413) whoever sends it, and nothing is stored
+big_id = call("POST", f"{O}/devices/{lab_id}/commands", {"command": "trace-upload", "app": "sensor"},
+              token=alice)[1]["id"]
+status, answer = device(lab_key, "POST", "/api/v1/device/checkin", '{"wait":0}')[0]
+check([c["id"] for c in answer["commands"]] == [big_id], f"the second trace-upload delivered: {answer}")
+connection = http.client.HTTPConnection(urllib.parse.urlsplit(URL).netloc, timeout=60)
+connection.request("POST", f"/api/v1/device/commands/{big_id}/trace", body=b"t" * (16 * 1024 * 1024 + 1),
+                   headers={"X-Kos-Device": "0" * 64, "X-Kos-Time": "0", "X-Kos-Nonce": "0" * 32,
+                            "X-Kos-Signature": "0" * 128})
+response = connection.getresponse()
+answer = json.loads(response.read())
+check(response.status == 413 and "larger than" in answer["error"], f"an oversized trace: {response.status} {answer}")
+status, answer = call("GET", f"{O}/devices/{lab_id}/traces", token=bob)
+check([t["id"] for t in answer["traces"]] == [trace_id], f"the oversized trace was not stored: {answer}")
 
 print(f"{orbit_client.checks} checks passed")

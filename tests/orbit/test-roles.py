@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """The role matrix, endpoint by endpoint: owner, user, a member of another organisation,
-no token, an expired token, a revoked token, a device signature on a user endpoint, and a
-user token on a device endpoint. 404 (not 403) for another organisation's objects."""
+no token, an expired token, a revoked session token (logout), a revoked API token, a device
+signature on a user endpoint, and a user token on a device endpoint. 404 (not 403) for
+another organisation's objects."""
 
 import sys
 from orbit_client import admin, call, check, device, device_key, digest, user
@@ -16,6 +17,9 @@ expired = admin("create-token", "alice@acme.example", "--expires-in", "0")
 status, answer = call("POST", "/api/v1/login", {"email": "alice@acme.example", "password": "alice-password"})
 revoked = answer["token"]
 check(call("POST", "/api/v1/logout", token=revoked)[0] == 200, "logout")
+revoked_api = call("POST", "/api/v1/tokens", {"name": "revoked-script"}, token=alice)[1]["token"]
+revoked_api_id = [t["id"] for t in call("GET", "/api/v1/tokens", token=revoked_api)[1]["tokens"] if t["current"]][0]
+check(call("DELETE", f"/api/v1/tokens/{revoked_api_id}", token=alice)[0] == 200, "revoke an API token")
 check(call("POST", "/api/v1/login", {"email": "alice@acme.example", "password": "wrong"})[0] == 401, "wrong password")
 
 orgs = {o["name"]: o["id"] for o in call("GET", "/api/v1/orgs", token=alice)[1]["orgs"]}
@@ -23,6 +27,11 @@ acme = orgs["acme"]
 globex = call("GET", "/api/v1/orgs", token=carol)[1]["orgs"][0]["id"]
 check(call("POST", f"/api/v1/orgs/{acme}/members", {"email": "bob@acme.example", "role": "user"}, token=alice)[0] == 200,
       "add bob as user")
+user("dave@acme.example", "dave-password")
+check(call("POST", f"/api/v1/orgs/{acme}/members", {"email": "dave@acme.example", "role": "user"}, token=alice)[0] == 200,
+      "add dave as user")
+dave_id = [m["user"] for m in call("GET", f"/api/v1/orgs/{acme}/members", token=alice)[1]["members"]
+           if m["email"] == "dave@acme.example"][0]
 
 # acme's objects, made by its owner
 project = call("POST", f"/api/v1/orgs/{acme}/projects", {"name": "weather"}, token=alice)[1]["id"]
@@ -31,6 +40,10 @@ deployment = call("POST", f"/api/v1/orgs/{acme}/projects/{project}/deployments",
 key, pem = device_key("station")
 dev = call("POST", f"/api/v1/orgs/{acme}/devices", {"name": "station-1", "public_key": pem, "deployment": deployment},
            token=alice)[1]["id"]
+spare_deployment = call("POST", f"/api/v1/orgs/{acme}/projects/{project}/deployments", {"name": "spare"},
+                        token=alice)[1]["id"]
+spare_dev = call("POST", f"/api/v1/orgs/{acme}/devices",
+                 {"name": "spare-1", "public_key": device_key("spare")[1], "deployment": deployment}, token=alice)[1]["id"]
 gproject = call("POST", f"/api/v1/orgs/{globex}/projects", {"name": "widgets"}, token=carol)[1]["id"]
 
 counter = [0]
@@ -80,9 +93,14 @@ endpoints = [
     ("GET", f"{O}/devices/{dev}/commands", None, "view"),
     ("GET", f"{O}/devices/{dev}/traces", None, "view"),
     ("GET", f"{O}/traces/1", None, "view404"),
+    ("GET", "/api/v1/tokens", None, "self"),
+    ("DELETE", f"{O}/releases/999999", None, "change404"),
+    ("DELETE", f"{O}/devices/{spare_dev}", None, "change"),
+    ("DELETE", f"{O}/deployments/{spare_deployment}", None, "change"),
+    ("DELETE", f"{O}/members/{dave_id}", None, "change"),
 ]
 
-success = {"GET": 200, "POST": 200, "PUT": 201}
+success = {"GET": 200, "POST": 200, "PUT": 201, "DELETE": 200}
 created = {"/api/v1/tokens", O + "/projects", f"{O}/projects/{project}/keys",
            f"{O}/deployments/{deployment}/enrolment-tokens", f"{O}/devices/{dev}/commands",
            f"{O}/projects/{project}/deployments", O + "/devices"}
@@ -103,8 +121,8 @@ def send(method, path, make, token=None, device_key_path=None):
 for method, path, make, access in endpoints:
     want = 201 if method != "GET" and (path in created or method == "PUT") else success[method]
     what = f"{method} {path}"
-    if access == "view404":  # a view endpoint whose object does not exist yet
-        want, access = 404, "view"
+    if access in ("view404", "change404"):  # an endpoint whose object does not exist
+        want, access = 404, access[:-3]
     status, answer = send(method, path, make, token=alice)
     check(status == want, f"owner: {what}: {status} {answer}, expected {want}")
     status, answer = send(method, path, make, token=bob)
@@ -113,7 +131,8 @@ for method, path, make, access in endpoints:
     status, answer = send(method, path, make, token=carol)
     expect = want if access == "self" else 404
     check(status == expect, f"other organisation: {what}: {status} {answer}, expected {expect}")
-    for name, token in (("no token", None), ("expired token", expired), ("revoked token", revoked)):
+    for name, token in (("no token", None), ("expired token", expired), ("revoked token", revoked),
+                        ("revoked API token", revoked_api)):
         status, answer = send(method, path, make, token=token)
         check(status == 401, f"{name}: {what}: {status} {answer}, expected 401")
     status, answer = send(method, path, make, device_key_path=key)
@@ -121,6 +140,7 @@ for method, path, make, access in endpoints:
 
 check(call("GET", "/api/v1/orgs", token=expired)[1]["error"] == "token expired", "expired says so")
 check(call("GET", "/api/v1/orgs", token=revoked)[1]["error"] == "token revoked", "revoked says so")
+check(call("GET", "/api/v1/orgs", token=revoked_api)[1]["error"] == "token revoked", "a revoked API token says so")
 
 # another organisation's objects through one's own organisation's paths: 404
 G = f"/api/v1/orgs/{globex}"
@@ -139,7 +159,10 @@ check(status == 404, f"moving a device into another organisation's deployment: {
 
 # device endpoints: only a device signature
 for method, path, body in (("POST", "/api/v1/device/checkin", '{"wait":0}'),
-                           ("POST", "/api/v1/device/progress", '{"release":1,"state":"downloading"}')):
+                           ("POST", "/api/v1/device/progress", '{"release":1,"state":"downloading"}'),
+                           ("POST", "/api/v1/device/manifest", '{"dtb":"AAAA"}'),
+                           ("POST", "/api/v1/device/commands/1", '{"state":"done"}'),
+                           ("POST", "/api/v1/device/commands/1/trace", '{}')):
     for name, token in (("owner token", alice), ("no token", None)):
         import json
         status, answer = call(method, path, json.loads(body), token=token)
@@ -152,7 +175,8 @@ check(status == 401, f"user token on the device store: {status} {answer}")
 # the audit log is the owner's, and it recorded the changes with who made them
 status, answer = call("GET", f"{O}/audit", token=alice)
 actions = {a["action"] for a in answer["audit"]}
-check({"project.create", "deployment.create", "device.register", "device.move", "member.set"} <= actions,
+check({"project.create", "deployment.create", "device.register", "device.move", "member.set",
+      "device.delete", "deployment.delete", "member.remove"} <= actions,
       f"audit actions: {actions}")
 
 print(f"{orbit_client.checks} checks passed")
