@@ -229,6 +229,8 @@ static int reader_process(Reader *rd, const uint8_t *p, uint32_t length) {
                 return reader_error(rd, "process %u: malformed app name", pid);
         if (reader_find_process(rd, pid, NULL))
                 return reader_error(rd, "process %u declared twice", pid);
+        if (rd->file->n_processes == TRACE_FILE_MAX_PROCESSES)
+                return reader_error(rd, "more than %u processes", TRACE_FILE_MAX_PROCESSES);
         procs = reallocarray(rd->file->processes, rd->file->n_processes + 1, sizeof(*procs));
         if (!procs)
                 return -ENOMEM;

@@ -2,6 +2,7 @@
 /*
  * The trace server's state (see server.h for the model and invariants).
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
@@ -68,6 +69,9 @@ struct TraceSession {
         TraceBufferState *buffers; /* owned, n_buffers */
         uint64_t lost_no_buffer;   /* the header's counter as last read */
 };
+
+/* Invariant 2 of file.h: a collect never writes more processes than a reader takes. */
+static_assert(TRACE_MAX_APPS * TRACE_APP_MAX_PROCESSES <= TRACE_FILE_MAX_PROCESSES, "a collect fits a trace file");
 
 /* Above the kernel's largest pid (PID_MAX_LIMIT): never a real one. */
 #define TRACE_SYNTHETIC_PID_FIRST 4194305U

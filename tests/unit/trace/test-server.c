@@ -328,6 +328,26 @@ TEST(malformed_hello_is_refused) {
         CHECK_EQ_INT(trace_server_session_open(s, "bad app", hello, sizeof(head) + 6, &session, &fd, &size), -EINVAL);
 }
 
+/* file.h invariant 3: a file of tiny process sections cannot make the reader's cost explode. */
+TEST(file_process_count_is_bounded) {
+        TraceFileWriter w;
+        TraceFile *file = NULL;
+        char err[256];
+
+        trace_file_writer_init(&w);
+        for (uint32_t pid = 1; pid <= TRACE_FILE_MAX_PROCESSES; pid++)
+                trace_file_write_process(&w, pid, "a");
+        CHECK_OK(w.error);
+        CHECK_OK(trace_file_parse(&file, w.data, w.size, err, sizeof(err)));
+        CHECK_EQ_INT(file->n_processes, TRACE_FILE_MAX_PROCESSES);
+        file = trace_file_free(file);
+        trace_file_write_process(&w, TRACE_FILE_MAX_PROCESSES + 1, "a");
+        CHECK_EQ_INT(trace_file_parse(&file, w.data, w.size, err, sizeof(err)), -EBADMSG);
+        CHECK(strstr(err, "more than 4096 processes") != NULL);
+        CHECK(file == NULL);
+        trace_file_writer_done(&w);
+}
+
 TEST(admin_requests) {
         TraceAdminRequest req = { .op = TRACE_ADMIN_START, .mode = KOS_TRACE_MODE_OVERWRITE, .app = "alpha",
                                   .categories = "net,work" };
