@@ -175,24 +175,43 @@ static int trace_server_get_app(TraceServer *s, const char *name, TraceApp **app
 
 /* ---- Holding events -------------------------------------------------------------------- */
 
+/*
+ * Adds count lost events of thread tid of process pid. Invariant 2: a process has at most
+ * TRACE_PROCESS_MAX_LOST counts (an app that keeps making new threads, or writes a new
+ * owner into a ring each time, would otherwise grow this list without end); past that,
+ * its losses are counted together under thread 0, which already stands for "no ring".
+ */
 static void trace_app_count_lost(TraceApp *a, uint32_t pid, uint32_t tid, uint64_t count, uint64_t now) {
-        TraceLost *l;
+        TraceLost *l = NULL, *process_wide = NULL, *first = NULL;
+        size_t of_pid = 0;
 
         if (count == 0)
                 return;
-        for (size_t i = 0; i < a->n_lost; i++)
-                if (a->lost[i].pid == pid && a->lost[i].tid == tid) {
+        for (size_t i = 0; i < a->n_lost && !l; i++) {
+                if (a->lost[i].pid != pid)
+                        continue;
+                of_pid++;
+                if (!first)
+                        first = &a->lost[i];
+                if (a->lost[i].tid == tid)
                         l = &a->lost[i];
-                        l->count = l->count + count < l->count ? UINT64_MAX : l->count + count;
-                        l->timestamp = now;
+                else if (a->lost[i].tid == 0)
+                        process_wide = &a->lost[i];
+        }
+        if (!l && of_pid >= TRACE_PROCESS_MAX_LOST) {
+                l = process_wide ? process_wide : first;
+                l->tid = 0;
+        }
+        if (!l) {
+                l = reallocarray(a->lost, a->n_lost + 1, sizeof(*l));
+                if (!l)
                         return;
-                }
-        /* Bounded: at most (buffers + 1) entries per remembered process. */
-        l = reallocarray(a->lost, a->n_lost + 1, sizeof(*l));
-        if (!l)
-                return;
-        a->lost = l;
-        a->lost[a->n_lost++] = (TraceLost){ pid, tid, count, now };
+                a->lost = l;
+                l = &a->lost[a->n_lost++];
+                *l = (TraceLost){ pid, tid, 0, now };
+        }
+        l->count = l->count + count < l->count ? UINT64_MAX : l->count + count;
+        l->timestamp = now;
 }
 
 static void trace_app_store(TraceServer *s, TraceApp *a, uint32_t pid, uint32_t tid, const TraceRecord *r,
@@ -433,10 +452,20 @@ static int trace_shm_create(const TraceServerConfig *config, int *fdp, TraceShmH
         return 0;
 }
 
-/* Drops the oldest ended process (its events stay until collected, without categories). */
+/*
+ * Drops the oldest ended process (its events stay until collected, without categories;
+ * its lost counts go now, as a collect writes none for a process it does not know, and
+ * a process that restarts again and again must not grow the list without end).
+ */
 static bool trace_app_forget_process(TraceApp *a) {
         for (size_t i = 0; i < a->n_processes; i++)
                 if (!a->processes[i]->session) {
+                        size_t kept = 0;
+
+                        for (size_t j = 0; j < a->n_lost; j++)
+                                if (a->lost[j].pid != a->processes[i]->pid)
+                                        a->lost[kept++] = a->lost[j];
+                        a->n_lost = kept;
                         trace_process_free(a->processes[i]);
                         memmove(&a->processes[i], &a->processes[i + 1], (a->n_processes - i - 1) * sizeof(void *));
                         a->n_processes--;

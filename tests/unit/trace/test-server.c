@@ -309,6 +309,35 @@ TEST(retired_ring_is_freed) {
         app_close(s, &app);
 }
 
+/* Invariant 2: a new owner per ring, each losing events, does not grow the lost counts
+ * without end; the total lost is kept. */
+TEST(lost_counts_are_bounded) {
+        TraceServerConfig config = { 1, RECORDS, 64 };
+        _cleanup_(trace_server_freep) TraceServer *s = NULL;
+        _cleanup_(trace_file_freep) TraceFile *f = NULL;
+        TraceShmBuffer *b;
+        size_t sections = 0;
+        App app;
+
+        CHECK_OK(trace_server_new(&s, &config));
+        app_open(s, "alpha", &app);
+        CHECK_OK(trace_server_start(s, "alpha", NULL, KOS_TRACE_MODE_DISCARD));
+        b = trace_shm_buffer(app.shm, RECORDS, 0);
+        for (uint32_t i = 0; i < 1000; i++) {
+                b->owner = 1000 + i;
+                b->lost++;
+                b->retired = 1;
+                trace_server_drain(s);
+                CHECK_EQ_INT(b->owner, 0);
+        }
+        f = collect(s, "alpha");
+        for (size_t i = 0; i < f->n_events; i++)
+                sections += f->events[i].record.type == TRACE_EVENT_LOST;
+        CHECK(sections <= TRACE_PROCESS_MAX_LOST);
+        CHECK_EQ_INT(lost_of(f), 1000);
+        app_close(s, &app);
+}
+
 TEST(malformed_hello_is_refused) {
         TraceServerConfig config = { 1, RECORDS, 64 };
         _cleanup_(trace_server_freep) TraceServer *s = NULL;
