@@ -158,6 +158,10 @@ static int keystore_call(uint8_t operation, uint8_t flags, const char *name, con
         }
         if (payload_size > out_size) {
                 explicit_bzero(reply, (size_t)KEYSTORE_REPLY_MAX);
+                /* Only unwrap's reply size is the caller's choice: a buffer too small for
+                 * the data key is the caller's mistake, not the key store's. */
+                if (operation == KEYSTORE_OP_UNWRAP)
+                        return -EMSGSIZE;
                 keystore_client_broken();
                 return -EPROTO;
         }
