@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "msg/wire.h"
 #include "trace/file.h"
 
 static uint64_t f64_bits(double d) {
@@ -195,18 +196,6 @@ static TraceFileProcess *reader_find_process(Reader *rd, uint32_t pid, size_t *i
         return NULL;
 }
 
-static bool app_name_is_valid(const uint8_t *s, size_t n) {
-        if (n == 0 || n > TRACE_APP_NAME_MAX)
-                return false;
-        for (size_t i = 0; i < n; i++) {
-                uint8_t c = s[i];
-                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                      c == '_' || c == ',' || c == '+' || c == '-'))
-                        return false;
-        }
-        return true;
-}
-
 static bool text_is_printable(const uint8_t *s, size_t n) {
         for (size_t i = 0; i < n; i++)
                 if (s[i] < 0x20 || s[i] >= 0x7f)
@@ -225,7 +214,7 @@ static int reader_process(Reader *rd, const uint8_t *p, uint32_t length) {
                 return reader_error(rd, "process has pid 0");
         if (get32(p + 4) != 0)
                 return reader_error(rd, "process: reserved field is not 0");
-        if (!app_name_is_valid(p + 8, length - 8))
+        if (length - 8 > TRACE_APP_NAME_MAX || !msg_name_is_valid((const char *)p + 8, length - 8))
                 return reader_error(rd, "process %u: malformed app name", pid);
         if (reader_find_process(rd, pid, NULL))
                 return reader_error(rd, "process %u declared twice", pid);
