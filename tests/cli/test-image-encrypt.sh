@@ -91,6 +91,9 @@ fails 1 'site.img: the output would replace the input' \
 	"$KOS" image encrypt --key disk.key --key-name disk --component site site.img site.img
 fails 2 '--sector-size "8192": expected 512, 1024, 2048 or 4096' \
 	"$KOS" image encrypt --key disk.key --key-name disk --component site --sector-size 8192 site.img x.enc
+# 2^32 + 512 is not 512 (it would be printed as the manifest's sector size, not the one used).
+fails 2 '--sector-size "4294967808": expected 512, 1024, 2048 or 4096' \
+	"$KOS" image encrypt --key disk.key --key-name disk --component site --sector-size 4294967808 site.img x.enc
 fails 2 '--component "a/b"' "$KOS" image encrypt --key disk.key --key-name disk --component a/b site.img x.enc
 fails 2 'expected --key KEYFILE --key-name NAME --component COMPONENT IN OUT' "$KOS" image encrypt site.img x.enc
 fails 2 'image: unknown command "decrypt"' "$KOS" image decrypt
