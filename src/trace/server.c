@@ -578,9 +578,9 @@ int trace_server_stop(TraceServer *s, const char *app) {
         return 0;
 }
 
-int trace_server_list(TraceServer *s, char **textp) {
+int trace_server_list(TraceServer *s, size_t max, char **textp) {
         char *text = NULL;
-        size_t size = 0;
+        size_t size = 0, whole = 0;
         FILE *f = open_memstream(&text, &size);
 
         if (!f)
@@ -588,6 +588,13 @@ int trace_server_list(TraceServer *s, char **textp) {
         for (size_t i = 0; i < s->n_apps; i++) {
                 TraceApp *a = s->apps[i];
                 bool any = false;
+
+                /* Whole lines only: the one that went past max, and any after it, are left out. */
+                if (fflush(f) != 0)
+                        break;
+                if (size > max)
+                        break;
+                whole = size;
 
                 fprintf(f, "%s %s %s ", a->name, a->traced ? "traced" : "idle",
                         !a->traced ? "-" : a->mode == KOS_TRACE_MODE_OVERWRITE ? "overwrite" : "discard");
@@ -614,6 +621,8 @@ int trace_server_list(TraceServer *s, char **textp) {
                 free(text);
                 return -ENOMEM;
         }
+        if (size > max)
+                text[whole] = '\0';
         *textp = text;
         return 0;
 }

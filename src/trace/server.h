@@ -68,7 +68,10 @@ void trace_server_drain(TraceServer *server);
 /* Admin operations: 0 or a negative errno (-EALREADY, -ENOENT, -EINVAL, -EMFILE). */
 int trace_server_start(TraceServer *server, const char *app, const char *categories, KosTraceMode mode);
 int trace_server_stop(TraceServer *server, const char *app);
-/* The list text (kos/trace.h kos_trace_admin_list). The caller owns *textp. */
-int trace_server_list(TraceServer *server, char **textp);
+/*
+ * The list text (kos/trace.h kos_trace_admin_list), at most max bytes of whole lines: the
+ * apps past that are left out, never a line cut in two. The caller owns *textp.
+ */
+int trace_server_list(TraceServer *server, size_t max, char **textp);
 /* Writes the events held for app (NULL: all apps) to w and forgets them. -ENOENT: unknown app. */
 int trace_server_collect(TraceServer *server, const char *app, TraceFileWriter *w);

@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -270,7 +272,7 @@ TEST(restart_stays_traced) {
         app_open(s, "alpha", &second);
         CHECK_EQ_INT(second.shm->enabled[0], 1);
         app_emit(&second, 0, now(), KOS_TRACE_EVENT_INSTANT, 0, "second");
-        CHECK_OK(trace_server_list(s, &list));
+        CHECK_OK(trace_server_list(s, SIZE_MAX, &list));
         CHECK(strncmp(list, "alpha traced discard 4", 22) == 0 && strstr(list, " net,work\n"));
         f = collect(s, NULL);
         CHECK_EQ_INT(events_of(f), 2);
@@ -375,6 +377,30 @@ TEST(file_process_count_is_bounded) {
         CHECK(strstr(err, "more than 4096 processes") != NULL);
         CHECK(file == NULL);
         trace_file_writer_done(&w);
+}
+
+/* A list longer than a message holds is cut between lines, never inside one. */
+TEST(list_is_cut_between_lines) {
+        TraceServerConfig config = { 1, RECORDS, 4 };
+        _cleanup_(trace_server_freep) TraceServer *s = NULL;
+        _cleanup_free_ char *all = NULL, *cut = NULL;
+        char name[16];
+        size_t max;
+
+        CHECK_OK(trace_server_new(&s, &config));
+        for (int i = 0; i < 10; i++) {
+                snprintf(name, sizeof(name), "app-%d", i);
+                CHECK_OK(trace_server_start(s, name, "net,work", KOS_TRACE_MODE_DISCARD));
+        }
+        CHECK_OK(trace_server_list(s, SIZE_MAX, &all));
+        CHECK(strlen(all) > 20);
+        /* Room for the first three lines and half the fourth. */
+        max = (size_t)(strchr(strchr(strchr(all, '\n') + 1, '\n') + 1, '\n') - all) + 1 + 8;
+        CHECK_OK(trace_server_list(s, max, &cut));
+        CHECK(strlen(cut) < max);
+        CHECK_EQ_INT(strlen(cut), max - 8);
+        CHECK(strncmp(all, cut, strlen(cut)) == 0);
+        CHECK(cut[strlen(cut) - 1] == '\n');
 }
 
 TEST(admin_requests) {
