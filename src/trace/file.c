@@ -2,6 +2,7 @@
 /*
  * The trace file: writer and strict reader (see file.h for the invariants).
  */
+#include <assert.h>
 #include <endian.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -146,6 +147,11 @@ void trace_file_write_lost(TraceFileWriter *w, uint32_t pid, uint32_t tid, uint6
 
 /* ---- Reader ---------------------------------------------------------------------------- */
 
+/* The pid lookup: open addressing, at most half full (invariant 3: one probe or a few per
+ * section, not a scan of every process). */
+#define READER_PID_SLOTS 8192U
+static_assert(READER_PID_SLOTS >= 2 * TRACE_FILE_MAX_PROCESSES, "the pid table stays at most half full");
+
 typedef struct Reader {
         const uint8_t *data;
         size_t size;
@@ -154,7 +160,16 @@ typedef struct Reader {
         size_t err_size;
         TraceFile *file;
         size_t events_capacity;
+        uint32_t *pid_slots; /* owned: READER_PID_SLOTS, each a process index + 1, or 0 */
 } Reader;
+
+static size_t reader_pid_slot(const Reader *rd, uint32_t pid) {
+        size_t k = (uint32_t)(pid * 2654435761U) >> 19;
+
+        while (rd->pid_slots[k] && rd->file->processes[rd->pid_slots[k] - 1].pid != pid)
+                k = (k + 1) & (READER_PID_SLOTS - 1);
+        return k;
+}
 
 static int reader_error(Reader *rd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int reader_error(Reader *rd, const char *fmt, ...) {
@@ -187,13 +202,13 @@ static uint64_t get64(const uint8_t *p) {
 }
 
 static TraceFileProcess *reader_find_process(Reader *rd, uint32_t pid, size_t *indexp) {
-        for (size_t i = 0; i < rd->file->n_processes; i++)
-                if (rd->file->processes[i].pid == pid) {
-                        if (indexp)
-                                *indexp = i;
-                        return &rd->file->processes[i];
-                }
-        return NULL;
+        uint32_t slot = rd->pid_slots[reader_pid_slot(rd, pid)];
+
+        if (!slot)
+                return NULL;
+        if (indexp)
+                *indexp = slot - 1;
+        return &rd->file->processes[slot - 1];
 }
 
 static bool text_is_printable(const uint8_t *s, size_t n) {
@@ -224,6 +239,7 @@ static int reader_process(Reader *rd, const uint8_t *p, uint32_t length) {
         if (!procs)
                 return -ENOMEM;
         rd->file->processes = procs;
+        rd->pid_slots[reader_pid_slot(rd, pid)] = (uint32_t)rd->file->n_processes + 1;
         proc = &procs[rd->file->n_processes++];
         *proc = (TraceFileProcess){ .pid = pid };
         memcpy(proc->app, p + 8, length - 8);
@@ -319,10 +335,12 @@ static int reader_event(Reader *rd, const uint8_t *p, uint32_t length, bool lost
 
 int trace_file_parse(TraceFile **filep, const void *data, size_t size, char *err, size_t err_size) {
         _cleanup_(trace_file_freep) TraceFile *file = calloc(1, sizeof(TraceFile));
-        Reader rd = { .data = data, .size = size, .err = err, .err_size = err_size, .file = file };
+        _cleanup_free_ uint32_t *pid_slots = calloc(READER_PID_SLOTS, sizeof(uint32_t));
+        Reader rd = { .data = data, .size = size, .err = err, .err_size = err_size, .file = file,
+                      .pid_slots = pid_slots };
         int r;
 
-        if (!file)
+        if (!file || !pid_slots)
                 return -ENOMEM;
         if (size < TRACE_FILE_HEADER_SIZE || memcmp(data, TRACE_FILE_MAGIC, 8) != 0)
                 return reader_error(&rd, "not a KOS trace file (no KOSTRACE header)");

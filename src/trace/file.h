@@ -11,7 +11,7 @@
  *     converted without further checks.
  *  2. The writer produces only what the parser accepts (the server validated every record).
  *  3. The reader's memory and time are linear in the file's size: at most
- *     TRACE_FILE_MAX_PROCESSES processes.
+ *     TRACE_FILE_MAX_PROCESSES processes, found by pid in a hash table, not by a scan.
  */
 #pragma once
 
