@@ -453,19 +453,31 @@ static int trace_shm_create(const TraceServerConfig *config, int *fdp, TraceShmH
 }
 
 /*
- * Drops the oldest ended process (its events stay until collected, without categories;
- * its lost counts go now, as a collect writes none for a process it does not know, and
- * a process that restarts again and again must not grow the list without end).
+ * Drops the oldest ended process with its held events and lost counts: a collect writes
+ * none for a process it does not know, a process that restarts again and again must not
+ * grow the lists without end, and its pid may now label a new process, which must not be
+ * given the old one's events.
  */
-static bool trace_app_forget_process(TraceApp *a) {
+static bool trace_app_forget_process(TraceServer *s, TraceApp *a) {
+        size_t max = s->config.max_events;
+
         for (size_t i = 0; i < a->n_processes; i++)
                 if (!a->processes[i]->session) {
+                        uint32_t pid = a->processes[i]->pid;
                         size_t kept = 0;
 
                         for (size_t j = 0; j < a->n_lost; j++)
-                                if (a->lost[j].pid != a->processes[i]->pid)
+                                if (a->lost[j].pid != pid)
                                         a->lost[kept++] = a->lost[j];
                         a->n_lost = kept;
+                        kept = 0;
+                        for (size_t j = 0; j < a->n_events; j++) {
+                                const TraceStored *e = &a->events[(a->first + j) % max];
+
+                                if (e->pid != pid)
+                                        a->events[(a->first + kept++) % max] = *e;
+                        }
+                        a->n_events = kept;
                         trace_process_free(a->processes[i]);
                         memmove(&a->processes[i], &a->processes[i + 1], (a->n_processes - i - 1) * sizeof(void *));
                         a->n_processes--;
@@ -493,7 +505,7 @@ int trace_server_session_open(TraceServer *s, const char *app, const void *hello
         if (r < 0)
                 goto fail;
         if (a->n_sessions >= TRACE_APP_MAX_SESSIONS ||
-            (a->n_processes == TRACE_APP_MAX_PROCESSES && !trace_app_forget_process(a))) {
+            (a->n_processes == TRACE_APP_MAX_PROCESSES && !trace_app_forget_process(s, a))) {
                 r = -EMFILE;
                 goto fail;
         }
@@ -664,7 +676,7 @@ static void trace_app_collect(TraceServer *s, TraceApp *a, TraceFileWriter *w) {
         free(a->lost);
         a->lost = NULL;
         a->n_lost = 0;
-        while (trace_app_forget_process(a))
+        while (trace_app_forget_process(s, a))
                 ;
 }
 

@@ -284,6 +284,33 @@ TEST(restart_stays_traced) {
         app_close(s, &second);
 }
 
+/* A forgotten process's events go with it: a later process given its pid does not get them. */
+TEST(forgotten_process_events_go_with_it) {
+        TraceServerConfig config = { 1, RECORDS, 64 };
+        _cleanup_(trace_server_freep) TraceServer *s = NULL;
+        _cleanup_(trace_file_freep) TraceFile *f = NULL;
+        App app;
+
+        CHECK_OK(trace_server_new(&s, &config));
+        CHECK_OK(trace_server_start(s, "alpha", NULL, KOS_TRACE_MODE_DISCARD));
+        app_open(s, "alpha", &app);
+        app_emit(&app, 0, now(), KOS_TRACE_EVENT_INSTANT, 0, "old");
+        app_close(s, &app);
+        /* Each says pid 4242 too; the last one opens once the first is forgotten. */
+        for (int i = 0; i < TRACE_APP_MAX_PROCESSES; i++) {
+                app_open(s, "alpha", &app);
+                if (i < TRACE_APP_MAX_PROCESSES - 1)
+                        app_close(s, &app);
+        }
+        app_emit(&app, 0, now(), KOS_TRACE_EVENT_INSTANT, 0, "new");
+        f = collect(s, "alpha");
+        CHECK_EQ_INT(events_of(f), 1);
+        for (size_t i = 0; i < f->n_events; i++)
+                if (f->events[i].record.type != TRACE_EVENT_LOST)
+                        CHECK_EQ_STR(f->events[i].record.name, "new");
+        app_close(s, &app);
+}
+
 /* layout.h invariant 5: a retired ring is drained, then freed for the next thread. */
 TEST(retired_ring_is_freed) {
         TraceServerConfig config = { 1, RECORDS, 64 };
