@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                                 break;
                         case TRACE_ADMIN_LIST: {
                                 char *text = NULL;
-                                if (trace_server_list(s, &text) == 0)
+                                if (trace_server_list(s, 4096, &text) == 0)
                                         free(text);
                                 break;
                         }

@@ -75,7 +75,9 @@ int kos_keystore_wrap(const char *key, const char *purpose, const void *data, si
 
 /*
  * aes-256: unwraps what kos_keystore_wrap() made for the same key and purpose into out
- * (out_size bytes); *sizep is the data key's size. -EKEYREJECTED if it does not open.
+ * (out_size bytes; 64 always suffice); *sizep is the data key's size. -EKEYREJECTED if it
+ * does not open; -EMSGSIZE if the data key is longer than out_size (out is untouched and
+ * the connection stays usable).
  */
 int kos_keystore_unwrap(const char *key, const char *purpose, const void *wrapped, size_t wrapped_size,
                         void *out, size_t out_size, size_t *sizep);

@@ -24,6 +24,9 @@
  * KOS_TRACE_STRING_MAX are cut; bytes outside printable ASCII become '?'.
  *
  * Before kos_trace_open() succeeds, and after it failed, every category is disabled.
+ * Categories are registered by constructors, before main(); one registered after
+ * kos_trace_open() (a library loaded later with dlopen()) is never enabled, and
+ * registering must not run concurrently with kos_trace_open().
  * kos_trace_open() uses the message library (kos/msg.h) and must not run concurrently with
  * other kos_msg_* calls; the KOS_TRACE_* macros may run on any thread at any time, but not
  * in a signal handler. A thread keeps the ring its first event claimed until it exits;
@@ -87,7 +90,7 @@ typedef enum KosTraceMode {
         KOS_TRACE_MODE_OVERWRITE = 1, /* flight recorder: the newest events are kept */
 } KosTraceMode;
 
-/* Registers a category; KOS_TRACE_DEFINE_CATEGORY calls it before main(). */
+/* Registers a category; KOS_TRACE_DEFINE_CATEGORY calls it before main() (not thread-safe). */
 void kos_trace_category_register(KosTraceCategory *category);
 
 /* Writes one event; the macros call it when the category is enabled. */

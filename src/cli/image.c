@@ -80,7 +80,8 @@ static int image_encrypt_verb(int argc, char **argv) {
                 case OPT_SECTOR_SIZE:
                         errno = 0;
                         sector_size = strtoul(optarg, &end, 10);
-                        if (errno != 0 || end == optarg || *end || !image_encrypt_sector_size_is_valid((unsigned)sector_size))
+                        if (errno != 0 || end == optarg || *end || sector_size > 4096 ||
+                            !image_encrypt_sector_size_is_valid((unsigned)sector_size))
                                 return cli_usage_error("image encrypt: --sector-size \"%s\": expected 512, 1024, 2048 or 4096",
                                                        optarg);
                         break;

@@ -191,6 +191,29 @@ static int cli_trace_list(int argc, char **argv) {
         return CLI_EXIT_OK;
 }
 
+/*
+ * Whether a trace file can be written at path, asked before the server hands its events
+ * over and forgets them, so that a mistyped -o (a missing or read-only directory, a
+ * directory in the file's place) loses no events: a probe file beside path is made and
+ * removed. Returns 0 or a negative errno.
+ */
+static int cli_trace_output_probe(const char *path) {
+        _cleanup_free_ char *probe = NULL;
+        struct stat st;
+        int fd;
+
+        if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+                return -EISDIR;
+        if (asprintf(&probe, "%s.probe-XXXXXX", path) < 0)
+                return -ENOMEM;
+        fd = mkostemp(probe, O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        close(fd);
+        (void)unlink(probe);
+        return 0;
+}
+
 static int cli_trace_collect(int argc, char **argv) {
         _cleanup_(kos_trace_admin_closep) KosTraceAdmin *admin = NULL;
         _cleanup_free_ char *data = NULL;
@@ -205,6 +228,11 @@ static int cli_trace_collect(int argc, char **argv) {
                 return CLI_EXIT_USAGE;
         if (argc - first > 1 || !o.output)
                 return cli_usage_error("usage: kos trace collect [APP] -o FILE");
+        r = cli_trace_output_probe(o.output);
+        if (r < 0) {
+                log_error("trace collect: %s: %s", o.output, r == -EISDIR ? "not a regular file" : strerror(-r));
+                return CLI_EXIT_FAILURE;
+        }
         if (cli_trace_connect("collect", &o, &admin) < 0)
                 return CLI_EXIT_FAILURE;
         r = kos_trace_admin_collect(admin, argc > first ? argv[first] : NULL, &fd);

@@ -246,10 +246,9 @@ SealRootKey *seal_root_key_free(SealRootKey *root) {
  */
 int seal_key_file_load(uint8_t **keyp, const char *path, size_t size) {
         _cleanup_close_ int fd = -1;
-        _cleanup_secret_ uint8_t *key = NULL;
+        _cleanup_secret_ char *key = NULL;
         struct stat st;
-        size_t got = 0;
-        uint8_t extra;
+        size_t got;
         int r;
 
         /* Non-blocking, so a FIFO in its place is an error, not a hang. */
@@ -264,33 +263,13 @@ int seal_key_file_load(uint8_t **keyp, const char *path, size_t size) {
                 return SEAL_E_KEY_FILE_MODE;
         if (st.st_size < 0 || (uint64_t)st.st_size != size)
                 return SEAL_E_KEY_FILE_SIZE;
-
-        r = secret_alloc((void **)&key, size);
+        /* Straight into secret memory; a file that shrank or grew while read is refused. */
+        r = secret_read_fd(fd, size, &key, &got);
+        if (r == -EFBIG || (r == 0 && got != size))
+                return SEAL_E_KEY_FILE_SIZE;
         if (r < 0)
                 return r;
-        while (got < size) {
-                ssize_t n = read(fd, key + got, size - got);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        return SEAL_E_KEY_FILE_SIZE; /* shrank while read */
-                got += (size_t)n;
-        }
-        for (;;) {
-                ssize_t n = read(fd, &extra, 1);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n > 0)
-                        return SEAL_E_KEY_FILE_SIZE; /* grew while read */
-                break;
-        }
-        *keyp = steal_ptr(&key);
+        *keyp = (uint8_t *)steal_ptr(&key);
         return 0;
 }
 
@@ -491,8 +470,6 @@ int seal_blob_open(const SealRootKey *root, const uint8_t *data, size_t size, co
 
 int seal_blob_read_file(const char *path, uint8_t **datap, size_t *sizep) {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        _cleanup_free_ uint8_t *data = NULL;
-        size_t size = 0;
         struct stat st;
 
         if (fd < 0)
@@ -503,26 +480,8 @@ int seal_blob_read_file(const char *path, uint8_t **datap, size_t *sizep) {
                 return -EINVAL;
         if (st.st_size > (off_t)SEAL_BLOB_MAX)
                 return -EFBIG;
-        /* One byte more than allowed, to see a file that grew past the limit. */
-        data = malloc(SEAL_BLOB_MAX + 1);
-        if (!data)
-                return -ENOMEM;
-        for (;;) {
-                ssize_t n = read(fd, data + size, SEAL_BLOB_MAX + 1 - size);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        break;
-                size += (size_t)n;
-                if (size > SEAL_BLOB_MAX)
-                        return -EFBIG;
-        }
-        *datap = steal_ptr(&data);
-        *sizep = size;
-        return 0;
+        /* -EFBIG as well for a file that grew past the limit while read. */
+        return read_fd_full(fd, SEAL_BLOB_MAX, (char **)datap, sizep);
 }
 
 int seal_wrapped_parse(const uint8_t *data, size_t size, SealWrapped *wrappedp) {

@@ -4,9 +4,11 @@
  *
  * Invariants: 1. Sector n (counted in 512-byte units from the image's start, whatever the
  * sector size) is encrypted as one XTS data unit with the tweak n, little-endian in 16
- * bytes: plain64's IV. 2. out is never left half-written: the bytes go to a temporary file
- * that is renamed over out only once complete and synced; each step passes a crash point
- * (util/fault.h), so a test can cut the power at any of them. 3. The key schedule lives in an
+ * bytes: plain64's IV. 2. out is never left half-written: the bytes go to a new temporary
+ * file of a random name (O_EXCL: two runs for one out never share it, a stale one is never
+ * reused) that is renamed over out only once complete and synced, and the directory is
+ * synced after; each step passes a crash point (util/fault.h), so a test can cut the power
+ * at any of them. 3. The key schedule lives in an
  * OpenSSL cipher context, which OpenSSL wipes when freed; the caller's key is not copied.
  */
 #include <errno.h>
@@ -15,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -102,9 +105,20 @@ int image_encrypt(const char *in, const char *out, const uint8_t data_key[IMAGE_
                 return encrypt_what(whatbuf, whatsize, -errno, "%s", in);
         if (!S_ISREG(st.st_mode) || st.st_size == 0)
                 return encrypt_what(whatbuf, whatsize, -EINVAL, "%s: not a non-empty regular file", in);
-        if (asprintf(&tmp, "%s.tmp", out) < 0 || !(buf = malloc(ENCRYPT_CHUNK)))
+        if (!(buf = malloc(ENCRYPT_CHUNK)))
                 return encrypt_what(whatbuf, whatsize, -ENOMEM, "%s", out);
-        out_fd = fault_openat_create(AT_FDCWD, tmp, O_WRONLY | O_TRUNC | O_NOFOLLOW, 0644);
+        out_fd = -EEXIST;
+        for (unsigned attempt = 0; out_fd == -EEXIST && attempt < 16; attempt++) {
+                uint64_t bits = 0;
+
+                (void)getrandom(&bits, sizeof(bits), GRND_NONBLOCK);
+                free(tmp);
+                if (asprintf(&tmp, "%s.tmp.%016llx", out, (unsigned long long)(bits ^ attempt)) < 0) {
+                        tmp = NULL;
+                        return encrypt_what(whatbuf, whatsize, -ENOMEM, "%s", out);
+                }
+                out_fd = fault_openat_create(AT_FDCWD, tmp, O_WRONLY | O_EXCL | O_NOFOLLOW, 0644);
+        }
         if (out_fd < 0)
                 return encrypt_what(whatbuf, whatsize, out_fd, "%s", tmp);
 
@@ -146,6 +160,12 @@ int image_encrypt(const char *in, const char *out, const uint8_t data_key[IMAGE_
         if (r < 0) {
                 encrypt_what(whatbuf, whatsize, r, "%s", out);
                 goto fail;
+        }
+        /* Renamed: out is whole; a failing directory sync only leaves the rename undurable. */
+        r = fsync_parent_dir(out);
+        if (r < 0) {
+                EVP_CIPHER_CTX_free(ctx);
+                return encrypt_what(whatbuf, whatsize, r, "%s: syncing its directory", out);
         }
         EVP_CIPHER_CTX_free(ctx);
         *sizep = total;

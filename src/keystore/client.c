@@ -80,6 +80,13 @@ static void keystore_client_broken(void) {
         keystore_client.fd = -1;
 }
 
+/* A reply buffer may hold a shared secret or a data key: wiped on every way out. */
+static void keystore_reply_freep(uint8_t **replyp) {
+        if (*replyp)
+                explicit_bzero(*replyp, KEYSTORE_REPLY_MAX);
+        free(*replyp);
+}
+
 /*
  * One request and its reply. On success the reply's payload is copied to out (out_size
  * bytes; a longer payload is -EPROTO) and its size to *sizep.
@@ -87,7 +94,7 @@ static void keystore_client_broken(void) {
 static int keystore_call(uint8_t operation, uint8_t flags, const char *name, const char *purpose, const void *data,
                          size_t size, void *out, size_t out_size, size_t *sizep) {
         uint8_t request[KEYSTORE_REQUEST_MAX];
-        _cleanup_free_ uint8_t *reply = NULL;
+        _cleanup_(keystore_reply_freep) uint8_t *reply = NULL;
         uint32_t serial, status;
         const uint8_t *payload;
         size_t payload_size;
@@ -157,13 +164,15 @@ static int keystore_call(uint8_t operation, uint8_t flags, const char *name, con
                 return status_to_errno(status);
         }
         if (payload_size > out_size) {
-                explicit_bzero(reply, (size_t)KEYSTORE_REPLY_MAX);
+                /* Only unwrap's reply size is the caller's choice: a buffer too small for
+                 * the data key is the caller's mistake, not the key store's. */
+                if (operation == KEYSTORE_OP_UNWRAP)
+                        return -EMSGSIZE;
                 keystore_client_broken();
                 return -EPROTO;
         }
         if (payload_size)
                 memcpy(out, payload, payload_size);
-        explicit_bzero(reply, KEYSTORE_REPLY_MAX);
         *sizep = payload_size;
         return 0;
 }

@@ -438,8 +438,8 @@ static int connection_on_io(EventSource *source, int fd, uint32_t revents, void 
                          * connection, as a malformed frame does on a message server. */
                         if (passed >= 0)
                                 close(passed);
-                        if (got > 0)
-                                explicit_bzero(s->request, (size_t)got);
+                        /* A truncated frame filled the whole buffer before it was refused. */
+                        explicit_bzero(s->request, got > 0 ? (size_t)got : KEYSTORE_REQUEST_MAX + 1);
                         connection_log(c, LOG_LEVEL_WARNING, "app \"%s\": malformed message", c->app);
                         connection_drop(s, c, got < 0 && got != -EBADMSG ? strerror((int)-got) : "malformed message");
                         return 0;

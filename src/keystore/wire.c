@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * The key store's wire format (see wire.h for the layout and invariants 1-2).
+ * The key store's wire format (see wire.h for the layout and invariants 1-3).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -125,6 +125,15 @@ int keystore_request_parse(const void *buf, size_t size, KeystoreRequest *reqp, 
         case KEYSTORE_OP_PUBLIC_KEY:
                 if (data_size != 0)
                         return bad(why, why_size, "public-key takes no data");
+                break;
+        case KEYSTORE_OP_SIGN:
+                /* Invariant 3: only the key store writes the context prefix; a plain
+                 * signature of a message that starts with it would pass for a context-bound
+                 * signature of whatever app and key the message names. */
+                if (!(req.flags & KEYSTORE_FLAG_CONTEXT) && data_size >= sizeof(KEYSTORE_CONTEXT_LABEL) &&
+                    memcmp(req.data, KEYSTORE_CONTEXT_LABEL, sizeof(KEYSTORE_CONTEXT_LABEL)) == 0)
+                        return bad(why, why_size, "sign: a plain signature of a message that starts with the "
+                                                  "context label");
                 break;
         case KEYSTORE_OP_AGREE:
                 if (data_size != KOS_KEYSTORE_PUBLIC_KEY_SIZE)

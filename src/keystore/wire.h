@@ -13,6 +13,9 @@
  *     operation takes, a valid key name (or none, for LIST only), sizes that add up to
  *     the bytes received, and data of the size the operation takes.
  *  2. Nothing here allocates; parsed requests point into the caller's buffer.
+ *  3. A plain SIGN request never carries a message that starts with the context prefix
+ *     (KEYSTORE_CONTEXT_LABEL and its NUL): that prefix is written by the key store alone, so
+ *     a plain signature can never pass for a context-bound one of another app or key.
  */
 #pragma once
 

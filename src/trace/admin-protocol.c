@@ -7,6 +7,8 @@
 
 #include "trace/admin-protocol.h"
 
+/* msg_name_is_valid()'s rule, spelled out again: libkos-trace.so is linked against
+ * libkos-msg.so, which exports only kos_msg_*. */
 bool trace_app_name_is_valid(const char *name) {
         size_t n = strlen(name);
 

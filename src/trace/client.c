@@ -43,10 +43,16 @@ void kos_trace_category_register(KosTraceCategory *category) {
         trace_categories = category;
 }
 
-/* At a thread's exit: its ring may go to another thread once the server has drained it. */
+/*
+ * At a thread's exit: its ring may go to another thread once the server has drained it.
+ * Events the thread still emits after this (from a later thread-specific destructor) are
+ * counted as lost, not written into a ring another thread may have claimed meanwhile.
+ */
 static void trace_thread_exit(void *ring) {
         TraceShmBuffer *b = ring;
 
+        trace_thread_buffer = NULL;
+        trace_thread_claimed = -1;
         atomic_store_explicit((_Atomic uint32_t *)&b->retired, 1, memory_order_release);
 }
 

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,11 +14,12 @@
 #include "trace/convert.h"
 #include "util/fileio.h"
 
-/* One output event: a file event, or an E added to close a slice (index == SIZE_MAX). */
+/* One output event: a file event, or an E added to close a slice (added: event is its B). */
 typedef struct OutEvent {
         const TraceFileEvent *event;
         size_t order;
-        uint64_t timestamp; /* of an added E */
+        bool added;
+        uint64_t timestamp; /* of an added E; 0 is a timestamp like any other */
 } OutEvent;
 
 static int out_compare_thread(const void *a, const void *b) {
@@ -34,7 +36,7 @@ static int out_compare_thread(const void *a, const void *b) {
 }
 
 static uint64_t out_timestamp(const OutEvent *o) {
-        return o->event && !o->timestamp ? o->event->record.timestamp : o->timestamp;
+        return o->added ? o->timestamp : o->event->record.timestamp;
 }
 
 static int out_compare_time(const void *a, const void *b) {
@@ -60,7 +62,7 @@ static int trace_balance(const TraceFile *file, OutEvent **outp, size_t *np, Tra
         if (!in || !out || !stack)
                 return -ENOMEM;
         for (size_t i = 0; i < file->n_events; i++)
-                in[i] = (OutEvent){ &file->events[i], i, 0 };
+                in[i] = (OutEvent){ &file->events[i], i, false, 0 };
         qsort(in, file->n_events, sizeof(OutEvent), out_compare_thread);
         for (size_t i = 0; i < file->n_events; i++) {
                 const TraceFileEvent *e = in[i].event;
@@ -75,12 +77,12 @@ static int trace_balance(const TraceFile *file, OutEvent **outp, size_t *np, Tra
                         }
                         depth--;
                 }
-                out[n] = (OutEvent){ e, n, 0 };
+                out[n] = (OutEvent){ e, n, false, 0 };
                 n++;
 next:
                 if (last) {
                         while (depth > 0) {
-                                out[n] = (OutEvent){ stack[--depth], n, e->record.timestamp };
+                                out[n] = (OutEvent){ stack[--depth], n, true, e->record.timestamp };
                                 n++;
                                 stats->closed++;
                         }
@@ -164,7 +166,7 @@ int trace_convert_json(const TraceFile *file, FILE *f, TraceConvertStats *statsp
                 const TraceFileEvent *e = out[i].event;
                 const TraceFileProcess *p = &file->processes[e->process];
                 const TraceRecord *rec = &e->record;
-                bool added = out[i].timestamp != 0;
+                bool added = out[i].added;
                 static const char phase[] = { 0, 'B', 'E', 'i', 'C' };
 
                 if (rec->type == TRACE_EVENT_LOST) {
@@ -177,7 +179,7 @@ int trace_convert_json(const TraceFile *file, FILE *f, TraceConvertStats *statsp
                 }
                 fprintf(f, "{\"ph\":\"%c\",\"pid\":%u,\"tid\":%u,\"ts\":", added ? 'E' : phase[rec->type], e->pid,
                         e->tid);
-                json_ts(f, added ? out[i].timestamp : rec->timestamp);
+                json_ts(f, out_timestamp(&out[i]));
                 fputs(",\"cat\":", f);
                 json_string(f, p->categories[rec->category], 1024);
                 fputs(",\"name\":", f);
@@ -292,6 +294,16 @@ static void ctf_args(CtfBuffer *b, const TraceRecord *r) {
         ctf_text(b, text, sizeof(text));
 }
 
+/* A counter's double as the int64 value field: truncated, and held within int64's range
+ * (converting a double outside it is undefined behaviour; the reader only checks finite). */
+static int64_t ctf_double_value(double d) {
+        if (d >= 9223372036854775807.0)
+                return INT64_MAX;
+        if (d <= -9223372036854775808.0)
+                return INT64_MIN;
+        return (int64_t)d;
+}
+
 int trace_convert_ctf(const TraceFile *file, int dir_fd, TraceConvertStats *statsp) {
         TraceConvertStats stats = { 0 };
         _cleanup_free_ OutEvent *out = NULL;
@@ -334,12 +346,12 @@ int trace_convert_ctf(const TraceFile *file, int dir_fd, TraceConvertStats *stat
                 const TraceFileEvent *e = out[i].event;
                 const TraceFileProcess *p = &file->processes[e->process];
                 const TraceRecord *rec = &e->record;
-                bool added = out[i].timestamp != 0;
+                bool added = out[i].added;
                 unsigned type = added ? KOS_TRACE_EVENT_END : rec->type;
                 int64_t value = 0;
 
                 if (rec->type == TRACE_EVENT_LOST || (rec->type == KOS_TRACE_EVENT_COUNTER && !added))
-                        value = rec->arg_types[0] == KOS_TRACE_ARG_DOUBLE ? (int64_t)rec->args[0].value.d
+                        value = rec->arg_types[0] == KOS_TRACE_ARG_DOUBLE ? ctf_double_value(rec->args[0].value.d)
                                                                            : rec->args[0].value.i;
                 ctf_u32(&b, type);
                 ctf_u64(&b, out_timestamp(&out[i]));

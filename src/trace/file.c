@@ -2,6 +2,7 @@
 /*
  * The trace file: writer and strict reader (see file.h for the invariants).
  */
+#include <assert.h>
 #include <endian.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "msg/wire.h"
 #include "trace/file.h"
 
 static uint64_t f64_bits(double d) {
@@ -145,6 +147,11 @@ void trace_file_write_lost(TraceFileWriter *w, uint32_t pid, uint32_t tid, uint6
 
 /* ---- Reader ---------------------------------------------------------------------------- */
 
+/* The pid lookup: open addressing, at most half full (invariant 3: one probe or a few per
+ * section, not a scan of every process). */
+#define READER_PID_SLOTS 8192U
+static_assert(READER_PID_SLOTS >= 2 * TRACE_FILE_MAX_PROCESSES, "the pid table stays at most half full");
+
 typedef struct Reader {
         const uint8_t *data;
         size_t size;
@@ -153,7 +160,16 @@ typedef struct Reader {
         size_t err_size;
         TraceFile *file;
         size_t events_capacity;
+        uint32_t *pid_slots; /* owned: READER_PID_SLOTS, each a process index + 1, or 0 */
 } Reader;
+
+static size_t reader_pid_slot(const Reader *rd, uint32_t pid) {
+        size_t k = (uint32_t)(pid * 2654435761U) >> 19;
+
+        while (rd->pid_slots[k] && rd->file->processes[rd->pid_slots[k] - 1].pid != pid)
+                k = (k + 1) & (READER_PID_SLOTS - 1);
+        return k;
+}
 
 static int reader_error(Reader *rd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int reader_error(Reader *rd, const char *fmt, ...) {
@@ -186,25 +202,13 @@ static uint64_t get64(const uint8_t *p) {
 }
 
 static TraceFileProcess *reader_find_process(Reader *rd, uint32_t pid, size_t *indexp) {
-        for (size_t i = 0; i < rd->file->n_processes; i++)
-                if (rd->file->processes[i].pid == pid) {
-                        if (indexp)
-                                *indexp = i;
-                        return &rd->file->processes[i];
-                }
-        return NULL;
-}
+        uint32_t slot = rd->pid_slots[reader_pid_slot(rd, pid)];
 
-static bool app_name_is_valid(const uint8_t *s, size_t n) {
-        if (n == 0 || n > TRACE_APP_NAME_MAX)
-                return false;
-        for (size_t i = 0; i < n; i++) {
-                uint8_t c = s[i];
-                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                      c == '_' || c == ',' || c == '+' || c == '-'))
-                        return false;
-        }
-        return true;
+        if (!slot)
+                return NULL;
+        if (indexp)
+                *indexp = slot - 1;
+        return &rd->file->processes[slot - 1];
 }
 
 static bool text_is_printable(const uint8_t *s, size_t n) {
@@ -225,14 +229,17 @@ static int reader_process(Reader *rd, const uint8_t *p, uint32_t length) {
                 return reader_error(rd, "process has pid 0");
         if (get32(p + 4) != 0)
                 return reader_error(rd, "process: reserved field is not 0");
-        if (!app_name_is_valid(p + 8, length - 8))
+        if (length - 8 > TRACE_APP_NAME_MAX || !msg_name_is_valid((const char *)p + 8, length - 8))
                 return reader_error(rd, "process %u: malformed app name", pid);
         if (reader_find_process(rd, pid, NULL))
                 return reader_error(rd, "process %u declared twice", pid);
+        if (rd->file->n_processes == TRACE_FILE_MAX_PROCESSES)
+                return reader_error(rd, "more than %u processes", TRACE_FILE_MAX_PROCESSES);
         procs = reallocarray(rd->file->processes, rd->file->n_processes + 1, sizeof(*procs));
         if (!procs)
                 return -ENOMEM;
         rd->file->processes = procs;
+        rd->pid_slots[reader_pid_slot(rd, pid)] = (uint32_t)rd->file->n_processes + 1;
         proc = &procs[rd->file->n_processes++];
         *proc = (TraceFileProcess){ .pid = pid };
         memcpy(proc->app, p + 8, length - 8);
@@ -328,10 +335,12 @@ static int reader_event(Reader *rd, const uint8_t *p, uint32_t length, bool lost
 
 int trace_file_parse(TraceFile **filep, const void *data, size_t size, char *err, size_t err_size) {
         _cleanup_(trace_file_freep) TraceFile *file = calloc(1, sizeof(TraceFile));
-        Reader rd = { .data = data, .size = size, .err = err, .err_size = err_size, .file = file };
+        _cleanup_free_ uint32_t *pid_slots = calloc(READER_PID_SLOTS, sizeof(uint32_t));
+        Reader rd = { .data = data, .size = size, .err = err, .err_size = err_size, .file = file,
+                      .pid_slots = pid_slots };
         int r;
 
-        if (!file)
+        if (!file || !pid_slots)
                 return -ENOMEM;
         if (size < TRACE_FILE_HEADER_SIZE || memcmp(data, TRACE_FILE_MAGIC, 8) != 0)
                 return reader_error(&rd, "not a KOS trace file (no KOSTRACE header)");

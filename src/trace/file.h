@@ -10,6 +10,8 @@
  *     declared category and passes trace_record_is_valid(). What it returns can be
  *     converted without further checks.
  *  2. The writer produces only what the parser accepts (the server validated every record).
+ *  3. The reader's memory and time are linear in the file's size: at most
+ *     TRACE_FILE_MAX_PROCESSES processes, found by pid in a hash table, not by a scan.
  */
 #pragma once
 
@@ -26,6 +28,10 @@
 #define TRACE_FILE_MAX_SIZE (1024ULL * 1024 * 1024)
 #define TRACE_APP_NAME_MAX 127
 #define TRACE_DESCRIPTION_MAX 255
+/* Processes one file may declare: as many as a trace server remembers (256 apps, 16 each).
+ * Each costs the reader about 1 KiB for a section of 9 bytes and a lookup per section, so
+ * without a bound a small file would cost memory and time out of proportion (invariant 3). */
+#define TRACE_FILE_MAX_PROCESSES 4096U
 
 enum {
         TRACE_SECTION_PROCESS = 1,

@@ -139,13 +139,12 @@ static int traced_handle_admin(TracedChannel *tc, const KosMsgMessage *m) {
                 (void)traced_reply_errno(tc->channel, m, r < 0 ? r : 0);
                 return 0;
         case TRACE_ADMIN_LIST:
-                r = trace_server_list(t->server, &text);
+                r = trace_server_list(t->server, KOS_MSG_MAX_PAYLOAD, &text);
                 if (r < 0) {
                         (void)traced_reply_errno(tc->channel, m, r);
                         return 0;
                 }
-                (void)kos_msg_reply(tc->channel, m, 0, text,
-                                    strlen(text) > KOS_MSG_MAX_PAYLOAD ? KOS_MSG_MAX_PAYLOAD : strlen(text), -1);
+                (void)kos_msg_reply(tc->channel, m, 0, text, strlen(text), -1);
                 return 0;
         case TRACE_ADMIN_COLLECT: {
                 TraceFileWriter w;

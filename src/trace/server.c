@@ -2,6 +2,7 @@
 /*
  * The trace server's state (see server.h for the model and invariants).
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
@@ -68,6 +69,9 @@ struct TraceSession {
         TraceBufferState *buffers; /* owned, n_buffers */
         uint64_t lost_no_buffer;   /* the header's counter as last read */
 };
+
+/* Invariant 2 of file.h: a collect never writes more processes than a reader takes. */
+static_assert(TRACE_MAX_APPS * TRACE_APP_MAX_PROCESSES <= TRACE_FILE_MAX_PROCESSES, "a collect fits a trace file");
 
 /* Above the kernel's largest pid (PID_MAX_LIMIT): never a real one. */
 #define TRACE_SYNTHETIC_PID_FIRST 4194305U
@@ -171,24 +175,43 @@ static int trace_server_get_app(TraceServer *s, const char *name, TraceApp **app
 
 /* ---- Holding events -------------------------------------------------------------------- */
 
+/*
+ * Adds count lost events of thread tid of process pid. Invariant 2: a process has at most
+ * TRACE_PROCESS_MAX_LOST counts (an app that keeps making new threads, or writes a new
+ * owner into a ring each time, would otherwise grow this list without end); past that,
+ * its losses are counted together under thread 0, which already stands for "no ring".
+ */
 static void trace_app_count_lost(TraceApp *a, uint32_t pid, uint32_t tid, uint64_t count, uint64_t now) {
-        TraceLost *l;
+        TraceLost *l = NULL, *process_wide = NULL, *first = NULL;
+        size_t of_pid = 0;
 
         if (count == 0)
                 return;
-        for (size_t i = 0; i < a->n_lost; i++)
-                if (a->lost[i].pid == pid && a->lost[i].tid == tid) {
+        for (size_t i = 0; i < a->n_lost && !l; i++) {
+                if (a->lost[i].pid != pid)
+                        continue;
+                of_pid++;
+                if (!first)
+                        first = &a->lost[i];
+                if (a->lost[i].tid == tid)
                         l = &a->lost[i];
-                        l->count = l->count + count < l->count ? UINT64_MAX : l->count + count;
-                        l->timestamp = now;
+                else if (a->lost[i].tid == 0)
+                        process_wide = &a->lost[i];
+        }
+        if (!l && of_pid >= TRACE_PROCESS_MAX_LOST) {
+                l = process_wide ? process_wide : first;
+                l->tid = 0;
+        }
+        if (!l) {
+                l = reallocarray(a->lost, a->n_lost + 1, sizeof(*l));
+                if (!l)
                         return;
-                }
-        /* Bounded: at most (buffers + 1) entries per remembered process. */
-        l = reallocarray(a->lost, a->n_lost + 1, sizeof(*l));
-        if (!l)
-                return;
-        a->lost = l;
-        a->lost[a->n_lost++] = (TraceLost){ pid, tid, count, now };
+                a->lost = l;
+                l = &a->lost[a->n_lost++];
+                *l = (TraceLost){ pid, tid, 0, now };
+        }
+        l->count = l->count + count < l->count ? UINT64_MAX : l->count + count;
+        l->timestamp = now;
 }
 
 static void trace_app_store(TraceServer *s, TraceApp *a, uint32_t pid, uint32_t tid, const TraceRecord *r,
@@ -429,10 +452,32 @@ static int trace_shm_create(const TraceServerConfig *config, int *fdp, TraceShmH
         return 0;
 }
 
-/* Drops the oldest ended process (its events stay until collected, without categories). */
-static bool trace_app_forget_process(TraceApp *a) {
+/*
+ * Drops the oldest ended process with its held events and lost counts: a collect writes
+ * none for a process it does not know, a process that restarts again and again must not
+ * grow the lists without end, and its pid may now label a new process, which must not be
+ * given the old one's events.
+ */
+static bool trace_app_forget_process(TraceServer *s, TraceApp *a) {
+        size_t max = s->config.max_events;
+
         for (size_t i = 0; i < a->n_processes; i++)
                 if (!a->processes[i]->session) {
+                        uint32_t pid = a->processes[i]->pid;
+                        size_t kept = 0;
+
+                        for (size_t j = 0; j < a->n_lost; j++)
+                                if (a->lost[j].pid != pid)
+                                        a->lost[kept++] = a->lost[j];
+                        a->n_lost = kept;
+                        kept = 0;
+                        for (size_t j = 0; j < a->n_events; j++) {
+                                const TraceStored *e = &a->events[(a->first + j) % max];
+
+                                if (e->pid != pid)
+                                        a->events[(a->first + kept++) % max] = *e;
+                        }
+                        a->n_events = kept;
                         trace_process_free(a->processes[i]);
                         memmove(&a->processes[i], &a->processes[i + 1], (a->n_processes - i - 1) * sizeof(void *));
                         a->n_processes--;
@@ -460,7 +505,7 @@ int trace_server_session_open(TraceServer *s, const char *app, const void *hello
         if (r < 0)
                 goto fail;
         if (a->n_sessions >= TRACE_APP_MAX_SESSIONS ||
-            (a->n_processes == TRACE_APP_MAX_PROCESSES && !trace_app_forget_process(a))) {
+            (a->n_processes == TRACE_APP_MAX_PROCESSES && !trace_app_forget_process(s, a))) {
                 r = -EMFILE;
                 goto fail;
         }
@@ -545,9 +590,9 @@ int trace_server_stop(TraceServer *s, const char *app) {
         return 0;
 }
 
-int trace_server_list(TraceServer *s, char **textp) {
+int trace_server_list(TraceServer *s, size_t max, char **textp) {
         char *text = NULL;
-        size_t size = 0;
+        size_t size = 0, whole = 0;
         FILE *f = open_memstream(&text, &size);
 
         if (!f)
@@ -555,6 +600,13 @@ int trace_server_list(TraceServer *s, char **textp) {
         for (size_t i = 0; i < s->n_apps; i++) {
                 TraceApp *a = s->apps[i];
                 bool any = false;
+
+                /* Whole lines only: the one that went past max, and any after it, are left out. */
+                if (fflush(f) != 0)
+                        break;
+                if (size > max)
+                        break;
+                whole = size;
 
                 fprintf(f, "%s %s %s ", a->name, a->traced ? "traced" : "idle",
                         !a->traced ? "-" : a->mode == KOS_TRACE_MODE_OVERWRITE ? "overwrite" : "discard");
@@ -581,6 +633,8 @@ int trace_server_list(TraceServer *s, char **textp) {
                 free(text);
                 return -ENOMEM;
         }
+        if (size > max)
+                text[whole] = '\0';
         *textp = text;
         return 0;
 }
@@ -622,7 +676,7 @@ static void trace_app_collect(TraceServer *s, TraceApp *a, TraceFileWriter *w) {
         free(a->lost);
         a->lost = NULL;
         a->n_lost = 0;
-        while (trace_app_forget_process(a))
+        while (trace_app_forget_process(s, a))
                 ;
 }
 

@@ -11,8 +11,8 @@
  *     must not go back in time on its thread; what fails is counted as lost, never stored.
  *  2. Everything one app can make the server hold is bounded per app: events
  *     (max_events, a ring in overwrite mode), live sessions (TRACE_APP_MAX_SESSIONS),
- *     processes remembered (TRACE_APP_MAX_PROCESSES), categories (64 per session), and the
- *     work of one drain (n_buffers × buffer_records records). So an app that floods, lies
+ *     processes remembered (TRACE_APP_MAX_PROCESSES), categories (64 per session), lost
+ *     counts (TRACE_PROCESS_MAX_LOST per remembered process), and the work of one drain (n_buffers × buffer_records records). So an app that floods, lies
  *     or dies mid-event costs only its own trace.
  *  3. An app is traced from trace_server_start() until trace_server_stop(); every session
  *     it opens in between, a restarted process's included, is enabled as asked. Events
@@ -33,6 +33,7 @@
 #define TRACE_MAX_APPS 256
 #define TRACE_APP_MAX_SESSIONS 4
 #define TRACE_APP_MAX_PROCESSES 16
+#define TRACE_PROCESS_MAX_LOST 64 /* lost counts per process: threads told apart */
 #define TRACE_APP_MAX_EVENTS_DEFAULT 65536
 
 typedef struct TraceServer TraceServer;
@@ -67,7 +68,10 @@ void trace_server_drain(TraceServer *server);
 /* Admin operations: 0 or a negative errno (-EALREADY, -ENOENT, -EINVAL, -EMFILE). */
 int trace_server_start(TraceServer *server, const char *app, const char *categories, KosTraceMode mode);
 int trace_server_stop(TraceServer *server, const char *app);
-/* The list text (kos/trace.h kos_trace_admin_list). The caller owns *textp. */
-int trace_server_list(TraceServer *server, char **textp);
+/*
+ * The list text (kos/trace.h kos_trace_admin_list), at most max bytes of whole lines: the
+ * apps past that are left out, never a line cut in two. The caller owns *textp.
+ */
+int trace_server_list(TraceServer *server, size_t max, char **textp);
 /* Writes the events held for app (NULL: all apps) to w and forgets them. -ENOENT: unknown app. */
 int trace_server_collect(TraceServer *server, const char *app, TraceFileWriter *w);

@@ -83,31 +83,48 @@ fails 1 'long.key: an aes-256 key file holds 32 bytes' \
 fails 1 'missing.img: No such file' "$KOS" image encrypt --key disk.key --key-name disk --component site missing.img x.enc
 : >empty.img
 fails 1 'empty.img: not a non-empty regular file' "$KOS" image encrypt --key disk.key --key-name disk --component site empty.img x.enc
-[ ! -e x.enc ] && [ ! -e x.enc.tmp ] || fail "a refused encryption left an output"
+[ ! -e x.enc ] && ! ls x.enc.tmp* >/dev/null 2>&1 || fail "a refused encryption left an output"
 fails 1 'image encrypt: site.img: Input/output error' \
 	env KOS_FAULT_READ_EIO=site.img "$KOS" image encrypt --key disk.key --key-name disk --component site site.img x.enc
-[ ! -e x.enc ] && [ ! -e x.enc.tmp ] || fail "a failed read left an output"
+[ ! -e x.enc ] && ! ls x.enc.tmp* >/dev/null 2>&1 || fail "a failed read left an output"
 fails 1 'site.img: the output would replace the input' \
 	"$KOS" image encrypt --key disk.key --key-name disk --component site site.img site.img
 fails 2 '--sector-size "8192": expected 512, 1024, 2048 or 4096' \
 	"$KOS" image encrypt --key disk.key --key-name disk --component site --sector-size 8192 site.img x.enc
+# 2^32 + 512 is not 512 (it would be printed as the manifest's sector size, not the one used).
+fails 2 '--sector-size "4294967808": expected 512, 1024, 2048 or 4096' \
+	"$KOS" image encrypt --key disk.key --key-name disk --component site --sector-size 4294967808 site.img x.enc
 fails 2 '--component "a/b"' "$KOS" image encrypt --key disk.key --key-name disk --component a/b site.img x.enc
 fails 2 'expected --key KEYFILE --key-name NAME --component COMPONENT IN OUT' "$KOS" image encrypt site.img x.enc
 fails 2 'image: unknown command "decrypt"' "$KOS" image decrypt
-# A power cut at any write, fsync or rename leaves OUT as it was (here: absent), never a part.
+# The temporary file is a new one of its own: a file already at a predictable name beside
+# OUT (here a hard link to another file) is neither truncated nor written.
+printf 'keep me\n' >keep.txt
+ln keep.txt y.enc.tmp
+ok "$KOS" image encrypt --key disk.key --key-name disk --component site site.img y.enc
+[ "$(cat keep.txt)" = "keep me" ] || fail "image encrypt wrote into a file beside its output"
+rm -f y.enc y.enc.tmp keep.txt
+# A power cut at any write, fsync or rename leaves OUT as it was (here: absent), never a
+# part; at the last point, the directory's sync after the rename, OUT is whole.
 head -c 3000000 /dev/urandom >big.img
 rm -f "$T/points"
 KOS_FAULT_LOG="$T/points" "$KOS" image encrypt --key disk.key --key-name disk --component big big.img big.enc \
 	>/dev/null || fail "image encrypt with a fault log"
 n=$(wc -l <"$T/points")
-[ "$n" -ge 5 ] || fail "only $n crash points for a 3 MB image (create, 3 writes, fsync, rename)"
+[ "$n" -ge 6 ] || fail "only $n crash points for a 3 MB image (create, 3 writes, fsync, rename, directory sync)"
+tail -n 1 "$T/points" | grep -q ' fsync-dir ' || fail "the last crash point is not the directory's sync: $(tail -n 1 "$T/points")"
 [ "$(stat -c %s big.enc)" = 3002368 ] || fail "big.enc is not 733 sectors of 4096 bytes"
 rm big.enc
 i=1
 while [ "$i" -le "$n" ]; do
 	run env KOS_FAULT_CRASH_AT=$i "$KOS" image encrypt --key disk.key --key-name disk --component big big.img big.enc
 	[ "$status" -eq 86 ] || fail "crash point $i of $n: exit $status, not the crash"
-	[ ! -e big.enc ] || fail "crash point $i of $n left a big.enc"
+	if [ "$i" -lt "$n" ]; then
+		[ ! -e big.enc ] || fail "crash point $i of $n left a big.enc"
+	else
+		[ "$(stat -c %s big.enc)" = 3002368 ] || fail "crash at the directory's sync left a partial big.enc"
+		rm big.enc
+	fi
 	[ ! -s "$T/.out" ] || fail "crash point $i of $n printed properties for an image not written"
 	i=$((i + 1))
 done

@@ -6,6 +6,9 @@
  *   keystore-test-client agree KEY PEER_PUBLIC_HEX      prints the shared secret, hex
  *   keystore-test-client wrap KEY PURPOSE DATA_HEX      prints the wrapped key, hex
  *   keystore-test-client unwrap KEY PURPOSE WRAPPED_HEX prints the data key, hex
+ *   keystore-test-client unwrap-short KEY PURPOSE WRAPPED_HEX
+ *                                                       unwraps into 16 bytes, prints the
+ *                                                       error, then unwraps into enough
  *   keystore-test-client stall KEY N                    sends N requests, reads no reply
  *
  * Exit 0 on success; 1 with "error: <errno name>: <the key store's reason>" otherwise.
@@ -108,6 +111,17 @@ int main(int argc, char **argv) {
         if (argc == 5 && strcmp(argv[1], "unwrap") == 0) {
                 if (unhex(argv[4], in, sizeof(in), &n) < 0)
                         return 2;
+                r = kos_keystore_unwrap(argv[2], argv[3], in, n, out, sizeof(out), &m);
+                if (r < 0)
+                        return fail(r);
+                print_hex(out, m);
+                return 0;
+        }
+        if (argc == 5 && strcmp(argv[1], "unwrap-short") == 0) {
+                if (unhex(argv[4], in, sizeof(in), &n) < 0)
+                        return 2;
+                r = kos_keystore_unwrap(argv[2], argv[3], in, n, out, 16, &m);
+                printf("%s ", r == -EMSGSIZE ? "EMSGSIZE" : r < 0 ? strerror(-r) : "fits");
                 r = kos_keystore_unwrap(argv[2], argv[3], in, n, out, sizeof(out), &m);
                 if (r < 0)
                         return fail(r);

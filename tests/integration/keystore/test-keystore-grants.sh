@@ -21,7 +21,8 @@
 #   no connection         loner, granted nothing, has no connection: denied at once
 #   import                admin imports factory once; its public key is the seed's; again: exists
 #   agree                 tunnel's X25519 secret equals what openssl derives from the other side
-#   wrap/unwrap           round trip; another purpose is refused
+#   wrap/unwrap           round trip; another purpose is refused; too small a buffer is
+#                         EMSGSIZE and the connection serves on
 #   stalling client       greedy sends without reading replies; it loses its connection,
 #                         admin is served all the same
 #   log flood             noisy is refused 30 times in a row; the key store logs 20 of them
@@ -51,6 +52,7 @@ echo "fpub $($K pubkey factory)"
 w=$($CLIENT wrap disk component:site '"$DATA_KEY"'); echo "wrapped $w"
 echo "unwrapped $($CLIENT unwrap disk component:site "$w")"
 $CLIENT unwrap disk component:other "$w"; echo "other-purpose status $?"
+echo "unwrap-short $($CLIENT unwrap-short disk component:site "$w")"
 until [ -e "$T/greedy.done" ]; do sleep 0.05; done
 echo "after-stall $($K sign orbit-identity "$T/msg")"
 echo done; exec sleep 1000'
@@ -159,6 +161,8 @@ openssl pkeyutl -derive -inkey "$T/peer.der" -keyform DER -peerkey "$T/vpub.der"
 # Wrap and unwrap round trip; another purpose does not open it.
 [ "$(ks_field admin unwrapped)" = "$DATA_KEY" ] || fail "unwrap: $(cat "$T/admin.out")"
 grep -q '^error: EKEYREJECTED: unwrap with key "disk": ' "$T/admin.out" || fail "other purpose: $(cat "$T/admin.out")"
+# A buffer too small for the data key is the caller's error; the connection serves on.
+[ "$(ks_field admin unwrap-short)" = "EMSGSIZE $DATA_KEY" ] || fail "unwrap into 16 bytes: $(cat "$T/admin.out")"
 [ -n "$(ks_field tunnel wrapped)" ] || fail "wrap-only cannot wrap: $(cat "$T/tunnel.out")"
 
 # The stalling client lost its connection; the key store said why.

@@ -3,9 +3,9 @@
 # Tracing under the real kosd, kos-msgd and kos-traced (the manifest's trace_server node),
 # with traced apps and an admin app running "kos trace" inside the system:
 #   only the started app is traced; its JSON checked event by event;
-#   a category filter; stop means no more events; an app restarted by supervision keeps
-#   being traced; an app without access to the admin protocol is refused; overwrite mode
-#   keeps the newest events; a multi-threaded app's slices nest per thread; the CTF form
+#   a category filter; a collect that cannot write its file loses nothing; stop means no
+#   more events; an app restarted by supervision keeps being traced; an app without access
+#   to the admin protocol is refused; overwrite mode keeps the newest events; a multi-threaded app's slices nest per thread; the CTF form
 #   read by babeltrace2; kostrace2json is kos trace json; an app the manifest does not let
 #   trace has no session; a thread's ring is reused after it exits; a fault of the message
 #   server restarts the trace server with it.
@@ -97,6 +97,11 @@ ktrace_ok start beta --categories net
 v=$(app_status beta)
 wait_until 20 app_past beta $((v + 50))
 ktrace_ok stop beta
+# A collect into a place where no file can be written fails before the server hands the
+# events over: they are all still there for the next collect.
+ktrace collect beta -o "$T/no-such-dir/beta.kostrace"
+[ "$status" -eq 1 ] && grep -q "^kos: trace collect: $T/no-such-dir/beta.kostrace: No such file or directory\$" "$T/.err" ||
+	fail "collect into a missing directory ($status): $(cat "$T/.err")"
 collect_json beta beta
 python3 "$CHECK_JSON" "$T/beta.json" --apps beta --names tick --categories net --min-events 100 \
 	>"$T/.out" 2>"$T/.err" || fail "beta --categories net: $(cat "$T/.err")"

@@ -95,6 +95,28 @@ TEST(refusals) {
                      -EINVAL);
 }
 
+/* Invariant 3: an app cannot have a plain signature made over a context-bound message. */
+TEST(plain_sign_of_a_context_message_is_refused) {
+        uint8_t prefix[KEYSTORE_CONTEXT_PREFIX_MAX + 4];
+        KeystoreRequest req;
+        char why[160];
+        size_t size;
+        int n;
+
+        size = keystore_context_prefix("tunnel/vpn", prefix);
+        memcpy(prefix + size, "msg", 3);
+        n = keystore_request_build(buf, KEYSTORE_OP_SIGN, 0, 1, "vpn", NULL, prefix, size + 3);
+        CHECK(n > 0);
+        CHECK_EQ_INT(parse((size_t)n, &req, why), -EBADMSG);
+        CHECK_EQ_STR(why, "sign: a plain signature of a message that starts with the context label");
+        /* The label alone, without its NUL, is an ordinary message; with the flag, any message is. */
+        n = keystore_request_build(buf, KEYSTORE_OP_SIGN, 0, 1, "vpn", NULL, KEYSTORE_CONTEXT_LABEL,
+                                   sizeof(KEYSTORE_CONTEXT_LABEL) - 1);
+        CHECK_OK(parse((size_t)n, &req, why));
+        n = keystore_request_build(buf, KEYSTORE_OP_SIGN, KEYSTORE_FLAG_CONTEXT, 1, "vpn", NULL, prefix, size + 3);
+        CHECK_OK(parse((size_t)n, &req, why));
+}
+
 TEST(reply) {
         uint8_t reply[KEYSTORE_REPLY_HEADER_SIZE + 3];
         const uint8_t *payload;

@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -270,7 +272,7 @@ TEST(restart_stays_traced) {
         app_open(s, "alpha", &second);
         CHECK_EQ_INT(second.shm->enabled[0], 1);
         app_emit(&second, 0, now(), KOS_TRACE_EVENT_INSTANT, 0, "second");
-        CHECK_OK(trace_server_list(s, &list));
+        CHECK_OK(trace_server_list(s, SIZE_MAX, &list));
         CHECK(strncmp(list, "alpha traced discard 4", 22) == 0 && strstr(list, " net,work\n"));
         f = collect(s, NULL);
         CHECK_EQ_INT(events_of(f), 2);
@@ -280,6 +282,33 @@ TEST(restart_stays_traced) {
         CHECK_EQ_INT(f->processes[0].pid, 4242);
         CHECK(f->processes[1].pid > 4194304);
         app_close(s, &second);
+}
+
+/* A forgotten process's events go with it: a later process given its pid does not get them. */
+TEST(forgotten_process_events_go_with_it) {
+        TraceServerConfig config = { 1, RECORDS, 64 };
+        _cleanup_(trace_server_freep) TraceServer *s = NULL;
+        _cleanup_(trace_file_freep) TraceFile *f = NULL;
+        App app;
+
+        CHECK_OK(trace_server_new(&s, &config));
+        CHECK_OK(trace_server_start(s, "alpha", NULL, KOS_TRACE_MODE_DISCARD));
+        app_open(s, "alpha", &app);
+        app_emit(&app, 0, now(), KOS_TRACE_EVENT_INSTANT, 0, "old");
+        app_close(s, &app);
+        /* Each says pid 4242 too; the last one opens once the first is forgotten. */
+        for (int i = 0; i < TRACE_APP_MAX_PROCESSES; i++) {
+                app_open(s, "alpha", &app);
+                if (i < TRACE_APP_MAX_PROCESSES - 1)
+                        app_close(s, &app);
+        }
+        app_emit(&app, 0, now(), KOS_TRACE_EVENT_INSTANT, 0, "new");
+        f = collect(s, "alpha");
+        CHECK_EQ_INT(events_of(f), 1);
+        for (size_t i = 0; i < f->n_events; i++)
+                if (f->events[i].record.type != TRACE_EVENT_LOST)
+                        CHECK_EQ_STR(f->events[i].record.name, "new");
+        app_close(s, &app);
 }
 
 /* layout.h invariant 5: a retired ring is drained, then freed for the next thread. */
@@ -309,6 +338,35 @@ TEST(retired_ring_is_freed) {
         app_close(s, &app);
 }
 
+/* Invariant 2: a new owner per ring, each losing events, does not grow the lost counts
+ * without end; the total lost is kept. */
+TEST(lost_counts_are_bounded) {
+        TraceServerConfig config = { 1, RECORDS, 64 };
+        _cleanup_(trace_server_freep) TraceServer *s = NULL;
+        _cleanup_(trace_file_freep) TraceFile *f = NULL;
+        TraceShmBuffer *b;
+        size_t sections = 0;
+        App app;
+
+        CHECK_OK(trace_server_new(&s, &config));
+        app_open(s, "alpha", &app);
+        CHECK_OK(trace_server_start(s, "alpha", NULL, KOS_TRACE_MODE_DISCARD));
+        b = trace_shm_buffer(app.shm, RECORDS, 0);
+        for (uint32_t i = 0; i < 1000; i++) {
+                b->owner = 1000 + i;
+                b->lost++;
+                b->retired = 1;
+                trace_server_drain(s);
+                CHECK_EQ_INT(b->owner, 0);
+        }
+        f = collect(s, "alpha");
+        for (size_t i = 0; i < f->n_events; i++)
+                sections += f->events[i].record.type == TRACE_EVENT_LOST;
+        CHECK(sections <= TRACE_PROCESS_MAX_LOST);
+        CHECK_EQ_INT(lost_of(f), 1000);
+        app_close(s, &app);
+}
+
 TEST(malformed_hello_is_refused) {
         TraceServerConfig config = { 1, RECORDS, 64 };
         _cleanup_(trace_server_freep) TraceServer *s = NULL;
@@ -326,6 +384,50 @@ TEST(malformed_hello_is_refused) {
         CHECK_EQ_INT(trace_server_session_open(s, "alpha", hello, sizeof(head) + 8, &session, &fd, &size), -EBADMSG);
         memcpy(hello + sizeof(head), "net\0d\0", 6);
         CHECK_EQ_INT(trace_server_session_open(s, "bad app", hello, sizeof(head) + 6, &session, &fd, &size), -EINVAL);
+}
+
+/* file.h invariant 3: a file of tiny process sections cannot make the reader's cost explode. */
+TEST(file_process_count_is_bounded) {
+        TraceFileWriter w;
+        TraceFile *file = NULL;
+        char err[256];
+
+        trace_file_writer_init(&w);
+        for (uint32_t pid = 1; pid <= TRACE_FILE_MAX_PROCESSES; pid++)
+                trace_file_write_process(&w, pid, "a");
+        CHECK_OK(w.error);
+        CHECK_OK(trace_file_parse(&file, w.data, w.size, err, sizeof(err)));
+        CHECK_EQ_INT(file->n_processes, TRACE_FILE_MAX_PROCESSES);
+        file = trace_file_free(file);
+        trace_file_write_process(&w, TRACE_FILE_MAX_PROCESSES + 1, "a");
+        CHECK_EQ_INT(trace_file_parse(&file, w.data, w.size, err, sizeof(err)), -EBADMSG);
+        CHECK(strstr(err, "more than 4096 processes") != NULL);
+        CHECK(file == NULL);
+        trace_file_writer_done(&w);
+}
+
+/* A list longer than a message holds is cut between lines, never inside one. */
+TEST(list_is_cut_between_lines) {
+        TraceServerConfig config = { 1, RECORDS, 4 };
+        _cleanup_(trace_server_freep) TraceServer *s = NULL;
+        _cleanup_free_ char *all = NULL, *cut = NULL;
+        char name[16];
+        size_t max;
+
+        CHECK_OK(trace_server_new(&s, &config));
+        for (int i = 0; i < 10; i++) {
+                snprintf(name, sizeof(name), "app-%d", i);
+                CHECK_OK(trace_server_start(s, name, "net,work", KOS_TRACE_MODE_DISCARD));
+        }
+        CHECK_OK(trace_server_list(s, SIZE_MAX, &all));
+        CHECK(strlen(all) > 20);
+        /* Room for the first three lines and half the fourth. */
+        max = (size_t)(strchr(strchr(strchr(all, '\n') + 1, '\n') + 1, '\n') - all) + 1 + 8;
+        CHECK_OK(trace_server_list(s, max, &cut));
+        CHECK(strlen(cut) < max);
+        CHECK_EQ_INT(strlen(cut), max - 8);
+        CHECK(strncmp(all, cut, strlen(cut)) == 0);
+        CHECK(cut[strlen(cut) - 1] == '\n');
 }
 
 TEST(admin_requests) {
