@@ -120,7 +120,7 @@ export async function deploymentPage(ctx, orgId, deploymentId) {
           ['Devices', (p) => (p.devices ? `${p.first}–${p.last}` : 'none')],
           ['States', (p) => countRow(phaseCounts(p.states))],
         ], perPhase) : null,
-        ctx.owner && failed ? h('p', { class: 'actions' }, action(`Retry all ${failed} failed`, async () => {
+        ctx.owner && failed ? h('p', { class: 'actions' }, action(`Retry all failed devices (${failed})`, async () => {
           try { await post(`/orgs/${orgId}/deployments/${deploymentId}/retry`); await refresh(); } catch (e) { alertIn(live, e); }
         })) : null),
       section('Devices',
@@ -227,6 +227,7 @@ export async function devicePage(ctx, orgId, deviceId) {
   const live = h('div', { id: 'live' });
   const manifestBox = h('div', { id: 'manifest' });
   const traceBox = h('div', { id: 'traces' });
+  const traceErrors = new Map();
   let shownManifest = null;
 
   const draw = async () => {
@@ -314,7 +315,8 @@ export async function devicePage(ctx, orgId, deviceId) {
         ['Download', (t) => h('span', { class: 'downloads' },
           h('button', { type: 'button', class: 'button quiet', dataset: { format: 'native' }, onclick: () => download(t, false) }, 'native'),
           h('button', { type: 'button', class: 'button quiet', dataset: { format: 'json' }, onclick: () => download(t, true) }, 'Perfetto JSON'),
-          h('span', { class: 'form-error', role: 'alert', id: `trace-${t.id}-error`, hidden: true }))],
+          h('span', { class: 'form-error', role: 'alert', id: `trace-${t.id}-error`, hidden: !traceErrors.has(t.id) },
+            traceErrors.get(t.id) || ''))],
       ], traces.traces, 'No traces collected yet.')),
       h('p', { class: 'hint' }, 'Native: the trace file the device uploaded (kos trace json and kos trace ctf read it). Perfetto JSON: the same converted by Orbit to the Chrome trace event format that ui.perfetto.dev and chrome://tracing open.'));
   };
@@ -324,10 +326,13 @@ export async function devicePage(ctx, orgId, deviceId) {
     try {
       blob = await getBlob(`/orgs/${orgId}/traces/${t.id}${json ? '/json' : ''}`);
     } catch (e) {
+      /* kept across the page's refreshes, next to the trace's controls */
+      traceErrors.set(t.id, `Orbit refused this: ${e.message}.`);
       const error = traceBox.querySelector(`#trace-${t.id}-error`);
-      if (error) { error.textContent = `Orbit refused this: ${e.message}.`; error.hidden = false; }
+      if (error) { error.textContent = traceErrors.get(t.id); error.hidden = false; }
       return;
     }
+    traceErrors.delete(t.id);
     const url = URL.createObjectURL(blob);
     const a = h('a', { href: url, download: `${device.name}-trace-${t.id}${json ? '.json' : '.kostrace'}` });
     document.body.append(a);

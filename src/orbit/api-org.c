@@ -495,8 +495,8 @@ int api_deployment_retry(Orbit *o, OrbitRequest *req) {
                                    ID(req->ids[1]), ID(req->org_id));
         retried = r.changes;
         if (q >= 0)
-                q = orbit_audit(o, req, req->org_id, "deployment.retry", "%" PRIu64 " failed devices of deployment %s",
-                                retried, ID(req->ids[1]));
+                q = orbit_audit(o, req, req->org_id, "deployment.retry", "failed devices of deployment %s retried: %" PRIu64,
+                                ID(req->ids[1]), retried);
         if (tx_finish(o, req, q, "deployment") < 0)
                 return 0;
         orbit_waiters_wake(o->waiters, req->ids[1]);
@@ -613,8 +613,9 @@ int api_deployment_delete(Orbit *o, OrbitRequest *req) {
         }
         if (q >= 0 && orbit_db_cell_int(&r, 0, 0) > 0) {
                 (void)orbit_db_rollback(o->db);
-                return orbit_fail(req, 409, "the deployment still has %" PRId64 " devices: move or delete them first",
-                                  orbit_db_cell_int(&r, 0, 0));
+                return orbit_fail(req, 409, "the deployment still has %" PRId64 " device%s: move or delete %s first",
+                                  orbit_db_cell_int(&r, 0, 0), orbit_db_cell_int(&r, 0, 0) == 1 ? "" : "s",
+                                  orbit_db_cell_int(&r, 0, 0) == 1 ? "it" : "them");
         }
         if (q >= 0)
                 q = orbit_db_query(o->db, NULL, "DELETE FROM enrolment_tokens WHERE deployment_id = ?", ID(req->ids[1]));

@@ -393,8 +393,8 @@ int api_release_delete(Orbit *o, OrbitRequest *req) {
         }
         if (q >= 0 && orbit_db_cell_int(&r, 0, 0) > 0) {
                 (void)orbit_db_rollback(o->db);
-                return orbit_fail(req, 409, "the release is the target of %" PRId64 " deployments: attach another first",
-                                  orbit_db_cell_int(&r, 0, 0));
+                return orbit_fail(req, 409, "the release is the target of %" PRId64 " deployment%s: attach another first",
+                                  orbit_db_cell_int(&r, 0, 0), orbit_db_cell_int(&r, 0, 0) == 1 ? "" : "s");
         }
         /* its objects stay: the organisation's uploads, shared by digest with other releases */
         if (q >= 0)

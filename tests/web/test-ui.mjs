@@ -386,7 +386,7 @@ async function main() {
   check(phaseStates.length === 2 && /failed1/.test(phaseStates[0]) && /not started0/.test(phaseStates[1]),
     `the server's counts per phase show: ${phaseStates.join(' | ')}`);
   await shot(page, 'rollout-paused');
-  await page.getByRole('button', { name: 'Retry all 1 failed' }).click();
+  await page.getByRole('button', { name: 'Retry all failed devices (1)' }).click();
   await waitFor('the retried device to start over', async () => (await row2.textContent()) === 'not started');
   await page.getByRole('button', { name: 'Abort rollout' }).click();
   await waitFor('the rollout to show as aborted', async () => /aborted phase 1 of 2/.test(await page.textContent('#live')));
