@@ -16,7 +16,8 @@
  *     commands and traces are not found.
  *  4. A trace is converted to Chrome/Perfetto JSON by the converter `kos trace json` uses,
  *     only after trace_file_parse() accepted it whole: bytes that are not a trace file get
- *     a 422 naming what is wrong, and no partial JSON is ever sent.
+ *     a 422 naming what is wrong, and no partial JSON is ever sent. The conversion holds
+ *     no database connection.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -244,16 +245,21 @@ int api_trace_json(Orbit *o, OrbitRequest *req) {
                 return orbit_fail_db(o, req, q, "trace");
         if (r.n_rows == 0)
                 return orbit_fail(req, 404, "no such trace");
-        if (store_object_read(o->store, orbit_db_cell(&r, 0, 0), ORBIT_TRACE_MAX, &data, &size) != 0)
+        /* reading and converting up to 16 MiB needs no database: let other requests have it */
+        orbit_db_unlock(o->db);
+        q = store_object_read(o->store, orbit_db_cell(&r, 0, 0), ORBIT_TRACE_MAX, &data, &size) != 0 ? -EIO
+            : trace_file_parse(&file, data, size, err, sizeof(err)) < 0 ? -EBADMSG : 0;
+        if (q == 0) {
+                f = open_memstream(&json, &json_size);
+                q = f ? trace_convert_json(file, f, NULL) : -ENOMEM;
+                if (f && fclose(f) != 0 && q >= 0)
+                        q = -ENOMEM;
+        }
+        orbit_db_lock(o->db);
+        if (q == -EIO)
                 return orbit_fail(req, 500, "the trace is missing from the store");
-        if (trace_file_parse(&file, data, size, err, sizeof(err)) < 0)
+        if (q == -EBADMSG)
                 return orbit_fail(req, 422, "trace %s is not a valid trace file: %s", ID(req->ids[1]), err);
-        f = open_memstream(&json, &json_size);
-        if (!f)
-                return orbit_fail(req, 500, "out of memory");
-        q = trace_convert_json(file, f, NULL);
-        if (fclose(f) != 0 && q >= 0)
-                q = -ENOMEM;
         if (q < 0) {
                 free(json);
                 return orbit_fail(req, 500, "cannot convert trace %s: %s", ID(req->ids[1]), strerror(-q));
