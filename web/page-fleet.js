@@ -82,8 +82,9 @@ function phaseCounts(states) {
   return c;
 }
 
-function countRow(c) {
-  return h('ul', { class: 'counts' }, Object.entries(c).map(([s, n]) =>
+// The counts as a row of states; nonZero: only the states some device is in.
+function countRow(c, nonZero = false) {
+  return h('ul', { class: 'counts' }, Object.entries(c).filter(([, n]) => n || !nonZero).map(([s, n]) =>
     h('li', { class: n ? '' : 'zero' }, state(s === 'not started' ? null : s), h('strong', {}, String(n)))));
 }
 
@@ -118,7 +119,7 @@ export async function deploymentPage(ctx, orgId, deploymentId) {
         perPhase.length ? table([
           ['Phase', (p) => `${p.phase}${rollout.phase + 1 === p.phase ? ' (current)' : ''}`],
           ['Devices', (p) => (p.devices ? `${p.first}–${p.last}` : 'none')],
-          ['States', (p) => countRow(phaseCounts(p.states))],
+          ['States', (p) => (p.devices ? countRow(phaseCounts(p.states), true) : h('span', { class: 'muted' }, 'no devices'))],
         ], perPhase) : null,
         ctx.owner && failed ? h('p', { class: 'actions' }, action(`Retry all failed devices (${failed})`, async () => {
           try { await post(`/orgs/${orgId}/deployments/${deploymentId}/retry`); await refresh(); } catch (e) { alertIn(live, e); }

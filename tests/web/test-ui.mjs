@@ -383,9 +383,15 @@ async function main() {
   check(/paused phase 1 of 2/.test(await page.textContent('#live')), 'a failure in the first phase pauses the rollout');
   check((await page.textContent('#live')).includes('fell back to generation 1'), 'the failure\'s reason shows');
   const phaseStates = await page.locator('#live td[data-label="States"]').allTextContents();
-  check(phaseStates.length === 2 && /failed1/.test(phaseStates[0]) && /not started0/.test(phaseStates[1]),
+  check(phaseStates.length === 2 && phaseStates[0] === 'failed1' && phaseStates[1] === 'no devices',
     `the server's counts per phase show: ${phaseStates.join(' | ')}`);
   await shot(page, 'rollout-paused');
+  await page.setViewportSize({ width: 375, height: 800 });
+  await waitFor('the phone layout', async () => await page.evaluate(() => window.innerWidth) === 375);
+  const rolloutOverflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(rolloutOverflow <= 0, `phone-rollout-paused: the page fits 375 px (overflows by ${rolloutOverflow} px)`);
+  await shot(page, 'phone-rollout-paused');
+  await page.setViewportSize({ width: 1280, height: 800 });
   await page.getByRole('button', { name: 'Retry all failed devices (1)' }).click();
   await waitFor('the retried device to start over', async () => (await row2.textContent()) === 'not started');
   await page.getByRole('button', { name: 'Abort rollout' }).click();
@@ -530,6 +536,10 @@ async function main() {
     check(overflow <= 0, `${name}: the page fits 1280 px (overflows by ${overflow} px)`);
     await shot(page, name);
   }
+  // the user's own tokens are theirs to manage, whatever the role
+  await page.click('#tokens-link');
+  await page.locator('#tokens td[data-label="State"]', { hasText: 'in use by this page' }).waitFor();
+  check(await page.locator('#new-api-token').count() === 1, 'a member with the user role may make tokens of their own');
   const refused = await page.evaluate(async () => {
     const { token: t } = JSON.parse(sessionStorage.getItem('orbit.session'));
     const res = await fetch('/api/v1/orgs/1/deployments/1/attach', {
