@@ -40,4 +40,5 @@ async function request(method, path, body, as) {
 
 export const get = (path) => request('GET', path);
 export const post = (path, body = {}) => request('POST', path, body);
+export const del = (path) => request('DELETE', path);
 export const getBlob = (path) => request('GET', path, undefined, 'blob');

@@ -10,10 +10,12 @@ import { session, sessionEnd, sessionToken, watchExpiry } from './session.js';
 import { loginPage, orgPage, orgsPage } from './page-org.js';
 import { deploymentPage, devicePage, projectPage } from './page-fleet.js';
 import { releasePage } from './page-release.js';
+import { tokensPage } from './page-tokens.js';
 
 const routes = [
   [/^#\/login$/, loginPage, false],
   [/^#\/?$/, orgsPage, true],
+  [/^#\/tokens$/, tokensPage, true],
   [/^#\/orgs\/(\d+)$/, orgPage, true],
   [/^#\/orgs\/(\d+)\/projects\/(\d+)$/, projectPage, true],
   [/^#\/orgs\/(\d+)\/deployments\/(\d+)$/, deploymentPage, true],
@@ -35,6 +37,7 @@ function renderWho() {
   const who = document.getElementById('who');
   if (!s) { replace(who); return; }
   replace(who, h('span', { class: 'email' }, s.email),
+    h('a', { href: '#/tokens', id: 'tokens-link' }, 'Tokens'),
     h('button', { type: 'button', class: 'button quiet', id: 'sign-out', onclick: signOut }, 'Sign out'));
 }
 

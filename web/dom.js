@@ -99,3 +99,27 @@ export function show(v) {
 export function action(label, onclick, kind = '') {
   return h('button', { type: 'button', class: `button ${kind}`, dataset: { change: '' }, onclick }, label);
 }
+
+// A control that deletes or revokes something, asking first: the button shows a question
+// with "label" and "Cancel" beside it; run() does it. What the server refuses (a 409
+// saying why it cannot be done) shows next to the control, which stays.
+export function confirmAction(label, question, run, id) {
+  const box = h('span', { class: 'confirm', id: id || null });
+  const error = h('span', { class: 'form-error confirm-error', role: 'alert', hidden: true });
+  const ask = action(label, () => {
+    error.hidden = true;
+    replace(box, h('span', { class: 'confirm-question' }, question), ' ',
+      action(`Yes, ${label.toLowerCase()}`, async (ev) => {
+        ev.target.disabled = true;
+        try {
+          await run();
+        } catch (e) {
+          error.textContent = e.status ? `Orbit refused this: ${e.message}.` : e.message;
+          error.hidden = false;
+          replace(box, ask, error);
+        }
+      }, 'danger confirm-yes'), ' ',
+      h('button', { type: 'button', class: 'button quiet', onclick: () => replace(box, ask) }, 'Cancel'));
+  }, 'danger');
+  return replace(box, ask, error);
+}

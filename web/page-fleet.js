@@ -3,9 +3,9 @@
 // attached to it, the rollout's progress per state and per phase) and a device (its state,
 // history, running manifest against its release's, and tracing).
 
-import { get, getBlob, post } from './api.js';
+import { del, get, getBlob, post } from './api.js';
 import {
-  action, add, ago, code, digest, facts, h, link, notReported, replace, section, state, table, time,
+  action, add, ago, code, confirmAction, digest, facts, h, link, notReported, replace, section, state, table, time,
 } from './dom.js';
 import { checks, form } from './forms.js';
 import { orgOf, roleNote } from './page-org.js';
@@ -69,23 +69,22 @@ export async function projectPage(ctx, orgId, projectId) {
       }) : null));
 }
 
-// Cumulative phase sizes as rollout.c counts them.
-function phaseSizes(phases, total) {
-  return phases.split(',').map((p) => {
-    let n = p.endsWith('%') ? Math.ceil((total * parseInt(p, 10)) / 100) : parseInt(p, 10);
-    n = Math.min(n, total);
-    return n === 0 && total > 0 ? 1 : n;
-  });
-}
-
 function counts(devices) {
   const c = Object.fromEntries([...STATES, 'not started'].map((s) => [s, 0]));
   for (const d of devices) c[d.state || 'not started'] += 1;
   return c;
 }
 
-function countRow(c) {
-  return h('ul', { class: 'counts' }, Object.entries(c).map(([s, n]) =>
+// A phase's states as the API gives them ("none": no progress on the target yet).
+function phaseCounts(states) {
+  const c = Object.fromEntries([...STATES, 'not started'].map((s) => [s, 0]));
+  for (const [s, n] of Object.entries(states || {})) c[s === 'none' ? 'not started' : s] = n;
+  return c;
+}
+
+// The counts as a row of states; nonZero: only the states some device is in.
+function countRow(c, nonZero = false) {
+  return h('ul', { class: 'counts' }, Object.entries(c).filter(([, n]) => n || !nonZero).map(([s, n]) =>
     h('li', { class: n ? '' : 'zero' }, state(s === 'not started' ? null : s), h('strong', {}, String(n)))));
 }
 
@@ -100,13 +99,9 @@ export async function deploymentPage(ctx, orgId, deploymentId) {
   const draw = () => {
     const target = releases.releases.find((r) => r.id === d.target);
     const rollout = d.rollout;
-    const perPhase = [];
-    if (rollout) {
-      const sizes = phaseSizes(rollout.phases, d.devices.length);
-      sizes.forEach((size, i) => perPhase.push({
-        phase: i + 1, from: i ? sizes[i - 1] + 1 : 1, to: size, devices: d.devices.slice(i ? sizes[i - 1] : 0, size),
-      }));
-    }
+    /* per phase, as the server's rollout counts them */
+    const perPhase = rollout && rollout.per_phase ? rollout.per_phase : [];
+    const failed = d.devices.filter((x) => x.state === 'failed').length;
     replace(live,
       section('Target',
         facts([
@@ -123,9 +118,12 @@ export async function deploymentPage(ctx, orgId, deploymentId) {
         countRow(counts(d.devices)),
         perPhase.length ? table([
           ['Phase', (p) => `${p.phase}${rollout.phase + 1 === p.phase ? ' (current)' : ''}`],
-          ['Devices', (p) => (p.to >= p.from ? `${p.from}–${p.to}` : 'none')],
-          ['States', (p) => countRow(counts(p.devices))],
-        ], perPhase) : null),
+          ['Devices', (p) => (p.devices ? `${p.first}–${p.last}` : 'none')],
+          ['States', (p) => (p.devices ? countRow(phaseCounts(p.states), true) : h('span', { class: 'muted' }, 'no devices'))],
+        ], perPhase) : null,
+        ctx.owner && failed ? h('p', { class: 'actions' }, action(`Retry all failed devices (${failed})`, async () => {
+          try { await post(`/orgs/${orgId}/deployments/${deploymentId}/retry`); await refresh(); } catch (e) { alertIn(live, e); }
+        })) : null),
       section('Devices',
         table([
           ['Device', (x) => link(`${ctx.base}/devices/${x.id}`, x.name)],
@@ -197,7 +195,13 @@ export async function deploymentPage(ctx, orgId, deploymentId) {
           } catch (e) { alertIn(tokenOut, e); }
         })), tokenOut));
   }
-  add(ctx.main, h('h1', {}, `Deployment ${d.name}`), roleNote(ctx), live, controls);
+  const remove = ctx.owner ? section('Delete the deployment',
+    h('p', { class: 'hint' }, 'Only an empty deployment can be deleted: move or delete its devices first. Its enrolment tokens go with it.'),
+    confirmAction('Delete deployment', `Delete deployment ${d.name}?`, async () => {
+      await del(`/orgs/${orgId}/deployments/${deploymentId}`);
+      location.hash = `${ctx.base}/projects/${project.id}`;
+    }, 'delete-deployment')) : null;
+  add(ctx.main, h('h1', {}, `Deployment ${d.name}`), roleNote(ctx), live, controls, remove);
   ctx.every(1000, refresh);
 }
 
@@ -224,6 +228,7 @@ export async function devicePage(ctx, orgId, deviceId) {
   const live = h('div', { id: 'live' });
   const manifestBox = h('div', { id: 'manifest' });
   const traceBox = h('div', { id: 'traces' });
+  const traceErrors = new Map();
   let shownManifest = null;
 
   const draw = async () => {
@@ -304,19 +309,33 @@ export async function devicePage(ctx, orgId, deviceId) {
         ['Queued', (c) => time(Number(c.created))],
       ], [...commands.commands].reverse(), 'No tracing commands yet.'),
       h('h3', {}, 'Collected traces'),
-      table([
+      h('div', { id: 'trace-files' }, table([
         ['Trace', (t) => `trace ${t.id}`],
         ['Size', (t) => `${t.size} bytes`],
         ['Collected', (t) => time(t.created)],
-        ['Download', (t) => h('button', { type: 'button', class: 'button quiet', onclick: () => download(t) }, 'download')],
-      ], traces.traces, 'No traces collected yet.'),
-      h('p', { class: 'hint' }, 'A trace downloads as the bytes the device uploaded (its native format).'));
+        ['Download', (t) => h('span', { class: 'downloads' },
+          h('button', { type: 'button', class: 'button quiet', dataset: { format: 'native' }, onclick: () => download(t, false) }, 'native'),
+          h('button', { type: 'button', class: 'button quiet', dataset: { format: 'json' }, onclick: () => download(t, true) }, 'Perfetto JSON'),
+          h('span', { class: 'form-error', role: 'alert', id: `trace-${t.id}-error`, hidden: !traceErrors.has(t.id) },
+            traceErrors.get(t.id) || ''))],
+      ], traces.traces, 'No traces collected yet.')),
+      h('p', { class: 'hint' }, 'Native: the trace file the device uploaded (kos trace json and kos trace ctf read it). Perfetto JSON: the same converted by Orbit to the Chrome trace event format that ui.perfetto.dev and chrome://tracing open.'));
   };
 
-  const download = async (t) => {
-    const blob = await getBlob(`/orgs/${orgId}/traces/${t.id}`);
+  const download = async (t, json) => {
+    let blob;
+    try {
+      blob = await getBlob(`/orgs/${orgId}/traces/${t.id}${json ? '/json' : ''}`);
+    } catch (e) {
+      /* kept across the page's refreshes, next to the trace's controls */
+      traceErrors.set(t.id, `Orbit refused this: ${e.message}.`);
+      const error = traceBox.querySelector(`#trace-${t.id}-error`);
+      if (error) { error.textContent = traceErrors.get(t.id); error.hidden = false; }
+      return;
+    }
+    traceErrors.delete(t.id);
     const url = URL.createObjectURL(blob);
-    const a = h('a', { href: url, download: `${device.name}-trace-${t.id}.trace` });
+    const a = h('a', { href: url, download: `${device.name}-trace-${t.id}${json ? '.json' : '.kostrace'}` });
     document.body.append(a);
     a.click();
     a.remove();
@@ -364,8 +383,14 @@ export async function devicePage(ctx, orgId, deviceId) {
           },
         })));
   }
+  const remove = ctx.owner ? section('Delete the device',
+    h('p', { class: 'hint' }, 'Its progress, reports, commands and trace records go with it, and its key is refused from then on.'),
+    confirmAction('Delete device', `Delete device ${device.name}?`, async () => {
+      await del(`/orgs/${orgId}/devices/${deviceId}`);
+      location.hash = `${ctx.base}/deployments/${device.deployment}`;
+    }, 'delete-device')) : null;
   add(ctx.main, h('h1', {}, `Device ${device.name}`), roleNote(ctx), live, manifestBox,
-    section('Tracing', traceBox), controls);
+    section('Tracing', traceBox), controls, remove);
   ctx.every(1500, refresh);
 }
 

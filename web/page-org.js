@@ -2,8 +2,8 @@
 // Sign-in, the signed-in user's organisations, and one organisation: its projects, its
 // members and roles, its devices and its audit log.
 
-import { get, post } from './api.js';
-import { add, ago, h, link, plural, section, state, table, time } from './dom.js';
+import { del, get, post } from './api.js';
+import { add, ago, confirmAction, h, link, plural, section, state, table, time } from './dom.js';
 import { checks, form } from './forms.js';
 import { lastEmail, sessionNotice, sessionStart } from './session.js';
 
@@ -88,6 +88,10 @@ export async function orgPage(ctx, orgId) {
     table([
       ['Email', (m) => m.email],
       ['Role', (m) => h('span', { class: `role role-${m.role}` }, m.role)],
+      ...(ctx.owner ? [['', (m) => confirmAction('Remove', `Remove ${m.email} from ${org.name}?`, async () => {
+        await del(`/orgs/${orgId}/members/${m.user}`);
+        await ctx.rerender();
+      }, `remove-member-${m.user}`)]] : []),
     ], members.members),
     ctx.owner ? form({
       id: 'member',

@@ -4,8 +4,8 @@
 // instance, supervision, key-store grants, components), and attaching it. Also the
 // comparison of two manifests that the device page shows.
 
-import { get, getBlob, post } from './api.js';
-import { add, code, digest, facts, h, link, plural, replace, section, show, table, time } from './dom.js';
+import { del, get, getBlob, post } from './api.js';
+import { add, code, confirmAction, digest, facts, h, link, plural, replace, section, show, table, time } from './dom.js';
 import { checks, form } from './forms.js';
 import { orgOf, roleNote } from './page-org.js';
 
@@ -128,6 +128,9 @@ export async function releasePage(ctx, orgId, releaseId) {
         ['Manifest', h('code', { class: 'digest' }, release.manifest)],
         ['Signature file', h('code', { class: 'digest' }, release.signatures)],
         ['Signature', 'verified by Orbit against the project\'s trusted keys before the release was made'],
+        ['Signed by', release.signed_by ? h('span', { id: 'signed-by' }, 'trusted key ', h('code', { class: 'digest', title: release.signed_by }, release.signed_by),
+          keys.keys.some((k) => k.key_id === release.signed_by) ? '' : h('span', { class: 'muted' }, ' (no longer among the project\'s keys)'))
+          : h('span', { class: 'muted' }, 'not recorded (uploaded before Orbit recorded it): one of the trusted keys below')],
         ['Trusted keys', keys.keys.length ? h('span', {}, keys.keys.map((k) => h('code', { class: 'digest', title: k.key_id }, k.key_id.slice(0, 16)))) : 'none'],
         ['Objects', `the manifest, its signature file and ${plural((content.objects || []).length, 'object')} it references, each checked against its digest`],
         ['Attached to', attachedTo.length ? h('span', {}, attachedTo.map((d) => link(`${ctx.base}/deployments/${d.id}`, d.name))) : h('span', { class: 'muted' }, 'no deployment')],
@@ -152,7 +155,13 @@ export async function releasePage(ctx, orgId, releaseId) {
           await post(`/orgs/${orgId}/deployments/${deployment}/attach`, body);
           location.hash = `${ctx.base}/deployments/${deployment}`;
         },
-      })) : null);
+      })) : null,
+    ctx.owner ? section('Delete the release',
+      h('p', { class: 'hint' }, 'Only a release no deployment targets can be deleted; the devices\' progress on it goes with it, its objects stay uploaded.'),
+      confirmAction('Delete release', `Delete release ${release.id}?`, async () => {
+        await del(`/orgs/${orgId}/releases/${release.id}`);
+        location.hash = `${ctx.base}/projects/${project.id}`;
+      }, 'delete-release')) : null);
 
   try {
     const svg = await getBlob(`/orgs/${orgId}/releases/${releaseId}/graph.svg`);

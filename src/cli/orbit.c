@@ -8,7 +8,7 @@
  *               devices | releases PROJECT | status DEPLOYMENT | audit
  *     kos orbit --orbit URL [--token-file F] attach DEPLOYMENT RELEASE [--phases LIST]
  *     kos orbit --orbit URL [--token-file F] rollout DEPLOYMENT pause|resume|abort
- *     kos orbit --orbit URL [--token-file F] retry DEVICE
+ *     kos orbit --orbit URL [--token-file F] retry DEVICE | retry-deployment DEPLOYMENT
  *     kos orbit --orbit URL [--token-file F] tokens | revoke-token TOKEN
  *     kos orbit --orbit URL [--token-file F] delete-device DEVICE | delete-deployment DEPLOYMENT |
  *               delete-release RELEASE | remove-member USER
@@ -183,6 +183,7 @@ static const char orbit_usage[] =
         "  rollout DEPLOYMENT pause|resume|abort\n"
         "                               control a phased rollout\n"
         "  retry DEVICE                 offer a release the device failed again\n"
+        "  retry-deployment DEPLOYMENT  the same for every failed device of the deployment\n"
         "  create-project NAME          a new project\n"
         "  create-deployment PROJECT NAME\n"
         "                               a new deployment of a project\n"
@@ -322,6 +323,9 @@ int cli_orbit(int argc, char **argv) {
                 method = "POST";
         } else if (strcmp(verb, "retry") == 0 && n_args == 1) {
                 r = asprintf(&path, "/api/v1/orgs/%lld/devices/%s/retry", (long long)orbit.org, argv[i + 1]);
+                method = "POST";
+        } else if (strcmp(verb, "retry-deployment") == 0 && n_args == 1) {
+                r = asprintf(&path, "/api/v1/orgs/%lld/deployments/%s/retry", (long long)orbit.org, argv[i + 1]);
                 method = "POST";
         } else if (strcmp(verb, "tokens") == 0 && n_args == 0)
                 r = asprintf(&path, "/api/v1/tokens");

@@ -14,6 +14,10 @@
  *     at most ORBIT_TRACE_MAX bytes; its bytes go to the store under their digest.
  *  3. Everything is selected by organisation (orbit.h invariant 2): another organisation's
  *     commands and traces are not found.
+ *  4. A trace is converted to Chrome/Perfetto JSON by the converter `kos trace json` uses,
+ *     only after trace_file_parse() accepted it whole: bytes that are not a trace file get
+ *     a 422 naming what is wrong, and no partial JSON is ever sent. The conversion holds
+ *     no database connection.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +30,8 @@
 
 #include "orbit/api.h"
 #include "store/store.h"
+#include "trace/convert.h"
+#include "trace/file.h"
 #include "util/cleanup.h"
 #include "util/fileio.h"
 
@@ -220,6 +226,50 @@ int api_trace_download(Orbit *o, OrbitRequest *req) {
                 return orbit_fail(req, 500, "out of memory");
         }
         MHD_add_response_header(req->response, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
+        req->status = 200;
+        return 0;
+}
+
+int api_trace_json(Orbit *o, OrbitRequest *req) {
+        _cleanup_db_result_ OrbitDbResult r = { 0 };
+        _cleanup_(trace_file_freep) TraceFile *file = NULL;
+        _cleanup_free_ char *data = NULL;
+        char *json = NULL, err[200];
+        size_t size, json_size = 0;
+        FILE *f;
+        int q;
+
+        q = orbit_db_query(o->db, &r, "SELECT digest FROM traces WHERE id = ? AND org_id = ?", ID(req->ids[1]),
+                           ID(req->org_id));
+        if (q < 0)
+                return orbit_fail_db(o, req, q, "trace");
+        if (r.n_rows == 0)
+                return orbit_fail(req, 404, "no such trace");
+        /* reading and converting up to 16 MiB needs no database: let other requests have it */
+        orbit_db_unlock(o->db);
+        q = store_object_read(o->store, orbit_db_cell(&r, 0, 0), ORBIT_TRACE_MAX, &data, &size) != 0 ? -EIO
+            : trace_file_parse(&file, data, size, err, sizeof(err)) < 0 ? -EBADMSG : 0;
+        if (q == 0) {
+                f = open_memstream(&json, &json_size);
+                q = f ? trace_convert_json(file, f, NULL) : -ENOMEM;
+                if (f && fclose(f) != 0 && q >= 0)
+                        q = -ENOMEM;
+        }
+        orbit_db_lock(o->db);
+        if (q == -EIO)
+                return orbit_fail(req, 500, "the trace is missing from the store");
+        if (q == -EBADMSG)
+                return orbit_fail(req, 422, "trace %s is not a valid trace file: %s", ID(req->ids[1]), err);
+        if (q < 0) {
+                free(json);
+                return orbit_fail(req, 500, "cannot convert trace %s: %s", ID(req->ids[1]), strerror(-q));
+        }
+        req->response = MHD_create_response_from_buffer(json_size, json, MHD_RESPMEM_MUST_FREE);
+        if (!req->response) {
+                free(json);
+                return orbit_fail(req, 500, "out of memory");
+        }
+        MHD_add_response_header(req->response, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
         req->status = 200;
         return 0;
 }

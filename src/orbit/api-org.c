@@ -13,6 +13,7 @@
 #include "crypto/key.h"
 #include "orbit/api.h"
 #include "orbit/auth.h"
+#include "orbit/rollout.h"
 #include "util/hex.h"
 
 static const char *body_string(OrbitRequest *req, const char *name) {
@@ -361,10 +362,18 @@ int api_deployment_get(Orbit *o, OrbitRequest *req) {
         if (q < 0)
                 return orbit_fail_db(o, req, q, "deployment");
         answer = orbit_row_json(&r, 0, deployment_names, "iisi");
-        if (orbit_db_cell(&r, 0, 4))
+        if (orbit_db_cell(&r, 0, 4)) {
+                json_t *per_phase = NULL;
+                q = rollout_phases_json(o, req->ids[1], &per_phase);
+                if (q < 0) {
+                        json_decref(answer);
+                        return orbit_fail_db(o, req, q, "rollout");
+                }
                 json_object_set_new(answer, "rollout",
-                                    json_pack("{s:s,s:I,s:s}", "phases", orbit_db_cell(&r, 0, 4), "phase",
-                                              (json_int_t)orbit_db_cell_int(&r, 0, 5), "state", orbit_db_cell(&r, 0, 6)));
+                                    json_pack("{s:s,s:I,s:s,s:o}", "phases", orbit_db_cell(&r, 0, 4), "phase",
+                                              (json_int_t)orbit_db_cell_int(&r, 0, 5), "state", orbit_db_cell(&r, 0, 6),
+                                              "per_phase", per_phase ? per_phase : json_array()));
+        }
         json_object_set_new(answer, "devices", devices_json(&d));
         return orbit_answer(req, 200, answer);
 }
@@ -469,6 +478,30 @@ int api_device_retry(Orbit *o, OrbitRequest *req) {
                 return 0;
         orbit_waiters_wake(o->waiters, orbit_db_cell_int(&r, 0, 0));
         return orbit_answer(req, 200, json_pack("{s:I}", "id", (json_int_t)req->ids[1]));
+}
+
+int api_deployment_retry(Orbit *o, OrbitRequest *req) {
+        _cleanup_db_result_ OrbitDbResult r = { 0 };
+        uint64_t retried;
+        int q;
+
+        if (!deployment_in_org(o, req, req->ids[1]))
+                return 0;
+        q = orbit_db_begin(o->db);
+        if (q >= 0)
+                q = orbit_db_query(o->db, &r,
+                                   "DELETE FROM progress WHERE state = 'failed' AND device_id IN"
+                                   " (SELECT id FROM devices WHERE deployment_id = ? AND org_id = ?)",
+                                   ID(req->ids[1]), ID(req->org_id));
+        retried = r.changes;
+        if (q >= 0)
+                q = orbit_audit(o, req, req->org_id, "deployment.retry", "failed devices of deployment %s retried: %" PRIu64,
+                                ID(req->ids[1]), retried);
+        if (tx_finish(o, req, q, "deployment") < 0)
+                return 0;
+        orbit_waiters_wake(o->waiters, req->ids[1]);
+        return orbit_answer(req, 200, json_pack("{s:I,s:I}", "deployment", (json_int_t)req->ids[1], "retried",
+                                                (json_int_t)retried));
 }
 
 static const char *const report_names[] = { "id", "release", "state", "reason", "at" };
@@ -580,8 +613,9 @@ int api_deployment_delete(Orbit *o, OrbitRequest *req) {
         }
         if (q >= 0 && orbit_db_cell_int(&r, 0, 0) > 0) {
                 (void)orbit_db_rollback(o->db);
-                return orbit_fail(req, 409, "the deployment still has %" PRId64 " devices: move or delete them first",
-                                  orbit_db_cell_int(&r, 0, 0));
+                return orbit_fail(req, 409, "the deployment still has %" PRId64 " device%s: move or delete %s first",
+                                  orbit_db_cell_int(&r, 0, 0), orbit_db_cell_int(&r, 0, 0) == 1 ? "" : "s",
+                                  orbit_db_cell_int(&r, 0, 0) == 1 ? "it" : "them");
         }
         if (q >= 0)
                 q = orbit_db_query(o->db, NULL, "DELETE FROM enrolment_tokens WHERE deployment_id = ?", ID(req->ids[1]));

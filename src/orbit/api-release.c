@@ -98,7 +98,7 @@ static bool release_object_is_orgs(Orbit *o, OrbitRequest *req, const char *dige
 
 /* invariant 2; answers and returns false if the release does not check out */
 static bool release_check(Orbit *o, OrbitRequest *req, const char *manifest_hex, const char *signatures_hex,
-                          Manifest **manifestp, char ***objectsp) {
+                          Manifest **manifestp, char ***objectsp, char signed_by[65]) {
         _cleanup_db_result_ OrbitDbResult keys = { 0 };
         _cleanup_(signature_list_freep) SignatureList *sigs = NULL;
         _cleanup_(manifest_freep) Manifest *m = NULL;
@@ -129,9 +129,11 @@ static bool release_check(Orbit *o, OrbitRequest *req, const char *manifest_hex,
                         if (strcmp(orbit_db_cell(&keys, k, 0), id) != 0)
                                 continue;
                         _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = release_key(orbit_db_cell(&keys, k, 1));
-                        if (key && key_verify(key, dtb, dtb_size, sigs->items[i].bytes))
+                        if (key && key_verify(key, dtb, dtb_size, sigs->items[i].bytes)) {
+                                if (!trusted)
+                                        memcpy(signed_by, id, 65);
                                 trusted = true;
-                        else
+                        } else
                                 bad = true;
                 }
         }
@@ -163,7 +165,8 @@ static bool release_check(Orbit *o, OrbitRequest *req, const char *manifest_hex,
 }
 
 static const char *const release_names[] = { "id", "project", "manifest", "signatures", "version", "description",
-                                             "created" };
+                                             "created", "signed_by" };
+#define RELEASE_TYPES "iissisis"
 
 int api_releases_list(Orbit *o, OrbitRequest *req) {
         _cleanup_db_result_ OrbitDbResult r = { 0 };
@@ -172,11 +175,11 @@ int api_releases_list(Orbit *o, OrbitRequest *req) {
         if (!orbit_project_exists(o, req))
                 return 0;
         q = orbit_db_query(o->db, &r,
-                           "SELECT id, project_id, manifest, signatures, version, description, created FROM releases"
+                           "SELECT id, project_id, manifest, signatures, version, description, created, signed_by FROM releases"
                            " WHERE project_id = ? AND org_id = ? ORDER BY id", ID(req->ids[1]), ID(req->org_id));
         if (q < 0)
                 return orbit_fail_db(o, req, q, "releases");
-        return orbit_answer(req, 200, json_pack("{s:o}", "releases", orbit_rows_json(&r, release_names, "iississi")));
+        return orbit_answer(req, 200, json_pack("{s:o}", "releases", orbit_rows_json(&r, release_names, RELEASE_TYPES)));
 }
 
 int api_release_create(Orbit *o, OrbitRequest *req) {
@@ -184,7 +187,7 @@ int api_release_create(Orbit *o, OrbitRequest *req) {
         _cleanup_(manifest_freep) Manifest *m = NULL;
         const char *manifest = json_string_value(json_object_get(req->body, "manifest"));
         const char *signatures = json_string_value(json_object_get(req->body, "signatures"));
-        char **objects = NULL;
+        char **objects = NULL, signed_by[65] = "";
         int q;
 
         q = orbit_db_query(o->db, &p, "SELECT id FROM projects WHERE id = ? AND org_id = ?", ID(req->ids[1]),
@@ -193,14 +196,15 @@ int api_release_create(Orbit *o, OrbitRequest *req) {
                 return orbit_fail_db(o, req, q, "project");
         if (p.n_rows == 0)
                 return orbit_fail(req, 404, "no such project");
-        if (!release_check(o, req, manifest, signatures, &m, &objects))
+        if (!release_check(o, req, manifest, signatures, &m, &objects, signed_by))
                 return 0;
         q = orbit_db_begin(o->db);
         if (q >= 0)
                 q = orbit_db_query(o->db, &r,
                                    "INSERT INTO releases (org_id, project_id, manifest, signatures, version, description,"
-                                   " created) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id", ID(req->org_id), ID(req->ids[1]),
-                                   manifest, signatures, ID(m->version), m->description, ID(orbit_now()));
+                                   " created, signed_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id", ID(req->org_id),
+                                   ID(req->ids[1]), manifest, signatures, ID(m->version), m->description,
+                                   ID(orbit_now()), signed_by);
         for (char **d = objects; q >= 0 && *d; d++)
                 q = orbit_db_query(o->db, NULL, "INSERT INTO release_objects (release_id, digest) VALUES (?, ?)",
                                    orbit_db_cell(&r, 0, 0), *d);
@@ -218,8 +222,9 @@ int api_release_create(Orbit *o, OrbitRequest *req) {
                 (void)orbit_db_rollback(o->db);
                 return orbit_fail_db(o, req, q, "release");
         }
-        return orbit_answer(req, 201, json_pack("{s:I,s:s,s:I}", "id", (json_int_t)orbit_db_cell_int(&r, 0, 0),
-                                                "manifest", manifest, "version", (json_int_t)m->version));
+        return orbit_answer(req, 201, json_pack("{s:I,s:s,s:I,s:s}", "id", (json_int_t)orbit_db_cell_int(&r, 0, 0),
+                                                "manifest", manifest, "version", (json_int_t)m->version, "signed_by",
+                                                signed_by));
 }
 
 /* The release ids[1] of the organisation, its manifest loaded; or an answer and false. */
@@ -227,7 +232,7 @@ static bool release_load(Orbit *o, OrbitRequest *req, OrbitDbResult *r, Manifest
         _cleanup_free_ char *dtb = NULL;
         size_t size;
         int q = orbit_db_query(o->db, r,
-                               "SELECT id, project_id, manifest, signatures, version, description, created FROM releases"
+                               "SELECT id, project_id, manifest, signatures, version, description, created, signed_by FROM releases"
                                " WHERE id = ? AND org_id = ?", ID(req->ids[1]), ID(req->org_id));
         if (q < 0)
                 return orbit_fail_db(o, req, q, "release"), false;
@@ -248,7 +253,7 @@ int api_release_get(Orbit *o, OrbitRequest *req) {
                 return 0;
         if (manifest_render_json(m, &rendered) < 0)
                 return orbit_fail(req, 500, "cannot render the manifest");
-        answer = orbit_row_json(&r, 0, release_names, "iississi");
+        answer = orbit_row_json(&r, 0, release_names, RELEASE_TYPES);
         json_object_set_new(answer, "manifest_content", rendered);
         return orbit_answer(req, 200, answer);
 }
@@ -388,8 +393,8 @@ int api_release_delete(Orbit *o, OrbitRequest *req) {
         }
         if (q >= 0 && orbit_db_cell_int(&r, 0, 0) > 0) {
                 (void)orbit_db_rollback(o->db);
-                return orbit_fail(req, 409, "the release is the target of %" PRId64 " deployments: attach another first",
-                                  orbit_db_cell_int(&r, 0, 0));
+                return orbit_fail(req, 409, "the release is the target of %" PRId64 " deployment%s: attach another first",
+                                  orbit_db_cell_int(&r, 0, 0), orbit_db_cell_int(&r, 0, 0) == 1 ? "" : "s");
         }
         /* its objects stay: the organisation's uploads, shared by digest with other releases */
         if (q >= 0)

@@ -61,6 +61,7 @@ int api_device_register(Orbit *o, OrbitRequest *req);
 int api_device_get(Orbit *o, OrbitRequest *req);
 int api_device_move(Orbit *o, OrbitRequest *req);
 int api_device_retry(Orbit *o, OrbitRequest *req);
+int api_deployment_retry(Orbit *o, OrbitRequest *req);
 int api_device_reports(Orbit *o, OrbitRequest *req);
 int api_audit_list(Orbit *o, OrbitRequest *req);
 
@@ -89,6 +90,7 @@ int api_commands_list(Orbit *o, OrbitRequest *req);
 int api_command_queue(Orbit *o, OrbitRequest *req);
 int api_traces_list(Orbit *o, OrbitRequest *req);
 int api_trace_download(Orbit *o, OrbitRequest *req);
+int api_trace_json(Orbit *o, OrbitRequest *req);
 int api_device_command_result(Orbit *o, OrbitRequest *req);
 int api_device_trace_upload(Orbit *o, OrbitRequest *req);
 /* Queued commands for the device, marked delivered, as a JSON array (NULL if none). */

@@ -123,6 +123,9 @@ static const char *const orbit_db_migrations[] = {
         /* 4: what a device last reported of its generations and apps (api-device.c): JSON
          * arrays as the server re-encoded them after checking each item */
         "ALTER TABLE devices ADD COLUMN generations TEXT; ALTER TABLE devices ADD COLUMN apps TEXT;",
+        /* 5: the id of the trusted key whose signature verified a release at upload (NULL
+         * for releases uploaded before: the page then lists the project's keys) */
+        "ALTER TABLE releases ADD COLUMN signed_by TEXT;",
 };
 
 static int orbit_db_set_error(char **errorp, const char *fmt, const char *a, const char *b) {

@@ -248,3 +248,62 @@ int rollout_device_may_start(Orbit *o, int64_t deployment, int64_t device, bool 
         *mayp = false;
         return 0;
 }
+
+static const char *const rollout_progress_states[] = { "assigned", "downloading", "installed", "booted",
+                                                       "confirmed", "failed" };
+
+int rollout_phases_json(Orbit *o, int64_t deployment, json_t **phasesp) {
+        _cleanup_db_result_ OrbitDbResult d = { 0 };
+        RolloutRow row = { 0 };
+        bool phased = false;
+        unsigned start = 0, total;
+        json_t *phases;
+        int q;
+
+        q = rollout_load(o, deployment, &row, &phased);
+        if (q < 0)
+                return q;
+        if (!phased) {
+                *phasesp = NULL;
+                return 0;
+        }
+        q = rollout_devices(o, deployment, row.target, &d);
+        if (q < 0)
+                return q;
+        total = (unsigned)d.n_rows;
+        phases = json_array();
+        if (!phases)
+                return -ENOMEM;
+        for (unsigned i = 0; i < row.phases.n; i++) {
+                unsigned end = rollout_phase_size(&row.phases, i, total), none = 0;
+                json_t *states = json_object(), *phase;
+                unsigned count[ELEMENTSOF(rollout_progress_states)] = { 0 };
+
+                if (end < start)
+                        end = start;
+                for (unsigned k = start; k < end; k++) {
+                        const char *s = orbit_db_cell(&d, k, 1);
+                        size_t j;
+                        for (j = 0; s && j < ELEMENTSOF(rollout_progress_states); j++)
+                                if (strcmp(s, rollout_progress_states[j]) == 0)
+                                        break;
+                        if (s && j < ELEMENTSOF(rollout_progress_states))
+                                count[j]++;
+                        else
+                                none++;
+                }
+                for (size_t j = 0; states && j < ELEMENTSOF(rollout_progress_states); j++)
+                        json_object_set_new(states, rollout_progress_states[j], json_integer(count[j]));
+                if (states)
+                        json_object_set_new(states, "none", json_integer(none));
+                phase = json_pack("{s:I,s:I,s:I,s:I,s:o*}", "phase", (json_int_t)i + 1, "first", (json_int_t)start + 1,
+                                  "last", (json_int_t)end, "devices", (json_int_t)(end - start), "states", states);
+                if (!phase || json_array_append_new(phases, phase) < 0) {
+                        json_decref(phases);
+                        return -ENOMEM;
+                }
+                start = end;
+        }
+        *phasesp = phases;
+        return 0;
+}

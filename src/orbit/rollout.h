@@ -24,6 +24,7 @@
  */
 #pragma once
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -74,3 +75,12 @@ int rollout_event(Orbit *o, int64_t deployment, RolloutEvent event, bool *change
 
 /* True if device may be offered the deployment's target now (invariant 2). */
 int rollout_device_may_start(Orbit *o, int64_t deployment, int64_t device, bool *mayp);
+
+/*
+ * The rollout's phases with their devices per state, counted as rollout_event() counts
+ * them (db locked): [{phase, first, last, devices, states: {STATE: n, ..., none: n}}],
+ * first and last 1-based positions in enrolment order, "none" the devices without
+ * progress on the target. *phasesp is NULL (and 0 returned) for a deployment without a
+ * phased rollout. The caller owns *phasesp.
+ */
+int rollout_phases_json(Orbit *o, int64_t deployment, json_t **phasesp);

@@ -106,12 +106,31 @@ static int ui_graph_render(const char *dot, char **svgp, size_t *sizep) {
         return read_fd_full(out, UI_GRAPH_MAX, svgp, sizep);
 }
 
+/* The manifest digest's graph as SVG: -EBADMSG unreadable, -EPROTO not renderable, else
+ * ui_graph_render()'s errors. Uses no database. */
+static int ui_graph_draw(Orbit *o, const char *manifest, char **svgp, size_t *sizep) {
+        _cleanup_(manifest_freep) Manifest *m = NULL;
+        _cleanup_free_ char *dtb = NULL, *dot = NULL;
+        size_t size = 0;
+        FILE *f;
+        int q;
+
+        if (store_object_read(o->store, manifest, MANIFEST_MAX_SIZE, &dtb, &size) != 0 ||
+            manifest_parse(&m, dtb, size, NULL) < 0)
+                return -EBADMSG;
+        f = open_memstream(&dot, &size);
+        if (!f)
+                return -ENOMEM;
+        q = manifest_render_dot(m, f);
+        if (fclose(f) != 0 || q < 0)
+                return -EPROTO;
+        return ui_graph_render(dot, svgp, sizep);
+}
+
 int orbit_ui_release_graph(Orbit *o, OrbitRequest *req) {
         _cleanup_db_result_ OrbitDbResult r = { 0 };
-        _cleanup_(manifest_freep) Manifest *m = NULL;
-        _cleanup_free_ char *dtb = NULL, *dot = NULL, *svg = NULL;
-        size_t size = 0, svg_size = 0;
-        FILE *f;
+        _cleanup_free_ char *svg = NULL;
+        size_t svg_size = 0;
         int q;
 
         q = orbit_db_query(o->db, &r, "SELECT manifest FROM releases WHERE id = ? AND org_id = ?", ID(req->ids[1]),
@@ -120,16 +139,16 @@ int orbit_ui_release_graph(Orbit *o, OrbitRequest *req) {
                 return orbit_fail_db(o, req, q, "release");
         if (r.n_rows == 0)
                 return orbit_fail(req, 404, "no such release");
-        if (store_object_read(o->store, orbit_db_cell(&r, 0, 0), MANIFEST_MAX_SIZE, &dtb, &size) != 0 ||
-            manifest_parse(&m, dtb, size, NULL) < 0)
+        /* dot may take seconds: the database is not held meanwhile (SQLite has one connection) */
+        orbit_db_unlock(o->db);
+        q = ui_graph_draw(o, orbit_db_cell(&r, 0, 0), &svg, &svg_size);
+        orbit_db_lock(o->db);
+        if (q == -EBADMSG)
                 return orbit_fail(req, 500, "the release's manifest cannot be read from the store");
-        f = open_memstream(&dot, &size);
-        if (!f)
+        if (q == -ENOMEM)
                 return orbit_fail(req, 500, "out of memory");
-        q = manifest_render_dot(m, f);
-        if (fclose(f) != 0 || q < 0)
+        if (q == -EPROTO)
                 return orbit_fail(req, 500, "cannot render the manifest graph");
-        q = ui_graph_render(dot, &svg, &svg_size);
         if (q == -ENOENT)
                 return orbit_fail(req, 500, "cannot draw the graph: Graphviz's dot is not installed");
         if (q < 0)

@@ -5,11 +5,11 @@
  * tests exercise the real device authentication.
  *
  *     orbit-device --url URL --key KEY [--nonce HEX] [--time SECONDS] [--repeat N]
- *                  METHOD PATH [BODY]
+ *                  [--body-file FILE] METHOD PATH [BODY]
  *
  * Prints the HTTP status on the first line and the body after it, for each of the N
  * sends of the same signed request (a replay when N > 1). Exit 0 if every send got an
- * answer, 1 otherwise.
+ * answer, 1 otherwise. --body-file sends a file's bytes (binary, such as a trace) as the body.
  *
  *     orbit-device --url URL --key KEY --enrol TOKEN NAME
  *
@@ -34,6 +34,7 @@
 
 #include "crypto/key.h"
 #include "orbit/request.h"
+#include "util/fileio.h"
 #include "util/hex.h"
 
 int main(int argc, char **argv) {
@@ -45,6 +46,7 @@ int main(int argc, char **argv) {
                 { "repeat", required_argument, NULL, 'r' },
                 { "presign", required_argument, NULL, 'p' },
                 { "enrol", required_argument, NULL, 'e' },
+                { "body-file", required_argument, NULL, 'b' },
                 {},
         };
         const char *url = NULL, *key_path = NULL, *nonce_arg = NULL, *method, *path, *body = "";
@@ -55,8 +57,9 @@ int main(int argc, char **argv) {
         uint8_t sig[ED25519_SIGNATURE_SIZE], random[16];
         int repeat = 1, c, status = 0;
         long presign = 0;
-        const char *enrol = NULL;
-        char *enrol_body = NULL;
+        const char *enrol = NULL, *body_file = NULL;
+        char *enrol_body = NULL, *file_body = NULL;
+        size_t body_size = 0;
 
         while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0) {
                 switch (c) {
@@ -67,6 +70,7 @@ int main(int argc, char **argv) {
                 case 'r': repeat = atoi(optarg); break;
                 case 'p': presign = atol(optarg); break;
                 case 'e': enrol = optarg; break;
+                case 'b': body_file = optarg; break;
                 default: return 2;
                 }
         }
@@ -95,6 +99,7 @@ int main(int argc, char **argv) {
                 method = "POST";
                 path = "/api/v1/device/enrol";
                 body = enrol_body;
+                body_size = strlen(body);
                 goto send;
         }
         if ((!url && !presign) || !key_path || argc - optind < 2 || argc - optind > 3) {
@@ -105,6 +110,14 @@ int main(int argc, char **argv) {
         path = argv[optind + 1];
         if (argc - optind == 3)
                 body = argv[optind + 2];
+        body_size = strlen(body);
+        if (body_file) {
+                if (read_file_full(body_file, 64 * 1024 * 1024, &file_body, &body_size) < 0) {
+                        fprintf(stderr, "orbit-device: cannot read %s\n", body_file);
+                        return 1;
+                }
+                body = file_body;
+        }
         if (key_load_private(&key, key_path) < 0 || key_id(key, &id) < 0) {
                 fprintf(stderr, "orbit-device: cannot load %s\n", key_path);
                 return 1;
@@ -116,7 +129,7 @@ int main(int argc, char **argv) {
                         if (RAND_bytes(random, sizeof(random)) != 1)
                                 return 1;
                         hex_encode(nonce, random, sizeof(random));
-                        if (orbit_device_auth_message(&message, method, path, timestamp, nonce, body, strlen(body)) < 0 ||
+                        if (orbit_device_auth_message(&message, method, path, timestamp, nonce, body, body_size) < 0 ||
                             key_sign(key, message, strlen(message), sig) < 0)
                                 return 1;
                         free(message);
@@ -133,7 +146,7 @@ int main(int argc, char **argv) {
                         return 1;
                 hex_encode(nonce, random, sizeof(random));
         }
-        if (orbit_device_auth_message(&message, method, path, timestamp, nonce, body, strlen(body)) < 0 ||
+        if (orbit_device_auth_message(&message, method, path, timestamp, nonce, body, body_size) < 0 ||
             key_sign(key, message, strlen(message), sig) < 0)
                 return 1;
         hex_encode(sig_hex, sig, sizeof(sig));
@@ -162,7 +175,7 @@ send:
                 curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
                 if (strcmp(method, "GET") != 0) {
                         curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-                        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+                        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)body_size);
                 }
                 curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
                 /* the status line comes first: buffer the body until it is known */
@@ -182,6 +195,7 @@ send:
         }
         free(message);
         free(enrol_body);
+        free(file_body);
         free(full);
         EVP_PKEY_free(key);
         curl_global_cleanup();

@@ -53,9 +53,12 @@ def call(method, path, body=None, token=None, raw=None, headers=None):
     return status, answer
 
 
-def device(key, method, path, body="", repeat=1, nonce=None, timestamp=None):
-    """A signed device request; returns [(status, answer)] for each send."""
+def device(key, method, path, body="", repeat=1, nonce=None, timestamp=None, body_file=None):
+    """A signed device request; returns [(status, answer)] for each send. body_file: a
+    file whose bytes are the body (binary)."""
     args = [DEVICE, "--url", URL, "--key", key, "--repeat", str(repeat)]
+    if body_file:
+        args += ["--body-file", body_file]
     if nonce:
         args += ["--nonce", nonce]
     if timestamp is not None:

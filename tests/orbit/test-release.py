@@ -52,8 +52,13 @@ keys = os.path.join(TMP, "keys")
 os.makedirs(keys)
 subprocess.run([KOS, "key", "generate", os.path.join(keys, "release")], check=True, capture_output=True)
 subprocess.run([KOS, "key", "generate", os.path.join(TMP, "evil")], check=True, capture_output=True)
+# two trusted keys, so that which one signed is a real answer
+subprocess.run([KOS, "key", "generate", os.path.join(TMP, "other")], check=True, capture_output=True)
+with open(os.path.join(TMP, "other.pub")) as f:
+    check(call("POST", f"{O}/projects/{project}/keys", {"public_key": f.read()}, token=alice)[0] == 201, "trust other key")
 with open(os.path.join(keys, "release.pub")) as f:
-    check(call("POST", f"{O}/projects/{project}/keys", {"public_key": f.read()}, token=alice)[0] == 201, "trust key")
+    release_pem = f.read()
+    check(call("POST", f"{O}/projects/{project}/keys", {"public_key": release_pem}, token=alice)[0] == 201, "trust key")
 
 images = []
 for name in ("sensor", "uplink"):
@@ -110,6 +115,12 @@ check(call("GET", f"{O}/releases/{release}", token=carol)[0] == 404, "non-member
 status, answer = call("GET", f"{O}/releases/{release}", token=bob)
 check(status == 200 and [a["name"] for a in answer["manifest_content"]["apps"]] == ["sensor", "uplink"],
       f"release manifest content: {answer}")
+release_key_id = [k["key_id"] for k in call("GET", f"{O}/projects/{project}/keys", token=bob)[1]["keys"]
+                  if k["public_key"] == release_pem]
+check(len(release_key_id) == 1, "the release key is listed once")
+check(answer["signed_by"] == release_key_id[0], f"the release says which trusted key signed it: {answer['signed_by']}")
+listed = call("GET", f"{O}/projects/{project}/releases", token=bob)[1]["releases"]
+check([r["signed_by"] for r in listed if r["id"] == release] == release_key_id, f"and so does the listing: {listed}")
 status, answer = call("GET", f"{O}/releases/{release}/graph", token=bob)
 check(status == 200 and answer["dot"].startswith("digraph"), f"release graph: {answer}")
 
@@ -258,13 +269,23 @@ late_thread.start()
 while call("GET", f"{O}/devices/{fleet[3][0]}", token=bob)[1]["last_seen"] == 0:
     time.sleep(0.02)
 kos("orbit", "--orbit", URL, "--token-file", token_file, "attach", str(canary), str(release), "--phases", "25%,100%")
-check(rollout_state() == {"phases": "25%,100%", "phase": 0, "state": "running"}, f"rollout: {rollout_state()}")
+check({k: v for k, v in rollout_state().items() if k != "per_phase"} == {"phases": "25%,100%", "phase": 0, "state": "running"},
+      f"rollout: {rollout_state()}")
+states0 = {"assigned": 0, "downloading": 0, "installed": 0, "booted": 0, "confirmed": 0, "failed": 0, "none": 0}
+check(rollout_state()["per_phase"] == [
+    {"phase": 1, "first": 1, "last": 1, "devices": 1, "states": dict(states0, assigned=1)},
+    {"phase": 2, "first": 2, "last": 4, "devices": 3, "states": dict(states0, assigned=3)}],
+    f"devices per phase and state: {rollout_state()['per_phase']}")
 check(checkin(1) is None, "a device of the second phase waits for it")
 check(checkin(0)["release"] == release, "the first phase's device is offered the release")
 report(0, "downloading")
 report(0, "failed", "fell back to generation 1")
 check(rollout_state()["state"] == "paused", f"a failure in the first phase pauses the rollout: {rollout_state()}")
-kos("orbit", "--orbit", URL, "--token-file", token_file, "retry", str(fleet[0][0]))
+check(rollout_state()["per_phase"][0]["states"]["failed"] == 1, f"the failure counted: {rollout_state()}")
+check(call("POST", f"{O}/deployments/{canary}/retry", token=bob)[0] == 403, "a user cannot retry a deployment")
+out = kos("orbit", "--orbit", URL, "--token-file", token_file, "retry-deployment", str(canary))
+check(json.loads(out.stdout)["retried"] == 1, f"retry every failed device: {out.stdout}")
+check(rollout_state()["per_phase"][0]["states"] == dict(states0, none=1), f"retried: {rollout_state()}")
 check(checkin(0) is None, "a paused rollout offers nothing new")
 out = kos("orbit", "--orbit", URL, "--token-file", token_file, "rollout", str(canary), "resume")
 check(json.loads(out.stdout)["state"] == "running", f"resume: {out.stdout}")
@@ -357,6 +378,32 @@ with urllib.request.urlopen(request) as response:
     check(response.read().decode() == trace, "the downloaded trace is the uploaded one")
 check(call("GET", f"/api/v1/orgs/{globex}/traces/{trace_id}", token=carol)[0] == 404, "another org cannot download")
 check(call("GET", f"{O}/traces/{trace_id}")[0] == 401, "nor anyone without a token")
+# as Chrome/Perfetto JSON: bytes that are not a trace file get a 422 that says so; a trace
+# file converts to exactly what `kos trace json` makes of it
+status, answer = call("GET", f"{O}/traces/{trace_id}/json", token=bob)
+check(status == 422 and "is not a valid trace file" in answer["error"], f"a bad trace as JSON: {status} {answer}")
+native = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fuzz", "corpus", "trace-file",
+                      "small.kostrace")
+native_id = call("POST", f"{O}/devices/{lab_id}/commands", {"command": "trace-upload", "app": "sensor"},
+                 token=alice)[1]["id"]
+device(lab_key, "POST", "/api/v1/device/checkin", '{"wait":0}')
+status, answer = device(lab_key, "POST", f"/api/v1/device/commands/{native_id}/trace", body_file=native)[0]
+check(status == 201 and answer["size"] == os.path.getsize(native), f"a native trace upload: {status} {answer}")
+native_trace = answer["trace"]
+kos("trace", "json", native, "-o", os.path.join(TMP, "small.json"))
+with open(os.path.join(TMP, "small.json"), "rb") as f:
+    expected = f.read()
+request = urllib.request.Request(f"{URL}{O}/traces/{native_trace}/json", headers={"Authorization": "Bearer " + bob})
+with urllib.request.urlopen(request) as response:
+    check(response.headers["Content-Type"] == "application/json", f"JSON type: {response.headers['Content-Type']}")
+    got = response.read()
+check(got == expected, f"the server's JSON is kos trace json's: {got[:200]!r}")
+check(len(json.loads(got)["traceEvents"]) > 0, "the JSON has trace events")
+request = urllib.request.Request(f"{URL}{O}/traces/{native_trace}", headers={"Authorization": "Bearer " + bob})
+with urllib.request.urlopen(request) as response, open(native, "rb") as f:
+    check(response.read() == f.read(), "the native download is the uploaded trace file")
+check(call("GET", f"/api/v1/orgs/{globex}/traces/{native_trace}/json", token=carol)[0] == 404,
+      "another org cannot download it as JSON")
 # a trace larger than 16 MiB is refused (413) whoever sends it, and nothing is stored
 big_id = call("POST", f"{O}/devices/{lab_id}/commands", {"command": "trace-upload", "app": "sensor"},
               token=alice)[1]["id"]
@@ -370,6 +417,6 @@ response = connection.getresponse()
 answer = json.loads(response.read())
 check(response.status == 413 and "larger than" in answer["error"], f"an oversized trace: {response.status} {answer}")
 status, answer = call("GET", f"{O}/devices/{lab_id}/traces", token=bob)
-check([t["id"] for t in answer["traces"]] == [trace_id], f"the oversized trace was not stored: {answer}")
+check([t["id"] for t in answer["traces"]] == [trace_id, native_trace], f"the oversized trace was not stored: {answer}")
 
 print(f"{orbit_client.checks} checks passed")

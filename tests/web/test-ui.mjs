@@ -8,6 +8,12 @@
 // bad input in forms is answered next to the field; a server error and an unreachable
 // server show a message, not a blank page; an expired session is said so; the UI's files
 // come with their content types and security headers, and no path outside them is served.
+// The release page names the key that signed it; a trace downloads native and as
+// Perfetto JSON (a bad one says why next to the control); a phased rollout's phases come
+// with their counts and every failed device is retried at once; the owner removes a
+// member, deletes a device, an empty deployment and a release attached nowhere, each after
+// a confirmation, the server's refusals (409) shown next to the control; the signed-in
+// user makes an API token, shown once, and revokes it.
 // Pages are shown at 1280x800 and 375 px wide and saved as screenshots in SHOTS.
 //
 // usage: node test-ui.mjs   (environment: KOS_BUILD, KOS_SOURCE, SHOTS, DB (sqlite or a
@@ -239,6 +245,8 @@ async function main() {
   const releaseText = await page.textContent('main');
   for (const word of ['weather', 'hello-phx', 'orbit-identity', 'Protocol connections', 'verified'])
     check(releaseText.includes(word), `the release page shows ${word}`);
+  const keyId = (await (await fetch(`${url}/api/v1/orgs/1/projects/1/keys`, { headers: { Authorization: `Bearer ${token}` } })).json()).keys[0].key_id;
+  check((await page.textContent('#signed-by')).includes(keyId), 'the release page names the trusted key that signed it');
   await shot(page, 'release');
 
   // -- attach (a bad phase list first) and watch the device move to confirmed
@@ -298,7 +306,7 @@ async function main() {
   await page.locator('#diff-summary').waitFor();
   check(/exactly the release's manifest/.test(await page.textContent('#diff-summary')), 'the device page compares the running manifest with the release\'s');
   const deviceText = await page.textContent('main');
-  check(deviceText.includes('not reported'), 'fields the device does not report say "not reported"');
+  check(/Onlineonline/.test(deviceText), 'the device that just checked in shows as online');
   check(/release 1, version 1/.test(deviceText), 'the device page names the running release');
   check((await page.locator('td[data-label="Outcome"]').allTextContents()).join(' ') === 'confirmed booted installed downloading',
     'the device history lists its reports, newest first');
@@ -324,6 +332,31 @@ async function main() {
   check(await page.locator('#traces td[data-label="State"]', { hasText: 'done' }).count() === 2, 'both commands show as done');
   const [file] = await Promise.all([page.waitForEvent('download'), download.click()]);
   check(fs.readFileSync(await file.path(), 'utf8') === traceBytes, 'the trace downloads with the bytes the device uploaded');
+  // those bytes are no trace file: as JSON, the server's refusal shows next to the control
+  await page.locator('#traces button[data-format="json"]').first().click();
+  const jsonError = page.locator('#traces td[data-label="Download"] .form-error').first();
+  await jsonError.waitFor();
+  check(/not a valid trace file/.test(await jsonError.textContent()), 'a bad trace as JSON says why next to the control');
+  // a real trace file: native as uploaded, JSON as kos trace json converts it
+  await page.selectOption('#trace-command', 'trace-upload');
+  await page.fill('#trace-app', 'hello-phx');
+  await page.click('#trace button[type=submit]');
+  await waitFor('the second trace-upload to be queued', async () =>
+    (await page.locator('#traces td[data-label="Command"]', { hasText: 'trace-upload' }).count()) === 2);
+  const upload2 = JSON.parse(device(url, 'POST', '/api/v1/device/checkin', JSON.stringify({ manifest: digest })).split('\n')[1]).commands[0];
+  const nativeTrace = `${source}/fuzz/corpus/trace-file/small.kostrace`;
+  check(run(deviceBin, ['--url', url, '--key', `${T}/device.key`, '--body-file', nativeTrace, 'POST',
+    `/api/v1/device/commands/${upload2.id}/trace`]).startsWith('201'), 'the device uploads a trace file');
+  run(kos, ['trace', 'json', nativeTrace, '-o', `${T}/small.json`]);
+  const json2 = page.locator('#trace-files tbody tr').nth(1).locator('button[data-format="json"]');
+  await json2.waitFor();
+  const [jsonFile] = await Promise.all([page.waitForEvent('download'), json2.click()]);
+  check(jsonFile.suggestedFilename().endsWith('.json'), `the JSON download is named .json: ${jsonFile.suggestedFilename()}`);
+  check(fs.readFileSync(await jsonFile.path(), 'utf8') === fs.readFileSync(`${T}/small.json`, 'utf8'),
+    'the Perfetto JSON is what kos trace json makes of the trace file');
+  const [nativeFile] = await Promise.all([page.waitForEvent('download'),
+    page.locator('#trace-files tbody tr').nth(1).locator('button[data-format="native"]').click()]);
+  check(fs.readFileSync(await nativeFile.path()).equals(fs.readFileSync(nativeTrace)), 'the native download is the trace file');
   await shot(page, 'device');
   const devicePath = new URL(page.url()).hash;
 
@@ -349,8 +382,17 @@ async function main() {
   await page.getByRole('button', { name: 'Resume rollout' }).waitFor();
   check(/paused phase 1 of 2/.test(await page.textContent('#live')), 'a failure in the first phase pauses the rollout');
   check((await page.textContent('#live')).includes('fell back to generation 1'), 'the failure\'s reason shows');
+  const phaseStates = await page.locator('#live td[data-label="States"]').allTextContents();
+  check(phaseStates.length === 2 && phaseStates[0] === 'failed1' && phaseStates[1] === 'no devices',
+    `the server's counts per phase show: ${phaseStates.join(' | ')}`);
   await shot(page, 'rollout-paused');
-  await page.getByRole('button', { name: 'Retry' }).click();
+  await page.setViewportSize({ width: 375, height: 800 });
+  await waitFor('the phone layout', async () => await page.evaluate(() => window.innerWidth) === 375);
+  const rolloutOverflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(rolloutOverflow <= 0, `phone-rollout-paused: the page fits 375 px (overflows by ${rolloutOverflow} px)`);
+  await shot(page, 'phone-rollout-paused');
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.getByRole('button', { name: 'Retry all failed devices (1)' }).click();
   await waitFor('the retried device to start over', async () => (await row2.textContent()) === 'not started');
   await page.getByRole('button', { name: 'Abort rollout' }).click();
   await waitFor('the rollout to show as aborted', async () => /aborted phase 1 of 2/.test(await page.textContent('#live')));
@@ -371,6 +413,89 @@ async function main() {
   await page.locator('td[data-label="What"]', { hasText: 'attach' }).first().waitFor();
   await shot(page, 'organisation');
 
+  // -- remove a member (the last owner cannot be: the refusal shows next to the control)
+  run(orbitBin, ['admin', '--db', DB, 'create-user', 'leaver@example.com'], 'leaver-password\n');
+  await page.fill('#member-email', 'leaver@example.com');
+  await page.click('#member button[type=submit]');
+  await page.locator('td[data-label="Email"]', { hasText: 'leaver@example.com' }).waitFor();
+  await page.locator('#remove-member-1 button').click();
+  await page.locator('#remove-member-1 .confirm-yes').click();
+  await page.locator('#remove-member-1 .confirm-error').waitFor();
+  check(/last owner/.test(await page.textContent('#remove-member-1 .confirm-error')), 'removing the last owner is refused next to the control');
+  await shot(page, 'organisation-refused');
+  const leaver = page.locator('tr', { has: page.locator('td[data-label="Email"]', { hasText: 'leaver@example.com' }) });
+  await leaver.getByRole('button', { name: 'Remove' }).click();
+  await leaver.getByRole('button', { name: 'Cancel' }).click();
+  check(await leaver.count() === 1, 'cancelling leaves the member');
+  await leaver.getByRole('button', { name: 'Remove' }).click();
+  await leaver.getByRole('button', { name: 'Yes, remove' }).click();
+  await waitFor('the member to be removed', async () => await leaver.count() === 0);
+
+  // -- a deployment with devices cannot be deleted; delete its devices, then it
+  const stagingUrl = `${url}/#/orgs/1/deployments/2`;
+  await page.goto(stagingUrl);
+  await page.locator('#delete-deployment button').click();
+  await page.locator('#delete-deployment .confirm-yes').click();
+  await page.locator('#delete-deployment .confirm-error').waitFor();
+  check(/still has/.test(await page.textContent('#delete-deployment .confirm-error')), 'a deployment with devices is refused next to the control');
+  await shot(page, 'deployment-delete-refused');
+  for (const name of ['station-3', 'station-2']) {
+    await page.getByRole('link', { name, exact: true }).click();
+    await page.locator('#delete-device button').click();
+    await page.locator('#delete-device .confirm-yes').click();
+    await page.locator('#register-name').waitFor();
+    await waitFor(`${name} to be gone`, async () => await page.locator(`[data-device="${name}"]`).count() === 0);
+  }
+  check(run(deviceBin, ['--url', url, '--key', `${T}/device-2.key`, 'POST', '/api/v1/device/checkin', '{}']).startsWith('401'),
+    'a deleted device\'s key is refused');
+  await page.locator('#delete-deployment button').click();
+  await page.locator('#delete-deployment .confirm-yes').click();
+  await page.locator('#new-deployment-name').waitFor();
+  check(await page.getByRole('link', { name: 'staging', exact: true }).count() === 0, 'the empty deployment is deleted');
+
+  // -- a release attached somewhere cannot be deleted; one attached nowhere can
+  fs.writeFileSync(`${T}/manifest-2.dts`, dts.replace('weather station 1.0 from Orbit', 'weather station 1.1, never attached')
+    .replace('version = <1>;', 'version = <2>;'));
+  run(kos, ['manifest', 'build', `${T}/manifest-2.dts`, '-o', `${T}/manifest-2.dtb`]);
+  run(kos, ['manifest', 'sign', `${T}/manifest-2.dtb`, '--key', `${T}/release.key`]);
+  check(/^release 2 /m.test(run(kos, ['release', 'upload', '--orbit', url, '--project', '1', `${T}/manifest-2.dtb`, `${T}/site.erofs`], '',
+    { KOS_ORBIT_TOKEN: token })), 'a second release is uploaded');
+  await page.goto(`${url}/#/orgs/1/releases/1`);
+  await page.locator('#delete-release button').click();
+  await page.locator('#delete-release .confirm-yes').click();
+  await page.locator('#delete-release .confirm-error').waitFor();
+  check(/target of 1 deployment/.test(await page.textContent('#delete-release .confirm-error')), 'an attached release is refused next to the control');
+  await shot(page, 'release-delete-refused');
+  await page.goto(`${url}/#/orgs/1/releases/2`);
+  await page.locator('#delete-release button').click();
+  await page.locator('#delete-release .confirm-yes').click();
+  await page.locator('#new-deployment-name').waitFor();
+  check(await page.getByRole('link', { name: 'release 2', exact: true }).count() === 0, 'the release attached nowhere is deleted');
+  check(await page.getByRole('link', { name: 'release 1', exact: true }).count() === 1, 'the attached one stays');
+
+  // -- the signed-in user's tokens: make an API token (a bad name first), use it, revoke it
+  await page.click('#tokens-link');
+  await page.locator('#new-api-token-name').waitFor();
+  check(await page.locator('#tokens td[data-label="State"]', { hasText: 'in use by this page' }).count() === 1, 'the page\'s own session is marked');
+  await page.fill('#new-api-token-name', 'no spaces allowed');
+  await page.click('#new-api-token button[type=submit]');
+  check(/1 to 64 characters/.test(await fieldError(page, 'new-api-token-name')), 'a bad token name is answered next to the field');
+  await page.fill('#new-api-token-name', 'ci-script');
+  await page.click('#new-api-token button[type=submit]');
+  const made = (await page.locator('#new-token code').textContent()).trim();
+  check(/^[0-9a-f]{64}$/.test(made), `the new token is shown once: ${made}`);
+  const me = async () => (await fetch(`${url}/api/v1/me`, { headers: { Authorization: `Bearer ${made}` } })).status;
+  check(await me() === 200, 'the new API token works');
+  await shot(page, 'tokens');
+  const ci = page.locator('tr', { has: page.locator('td[data-label="Name"]', { hasText: 'ci-script' }) });
+  await ci.getByRole('button', { name: 'Revoke' }).click();
+  await ci.getByRole('button', { name: 'Yes, revoke' }).click();
+  await ci.locator('td[data-label="State"]', { hasText: 'revoked' }).waitFor();
+  check(await me() === 401, 'the revoked token is refused');
+  await page.reload();
+  await page.locator('#new-api-token-name').waitFor();
+  check(await page.locator('#new-token code').count() === 0, 'a token is never shown again');
+
   // -- phone width, owner
   const phone = await browser.newContext({ viewport: { width: 375, height: 800 }, isMobile: true, hasTouch: true });
   const ownerSession = await page.evaluate(() => sessionStorage.getItem('orbit.session'));
@@ -382,7 +507,8 @@ async function main() {
   for (const [name, hash, ready] of [['phone-organisation', '#/orgs/1', '#new-project'],
     ['phone-project', '#/orgs/1/projects/1', '#new-deployment'],
     ['phone-deployment', deploymentUrl.slice(deploymentUrl.indexOf('#')), '#attach'],
-    ['phone-release', '#/orgs/1/releases/1', '#graph-image'], ['phone-device', devicePath, '#diff-summary']]) {
+    ['phone-release', '#/orgs/1/releases/1', '#graph-image'], ['phone-device', devicePath, '#diff-summary'],
+    ['phone-tokens', '#/tokens', '#new-api-token']]) {
     await pp.goto(`${url}/${hash}`);
     await pp.locator(ready).waitFor();
     const overflow = await pp.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
@@ -410,6 +536,10 @@ async function main() {
     check(overflow <= 0, `${name}: the page fits 1280 px (overflows by ${overflow} px)`);
     await shot(page, name);
   }
+  // the user's own tokens are theirs to manage, whatever the role
+  await page.click('#tokens-link');
+  await page.locator('#tokens td[data-label="State"]', { hasText: 'in use by this page' }).waitFor();
+  check(await page.locator('#new-api-token').count() === 1, 'a member with the user role may make tokens of their own');
   const refused = await page.evaluate(async () => {
     const { token: t } = JSON.parse(sessionStorage.getItem('orbit.session'));
     const res = await fetch('/api/v1/orgs/1/deployments/1/attach', {
@@ -464,6 +594,7 @@ try {
   await main();
 } catch (e) {
   console.error(`FAIL: ${e.message}`);
+  if (e.stack) console.error(e.stack.split("\n").filter((l) => l.includes("test-ui.mjs")).join("\n"));
   if (fs.existsSync(`${T}/orbit.log`)) console.error(`--- orbit.log:\n${fs.readFileSync(`${T}/orbit.log`, 'utf8')}`);
   process.exitCode = 1;
 } finally {
