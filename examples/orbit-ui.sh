@@ -82,7 +82,12 @@ report booted
 "$kos" boot confirm "$out/device-store" >/dev/null
 report confirmed
 digest=$("$kos" manifest digest "$out/manifest.dtb")
-dev POST /api/v1/device/checkin "{\"manifest\":\"$digest\"}" >/dev/null
+# The generations its store holds, as a device reports them (no kosd runs here: no app states).
+generations=$("$kos" store list "$out/device-store" --json | python3 -c '
+import json, sys
+print(json.dumps([{"generation": g["generation"], "manifest": g["manifest"], "state": g["state"]}
+                  for g in json.load(sys.stdin)["generations"]]))')
+dev POST /api/v1/device/checkin "{\"manifest\":\"$digest\",\"generations\":$generations}" >/dev/null
 dev POST /api/v1/device/manifest "{\"dtb\":\"$(base64 -w0 "$out/manifest.dtb")\"}" >/dev/null
 
 cat <<EOT

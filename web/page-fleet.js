@@ -257,13 +257,13 @@ export async function devicePage(ctx, orgId, deviceId) {
             ['Generation', (g) => String(g.generation)],
             ['Manifest', (g) => digest(g.manifest)],
             ['State', (g) => state(g.state)],
-          ], device.generations, 'None.') : h('p', {}, notReported())),
+          ], device.generations, 'None reported.') : h('p', {}, notReported())),
         section('Apps',
           Array.isArray(device.apps) ? table([
             ['App', (a) => a.name],
             ['State', (a) => state(a.state)],
             ['Restarts', (a) => String(a.restarts ?? '—')],
-          ], device.apps, 'None.') : h('p', {}, notReported()))),
+          ], device.apps, 'None reported.') : h('p', {}, notReported()))),
       section('History',
         table([
           ['When', (r) => time(r.at)],

@@ -299,7 +299,12 @@ async function main() {
   // -- the device: state, history, running manifest against the release's, tracing
   const dtb = fs.readFileSync(`${T}/manifest.dtb`);
   const digest = run('sha256sum', [`${T}/manifest.dtb`]).slice(0, 64);
-  device(url, 'POST', '/api/v1/device/checkin', JSON.stringify({ manifest: digest }));
+  // what kosd and the boot decision know: the generations on the device, the apps' states
+  const generations = [{ generation: 2, manifest: digest, state: 'good' },
+    { generation: 1, manifest: oldDigest, state: 'good' }];
+  const apps = [{ name: 'ethernet', state: 'ready', restarts: 0 }, { name: 'tunnel', state: 'ready', restarts: 0 },
+    { name: 'hello-phx', state: 'restarting', restarts: 3 }, { name: 'admin', state: 'ready', restarts: 0 }];
+  device(url, 'POST', '/api/v1/device/checkin', JSON.stringify({ manifest: digest, generations, apps }));
   check(device(url, 'POST', '/api/v1/device/manifest', JSON.stringify({ dtb: dtb.toString('base64') })).startsWith('200'),
     'the device uploads its new running manifest');
   await page.getByRole('link', { name: 'station-1' }).click();
@@ -308,6 +313,13 @@ async function main() {
   const deviceText = await page.textContent('main');
   check(/Onlineonline/.test(deviceText), 'the device that just checked in shows as online');
   check(/release 1, version 1/.test(deviceText), 'the device page names the running release');
+  check((await page.locator('td[data-label="Generation"]').allTextContents()).join(' ') === '2 1' &&
+    (await page.locator('td[data-label="State"]', { hasText: 'good' }).count()) === 2,
+    'the device page lists the generations the device reported, with their states');
+  check((await page.locator('td[data-label="App"]').allTextContents()).join(' ') === 'ethernet tunnel hello-phx admin' &&
+    (await page.locator('td[data-label="Restarts"]').allTextContents()).join(' ') === '0 0 3 0' &&
+    /restarting/.test(await page.locator('tr', { has: page.locator('td[data-label="App"]', { hasText: 'hello-phx' }) }).textContent()),
+    'the device page lists the apps the device reported, with their states and restarts');
   check((await page.locator('td[data-label="Outcome"]').allTextContents()).join(' ') === 'confirmed booted installed downloading',
     'the device history lists its reports, newest first');
   await page.fill('#trace-app', '../x');
