@@ -9,9 +9,8 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
-#include "ipc/fd.h"
+#include "ipc/control.h"
 #include "ipc/frame.h"
-#include "ipc/handover.h"
 #include "keystore/server.h"
 #include "keystore/wire.h"
 #include "util/clock.h"
@@ -38,8 +37,7 @@ struct KeystoreServer {
         EventLoop *loop;          /* owned */
         KeystoreKey **keys;       /* owned: one slot per manifest key, loaded on first use */
         KeystoreConnection *connections;
-        int control_fd;           /* owned; -1 if none */
-        EventSource *control_source;
+        IpcControl *control;      /* owned; NULL if none */
         uint8_t *request;         /* owned, secret memory: KEYSTORE_REQUEST_MAX + 1 */
         uint8_t *reply;           /* owned, secret memory: KEYSTORE_REPLY_MAX */
 };
@@ -52,7 +50,6 @@ int keystore_server_new(KeystoreServer **serverp, const Manifest *m, KeystoreVau
                 return -ENOMEM;
         s->manifest = m;
         s->vault = vault;
-        s->control_fd = -1;
         s->keys = calloc(m->n_keys ? m->n_keys : 1, sizeof(KeystoreKey *));
         if (!s->keys)
                 return -ENOMEM;
@@ -81,9 +78,7 @@ KeystoreServer *keystore_server_free(KeystoreServer *s) {
                 s->connections = c->next;
                 connection_free(c);
         }
-        event_source_free(s->control_source);
-        if (s->control_fd >= 0)
-                close(s->control_fd);
+        ipc_control_free(s->control);
         for (size_t i = 0; i < s->manifest->n_keys; i++)
                 keystore_key_free(s->keys[i]);
         free(s->keys);
@@ -524,53 +519,30 @@ int keystore_server_add_connection(KeystoreServer *s, const char *app, int fd) {
         return 0;
 }
 
-static int control_on_io(EventSource *source, int fd, uint32_t revents, void *userdata) {
+static void server_on_control_app(void *userdata, const char *app, int conn) {
         KeystoreServer *s = userdata;
-        /* A name, its NUL and one byte more, so that a longer message reads as malformed. */
-        char app[KOS_KEYSTORE_NAME_MAX + 3];
-        int conn = -1;
-        int r = ipc_handover_receive(s->control_fd, app, sizeof(app), &conn);
 
-        if (r == -EAGAIN)
-                return 0;
-        if (r == -EBADMSG) {
-                log_error("control connection: malformed message ignored");
-                return 0;
-        }
-        if (r <= 0) {
-                if (r < 0)
-                        log_error("control connection: %s", strerror(-r));
-                s->control_source = event_source_free(s->control_source);
-                close(s->control_fd);
-                s->control_fd = -1;
-                event_loop_exit(s->loop, 0);
-                return 0;
-        }
         if (strlen(app) > KOS_KEYSTORE_NAME_MAX || !keystore_name_is_valid(app, strlen(app))) {
                 log_error("control connection: refused a connection for an invalid app name");
                 close(conn);
-                return 0;
+                return;
         }
         (void)keystore_server_add_connection(s, app, conn);
-        return 0;
+}
+
+static void server_on_control_end(void *userdata) {
+        KeystoreServer *s = userdata;
+
+        event_loop_exit(s->loop, 0);
 }
 
 int keystore_server_set_control(KeystoreServer *s, int fd) {
-        int r;
-
-        if (s->control_fd >= 0) {
+        if (s->control) {
                 close(fd);
                 return -EBUSY;
         }
-        r = ipc_fd_set_cloexec(fd);
-        if (r >= 0)
-                r = event_loop_add_io(s->loop, &s->control_source, fd, EPOLLIN, control_on_io, s);
-        if (r < 0) {
-                close(fd);
-                return r;
-        }
-        s->control_fd = fd;
-        return 0;
+        return ipc_control_new(&s->control, s->loop, fd, KOS_KEYSTORE_NAME_MAX, "", server_on_control_app,
+                               server_on_control_end, s);
 }
 
 int keystore_server_run(KeystoreServer *s) {
