@@ -13,6 +13,7 @@
 #include "keystore/vault.h"
 #include "util/cleanup.h"
 #include "util/fileio.h"
+#include "util/log.h"
 #include "util/secret.h"
 
 struct KeystoreVault {
@@ -50,10 +51,20 @@ int keystore_vault_new(KeystoreVault **vaultp, const char *dir, SealRootKey *roo
         if (st.st_uid != geteuid())
                 return vault_error(err, -EPERM, "%s: the key directory is owned by uid %u, not by the key store (uid %u)",
                                    dir, (unsigned)st.st_uid, (unsigned)geteuid());
-        if (st.st_mode & 077)
+        if (st.st_mode & 022)
                 return vault_error(err, -EPERM,
-                                   "%s: the key directory has mode %04o: group or others may use it (want 0700)", dir,
-                                   (unsigned)(st.st_mode & 07777));
+                                   "%s: the key directory has mode %04o: group or others may write to it (want 0700)",
+                                   dir, (unsigned)(st.st_mode & 07777));
+        if (st.st_mode & 077) {
+                /* Only the key store could write here: closing it to readers loses nothing. */
+                if (chmod(dir, 0700) < 0)
+                        return vault_error(err, -errno,
+                                           "%s: the key directory has mode %04o: group or others may read it, and it "
+                                           "cannot be made 0700: %s",
+                                           dir, (unsigned)(st.st_mode & 07777), strerror(errno));
+                log_notice("%s: the key directory had mode %04o (group or others could read it): made 0700", dir,
+                           (unsigned)(st.st_mode & 07777));
+        }
         v->root = steal_ptr(&owned);
         *vaultp = steal_ptr(&v);
         return 0;

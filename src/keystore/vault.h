@@ -13,8 +13,10 @@
  *     reason, and nothing is created in its place.
  *  3. The root key stays in secret memory for the vault's life; key bytes exist outside
  *     a KeystoreKey only in a secret-memory buffer wiped before these functions return.
- *  4. The key directory is the key store's own: owned by its user, mode 0700 (no group or
- *     other bit). Another is refused at open, so no one else can delete, swap or add files.
+ *  4. The key directory is the key store's own: owned by its user, mode 0700. One another
+ *     user owns, or that group or others may write to, is refused at open: someone else
+ *     could have deleted, swapped or added files. One only group or others may read (a
+ *     build host's mkdir, 0755) is made 0700, logged: no one else could have written it.
  *  5. Every key made here, and every key loaded, has a record DIR/NAME.created ("NAME
  *     TYPE"), written after its key file. A key whose record is there but whose file is
  *     gone is refused (-ESTALE), never made anew: an identity does not change silently.
@@ -44,7 +46,7 @@ typedef struct KeystoreVaultError {
 /*
  * Opens the key directory (created, mode 0700, if missing) and loads the root key.
  * Returns 0 and *vaultp; -EPERM for a directory another user owns or group or others may
- * use (invariant 4); a negative errno or positive SealError with err filled in.
+ * write to (invariant 4); a negative errno or positive SealError with err filled in.
  */
 int keystore_vault_open(KeystoreVault **vaultp, const char *dir, const char *root_key_path, KeystoreVaultError *err);
 

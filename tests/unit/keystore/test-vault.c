@@ -46,8 +46,8 @@ static int path_exists(const char *dir, const char *file) {
         return access(path, F_OK) == 0;
 }
 
-TEST(directory_group_or_others_may_use_is_refused) {
-        static const mode_t bad[] = { 0750, 0705, 0770, 0701, 0720 };
+TEST(directory_group_or_others_may_write_is_refused) {
+        static const mode_t bad[] = { 0720, 0702, 0770, 0777, 0722 };
         KeystoreVaultError err = { { 0 } };
         KeystoreVault *v = NULL;
         Dir d;
@@ -61,13 +61,39 @@ TEST(directory_group_or_others_may_use_is_refused) {
                 CHECK_EQ_INT(keystore_vault_open(&v, d.keys, d.root, &err), -EPERM);
                 CHECK(v == NULL);
                 snprintf(want, sizeof(want),
-                         "%s: the key directory has mode %04o: group or others may use it (want 0700)", d.keys,
-                         (unsigned)bad[i]);
+                         "%s: the key directory has mode %04o: group or others may write to it (want 0700)",
+                         d.keys, (unsigned)bad[i]);
                 CHECK_EQ_STR(err.message, want);
+        }
+        /* Nothing was changed by a refusal. */
+        {
+                struct stat st;
+                CHECK_EQ_INT(stat(d.keys, &st), 0);
+                CHECK_EQ_INT(st.st_mode & 07777, 0722);
         }
         CHECK_EQ_INT(chmod(d.keys, 0700), 0);
         CHECK_OK(keystore_vault_open(&v, d.keys, d.root, &err));
         v = keystore_vault_free(v);
+        dir_cleanup(&d);
+}
+
+/* Only readable by group or others (a build host's mkdir): closed, not refused. */
+TEST(directory_group_or_others_may_read_is_made_0700) {
+        static const mode_t readable[] = { 0755, 0750, 0705, 0711, 0740 };
+        KeystoreVaultError err = { { 0 } };
+        KeystoreVault *v = NULL;
+        struct stat st;
+        Dir d;
+
+        dir_setup(&d);
+        CHECK_EQ_INT(mkdir(d.keys, 0700), 0);
+        for (size_t i = 0; i < sizeof(readable) / sizeof(readable[0]); i++) {
+                CHECK_EQ_INT(chmod(d.keys, readable[i]), 0);
+                CHECK_OK(keystore_vault_open(&v, d.keys, d.root, &err));
+                v = keystore_vault_free(v);
+                CHECK_EQ_INT(stat(d.keys, &st), 0);
+                CHECK_EQ_INT(st.st_mode & 07777, 0700);
+        }
         dir_cleanup(&d);
 }
 
