@@ -150,10 +150,10 @@ int keystore_vault_load(KeystoreVault *vault, const char *name, SealKeyType type
         r = keystore_key_new(&key, info.type, info.use, secret, secret_size);
         if (r < 0)
                 return vault_error(err, r, "%s: %s", path, strerror(-r));
-        /* A key made before records existed, or cut off between its file and its record. */
-        r = vault_record(vault, name, type, err);
-        if (r < 0)
-                return r;
+        /* A key made before records existed (a DataFS's initial keys), or cut off between
+         * its file and its record. The key works without it; only its loss would go unseen. */
+        if (vault_record(vault, name, type, err) < 0)
+                log_warning("key \"%s\": %s: a later loss of its key file would not be noticed", name, err->message);
         *keyp = steal_ptr(&key);
         return 0;
 }

@@ -17,8 +17,8 @@
  *     user owns, or that group or others may write to, is refused at open: someone else
  *     could have deleted, swapped or added files. One only group or others may read (a
  *     build host's mkdir, 0755) is made 0700, logged: no one else could have written it.
- *  5. Every key made here, and every key loaded, has a record DIR/NAME.created ("NAME
- *     TYPE"), written after its key file. A key whose record is there but whose file is
+ *  5. Every key made here has a record DIR/NAME.created ("NAME TYPE"), written after its
+ *     key file; a key loaded without one gets it (a failure to write it is logged). A key whose record is there but whose file is
  *     gone is refused (-ESTALE), never made anew: an identity does not change silently.
  *     The record holds no secret and is not sealed: forging one only refuses a key, which
  *     deleting its file does as well; deleting both is not detected (docs/keystore.md).
