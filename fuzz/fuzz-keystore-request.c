@@ -35,6 +35,8 @@ static void f_key(void *fdt, const char *name, const char *type, const char *app
         fdt_property_string(fdt, "apps", app);
         if (ops)
                 fdt_property(fdt, "operations", ops, ops_size);
+        if (ops && memmem(ops, (size_t)ops_size, "import", 7))
+                fdt_property_string(fdt, "origin", "import");
         fdt_end_node(fdt);
 }
 

@@ -12,7 +12,9 @@
  *   -ENOENT        the manifest has no key of that name
  *   -EOPNOTSUPP    the key's type has no such operation (sign with an aes-256 key)
  *   -EEXIST        import: the key exists already
- *   -EKEYREJECTED  the key's sealed file was refused (tampered with, swapped or renamed)
+ *   -EKEYREJECTED  the key's sealed file was refused (tampered with, swapped or renamed),
+ *                  or is gone while the key store's record says it made the key
+ *   -ENOKEY        the key is imported at manufacturing (origin "import") and is not yet
  *   -ENXIO         this app has no connection to the key store (no key is granted to it)
  *   -EBADMSG       the key store found the request malformed (a bad name, size or flag)
  *   -EPROTO        the key store's reply was malformed; the connection is closed

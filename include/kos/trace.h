@@ -34,7 +34,8 @@
  *
  * The admin side (kos_trace_admin_*) starts and stops tracing for an app, lists the apps
  * and collects their events, over kos_trace_admin_protocol. Errors are negative errno
- * values, as in kos/msg.h (-EACCES: the manifest does not allow this app to administer).
+ * values, as in kos/msg.h (-EACCES: the manifest does not allow this app to administer);
+ * a NULL handle, app (where one is needed) or out-parameter is -EINVAL.
  */
 #pragma once
 

@@ -40,6 +40,7 @@ static const char *cli_keystore_strerror(int r) {
         case EOPNOTSUPP: return "the key's type has no such operation";
         case EEXIST: return "the key exists already";
         case EKEYREJECTED: return "the key's sealed file was refused";
+        case ENOKEY: return "the key is not imported yet";
         case ENXIO: return "denied: no connection to the key store (the manifest grants this app no key)";
         case ECONNRESET: return "the key store has gone";
         case ETIMEDOUT: return "timed out";

@@ -27,6 +27,7 @@
 #include "util/cleanup.h"
 #include "util/fileio.h"
 #include "util/log.h"
+#include "util/number.h"
 
 #define CLI_MSG_DEFAULT_TIMEOUT_MS 5000
 
@@ -84,17 +85,13 @@ static int cli_msg_parse(int argc, char **argv, CliMsgOptions *o) {
                 case 's':
                         o->server = optarg;
                         break;
-                case 't': {
-                        char *end;
-                        long v = strtol(optarg, &end, 10);
-                        if (*end || v < -1 || v > 86400000) {
+                case 't':
+                        if (number_parse_timeout_ms(optarg, &o->timeout_ms) < 0) {
                                 cli_usage_error("msg %s: --timeout: not a number of milliseconds: \"%s\"",
                                                 argv[0], optarg);
                                 return -1;
                         }
-                        o->timeout_ms = (int)v;
                         break;
-                }
                 default: {
                         char what[64];
 

@@ -24,6 +24,7 @@
 #include "util/cleanup.h"
 #include "util/fileio.h"
 #include "util/log.h"
+#include "util/number.h"
 
 #define CLI_TRACE_DEFAULT_TIMEOUT_MS 5000
 
@@ -92,16 +93,12 @@ static int cli_trace_parse(int argc, char **argv, CliTraceOptions *o) {
                 case 's':
                         o->server = optarg;
                         break;
-                case 't': {
-                        char *end;
-                        long v = strtol(optarg, &end, 10);
-                        if (!*optarg || *end || v < -1 || v > 86400000) {
+                case 't':
+                        if (number_parse_timeout_ms(optarg, &o->timeout_ms) < 0) {
                                 cli_usage_error("%s: --timeout: not a number of milliseconds: \"%s\"", what, optarg);
                                 return -1;
                         }
-                        o->timeout_ms = (int)v;
                         break;
-                }
                 case 'c':
                         o->categories = optarg;
                         break;

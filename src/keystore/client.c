@@ -71,6 +71,7 @@ static int status_to_errno(uint32_t status) {
         case KEYSTORE_STATUS_MALFORMED: return -EBADMSG;
         case KEYSTORE_STATUS_EXISTS: return -EEXIST;
         case KEYSTORE_STATUS_REJECTED: return -EKEYREJECTED;
+        case KEYSTORE_STATUS_NOT_IMPORTED: return -ENOKEY;
         default: return -EIO;
         }
 }

@@ -38,6 +38,7 @@
 #include "manifest/manifest.h"
 #include "util/fileio.h"
 #include "util/log.h"
+#include "util/number.h"
 
 #define KEYSTORED_EXIT_TERMINATED 1
 
@@ -70,15 +71,11 @@ static int keystored_harden(void) {
 }
 
 static int parse_fd(const char *option, const char *s, int *fdp) {
-        char *end;
-        long v = strtol(s, &end, 10);
+        int r = number_parse_fd(s, fdp);
 
-        if (!*s || *end || v < 0 || v > 65535) {
+        if (r < 0)
                 log_error("--%s: not a descriptor number: \"%s\"", option, s);
-                return -EINVAL;
-        }
-        *fdp = (int)v;
-        return 0;
+        return r;
 }
 
 int main(int argc, char **argv) {

@@ -12,7 +12,10 @@
  *   type lacks the op    -> WRONG_TYPE  (sign with an aes-256 key)
  *   op not granted       -> DENIED      (key_store/NAME/operations, or the use sealed
  *                                        into the key's blob, does not include it)
- *   key file refused     -> REJECTED    (tampered, renamed or swapped sealed blob)
+ *   key file refused     -> REJECTED    (tampered, renamed or swapped sealed blob, or
+ *                                        gone while its record says it was made)
+ *   import key, no file  -> NOT_IMPORTED (origin "import": never generated)
+ *   import, generate key -> DENIED      (origin "generate": never imported)
  *   otherwise the operation, generating the key first if it has no file yet.
  *
  * Invariants:
@@ -25,6 +28,9 @@
  *     whose socket is full (it does not read its replies) loses its connection, so one
  *     client cannot stall the others.
  *  4. A new connection for an app replaces its older one (kosd makes one per start).
+ *  5. A key is made one way, the manifest's origin: a "generate" key by the server on
+ *     first need (logged by name), an "import" key by the import operation alone; and
+ *     never twice (the vault's record, keystore/vault.h invariant 5).
  */
 #pragma once
 

@@ -8,10 +8,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "keystore/vault.h"
 #include "util/cleanup.h"
 #include "util/fileio.h"
+#include "util/log.h"
 #include "util/secret.h"
 
 struct KeystoreVault {
@@ -45,6 +47,24 @@ int keystore_vault_new(KeystoreVault **vaultp, const char *dir, SealRootKey *roo
                 return vault_error(err, -errno, "%s: %s", dir, strerror(errno));
         if (!S_ISDIR(st.st_mode))
                 return vault_error(err, -ENOTDIR, "%s: not a directory", dir);
+        /* Invariant 4. */
+        if (st.st_uid != geteuid())
+                return vault_error(err, -EPERM, "%s: the key directory is owned by uid %u, not by the key store (uid %u)",
+                                   dir, (unsigned)st.st_uid, (unsigned)geteuid());
+        if (st.st_mode & 022)
+                return vault_error(err, -EPERM,
+                                   "%s: the key directory has mode %04o: group or others may write to it (want 0700)",
+                                   dir, (unsigned)(st.st_mode & 07777));
+        if (st.st_mode & 077) {
+                /* Only the key store could write here: closing it to readers loses nothing. */
+                if (chmod(dir, 0700) < 0)
+                        return vault_error(err, -errno,
+                                           "%s: the key directory has mode %04o: group or others may read it, and it "
+                                           "cannot be made 0700: %s",
+                                           dir, (unsigned)(st.st_mode & 07777), strerror(errno));
+                log_notice("%s: the key directory had mode %04o (group or others could read it): made 0700", dir,
+                           (unsigned)(st.st_mode & 07777));
+        }
         v->root = steal_ptr(&owned);
         *vaultp = steal_ptr(&v);
         return 0;
@@ -69,25 +89,54 @@ KeystoreVault *keystore_vault_free(KeystoreVault *vault) {
         return NULL;
 }
 
-static int vault_path(KeystoreVault *v, const char *name, char **pathp) {
+static int vault_path(KeystoreVault *v, const char *name, const char *suffix, char **pathp) {
         if (!seal_key_name_is_valid(name))
                 return -EINVAL;
-        return asprintf(pathp, "%s/%s" KEYSTORE_FILE_SUFFIX, v->dir, name) < 0 ? -ENOMEM : 0;
+        return asprintf(pathp, "%s/%s%s", v->dir, name, suffix) < 0 ? -ENOMEM : 0;
+}
+
+/* Invariant 5: writes key name's record unless it is there. */
+static int vault_record(KeystoreVault *v, const char *name, SealKeyType type, KeystoreVaultError *err) {
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        int n, r;
+
+        r = vault_path(v, name, KEYSTORE_RECORD_SUFFIX, &path);
+        if (r < 0)
+                return vault_error(err, r, "key \"%s\": invalid name", name);
+        n = asprintf(&text, "%s %s\n", name, seal_key_type_to_string(type));
+        if (n < 0)
+                return vault_error(err, -ENOMEM, "%s: %s", path, strerror(ENOMEM));
+        r = write_file_new(path, text, (size_t)n, 0600);
+        if (r < 0 && r != -EEXIST)
+                return vault_error(err, r, "%s: cannot write: %s", path, strerror(-r));
+        return 0;
+}
+
+bool keystore_vault_has_record(KeystoreVault *vault, const char *name) {
+        _cleanup_free_ char *path = NULL;
+
+        return vault_path(vault, name, KEYSTORE_RECORD_SUFFIX, &path) == 0 && access(path, F_OK) == 0;
 }
 
 int keystore_vault_load(KeystoreVault *vault, const char *name, SealKeyType type, KeystoreKey **keyp,
                         KeystoreVaultError *err) {
         _cleanup_free_ char *path = NULL;
+        _cleanup_(keystore_key_freep) KeystoreKey *key = NULL;
         _cleanup_free_ uint8_t *blob = NULL;
         _cleanup_secret_ uint8_t *secret = NULL;
         SealKeyInfo info;
         size_t size, secret_size;
         int r;
 
-        r = vault_path(vault, name, &path);
+        r = vault_path(vault, name, KEYSTORE_FILE_SUFFIX, &path);
         if (r < 0)
                 return vault_error(err, r, "key \"%s\": invalid name", name);
         r = seal_blob_read_file(path, &blob, &size);
+        if (r == -ENOENT && keystore_vault_has_record(vault, name))
+                return vault_error(err, -ESTALE,
+                                   "%s: the key file is gone, but the key was made before (its record %s%s is "
+                                   "there): refused, no new key is made in its place",
+                                   path, name, KEYSTORE_RECORD_SUFFIX);
         if (r == -ENOENT)
                 return vault_error(err, r, "%s: no such key file", path);
         if (r < 0)
@@ -98,9 +147,14 @@ int keystore_vault_load(KeystoreVault *vault, const char *name, SealKeyType type
         r = seal_blob_open(vault->root, blob, size, name, type, &info, secret, &secret_size);
         if (r != 0)
                 return vault_error(err, r, "%s: sealed key refused: %s", path, seal_strerror(r));
-        r = keystore_key_new(keyp, info.type, info.use, secret, secret_size);
+        r = keystore_key_new(&key, info.type, info.use, secret, secret_size);
         if (r < 0)
                 return vault_error(err, r, "%s: %s", path, strerror(-r));
+        /* A key made before records existed (a DataFS's initial keys), or cut off between
+         * its file and its record. The key works without it; only its loss would go unseen. */
+        if (vault_record(vault, name, type, err) < 0)
+                log_warning("key \"%s\": %s: a later loss of its key file would not be noticed", name, err->message);
+        *keyp = steal_ptr(&key);
         return 0;
 }
 
@@ -113,9 +167,14 @@ int keystore_vault_create(KeystoreVault *vault, const char *name, SealKeyType ty
         size_t blob_size;
         int r;
 
-        r = vault_path(vault, name, &path);
+        r = vault_path(vault, name, KEYSTORE_FILE_SUFFIX, &path);
         if (r < 0)
                 return vault_error(err, r, "key \"%s\": invalid name", name);
+        if (keystore_vault_has_record(vault, name) && access(path, F_OK) < 0)
+                return vault_error(err, -ESTALE,
+                                   "%s: the key file is gone, but the key was made before (its record %s%s is "
+                                   "there): refused, no new key is made in its place",
+                                   path, name, KEYSTORE_RECORD_SUFFIX);
         snprintf(info.name, sizeof(info.name), "%s", name);
         /* The key first: bytes that do not make a key are never sealed. */
         r = keystore_key_new(&key, type, use, secret, size);
@@ -129,6 +188,9 @@ int keystore_vault_create(KeystoreVault *vault, const char *name, SealKeyType ty
                 return vault_error(err, r, "%s: exists", path);
         if (r < 0)
                 return vault_error(err, r, "%s: cannot write: %s", path, strerror(-r));
+        r = vault_record(vault, name, type, err);
+        if (r < 0)
+                return r;
         *keyp = steal_ptr(&key);
         return 0;
 }

@@ -60,6 +60,7 @@ typedef enum KeystoreStatus {
         KEYSTORE_STATUS_EXISTS = 5,      /* import of a key that exists */
         KEYSTORE_STATUS_REJECTED = 6,    /* the key's sealed file does not open */
         KEYSTORE_STATUS_FAILED = 7,      /* anything else; the log says what */
+        KEYSTORE_STATUS_NOT_IMPORTED = 8, /* an origin "import" key used before its import */
         _KEYSTORE_STATUS_MAX,
 } KeystoreStatus;
 

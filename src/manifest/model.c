@@ -67,6 +67,7 @@ Manifest *manifest_free(Manifest *m) {
                 free(m->keys[i].type);
                 strv_free(m->keys[i].apps);
                 strv_free(m->keys[i].operations);
+                free(m->keys[i].origin);
         }
         free(m->keys);
         free(m);
@@ -156,6 +157,10 @@ static const KeyTypeOperations *key_type_find(const char *type) {
                 if (strcmp(key_type_operations[i].type, type) == 0)
                         return &key_type_operations[i];
         return NULL;
+}
+
+bool manifest_key_is_imported(const ManifestKey *k) {
+        return k->origin && strcmp(k->origin, "import") == 0;
 }
 
 const char *const *manifest_key_type_operations(const char *type) {

@@ -484,6 +484,7 @@ static const PropSpec key_props[] = {
         {"type", PROP_STRING, FIELD(ManifestKey, type), true, VALUES("ed25519", "x25519", "aes-256")},
         {"apps", PROP_LIST, FIELD(ManifestKey, apps), false, NULL},
         {"operations", PROP_LIST, FIELD(ManifestKey, operations), false, NULL},
+        {"origin", PROP_STRING, FIELD(ManifestKey, origin), false, VALUES("generate", "import")},
 };
 
 static const PropSpec trace_server_props[] = {
@@ -911,7 +912,11 @@ static int check_refs_also(Parser *p, const char *path, const char *prop, char *
         return 0;
 }
 
-/* Every operation is one the key's type has, once; none named: the type's defaults. */
+/*
+ * Every operation is one the key's type has, once; none named: the type's defaults. The
+ * origin defaults to "generate"; "import" is granted exactly for an "import" key, which
+ * could not come to exist otherwise, and a generated key cannot be replaced by an import.
+ */
 static int check_key_operations(Parser *p, const char *path, ManifestKey *k) {
         const char *const *all = manifest_key_type_operations(k->type);
         int node = fdt_path_offset(p->fdt, path);
@@ -925,6 +930,17 @@ static int check_key_operations(Parser *p, const char *path, ManifestKey *k) {
                                 return parser_error(p, node, "operations", "operation \"%s\" listed twice",
                                                     P(k->operations[i]));
         }
+        if (!k->origin) {
+                k->origin = strdup("generate");
+                if (!k->origin)
+                        return -ENOMEM;
+        }
+        if (manifest_key_is_imported(k) && !strv_contains(k->operations, "import"))
+                return parser_error(p, node, "origin",
+                                    "an \"import\" key needs the \"import\" operation, or it can never exist");
+        if (!manifest_key_is_imported(k) && strv_contains(k->operations, "import"))
+                return parser_error(p, node, "operations",
+                                    "\"import\" needs origin = \"import\": the key store generates this key");
         if (k->operations[0])
                 return 0;
         for (const char *const *d = manifest_key_type_default_operations(k->type); *d; d++)

@@ -102,6 +102,8 @@ int manifest_render_text(const Manifest *m, FILE *f) {
                         print_list(f, m->keys[i].apps, ", ");
                         fputs(": ", f);
                         print_list(f, m->keys[i].operations, ", ");
+                        if (manifest_key_is_imported(&m->keys[i]))
+                                fputs(" (imported)", f);
                         fputc('\n', f);
                 }
         }
@@ -242,6 +244,7 @@ int manifest_render_json(const Manifest *m, json_t **jsonp) {
                 set(k, "type", json_string(m->keys[i].type), &ok);
                 set(k, "apps", json_strv(m->keys[i].apps), &ok);
                 set(k, "operations", json_strv(m->keys[i].operations), &ok);
+                set(k, "origin", json_string(m->keys[i].origin), &ok);
                 set(keys, m->keys[i].name, k, &ok);
         }
         set(root, "key_store", keys, &ok);

@@ -23,6 +23,7 @@
 #include "msg/server.h"
 #include "util/event.h"
 #include "util/log.h"
+#include "util/number.h"
 #include "util/strv.h"
 
 /* event_loop_exit() code of a SIGTERM; the control connection's end exits with 0. */
@@ -84,17 +85,13 @@ int main(int argc, char **argv) {
                         manifest_path = optarg;
                         break;
                 case 'c':
-                case 'f': {
-                        char *end;
-                        long v = strtol(optarg, &end, 10);
-                        if (!*optarg || *end || v < 0 || v > 65535) {
+                case 'f':
+                        if (number_parse_fd(optarg, c == 'c' ? &control_fd : &manifest_fd) < 0) {
                                 log_error("--%s: not a descriptor number: \"%s\"", c == 'c' ? "control-fd" : "manifest-fd",
                                           optarg);
                                 return 2;
                         }
-                        *(c == 'c' ? &control_fd : &manifest_fd) = (int)v;
                         break;
-                }
                 case 'h':
                         msgd_usage(stdout);
                         return 0;

@@ -22,9 +22,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "ipc/control.h"
 #include "ipc/fd.h"
 #include "ipc/frame.h"
-#include "ipc/handover.h"
 #include "msg/server.h"
 #include "msg/wire.h"
 #include "util/clock.h"
@@ -84,8 +84,8 @@ struct MsgServer {
         const MsgPolicy *policy;
         EventLoop *loop;              /* owned */
         EventSource *free_dead;       /* owned: prepare source that frees dead connections */
-        EventSource *control_source;  /* owned; NULL if no control connection */
-        int control_fd;               /* owned; -1 if none */
+        IpcControl *control;          /* owned; NULL if no control connection */
+        char *log_prefix;             /* owned: "[instance] " */
         bool control_ended;
         MsgConnection *connections; /* owned list */
         MsgConnection *dead;        /* owned list, freed after each round */
@@ -103,7 +103,6 @@ int msg_server_new(MsgServer **serverp, const char *instance, const MsgPolicy *p
 
         if (!s)
                 return -ENOMEM;
-        s->control_fd = -1;
         s->policy = policy;
         s->next_id = 1;
         s->instance = strdup(instance);
@@ -165,9 +164,8 @@ MsgServer *msg_server_free(MsgServer *s) {
                 msg_connection_free(c);
         }
         msg_server_free_dead(s);
-        event_source_free(s->control_source);
-        if (s->control_fd >= 0)
-                close(s->control_fd);
+        ipc_control_free(s->control);
+        free(s->log_prefix);
         event_source_free(s->free_dead);
         event_loop_free(s->loop);
         free(s->instance);
@@ -555,60 +553,31 @@ int msg_server_add_connection(MsgServer *s, const char *app, int fd, MsgConnecti
         return 0;
 }
 
+/* One handover from kosd (ipc/control.h): an app name and its connection. */
+static void msg_server_on_control_app(void *userdata, const char *app, int fd) {
+        (void)msg_server_add_connection(userdata, app, fd, NULL);
+}
+
 /* kosd hung up (or the control connection failed): time to exit. */
-static void msg_server_control_ended(MsgServer *s) {
-        s->control_source = event_source_free(s->control_source);
-        close(s->control_fd);
-        s->control_fd = -1;
+static void msg_server_on_control_end(void *userdata) {
+        MsgServer *s = userdata;
+
         s->control_ended = true;
         event_loop_exit(s->loop, 0);
 }
 
-/* One handover from kosd (ipc/handover.h): an app name and its connection. */
-static void msg_server_handle_control(MsgServer *s) {
-        /* A name, its NUL and one byte more, so that a longer message reads as malformed. */
-        char app[KOS_MSG_NAME_MAX + 3];
-        int fd = -1;
-        int r = ipc_handover_receive(s->control_fd, app, sizeof(app), &fd);
-
-        if (r == -EAGAIN)
-                return;
-        if (r == -EBADMSG) {
-                /* Too long, or with other than one descriptor (those were closed): one bad
-                 * message, not the end of kosd. */
-                log_error("[%s] control connection: malformed message ignored", s->instance);
-                return;
-        }
-        if (r <= 0) {
-                if (r < 0)
-                        log_error("[%s] control connection: %s", s->instance, strerror(-r));
-                msg_server_control_ended(s);
-                return;
-        }
-        (void)msg_server_add_connection(s, app, fd, NULL);
-}
-
-static int msg_server_on_control(EventSource *source, int fd, uint32_t revents, void *userdata) {
-        msg_server_handle_control(userdata);
-        return 0;
-}
-
 int msg_server_set_control(MsgServer *s, int fd) {
-        int r;
-
-        if (s->control_fd >= 0) {
+        if (s->control) {
                 close(fd);
                 return -EBUSY;
         }
-        r = ipc_fd_set_cloexec(fd);
-        if (r >= 0)
-                r = event_loop_add_io(s->loop, &s->control_source, fd, EPOLLIN, msg_server_on_control, s);
-        if (r < 0) {
+        if (!s->log_prefix && asprintf(&s->log_prefix, "[%s] ", s->instance) < 0) {
+                s->log_prefix = NULL;
                 close(fd);
-                return r;
+                return -ENOMEM;
         }
-        s->control_fd = fd;
-        return 0;
+        return ipc_control_new(&s->control, s->loop, fd, KOS_MSG_NAME_MAX, s->log_prefix, msg_server_on_control_app,
+                               msg_server_on_control_end, s);
 }
 
 static void msg_server_handle_input(MsgServer *s, MsgConnection *c) {

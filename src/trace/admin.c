@@ -2,8 +2,10 @@
 /*
  * The admin side of kos/trace.h: requests over kos_trace_admin_protocol.
  *
- * Invariant: a reply's status becomes -status when it is an errno (1..4095), -EPROTO
- * otherwise; a reply that should carry a descriptor and does not is -EPROTO.
+ * Invariants:
+ *  1. A reply's status becomes -status when it is an errno (1..4095), -EPROTO otherwise; a
+ *     reply that should carry a descriptor and does not is -EPROTO.
+ *  2. A NULL handle or out-parameter is -EINVAL, never a crash (as in kos/msg.h).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -21,9 +23,12 @@ struct KosTraceAdmin {
 };
 
 int kos_trace_admin_open(int timeout_ms, KosTraceAdmin **adminp) {
-        KosTraceAdmin *admin = calloc(1, sizeof(*admin));
+        KosTraceAdmin *admin;
         int r;
 
+        if (!adminp)
+                return -EINVAL;
+        admin = calloc(1, sizeof(*admin));
         if (!admin)
                 return -ENOMEM;
         r = kos_msg_lookup(KOS_TRACE_ADMIN_PROTOCOL, timeout_ms, &admin->channel);
@@ -50,6 +55,9 @@ static int trace_admin_call(KosTraceAdmin *admin, TraceAdminOp op, const char *a
         KosMsgMessage reply;
         int n, r;
 
+        /* Invariant 2. */
+        if (!admin || !app)
+                return -EINVAL;
         n = trace_admin_request_format(&req, buf, sizeof(buf));
         if (n < 0)
                 return -EINVAL;
@@ -86,8 +94,11 @@ int kos_trace_admin_stop(KosTraceAdmin *admin, const char *app) {
 int kos_trace_admin_list(KosTraceAdmin *admin, char **textp) {
         KosMsgMessage reply;
         char *text;
-        int r = trace_admin_call(admin, TRACE_ADMIN_LIST, "", "", KOS_TRACE_MODE_DISCARD, &reply);
+        int r;
 
+        if (!textp)
+                return -EINVAL;
+        r = trace_admin_call(admin, TRACE_ADMIN_LIST, "", "", KOS_TRACE_MODE_DISCARD, &reply);
         if (r < 0)
                 return r;
         if (reply.fd >= 0)
@@ -103,8 +114,11 @@ int kos_trace_admin_list(KosTraceAdmin *admin, char **textp) {
 
 int kos_trace_admin_collect(KosTraceAdmin *admin, const char *app, int *fdp) {
         KosMsgMessage reply;
-        int r = trace_admin_call(admin, TRACE_ADMIN_COLLECT, app ? app : "", "", KOS_TRACE_MODE_DISCARD, &reply);
+        int r;
 
+        if (!fdp)
+                return -EINVAL;
+        r = trace_admin_call(admin, TRACE_ADMIN_COLLECT, app ? app : "", "", KOS_TRACE_MODE_DISCARD, &reply);
         if (r < 0)
                 return r;
         if (reply.fd < 0)

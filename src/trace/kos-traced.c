@@ -40,6 +40,7 @@
 #include "util/fileio.h"
 #include "util/log.h"
 #include "util/memfd.h"
+#include "util/number.h"
 
 #define TRACED_MAX_CHANNELS 1024
 #define TRACED_MAX_CHANNELS_PER_APP 8
@@ -272,17 +273,23 @@ static void traced_usage(FILE *f) {
 }
 
 static int traced_number(const char *option, const char *arg, unsigned long max, unsigned long *valuep) {
-        char *end;
-        unsigned long v;
+        long v;
+        int r = number_parse(arg, 0, (long)max, &v);
 
-        errno = 0;
-        v = strtoul(arg, &end, 10);
-        if (!*arg || *end || errno || v > max || arg[0] == '-') {
+        if (r < 0) {
                 log_error("--%s: not a number up to %lu: \"%s\"", option, max, arg);
-                return -EINVAL;
+                return r;
         }
-        *valuep = v;
+        *valuep = (unsigned long)v;
         return 0;
+}
+
+static int traced_fd(const char *option, const char *arg, int *fdp) {
+        int r = number_parse_fd(arg, fdp);
+
+        if (r < 0)
+                log_error("--%s: not a descriptor number: \"%s\"", option, arg);
+        return r;
 }
 
 /* The manifest kosd handed over (or a file): only its trace_server node matters here; its
@@ -322,7 +329,8 @@ int main(int argc, char **argv) {
         TraceServerConfig config = { TRACE_SHM_BUFFERS, TRACE_SHM_BUFFER_RECORDS, TRACE_APP_MAX_EVENTS_DEFAULT };
         Traced t = { 0 };
         const char *manifest_path = NULL;
-        unsigned long v, manifest_fd = ~0UL, control_fd = ~0UL;
+        unsigned long v;
+        int manifest_fd = -1, control_fd = -1;
         bool admin = false, set[3] = { false, false, false };
         unsigned n_servers;
         int c, r;
@@ -338,11 +346,11 @@ int main(int argc, char **argv) {
                         manifest_path = optarg;
                         break;
                 case 'f':
-                        if (traced_number("manifest-fd", optarg, 65535, &manifest_fd) < 0)
+                        if (traced_fd("manifest-fd", optarg, &manifest_fd) < 0)
                                 return 2;
                         break;
                 case 'c':
-                        if (traced_number("control-fd", optarg, 65535, &control_fd) < 0)
+                        if (traced_fd("control-fd", optarg, &control_fd) < 0)
                                 return 2;
                         break;
                 case 'a':
@@ -374,15 +382,14 @@ int main(int argc, char **argv) {
                         return 2;
                 }
         }
-        if (optind != argc || (manifest_path && manifest_fd != ~0UL)) {
+        if (optind != argc || (manifest_path && manifest_fd >= 0)) {
                 traced_usage(stderr);
                 return 2;
         }
         /* kosd's services get the control connection as fd 3 with the manifest as fd 4. */
-        if (manifest_fd != ~0UL && control_fd == ~0UL)
+        if (manifest_fd >= 0 && control_fd < 0)
                 control_fd = 3;
-        if ((manifest_path || manifest_fd != ~0UL) &&
-            traced_read_manifest(manifest_path, manifest_fd == ~0UL ? -1 : (int)manifest_fd, &admin, &config, set) < 0)
+        if ((manifest_path || manifest_fd >= 0) && traced_read_manifest(manifest_path, manifest_fd, &admin, &config, set) < 0)
                 return 1;
 
         r = trace_server_new(&t.server, &config);
@@ -433,8 +440,8 @@ int main(int argc, char **argv) {
         r = event_loop_add_timer(t.loop, &t.drain_timer, now_ms() + TRACED_DRAIN_MS, traced_on_drain, &t);
         if (r >= 0)
                 r = event_loop_add_signal(t.loop, NULL, SIGTERM, traced_on_sigterm, t.loop);
-        if (r >= 0 && control_fd != ~0UL)
-                r = event_loop_add_io(t.loop, NULL, (int)control_fd, EPOLLIN, traced_on_control, t.loop);
+        if (r >= 0 && control_fd >= 0)
+                r = event_loop_add_io(t.loop, NULL, control_fd, EPOLLIN, traced_on_control, t.loop);
         if (r < 0)
                 return log_error_errno(r, "cannot start: %s", strerror(-r)), 1;
         log_info("serving %s%s on %u message server%s", KOS_TRACE_PROTOCOL, admin ? " and " KOS_TRACE_ADMIN_PROTOCOL : "",

@@ -55,7 +55,8 @@ typedef struct TraceApp {
         TraceProcess *processes[TRACE_APP_MAX_PROCESSES]; /* owned; oldest first */
         size_t n_processes;
         size_t n_sessions;
-        TraceStored *events; /* owned ring of max_events */
+        TraceStored *events; /* owned ring of capacity, grown as events come (invariant 5) */
+        size_t capacity;     /* at most max_events; 0 until the first event */
         size_t first, n_events;
         TraceLost *lost; /* owned */
         size_t n_lost;
@@ -162,8 +163,7 @@ static int trace_server_get_app(TraceServer *s, const char *name, TraceApp **app
                         return -ENOMEM;
                 a->name = strdup(name);
                 a->categories = strdup("");
-                a->events = calloc(s->config.max_events, sizeof(TraceStored));
-                if (!a->name || !a->categories || !a->events) {
+                if (!a->name || !a->categories) {
                         trace_app_free(a);
                         return -ENOMEM;
                 }
@@ -214,10 +214,37 @@ static void trace_app_count_lost(TraceApp *a, uint32_t pid, uint32_t tid, uint64
         l->timestamp = now;
 }
 
+/*
+ * Invariant 5: doubles the ring of held events (from TRACE_APP_FIRST_EVENTS, up to
+ * max_events), its events moved in order to the start. False if there is no memory.
+ */
+static bool trace_app_grow(TraceServer *s, TraceApp *a) {
+        size_t max = s->config.max_events;
+        size_t capacity = a->capacity ? a->capacity * 2 : TRACE_APP_FIRST_EVENTS;
+        TraceStored *events;
+
+        if (capacity > max)
+                capacity = max;
+        events = calloc(capacity, sizeof(TraceStored));
+        if (!events)
+                return false;
+        for (size_t i = 0; i < a->n_events; i++)
+                events[i] = a->events[(a->first + i) % a->capacity];
+        free(a->events);
+        a->events = events;
+        a->capacity = capacity;
+        a->first = 0;
+        return true;
+}
+
 static void trace_app_store(TraceServer *s, TraceApp *a, uint32_t pid, uint32_t tid, const TraceRecord *r,
                             uint64_t now) {
         size_t max = s->config.max_events;
 
+        if (a->n_events == a->capacity && a->capacity < max && !trace_app_grow(s, a)) {
+                trace_app_count_lost(a, pid, tid, 1, now);
+                return;
+        }
         if (a->n_events == max) {
                 if (a->mode == KOS_TRACE_MODE_DISCARD) {
                         trace_app_count_lost(a, pid, tid, 1, now);
@@ -225,10 +252,10 @@ static void trace_app_store(TraceServer *s, TraceApp *a, uint32_t pid, uint32_t 
                 }
                 /* Flight recorder: the oldest event makes room. */
                 trace_app_count_lost(a, a->events[a->first].pid, a->events[a->first].tid, 1, now);
-                a->first = (a->first + 1) % max;
+                a->first = (a->first + 1) % a->capacity;
                 a->n_events--;
         }
-        a->events[(a->first + a->n_events) % max] = (TraceStored){ pid, tid, *r };
+        a->events[(a->first + a->n_events) % a->capacity] = (TraceStored){ pid, tid, *r };
         a->n_events++;
 }
 
@@ -459,8 +486,6 @@ static int trace_shm_create(const TraceServerConfig *config, int *fdp, TraceShmH
  * given the old one's events.
  */
 static bool trace_app_forget_process(TraceServer *s, TraceApp *a) {
-        size_t max = s->config.max_events;
-
         for (size_t i = 0; i < a->n_processes; i++)
                 if (!a->processes[i]->session) {
                         uint32_t pid = a->processes[i]->pid;
@@ -472,10 +497,10 @@ static bool trace_app_forget_process(TraceServer *s, TraceApp *a) {
                         a->n_lost = kept;
                         kept = 0;
                         for (size_t j = 0; j < a->n_events; j++) {
-                                const TraceStored *e = &a->events[(a->first + j) % max];
+                                const TraceStored *e = &a->events[(a->first + j) % a->capacity];
 
                                 if (e->pid != pid)
-                                        a->events[(a->first + kept++) % max] = *e;
+                                        a->events[(a->first + kept++) % a->capacity] = *e;
                         }
                         a->n_events = kept;
                         trace_process_free(a->processes[i]);
@@ -640,8 +665,6 @@ int trace_server_list(TraceServer *s, size_t max, char **textp) {
 }
 
 static void trace_app_collect(TraceServer *s, TraceApp *a, TraceFileWriter *w) {
-        size_t max = s->config.max_events;
-
         if (a->traced)
                 for (size_t j = 0; j < a->n_processes; j++)
                         if (a->processes[j]->session)
@@ -654,7 +677,7 @@ static void trace_app_collect(TraceServer *s, TraceApp *a, TraceFileWriter *w) {
                         trace_file_write_category(w, p->pid, c, p->categories[c], p->descriptions[c]);
         }
         for (size_t i = 0; i < a->n_events; i++) {
-                const TraceStored *e = &a->events[(a->first + i) % max];
+                const TraceStored *e = &a->events[(a->first + i) % a->capacity];
                 bool known = false;
 
                 /* A forgotten process's events go with it (its categories are gone). */
@@ -672,7 +695,10 @@ static void trace_app_collect(TraceServer *s, TraceApp *a, TraceFileWriter *w) {
                         }
         if (w->error)
                 return;
-        a->first = a->n_events = 0;
+        /* Invariant 5: what was collected is given back, not kept reserved. */
+        a->first = a->n_events = a->capacity = 0;
+        free(a->events);
+        a->events = NULL;
         free(a->lost);
         a->lost = NULL;
         a->n_lost = 0;

@@ -19,6 +19,10 @@
  *     written after the stop are never stored (the stop drains, then rings are reset at
  *     the next start; records stamped after the stop are dropped).
  *  4. The number of apps is bounded (TRACE_MAX_APPS); names are valid app names.
+ *  5. Memory for held events is taken as they come (a ring that doubles from
+ *     TRACE_APP_FIRST_EVENTS up to max_events) and given back by a collect. An app name
+ *     alone, such as an admin's start for an app that never runs, costs only its small
+ *     TraceApp: an admin cannot make the server reserve max_events per name.
  */
 #pragma once
 
@@ -35,6 +39,7 @@
 #define TRACE_APP_MAX_PROCESSES 16
 #define TRACE_PROCESS_MAX_LOST 64 /* lost counts per process: threads told apart */
 #define TRACE_APP_MAX_EVENTS_DEFAULT 65536
+#define TRACE_APP_FIRST_EVENTS 64 /* the ring's first size (invariant 5) */
 
 typedef struct TraceServer TraceServer;
 typedef struct TraceSession TraceSession;

@@ -60,7 +60,8 @@ assert e["args"] == ["--iface", "eth0"] and e["env"] == {"MTU": "1500", "LOG_LEV
 assert e["msg_servers"] == ["core"] and e["restart"] == "permanent" and e["ready"] == "started"
 assert j["supervision"] == {"ethernet": ["tunnel", "hello-phx", "admin"], "tunnel": ["hello-phx", "admin"]}
 assert j["msg_servers"]["core"] == {"weather": {"publish": ["hello-phx"], "lookup": ["admin"]}}
-assert j["key_store"]["vpn"] == {"type": "x25519", "apps": ["tunnel"], "operations": ["agree", "public-key"]}
+assert j["key_store"]["vpn"] == {"type": "x25519", "apps": ["tunnel"], "operations": ["agree", "public-key"],
+                               "origin": "generate"}
 assert j["components"] == [] and j["objects"] == []
 PY
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
-# Option errors of the verbs that talk to the daemons (ps, app, msg): one "kos: " line that
+# Option errors of the verbs that talk to the daemons (ps, app, msg, trace): one "kos: " line that
 # names the option, nothing from getopt itself, exit 2, before any daemon is reached.
 . "$KOS_SOURCE/tests/lib.sh"
 
@@ -19,4 +19,10 @@ usage_fails '^kos: msg lookup: unknown option "--bogus"$' "$KOS" msg lookup --bo
 usage_fails '^kos: msg lookup: option "--timeout" needs a value$' "$KOS" msg lookup core/weather --timeout
 usage_fails '^kos: msg lookup: --timeout: not a number of milliseconds: "soon"$' "$KOS" msg lookup core/weather --timeout soon
 usage_fails '^kos: msg call: unknown option "-q"$' "$KOS" msg call -q core/weather
+# One rule for --timeout in every verb (util/number.h): no empty value taken as 0, no sign
+# or space strtol() would skip.
+usage_fails '^kos: msg lookup: --timeout: not a number of milliseconds: ""$' "$KOS" msg lookup core/weather --timeout ''
+usage_fails '^kos: msg call: --timeout: not a number of milliseconds: "[+]5"$' "$KOS" msg call core/weather --timeout +5
+usage_fails '^kos: trace list: --timeout: not a number of milliseconds: " 5"$' "$KOS" trace list --timeout ' 5'
+usage_fails '^kos: trace stop: --timeout: not a number of milliseconds: "86400001"$' "$KOS" trace stop hello --timeout 86400001
 done_ok

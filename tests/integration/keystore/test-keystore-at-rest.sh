@@ -10,6 +10,9 @@
 #                   never replaced by a new one; the other keys work on
 #   swapped blob    another key's file under this key's name: refused (another name)
 #   other root key  every key refused; with the right root key back, all work as before
+#   generated       each generated key is logged by name, once; an imported one is not
+#   deleted file    spare's key file removed: refused with a clear reason (its record says
+#                   it was made), no new spare made in its place; the others work on
 . "$KOS_SOURCE/tests/lib.sh"
 . "$KOS_SOURCE/tests/integration/kosd/kosd-lib.sh"
 . "$KOS_SOURCE/tests/integration/keystore/keystore-lib.sh"
@@ -26,7 +29,7 @@ echo done; exec sleep 1000'
 kosd_manifest "$T/m.dtb" <<'DTS'
 apps { admin { path = "@T@/admin.sh"; }; };
 key_store {
-	orbit-identity { type = "ed25519"; apps = "admin"; operations = "sign", "public-key", "import"; };
+	orbit-identity { type = "ed25519"; apps = "admin"; origin = "import"; operations = "sign", "public-key", "import"; };
 	spare { type = "ed25519"; apps = "admin"; };
 	disk { type = "aes-256"; apps = "admin"; };
 };
@@ -58,6 +61,11 @@ openssl pkey -inform DER -in "$T/seed.der" -pubout -outform DER -out "$T/seed-pu
 for k in orbit-identity spare disk; do
 	[ -f "$T/keys/$k.sealed" ] || fail "no key file for $k"
 done
+for k in spare disk; do
+	[ "$(grep -c "kos-keystored: key \"$k\": generated (.*) on first use by app \"admin\"" "$T/kosd.log")" -eq 1 ] ||
+		fail "generation of $k not logged once: $(cat "$T/kosd.log")"
+done
+! grep -q 'key "orbit-identity": generated' "$T/kosd.log" || fail "the imported key was generated"
 [ "$(stat -c %a "$T/keys")" = 700 ] && [ "$(stat -c %a "$T/keys/spare.sealed")" = 600 ] || fail "key file modes"
 
 # Persistence across a restart of the key store: kosd restarts it and admin with it.
@@ -126,4 +134,15 @@ run_kosd 6
 [ "$(nth_field pub 6)" = "$pub" ] && [ "$(nth_field spare 6)" = "$spare" ] || fail "keys after restore: $(cat "$T/admin.out")"
 stop_kosd
 checks=$((checks + 2))
+
+# A deleted key file: refused, never silently made anew.
+rm "$T/keys/spare.sealed"
+run_kosd 7
+grep -q "^kos: keystore pubkey \"spare\": key \"spare\": $T/keys/spare.sealed: the key file is gone, but the key was made before (its record spare.created is there): refused, no new key is made in its place\$" "$T/admin.out" ||
+	fail "deleted key file: $(cat "$T/admin.out")"
+[ ! -e "$T/keys/spare.sealed" ] || fail "a new spare was made"
+[ "$(nth_field pub 7)" = "$pub" ] || fail "orbit-identity stopped working"
+! grep -q 'key "spare": generated' "$T/kosd.log" || fail "spare generated again"
+stop_kosd
+checks=$((checks + 4))
 done_ok

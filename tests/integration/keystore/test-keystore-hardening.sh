@@ -29,7 +29,7 @@ echo "sig $(printf x | $K sign orbit-identity)"
 echo done; exec sleep 1000'
 kosd_manifest "$T/m.dtb" <<'DTS'
 apps { admin { path = "@T@/admin.sh"; }; };
-key_store { orbit-identity { type = "ed25519"; apps = "admin"; operations = "sign", "public-key", "import"; }; };
+key_store { orbit-identity { type = "ed25519"; apps = "admin"; origin = "import"; operations = "sign", "public-key", "import"; }; };
 DTS
 chown -R nobody:nogroup "$T"
 AS_NOBODY="setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all --bounding-set=-all"
@@ -105,9 +105,10 @@ lck=$(awk '/^VmLck:/ { print $2 }' /proc/"$ks"/status)
 # The kernel's core dump: a key store killed by SIGABRT, with no core size limit set for it,
 # leaves no core file (it is not dumpable and sets its own limit to 0); an ordinary process
 # killed the same way in the same conditions does leave one, or the check cannot be made
-# on this machine (core_pattern sends cores elsewhere) and the test says so.
+# on this machine (core_pattern sends cores elsewhere) and the test says so. That key store
+# runs as this test's user, so it gets a key directory of its own (another user's is refused).
 mkdir -p "$T/dump-ks" "$T/dump-control"
-python3 - "$KEYSTORED" "$T/m.dtb" "$T/keys" "$T/root.key" "$T/dump-ks" "$T/dump-control" <<'PY' >"$T/dump.out" 2>&1 ||
+python3 - "$KEYSTORED" "$T/m.dtb" "$T/keys-root" "$T/root.key" "$T/dump-ks" "$T/dump-control" <<'PY' >"$T/dump.out" 2>&1 ||
 import os, resource, signal, socket, subprocess, sys
 keystored, dtb, keys, root, ks_dir, control_dir = sys.argv[1:]
 def unlimited():

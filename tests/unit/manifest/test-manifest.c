@@ -144,6 +144,8 @@ TEST(full_example_model) {
         CHECK(manifest_app_may_publish(m, "secure", "orbit", "admin"));
         /* key_store: the type's default operations; the grant is per app, key and operation. */
         CHECK_EQ_INT(strv_length(manifest_find_key(m, "vpn")->operations), 2);
+        CHECK_EQ_STR(manifest_find_key(m, "vpn")->origin, "generate");
+        CHECK(!manifest_key_is_imported(manifest_find_key(m, "vpn")));
         CHECK(manifest_app_may_use_key(m, "vpn", "tunnel", "sign"));
         CHECK(manifest_app_may_use_key(m, "vpn", "tunnel", "public-key"));
         CHECK(!manifest_app_may_use_key(m, "vpn", "tunnel", "import"));
@@ -542,6 +544,20 @@ TEST(duplicate_env_and_references) {
                 { "apps { a { path = \"/a\"; }; };"
                   " key_store { k { type = \"x25519\"; operations = \"agree\", \"agree\"; }; };",
                   "key_store/k", "operations", "operation \"agree\" listed twice" },
+                { "apps { a { path = \"/a\"; }; };"
+                  " key_store { k { type = \"x25519\"; apps = \"a\"; origin = \"factory\"; }; };",
+                  "key_store/k", "origin", "unknown value \"factory\": expected generate or import" },
+                { "apps { a { path = \"/a\"; }; };"
+                  " key_store { k { type = \"ed25519\"; apps = \"a\"; origin = \"import\"; }; };",
+                  "key_store/k", "origin", "an \"import\" key needs the \"import\" operation, or it can never exist" },
+                { "apps { a { path = \"/a\"; }; };"
+                  " key_store { k { type = \"ed25519\"; apps = \"a\"; operations = \"sign\", \"import\"; }; };",
+                  "key_store/k", "operations",
+                  "\"import\" needs origin = \"import\": the key store generates this key" },
+                { "apps { a { path = \"/a\"; }; };"
+                  " key_store { k { type = \"ed25519\"; apps = \"a\"; origin = \"import\";"
+                  " operations = \"sign\", \"import\"; }; };",
+                  NULL, NULL, NULL },
                 { "apps { a { path = \"/a\"; msg_servers = \"s\", \"t\"; }; };"
                   " msg_servers { s { }; };",
                   "apps/a", "msg_servers", "unknown message server \"t\"" },

@@ -455,4 +455,76 @@ TEST(admin_requests) {
         CHECK(trace_category_list_contains("", "anything"));
 }
 
+/*
+ * Invariant 5: the held events grow as they come (64, 128, then max_events 200); in
+ * overwrite mode they wrap after growing, the newest kept in order.
+ */
+TEST(held_events_grow_then_wrap) {
+        TraceServerConfig config = { 1, 256, 200 };
+        _cleanup_(trace_server_freep) TraceServer *s = NULL;
+        _cleanup_(trace_file_freep) TraceFile *f = NULL;
+        char name[16];
+        size_t n = 0;
+        App app;
+
+        CHECK_OK(trace_server_new(&s, &config));
+        app_open(s, "alpha", &app);
+        CHECK_OK(trace_server_start(s, "alpha", "", KOS_TRACE_MODE_OVERWRITE));
+        for (int i = 0; i < 300; i++) {
+                snprintf(name, sizeof(name), "e%d", i);
+                app_emit(&app, 0, now(), KOS_TRACE_EVENT_INSTANT, 0, name);
+                if (i % 4 == 3)
+                        trace_server_drain(s);
+        }
+        trace_server_drain(s);
+        f = collect(s, "alpha");
+        CHECK_EQ_INT(events_of(f), 200);
+        CHECK_EQ_INT(lost_of(f), 100);
+        for (size_t i = 0; i < f->n_events; i++) {
+                if (f->events[i].record.type == TRACE_EVENT_LOST)
+                        continue;
+                snprintf(name, sizeof(name), "e%zu", 100 + n++);
+                CHECK_EQ_STR(f->events[i].record.name, name);
+        }
+        app_close(s, &app);
+}
+
+/* The process's virtual size in kB (VmSize). */
+static long vm_size_kb(void) {
+        char line[256];
+        long kb = -1;
+        FILE *f = fopen("/proc/self/status", "re");
+
+        CHECK(f);
+        while (fgets(line, sizeof(line), f))
+                if (sscanf(line, "VmSize: %ld kB", &kb) == 1)
+                        break;
+        fclose(f);
+        CHECK(kb > 0);
+        return kb;
+}
+
+/*
+ * Invariant 5: an admin's start for every name the server takes, none of them running,
+ * does not reserve max_events per name (at the default, about 9 MB each, 2.4 GB for all).
+ */
+TEST(started_names_reserve_no_event_memory) {
+        TraceServerConfig config = { 16, 2048, TRACE_APP_MAX_EVENTS_DEFAULT };
+        _cleanup_(trace_server_freep) TraceServer *s = NULL;
+        char name[32];
+        long before, grown;
+
+        CHECK_OK(trace_server_new(&s, &config));
+        before = vm_size_kb();
+        for (int i = 0; i < TRACE_MAX_APPS; i++) {
+                snprintf(name, sizeof(name), "app%d", i);
+                CHECK_OK(trace_server_start(s, name, "", KOS_TRACE_MODE_DISCARD));
+        }
+        CHECK_EQ_INT(trace_server_start(s, "one-too-many", "", KOS_TRACE_MODE_DISCARD), -EMFILE);
+        grown = vm_size_kb() - before;
+        printf("%d started names grew the virtual size by %ld kB\n", TRACE_MAX_APPS, grown);
+        /* One name's full ring alone would be 9 MB; all of them together stay under it. */
+        CHECK(grown < (long)(TRACE_APP_MAX_EVENTS_DEFAULT * sizeof(TraceRecord) / 1024));
+}
+
 TEST_MAIN()
