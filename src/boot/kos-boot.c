@@ -95,6 +95,8 @@ static void kos_boot_decide(Store *store, const TrustStore *trust, BootKexecFile
                                 why ? ": " : "", why ? why : "");
         }
         boot_report_unrecorded(d, KOS_BOOT_STORE);
+        if (d->last_resort)
+                log_warning("warning: generation %u boots all the same: no other generation can boot", d->chosen.number);
         sha256_to_hex(&d->chosen.manifest, hex);
         log_info("chose generation %u (manifest %s)", d->chosen.number, hex);
 }

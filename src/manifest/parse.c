@@ -501,6 +501,7 @@ static const PropSpec node_manager_props[] = {
         {"stop-timeout-ms", PROP_U32, FIELD(ManifestNodeManager, stop_timeout_ms), false, NULL},
         {"start-timeout-ms", PROP_U32, FIELD(ManifestNodeManager, start_timeout_ms), false, NULL},
         {"confirm-timeout-ms", PROP_U32, FIELD(ManifestNodeManager, confirm_timeout_ms), false, NULL},
+        {"unconfirmed-boots", PROP_U32, FIELD(ManifestNodeManager, unconfirmed_boots), false, NULL},
 };
 
 static const PropSpec root_props[] = {
@@ -1081,6 +1082,7 @@ int manifest_parse(Manifest **manifestp, const void *dtb, size_t size, ManifestE
                 .stop_timeout_ms = 5000,
                 .start_timeout_ms = 90000, /* systemd's DefaultTimeoutStartSec */
                 .confirm_timeout_ms = 300000,
+                .unconfirmed_boots = 3,
         };
         p.m = m;
 
