@@ -502,6 +502,7 @@ static const PropSpec node_manager_props[] = {
         {"start-timeout-ms", PROP_U32, FIELD(ManifestNodeManager, start_timeout_ms), false, NULL},
         {"confirm-timeout-ms", PROP_U32, FIELD(ManifestNodeManager, confirm_timeout_ms), false, NULL},
         {"unconfirmed-boots", PROP_U32, FIELD(ManifestNodeManager, unconfirmed_boots), false, NULL},
+        {"watchdog-timeout-ms", PROP_U32, FIELD(ManifestNodeManager, watchdog_timeout_ms), false, NULL},
 };
 
 static const PropSpec root_props[] = {
@@ -1083,6 +1084,7 @@ int manifest_parse(Manifest **manifestp, const void *dtb, size_t size, ManifestE
                 .start_timeout_ms = 90000, /* systemd's DefaultTimeoutStartSec */
                 .confirm_timeout_ms = 300000,
                 .unconfirmed_boots = 3,
+                .watchdog_timeout_ms = 60000,
         };
         p.m = m;
 

@@ -140,6 +140,7 @@ fails 2 "bootfs initrd: --store, --data and sizes belong to 'bootfs build'" \
 # kos simulate: what QEMU is told.
 ok "$KOS" simulate "$T/out" --print --accel tcg
 grep -q -- "-nic none" "$T/.out" || fail "without forwards the guest has a network: $(cat "$T/.out")"
+grep -q -- "-device i6300esb -action watchdog=reset" "$T/.out" || fail "the simulated device has no watchdog that resets it: $(cat "$T/.out")"
 grep -q -- "-accel tcg" "$T/.out" || fail "--accel tcg not passed on"
 ok "$KOS" simulate "$T/out" --print --accel tcg --forward 8080:80 --guest-forward 9000:8000
 grep -q "user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:8080-:80,guestfwd=tcp:10.0.2.2:9000-tcp:127.0.0.1:8000" "$T/.out" ||
