@@ -274,8 +274,9 @@ static int kosd_main(int argc, char **argv) {
         /* Every path given is made absolute at once (util/path.h): children start in "/". */
         _cleanup_free_ char *manifest_path = NULL, *store_dir = NULL, *run_dir = NULL, *msgd_arg = NULL,
                             *watchdog_path = NULL;
-        unsigned watchdog_interval_ms = 0;
+        unsigned watchdog_interval_ms = 0, service_watchdog_interval_ms = 0;
         int watchdog_fd;
+        _cleanup_close_ int service_watchdog_fd = -1;
         const char *run_dir_arg = CONTROL_DEFAULT_RUN_DIR;
         SupervisorConfig config;
         unsigned start_timeout_ms = 0;
@@ -369,6 +370,8 @@ static int kosd_main(int argc, char **argv) {
         if (watchdog_fd < -1)
                 return 1;
 
+        service_watchdog_fd = kosd_service_watchdog(&service_watchdog_interval_ms);
+
         kosd_reset_signals();
         config = (SupervisorConfig){
                 .manifest_dtb = dtb,
@@ -385,6 +388,8 @@ static int kosd_main(int argc, char **argv) {
                 .confirm_timeout_ms = booted_mode && pending ? m->node_manager.confirm_timeout_ms : 0,
                 .watchdog_fd = watchdog_fd,
                 .watchdog_interval_ms = watchdog_interval_ms,
+                .service_watchdog_fd = service_watchdog_fd,
+                .service_watchdog_interval_ms = service_watchdog_interval_ms,
         };
         r = supervisor_new(&s, m, &config);
         if (r < 0) {

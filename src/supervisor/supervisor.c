@@ -23,6 +23,7 @@
 #include <sys/epoll.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -401,6 +402,16 @@ static int supervisor_on_watchdog(EventSource *source, uint64_t now, void *userd
         return 0;
 }
 
+/* The service manager's watchdog, from the event loop for the same reason. */
+static int supervisor_on_service_watchdog(EventSource *source, uint64_t now, void *userdata) {
+        Supervisor *s = userdata;
+
+        if (send(s->config.service_watchdog_fd, "WATCHDOG=1", 10, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+                log_warning("cannot tell the service manager kosd is alive: %m");
+        event_source_set_deadline(source, now + s->config.service_watchdog_interval_ms);
+        return 0;
+}
+
 static int supervisor_on_timer(EventSource *source, uint64_t now, void *userdata) {
         return 0; /* the deadline's work is done by the next prepare (invariant 3) */
 }
@@ -557,6 +568,13 @@ int supervisor_new(Supervisor **supervisorp, const Manifest *m, const Supervisor
         if (config->watchdog_fd >= 0 && config->watchdog_interval_ms > 0) {
                 r = event_loop_add_timer(s->loop, &s->watchdog_timer, now_ms() + config->watchdog_interval_ms,
                                          supervisor_on_watchdog, s);
+                if (r < 0)
+                        return r;
+        }
+        if (config->service_watchdog_fd >= 0 && config->service_watchdog_interval_ms > 0) {
+                r = event_loop_add_timer(s->loop, &s->service_watchdog_timer,
+                                         now_ms() + config->service_watchdog_interval_ms,
+                                         supervisor_on_service_watchdog, s);
                 if (r < 0)
                         return r;
         }

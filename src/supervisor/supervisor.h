@@ -46,6 +46,10 @@ typedef struct SupervisorConfig {
          * alive and the machine resets; -1: none. */
         int watchdog_fd;
         unsigned watchdog_interval_ms;
+        /* The same for the service manager's watchdog (systemd's WatchdogSec): a socket
+         * connected to NOTIFY_SOCKET (borrowed) that gets WATCHDOG=1; -1: none. */
+        int service_watchdog_fd;
+        unsigned service_watchdog_interval_ms;
 } SupervisorConfig;
 
 typedef struct Supervisor Supervisor;

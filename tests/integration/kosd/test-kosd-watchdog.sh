@@ -38,6 +38,27 @@ wait "$reader"
 ! grep -q V "$T/pings" || fail "kosd stopped the watchdog (magic close) on its way out"
 tr -d k <"$T/pings" | grep -q . && fail "kosd wrote something else than keepalives: $(od -c "$T/pings")"
 
+# Under systemd (WatchdogSec): WATCHDOG=1 to NOTIFY_SOCKET, every half of WATCHDOG_USEC,
+# from the same loop. A listener stands in for systemd.
+python3 - "$T/sd.sock" "$T/sd.msgs" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a", buffering=1) as f:
+    f.write("listening\n")
+    while True:
+        f.write(s.recv(4096).decode() + "\n")
+PY
+listener=$!
+wait_until 10 grep -q listening "$T/sd.msgs"
+NOTIFY_SOCKET=$T/sd.sock WATCHDOG_USEC=1000000 kosd_start "$T/m.dtb"
+sd_pings() { [ "$(grep -cx WATCHDOG=1 "$T/sd.msgs")" -ge "$1" ]; }
+wait_until 10 grep -qx READY=1 "$T/sd.msgs"
+wait_until 10 sd_pings 3
+kill -TERM "$KOSD_PID"
+kosd_wait_exit
+kill "$listener"
+
 # A watchdog kosd cannot open is an error before anything starts.
 run "$KOSD" --manifest "$T/m.dtb" --run-dir "$RUN" --watchdog "$T/none"
 [ "$status" -eq 1 ] || fail "kosd with a missing --watchdog exited $status"
