@@ -123,6 +123,13 @@ static void kos_init_watchdog_manifest(KosInit *k) {
                 log_info("watchdog: armed, %u s; the root's init keeps it alive", s);
 }
 
+/* Between steps: kos-init's own work takes what it takes (hashing large components), and
+ * only a single step longer than the timeout resets the machine. */
+static void kos_init_watchdog_keepalive(const KosInit *k) {
+        if (k->watchdog_fd >= 0)
+                (void)boot_watchdog_keepalive(k->watchdog_fd);
+}
+
 static const char *kos_init_store_error(int r) {
         return r == STORE_E_MISSING ? "missing" : r == STORE_E_CORRUPT ? "does not match its digest" : strerror(-r);
 }
@@ -227,11 +234,13 @@ static void kos_init_verify_objects(KosInit *k) {
                 r = boot_component_open(k->store, &k->m->components[i], &k->components[i], hex);
                 if (r != 0)
                         fatal("component %s: %s: %s", k->m->components[i].name, hex, kos_init_store_error(r));
+                kos_init_watchdog_keepalive(k);
         }
         for (char **o = objects; *o; o++) {
                 if (kos_init_component_checks(k->m, *o))
                         continue;
                 r = store_object_verify(k->store, *o, NULL);
+                kos_init_watchdog_keepalive(k);
                 if (r != 0)
                         fatal("object %s: %s", *o, kos_init_store_error(r));
         }
@@ -329,6 +338,7 @@ static char **kos_init_components(KosInit *k) {
                         fatal("component %s: cannot mount %s%s: %s", c->name, c->format,
                               c->verity_hash_tree[0] ? " with dm-verity" : "", strerror(-r));
                 boot_component_files_close(&k->components[i]);
+                kos_init_watchdog_keepalive(k);
                 if (c->verity_hash_tree[0])
                         log_info("component %s: dm-verity %s (root hash %s)", c->name, dev, c->verity_root_hash);
                 log_info("component %s: %s at %s", c->name, c->format, paths[i]);
@@ -342,6 +352,7 @@ static char **kos_init_components(KosInit *k) {
                         root = kos_init_root_key(k, paths);
                 kos_init_component_encrypted(k, i, root, paths[i]);
                 boot_component_files_close(&k->components[i]);
+                kos_init_watchdog_keepalive(k);
                 log_info("component %s: %s at %s", c->name, c->format, paths[i]);
         }
         return steal_ptr(&paths);
@@ -451,7 +462,7 @@ static _Noreturn void kos_init_exec(KosInit *k, char **init) {
 int main(void) {
         _cleanup_(trust_store_freep) TrustStore *trust = NULL;
         _cleanup_strv_free_ char **lower = NULL;
-        KosInit k = {};
+        KosInit k = { .watchdog_fd = -1 };
         int r;
 
         r = boot_pid1_setup("kos-init", true);

@@ -42,9 +42,9 @@ def boot_and_check(out, name, number, boot_count, append=None):
                 fail("the system kernel's command line lacks %s: %s" % (want, cmdline))
         d.expect(r"kos-boot: times: modules \d+ ms, mount \d+ ms, decision \d+ ms \(hashing \d+ ms\), "
                  r"kexec load \d+ ms, total \d+ ms")
-        d.expect(r"kos-init: manifest %s generation 1: verified" % digest)
         # The watchdog is armed for the root's init, and kosd (PID 1) keeps it alive.
         d.expect(r"kos-init: watchdog: armed, 60 s; the root's init keeps it alive")
+        d.expect(r"kos-init: manifest %s generation 1: verified" % digest)
         d.expect(r"kos-init: component base: dm-verity /dev/dm-\d+ \(root hash [0-9a-f]{64}\)")
         d.expect(r"kos-init: component base: squashfs at /run/kos/components/base")
         d.expect(r"kos-init: component middle: ext4 at /run/kos/components/middle")
