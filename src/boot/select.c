@@ -215,6 +215,7 @@ static int boot_record_booted(Store *store, const StoreGeneration *g, BootDecisi
  */
 static int boot_choose(Store *store, StoreGeneration *g, BootDecision *d) {
         bool pending = g->state == STORE_GENERATION_PENDING;
+        unsigned boots = g->boots;
         BootCandidate c;
         int r;
 
@@ -226,7 +227,7 @@ static int boot_choose(Store *store, StoreGeneration *g, BootDecision *d) {
         if (r < 0 && !boot_error_is_unrecordable(r))
                 return r;
         if (r < 0) {
-                g->boots--;
+                g->boots = boots;
                 if (pending) {
                         g->tries++;
                         boot_reject(&c, g->number, BOOT_REJECT_NOT_RECORDED, "%s", strerror(-r));
