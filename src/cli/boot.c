@@ -170,9 +170,9 @@ static int cli_boot_status(char **args, size_t n, const CliStoreOptions *o) {
                 else
                         printf("current: none (no boot confirmed yet)\n");
                 if (booted_n)
-                        printf("booted:  generation %u, version %u, %s, %u tries left\n", booted_n,
-                               (unsigned)booted.version, store_generation_state_to_string(booted.state),
-                               booted.tries);
+                        printf("booted:  generation %u, version %u, %s, %u tries left, %u unconfirmed boot%s\n",
+                               booted_n, (unsigned)booted.version, store_generation_state_to_string(booted.state),
+                               booted.tries, booted.boots, booted.boots == 1 ? "" : "s");
                 else
                         printf("booted:  none\n");
                 printf("floor:   %u\n", (unsigned)floor_version);

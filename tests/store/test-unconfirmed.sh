@@ -63,6 +63,8 @@ done
 ok select_cmd "$S"
 out_is "generation 1 manifest $V1"
 err_has "generation 2 rejected: unconfirmed boots: 3 boots in a row not confirmed"
+ok "$KOS" boot status "$S"
+out_has "^booted:  generation 1, version 1, good, 2 tries left, 1 unconfirmed boot$"
 [ "$(boots "$S" 1)" = "good 2 1" ] || fail "generation 1 did not count its boot: $(boots "$S" 1)"
 ok "$KOS" boot select "$S" --trust "$T/trust" --json
 python3 - "$T/.out" <<'PY' || fail "boot select --json does not report the rejection"
