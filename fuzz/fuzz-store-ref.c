@@ -33,7 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                     store_generation_parse(text, strlen(text), &b) < 0 ||
                     !sha256_equal(&a.manifest, &b.manifest) || a.has_signatures != b.has_signatures ||
                     (a.has_signatures && !sha256_equal(&a.signatures, &b.signatures)) ||
-                    a.version != b.version || a.state != b.state || a.tries != b.tries)
+                    a.version != b.version || a.state != b.state || a.tries != b.tries ||
+                    a.boots != b.boots)
                         abort();
         }
         return 0;

@@ -28,6 +28,10 @@ boot_systemd_base() {
 	# Enabled as systemctl enable would.
 	cp "$boot_systemd_source/src/supervisor/kosd.service" "$d/usr/lib/systemd/system/kosd.service"
 	ln -s /usr/lib/systemd/system/kosd.service "$d/etc/systemd/system/multi-user.target.wants/kosd.service"
+	# kos-init armed the hardware watchdog: systemd keeps it alive from here on (and kosd
+	# keeps systemd's service watchdog alive: kosd.service, WatchdogSec).
+	mkdir -p "$d/etc/systemd/system.conf.d"
+	printf '[Manager]\nRuntimeWatchdogSec=30s\nRebootWatchdogSec=2min\n' >"$d/etc/systemd/system.conf.d/kos-watchdog.conf"
 	# No login on the console: the device is run by kosd. (The serial getty would also wait
 	# for a device unit that, without udev, never comes.)
 	ln -s /dev/null "$d/etc/systemd/system/getty.target"

@@ -7,7 +7,7 @@
  *
  *               commit
  *                 │
- *                 ▼        SELECT (tries > 0): tries - 1, refs/booted = it
+ *                 ▼        SELECT (tries > 0): tries - 1, boots + 1, refs/booted = it
  *          ┌─► PENDING ──────────────────────────────┐
  *          └─────┘ │  │                              │
  *                  │  │ SELECT (tries == 0)          │
@@ -15,13 +15,23 @@
  *                  │ BAD  (never boots again)        │
  *                  ▼                                 │
  *                GOOD ◄───────── CONFIRM ────────────┘
- *                  │   refs/current = it, floor = max(floor, version)
- *                  └─► SELECT: boots as is (no tries counted); CONFIRM: idempotent
+ *                  │   boots = 0, refs/current = it, floor = max(floor, version)
+ *                  └─► SELECT: boots + 1 (no tries); CONFIRM: boots = 0
+ *
+ * Unconfirmed boots. Every choice counts one boot of the generation (in the same write as
+ * its try), and only a confirmation sets the count back to 0; so the count is the number
+ * of boots in a row that never reached a confirmation: kos-init failed, the kernel
+ * panicked, hung (the watchdog reset it) or kosd never confirmed. A good generation whose
+ * count reached its manifest's node-manager unconfirmed-boots (default 3) is passed over
+ * (rejected "unconfirmed boots") for the next candidate, the next older good one; if no
+ * other candidate boots, the first one passed over boots all the same (last_resort): a
+ * device that powers off never recovers, one that boots again may. A pending generation
+ * has its tries instead.
  *
  * Candidates, in order: pending generations newer than current with tries left, newest
  * first; then the current one; then the other good ones, newest first. The first that is
- * signed by a trusted key, not below the floor, and whose every object is present and
- * hashes to its name boots. Pending generations older than current are "superseded" and
+ * signed by a trusted key, not below the floor, not passed over for its unconfirmed boots,
+ * and whose every object is present and hashes to its name boots. Pending generations older than current are "superseded" and
  * never boot. A rejected candidate's state does not change, except PENDING with no tries
  * left, which becomes BAD.
  *
@@ -34,9 +44,9 @@
  *     booted without a recorded try would have unlimited tries and a boot loop would never
  *     fall back, and one booted without refs/booted could never be confirmed. Otherwise it
  *     is rejected (try not recorded) and the next candidate boots, the current one;
- *   - a GOOD generation needs no write: refs/booted is written only if it names another
- *     generation (so the common boot writes nothing), and if that fails the generation
- *     boots anyway. refs/booted is then removed (which on a full file system frees the
+ *   - a GOOD generation boots whether or not its boot could be counted (boot_not_counted)
+ *     and refs/booted written (only if it names another generation); if that fails the
+ *     generation boots anyway. refs/booted is then removed (which on a full file system frees the
  *     block the new one needs, so it is written again) and never left naming another
  *     generation than the chosen one, so confirm cannot confirm a generation that did not
  *     boot: with refs/booted absent it confirms nothing. Only a store that cannot even
@@ -44,13 +54,14 @@
  *     confirm, which must write to confirm a generation not yet good, fails there too.
  *
  * Invariants: every state change is one store_replace_file(); the order of changes in
- * select is (mark bad)* → take a try → refs/booted (if it names another generation; on a
- * failure to write it: remove refs/booted → refs/booted), and in confirm good →
- * refs/current → floor, so a crash between any two leaves a state from which select still
- * finds the old or the new generation, and the command can simply be run again. Damage is confined
- * to the generation it touches: an object that cannot be read rejects that candidate
- * only, a malformed generation file is skipped, a malformed refs/current counts as none,
- * and a malformed floor is read as the current generation's version.
+ * select is (mark bad)* → take a try and count the boot → refs/booted (if it names another
+ * generation; on a failure to write it: remove refs/booted → refs/booted), and in confirm
+ * good → refs/current → floor (the first also sets the count back to 0), so a crash between
+ * any two leaves a state from which select still finds the old or the new generation, and
+ * the command can simply be run again. Damage is confined to the generation it touches: an
+ * object that cannot be read rejects that candidate only, a malformed generation file is
+ * skipped, a malformed refs/current counts as none, and a malformed floor is read as the
+ * current generation's version.
  */
 #pragma once
 
@@ -76,6 +87,7 @@ typedef enum BootRejection {
         BOOT_REJECT_OBJECT_CORRUPT, /* ... or does not hash to its name */
         BOOT_REJECT_BAD_MANIFEST,   /* the manifest does not parse */
         BOOT_REJECT_NOT_RECORDED,   /* pending, but its try or refs/booted cannot be written */
+        BOOT_REJECT_UNCONFIRMED,    /* good, but its last boots in a row were never confirmed */
         _BOOT_REJECT_MAX,
 } BootRejection;
 
@@ -93,10 +105,13 @@ typedef struct BootDecision {
         size_t n_rejected;
         /* What the store could not record (boot.h, "Boot on a full store"): */
         int unrecorded;           /* 0, or the first write error: -ENOSPC, -EDQUOT, -EROFS, -EIO */
+        bool boot_not_counted;    /* chosen (good) boots without its boot counted */
         bool booted_removed;      /* refs/booted does not name chosen and was removed */
         bool booted_stale;        /* ... and could not even be removed: it still names */
         unsigned stale_generation; /* this generation (0: unreadable) */
         uint64_t hash_ns;          /* time spent hashing the candidates' objects */
+        bool last_resort;          /* chosen was passed over for its unconfirmed boots, and
+                                    * then chosen all the same: nothing else could boot */
 } BootDecision;
 
 /*
@@ -105,6 +120,13 @@ typedef struct BootDecision {
  * pending generation with no tries left returns STORE_GENERATION_BAD.
  */
 int boot_transition(const StoreGeneration *gen, BootEvent event, StoreGenerationState *statep);
+
+/*
+ * True if the boot decision passes gen over for its unconfirmed boots: it is good and has
+ * been chosen limit times (its manifest's node-manager unconfirmed-boots) since its last
+ * confirmation. limit 0 never passes over.
+ */
+bool boot_unconfirmed_passes_over(const StoreGeneration *gen, unsigned limit);
 
 /* The reason as `kos boot` prints it (a static string). */
 const char *boot_rejection_to_string(BootRejection reason);

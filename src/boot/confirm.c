@@ -2,7 +2,8 @@
 /*
  * boot confirm: the booted generation becomes good and current, its version the floor.
  *
- * Invariant: the three writes happen in the order good → refs/current → floor. The floor
+ * Invariant: the three writes happen in the order good (and no unconfirmed boots) →
+ * refs/current → floor. The floor
  * rises last so that it never excludes the generation refs/current still names; a crash
  * before refs/current moves leaves the old current bootable; running confirm again
  * finishes the job (each step is idempotent).
@@ -30,8 +31,10 @@ int boot_confirm(Store *store, unsigned *numberp) {
         r = boot_transition(&gen, BOOT_EVENT_CONFIRM, &next);
         if (r < 0)
                 return r;
-        if (gen.state != next) {
+        /* One write makes it good and sets its unconfirmed boots back to 0. */
+        if (gen.state != next || gen.boots != 0) {
                 gen.state = next;
+                gen.boots = 0;
                 r = store_generation_save(store, &gen);
                 if (r < 0)
                         return r;

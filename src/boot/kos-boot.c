@@ -95,6 +95,8 @@ static void kos_boot_decide(Store *store, const TrustStore *trust, BootKexecFile
                                 why ? ": " : "", why ? why : "");
         }
         boot_report_unrecorded(d, KOS_BOOT_STORE);
+        if (d->last_resort)
+                log_warning("warning: generation %u boots all the same: no other generation can boot", d->chosen.number);
         sha256_to_hex(&d->chosen.manifest, hex);
         log_info("chose generation %u (manifest %s)", d->chosen.number, hex);
 }
@@ -117,8 +119,16 @@ static Manifest *kos_boot_manifest(const Store *store, const TrustStore *trust, 
         return m;
 }
 
-/* "<manifest cmdline> kos.manifest=<hex> kos.generation=<N> kos.imagefs=<spec>[ kos.datafs=<spec>]
- * [ kos.timeout=<s>]" */
+/* True if the command line text names key (a malformed one counts as not naming it). */
+static bool kos_boot_cmdline_has(const char *text, const char *key) {
+        _cleanup_(boot_cmdline_freep) BootCmdline *c = NULL;
+
+        return boot_cmdline_parse(&c, text, strlen(text)) >= 0 && boot_cmdline_value(c, key) != NULL;
+}
+
+/* "<manifest cmdline>[ panic=-1] kos.manifest=<hex> kos.generation=<N> kos.imagefs=<spec>
+ * [ kos.datafs=<spec>][ kos.timeout=<s>]": a system kernel that panics reboots at once
+ * (unless the manifest says otherwise), so its boot counts and the decision runs again. */
 static char *kos_boot_system_cmdline(const Manifest *m, const StoreGeneration *gen, const char *imagefs,
                                      const char *datafs, const char *timeout) {
         char hex[SHA256_HEX_LEN + 1], number[16];
@@ -129,7 +139,9 @@ static char *kos_boot_system_cmdline(const Manifest *m, const StoreGeneration *g
                 boot_pid1_fatal(BOOT_PID1_REBOOT, "kexec: %s", strerror(ENOMEM));
         sha256_to_hex(&gen->manifest, hex);
         snprintf(number, sizeof(number), "%u", gen->number);
-        r = boot_cmdline_append(&text, "kos.manifest", hex);
+        r = kos_boot_cmdline_has(text, "panic") ? 0 : boot_cmdline_append(&text, "panic", "-1");
+        if (r >= 0)
+                r = boot_cmdline_append(&text, "kos.manifest", hex);
         if (r >= 0)
                 r = boot_cmdline_append(&text, "kos.generation", number);
         if (r >= 0)

@@ -17,6 +17,11 @@
  * the prefix "kos-init: ". 6. An encrypted component's data key and the device key that
  * unwraps it live only in secret memory (util/secret.h) and are wiped as soon as its
  * dm-crypt device is set up; the root key is wiped once the components are mounted.
+ * 7. A hardware watchdog, if the kernel has one, is armed as soon as its module is loaded
+ * (BOOT_WATCHDOG_BOOT_S, so a hang of kos-init itself resets the machine), given the
+ * manifest's node-manager watchdog-timeout-ms once the manifest is verified (or stopped if
+ * that is 0), and left running when the root's init is executed: kosd or systemd keeps it
+ * alive from then on (docs/boot.md, "The watchdog").
  */
 #include <errno.h>
 #include <stdio.h>
@@ -36,6 +41,7 @@
 #include "boot/switchroot.h"
 #include "boot/unlock.h"
 #include "boot/verify.h"
+#include "boot/watchdog.h"
 #include "crypto/key.h"
 #include "crypto/signature.h"
 #include "store/object.h"
@@ -65,7 +71,64 @@ typedef struct KosInit {
         Manifest *m;     /* owned */
         BootComponentFiles *components; /* owned: one per component, checked (invariant 2) */
         bool datafs_early; /* the DataFS is mounted at KOS_INIT_DATA, for encrypted components' keys */
+        int watchdog_fd; /* the armed watchdog, or -1 (invariant 7) */
 } KosInit;
+
+/* The timeout kos-init arms the watchdog with before it has read the manifest. */
+#define BOOT_WATCHDOG_BOOT_S 60
+
+/* Arms the watchdog, if there is one, for kos-init's own work (invariant 7). */
+static void kos_init_watchdog_arm(KosInit *k) {
+        bool timeout_set;
+        int fd = boot_watchdog_open(BOOT_WATCHDOG_DEVICE, BOOT_WATCHDOG_BOOT_S, &timeout_set);
+
+        k->watchdog_fd = -1;
+        if (fd == -ENOENT) {
+                log_info("watchdog: none (no %s): a hang will not reset this machine", BOOT_WATCHDOG_DEVICE);
+                return;
+        }
+        if (fd < 0) {
+                log_warning("watchdog: %s: %s: a hang will not reset this machine", BOOT_WATCHDOG_DEVICE,
+                            strerror(-fd));
+                return;
+        }
+        k->watchdog_fd = fd;
+}
+
+/* The manifest's timeout, from now until kosd or systemd takes the watchdog over. */
+static void kos_init_watchdog_manifest(KosInit *k) {
+        unsigned ms = k->m->node_manager.watchdog_timeout_ms, s = ms / 1000 + (ms % 1000 != 0);
+        int r;
+
+        if (k->watchdog_fd < 0)
+                return;
+        if (ms == 0) {
+                r = boot_watchdog_stop(k->watchdog_fd);
+                k->watchdog_fd = -1;
+                if (r < 0)
+                        log_warning("watchdog: cannot stop it (watchdog-timeout-ms is 0): %s", strerror(-r));
+                else
+                        log_info("watchdog: stopped (the manifest's watchdog-timeout-ms is 0)");
+                return;
+        }
+        if (s > 65535) {
+                log_warning("watchdog: watchdog-timeout-ms %u is more than 65535 s; using 65535 s", ms);
+                s = 65535;
+        }
+        r = boot_watchdog_set_timeout(k->watchdog_fd, s);
+        if (r < 0)
+                log_warning("watchdog: cannot set its timeout to %u s: %s; it keeps %u s", s, strerror(-r),
+                            BOOT_WATCHDOG_BOOT_S);
+        else
+                log_info("watchdog: armed, %u s; the root's init keeps it alive", s);
+}
+
+/* Between steps: kos-init's own work takes what it takes (hashing large components), and
+ * only a single step longer than the timeout resets the machine. */
+static void kos_init_watchdog_keepalive(const KosInit *k) {
+        if (k->watchdog_fd >= 0)
+                (void)boot_watchdog_keepalive(k->watchdog_fd);
+}
 
 static const char *kos_init_store_error(int r) {
         return r == STORE_E_MISSING ? "missing" : r == STORE_E_CORRUPT ? "does not match its digest" : strerror(-r);
@@ -171,11 +234,13 @@ static void kos_init_verify_objects(KosInit *k) {
                 r = boot_component_open(k->store, &k->m->components[i], &k->components[i], hex);
                 if (r != 0)
                         fatal("component %s: %s: %s", k->m->components[i].name, hex, kos_init_store_error(r));
+                kos_init_watchdog_keepalive(k);
         }
         for (char **o = objects; *o; o++) {
                 if (kos_init_component_checks(k->m, *o))
                         continue;
                 r = store_object_verify(k->store, *o, NULL);
+                kos_init_watchdog_keepalive(k);
                 if (r != 0)
                         fatal("object %s: %s", *o, kos_init_store_error(r));
         }
@@ -273,6 +338,7 @@ static char **kos_init_components(KosInit *k) {
                         fatal("component %s: cannot mount %s%s: %s", c->name, c->format,
                               c->verity_hash_tree[0] ? " with dm-verity" : "", strerror(-r));
                 boot_component_files_close(&k->components[i]);
+                kos_init_watchdog_keepalive(k);
                 if (c->verity_hash_tree[0])
                         log_info("component %s: dm-verity %s (root hash %s)", c->name, dev, c->verity_root_hash);
                 log_info("component %s: %s at %s", c->name, c->format, paths[i]);
@@ -286,6 +352,7 @@ static char **kos_init_components(KosInit *k) {
                         root = kos_init_root_key(k, paths);
                 kos_init_component_encrypted(k, i, root, paths[i]);
                 boot_component_files_close(&k->components[i]);
+                kos_init_watchdog_keepalive(k);
                 log_info("component %s: %s at %s", c->name, c->format, paths[i]);
         }
         return steal_ptr(&paths);
@@ -371,7 +438,7 @@ static void kos_init_root(KosInit *k, char **lower) {
         log_info("root: overlay (%s)", lowerdir);
 }
 
-static _Noreturn void kos_init_exec(char **init) {
+static _Noreturn void kos_init_exec(KosInit *k, char **init) {
         _cleanup_free_ char *text = NULL;
         size_t size = 0;
         FILE *f = open_memstream(&text, &size);
@@ -385,6 +452,9 @@ static _Noreturn void kos_init_exec(char **init) {
         r = boot_switch_root(KOS_INIT_ROOT);
         if (r < 0)
                 fatal("switch_root: %s", strerror(-r));
+        /* Running, and a full timeout left for the init to take it over (invariant 7). */
+        boot_watchdog_release(k->watchdog_fd);
+        k->watchdog_fd = -1;
         execv(init[0], init);
         fatal("exec %s: %s", init[0], strerror(errno));
 }
@@ -392,7 +462,7 @@ static _Noreturn void kos_init_exec(char **init) {
 int main(void) {
         _cleanup_(trust_store_freep) TrustStore *trust = NULL;
         _cleanup_strv_free_ char **lower = NULL;
-        KosInit k = {};
+        KosInit k = { .watchdog_fd = -1 };
         int r;
 
         r = boot_pid1_setup("kos-init", true);
@@ -404,14 +474,16 @@ int main(void) {
         kos_init_parse_cmdline(&k);
         k.deadline_ms += boot_stage_timeout(k.cmdline) * 1000ULL;
         boot_stage_modules();
+        kos_init_watchdog_arm(&k);
         kos_init_imagefs(&k);
         trust = kos_init_trust();
         kos_init_verify_manifest(&k, trust);
+        kos_init_watchdog_manifest(&k);
         kos_init_verify_objects(&k);
         kos_init_datafs_early(&k);
         lower = kos_init_components(&k);
         kos_init_rw();
         kos_init_root(&k, lower);
         k.store = store_close(k.store);
-        kos_init_exec(k.m->boot->init);
+        kos_init_exec(&k, k.m->boot->init);
 }

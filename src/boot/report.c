@@ -54,6 +54,8 @@ char *boot_report_unrecorded_text(const BootDecision *d) {
                         fprintf(f, "; generation %u %s", c->generation,
                                 c->reason == BOOT_REJECT_NO_TRIES ? "not marked bad" : "not tried");
         }
+        if (d->boot_not_counted)
+                fprintf(f, "; generation %u boots uncounted", d->chosen.number);
         if (d->booted_removed)
                 fputs("; refs/booted removed", f);
         if (d->booted_stale && d->stale_generation > 0)

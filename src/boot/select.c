@@ -39,10 +39,6 @@ int boot_ref_generation(const Store *store, const char *name, unsigned *numberp)
         return 0;
 }
 
-/*
- * 0 if gen may boot, 1 if not (with *c filled in), negative errno if the check failed.
- * The time spent hashing objects adds to *hash_ns.
- */
 /* For kos-boot: the candidate's kernel (or initrd) read into a sealed copy while it is
  * hashed (kexec.h), the copy kept in *fdp for the kexec, so it is hashed once, not twice. */
 static int boot_check_kexec_object(const Store *store, const char *hex, int *fdp) {
@@ -55,8 +51,17 @@ static int boot_check_kexec_object(const Store *store, const char *hex, int *fdp
         return r;
 }
 
+bool boot_unconfirmed_passes_over(const StoreGeneration *gen, unsigned limit) {
+        return gen->state == STORE_GENERATION_GOOD && limit > 0 && gen->boots >= limit;
+}
+
+/*
+ * 0 if gen may boot, 1 if not (with *c filled in), negative errno if the check failed.
+ * A good generation too many boots unconfirmed is passed over if pass_over_unconfirmed.
+ * The time spent hashing objects adds to *hash_ns.
+ */
 static int boot_check(const Store *store, const TrustStore *trust, uint32_t floor_version, BootKexecFiles *kexec,
-                      const StoreGeneration *gen, BootCandidate *c, uint64_t *hash_ns) {
+                      const StoreGeneration *gen, bool pass_over_unconfirmed, BootCandidate *c, uint64_t *hash_ns) {
         _cleanup_(manifest_freep) Manifest *m = NULL;
         _cleanup_strv_free_ char **objects = NULL;
         int r;
@@ -64,6 +69,13 @@ static int boot_check(const Store *store, const TrustStore *trust, uint32_t floo
         r = boot_verify_manifest(store, trust, floor_version, gen, c, &m, NULL, NULL);
         if (r != 0)
                 return r;
+        /* Its own manifest says how many failed boots in a row make it give way (signed, so
+         * checked first); before any object is hashed, as it would not boot anyway. */
+        if (pass_over_unconfirmed && boot_unconfirmed_passes_over(gen, m->node_manager.unconfirmed_boots)) {
+                boot_reject(c, gen->number, BOOT_REJECT_UNCONFIRMED, "%u boot%s in a row not confirmed", gen->boots,
+                            gen->boots == 1 ? "" : "s");
+                return 1;
+        }
         /* kos-boot would have nothing to kexec: rebooting into it again and again would
          * never let a good generation's turn pass. */
         if (kexec && !m->boot) {
@@ -194,6 +206,53 @@ static int boot_record_booted(Store *store, const StoreGeneration *g, BootDecisi
         return 1;
 }
 
+/*
+ * g passed every check and boots, if its choice can be recorded: it takes a try (pending)
+ * and counts one more unconfirmed boot, in one write, then refs/booted names it. A pending
+ * generation boots only if both are recorded; a good one boots whatever happens. Sets
+ * d->found and d->chosen if g boots; a candidate rejected here is added to d. Returns 0
+ * or a negative errno.
+ */
+static int boot_choose(Store *store, StoreGeneration *g, BootDecision *d) {
+        bool pending = g->state == STORE_GENERATION_PENDING;
+        unsigned boots = g->boots;
+        BootCandidate c;
+        int r;
+
+        if (pending)
+                g->tries--;
+        if (g->boots < STORE_BOOTS_MAX)
+                g->boots++;
+        r = store_generation_save(store, g);
+        if (r < 0 && !boot_error_is_unrecordable(r))
+                return r;
+        if (r < 0) {
+                g->boots = boots;
+                if (pending) {
+                        g->tries++;
+                        boot_reject(&c, g->number, BOOT_REJECT_NOT_RECORDED, "%s", strerror(-r));
+                        boot_decision_note_unrecorded(d, &c, r);
+                        return boot_decision_add(d, &c);
+                }
+                /* A good generation boots uncounted: a full store must not cost the boot. */
+                if (d->unrecorded == 0)
+                        d->unrecorded = r;
+                d->boot_not_counted = true;
+        }
+        r = boot_record_booted(store, g, d);
+        if (r < 0)
+                return r;
+        if (r > 0 && pending) {
+                /* Its try is taken, but with no refs/booted naming it no boot of it
+                 * could be confirmed: the next candidate boots. */
+                boot_reject(&c, g->number, BOOT_REJECT_NOT_RECORDED, "refs/booted: %s", strerror(-d->unrecorded));
+                return boot_decision_add(d, &c);
+        }
+        d->found = true;
+        d->chosen = *g;
+        return 0;
+}
+
 /* The candidate order of boot.h, as indexes into gens (ascending by number). */
 static size_t boot_candidates(const StoreGeneration *gens, size_t n, unsigned current, size_t *order) {
         size_t k = 0;
@@ -214,6 +273,7 @@ static int boot_select_impl(Store *store, const TrustStore *trust, BootKexecFile
         _cleanup_free_ StoreGeneration *gens = NULL;
         _cleanup_free_ size_t *order = NULL;
         BootDecision d = {};
+        StoreGeneration *passed_over = NULL;
         unsigned current;
         uint32_t floor_version;
         size_t n, k;
@@ -266,51 +326,41 @@ static int boot_select_impl(Store *store, const TrustStore *trust, BootKexecFile
                         continue;
                 }
 
-                r = boot_check(store, trust, floor_version, kexec, g, &c, &d.hash_ns);
+                r = boot_check(store, trust, floor_version, kexec, g, true, &c, &d.hash_ns);
                 if (r < 0)
                         goto fail;
                 if (r > 0) {
+                        if (c.reason == BOOT_REJECT_UNCONFIRMED && passed_over == NULL)
+                                passed_over = g;
                         r = boot_decision_add(&d, &c);
                         if (r < 0)
                                 goto fail;
                         continue;
                 }
-
-                /*
-                 * This one boots. Take a try, then record the choice. A pending generation
-                 * boots only if both are recorded; a good one boots whatever happens.
-                 */
-                if (g->state == STORE_GENERATION_PENDING) {
-                        g->tries--;
-                        r = store_generation_save(store, g);
-                        if (r < 0 && !boot_error_is_unrecordable(r))
-                                goto fail;
-                        if (r < 0) {
-                                g->tries++;
-                                boot_reject(&c, g->number, BOOT_REJECT_NOT_RECORDED, "%s", strerror(-r));
-                                boot_decision_note_unrecorded(&d, &c, r);
-                                r = boot_decision_add(&d, &c);
-                                if (r < 0)
-                                        goto fail;
-                                continue;
-                        }
-                }
-                r = boot_record_booted(store, g, &d);
+                r = boot_choose(store, g, &d);
                 if (r < 0)
                         goto fail;
-                if (r > 0 && g->state == STORE_GENERATION_PENDING) {
-                        /* Its try is taken, but with no refs/booted naming it no boot of it
-                         * could be confirmed: the next candidate boots. */
-                        boot_reject(&c, g->number, BOOT_REJECT_NOT_RECORDED, "refs/booted: %s",
-                                    strerror(-d.unrecorded));
-                        r = boot_decision_add(&d, &c);
+                if (d.found)
+                        break;
+        }
+
+        /*
+         * Nothing else can boot: the good generation passed over for its failed boots is
+         * still better than powering off (it may boot well next time; a device that is
+         * off never will). Checked again, as its kernel copy is gone.
+         */
+        if (!d.found && passed_over) {
+                BootCandidate c;
+
+                r = boot_check(store, trust, floor_version, kexec, passed_over, false, &c, &d.hash_ns);
+                if (r < 0)
+                        goto fail;
+                if (r == 0) {
+                        r = boot_choose(store, passed_over, &d);
                         if (r < 0)
                                 goto fail;
-                        continue;
+                        d.last_resort = d.found;
                 }
-                d.found = true;
-                d.chosen = *g;
-                break;
         }
         *decisionp = d;
         return 0;

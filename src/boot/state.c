@@ -50,6 +50,7 @@ static const char *const boot_rejection_names[_BOOT_REJECT_MAX] = {
         [BOOT_REJECT_OBJECT_CORRUPT] = "object corrupt",
         [BOOT_REJECT_BAD_MANIFEST] = "bad manifest",
         [BOOT_REJECT_NOT_RECORDED] = "try not recorded",
+        [BOOT_REJECT_UNCONFIRMED] = "unconfirmed boots",
 };
 
 const char *boot_rejection_to_string(BootRejection reason) {

@@ -34,9 +34,10 @@ static json_t *cli_boot_generation_json(const StoreGeneration *g) {
         char m[SHA256_HEX_LEN + 1];
 
         sha256_to_hex(&g->manifest, m);
-        return json_pack("{s:I, s:s, s:I, s:s, s:I}", "generation", (json_int_t)g->number,
+        return json_pack("{s:I, s:s, s:I, s:s, s:I, s:I}", "generation", (json_int_t)g->number,
                          "manifest", m, "version", (json_int_t)g->version,
-                         "state", store_generation_state_to_string(g->state), "tries", (json_int_t)g->tries);
+                         "state", store_generation_state_to_string(g->state), "tries", (json_int_t)g->tries,
+                         "unconfirmed_boots", (json_int_t)g->boots);
 }
 
 static int cli_boot_select(char **args, size_t n, const CliStoreOptions *o) {
@@ -80,6 +81,7 @@ static int cli_boot_select(char **args, size_t n, const CliStoreOptions *o) {
                                 "detail", d.rejected[i].detail));
                 json_object_set_new(root, "chosen", d.found ? cli_boot_generation_json(&d.chosen) : json_null());
                 json_object_set_new(root, "rejected", rejected);
+                json_object_set_new(root, "last_resort", json_boolean(d.last_resort));
                 json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
                 json_decref(root);
                 putchar('\n');
@@ -92,6 +94,9 @@ static int cli_boot_select(char **args, size_t n, const CliStoreOptions *o) {
                 for (size_t i = 0; i < d.n_rejected; i++)
                         boot_report_rejection(&d.rejected[i]);
                 boot_report_unrecorded(&d, args[0]);
+                if (d.last_resort)
+                        log_warning("warning: generation %u boots all the same: no other generation can boot",
+                                    d.chosen.number);
         } else {
                 _cleanup_free_ char *why = boot_report_rejections_text(&d);
                 log_error("%s: no generation can boot (%zu rejected%s%s)", args[0], d.n_rejected,
@@ -165,9 +170,9 @@ static int cli_boot_status(char **args, size_t n, const CliStoreOptions *o) {
                 else
                         printf("current: none (no boot confirmed yet)\n");
                 if (booted_n)
-                        printf("booted:  generation %u, version %u, %s, %u tries left\n", booted_n,
-                               (unsigned)booted.version, store_generation_state_to_string(booted.state),
-                               booted.tries);
+                        printf("booted:  generation %u, version %u, %s, %u tries left, %u unconfirmed boot%s\n",
+                               booted_n, (unsigned)booted.version, store_generation_state_to_string(booted.state),
+                               booted.tries, booted.boots, booted.boots == 1 ? "" : "s");
                 else
                         printf("booted:  none\n");
                 printf("floor:   %u\n", (unsigned)floor_version);

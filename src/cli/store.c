@@ -308,12 +308,13 @@ static int cli_store_list(char **args, size_t n, const CliStoreOptions *o) {
                         sha256_to_hex(&gens[i].manifest, m);
                         sha256_to_hex(&gens[i].signatures, s);
                         json_array_append_new(list, json_pack(
-                                "{s:I, s:s, s:s?, s:I, s:s, s:I, s:b, s:b}",
+                                "{s:I, s:s, s:s?, s:I, s:s, s:I, s:I, s:b, s:b}",
                                 "generation", (json_int_t)gens[i].number, "manifest", m,
                                 "signatures", gens[i].has_signatures ? s : NULL,
                                 "version", (json_int_t)gens[i].version,
                                 "state", store_generation_state_to_string(gens[i].state),
                                 "tries", (json_int_t)gens[i].tries,
+                                "unconfirmed_boots", (json_int_t)gens[i].boots,
                                 "current", gens[i].number == current, "booted", gens[i].number == booted));
                 }
                 json_object_set_new(root, "generations", list);

@@ -37,10 +37,11 @@ char *const image_boot_modules[] = {
  * and ecb templates loaded before the table is: there is no modprobe in the initrd for the
  * kernel to ask for them, and ecb is only a soft dependency of xts, which modules.dep does
  * not list. AES itself is built in; aesni-intel is left out, as it does not load on every
- * CPU QEMU emulates. */
+ * CPU QEMU emulates. i6300esb is the watchdog `kos simulate` gives the machine, which
+ * kos-init arms (docs/boot.md, "The watchdog"); a board's own watchdog driver goes here. */
 char *const image_system_modules[] = {
         "virtio_pci", "virtio_blk", "crc32c_generic", "ext4", "loop", "squashfs", "erofs", "overlay", "dm_verity",
-        "dm_crypt", "xts", "ecb", NULL,
+        "dm_crypt", "xts", "ecb", "i6300esb", NULL,
 };
 
 /* Says in buf what failed, and why: fmt, then ": " and r's text. Returns r. */

@@ -25,9 +25,10 @@
 #include "util/strv.h"
 
 static const ImageArch image_arches[] = {
-        { .name = "x86_64", .qemu = "qemu-system-x86_64", .console = "ttyS0", .net_device = "virtio-net-pci" },
+        { .name = "x86_64", .qemu = "qemu-system-x86_64", .console = "ttyS0", .net_device = "virtio-net-pci",
+          .watchdog = "i6300esb" },
         { .name = "aarch64", .qemu = "qemu-system-aarch64", .console = "ttyAMA0", .machine = "virt", .cpu = "max",
-          .net_device = "virtio-net-pci" },
+          .net_device = "virtio-net-pci" }, /* virt has no watchdog device of its own */
 };
 
 const ImageArch *image_arch_find(const char *name) {
@@ -259,6 +260,14 @@ int image_simulate_argv(const ImageSimulateOptions *o, char ***argvp, char *what
         } else {
                 r |= push(&argv, "-nic");
                 r |= push(&argv, "none");
+        }
+        /* A device has a watchdog (docs/boot.md, "The watchdog"); when it fires, the machine
+         * resets, as a board's would, and boots again. */
+        if (o->arch->watchdog) {
+                r |= push(&argv, "-device");
+                r |= push(&argv, "%s", o->arch->watchdog);
+                r |= push(&argv, "-action");
+                r |= push(&argv, "watchdog=reset");
         }
         if (o->no_reboot)
                 r |= push(&argv, "-no-reboot");

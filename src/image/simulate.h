@@ -15,6 +15,8 @@ typedef struct ImageArch {
         const char *machine;  /* -machine, NULL: QEMU's default */
         const char *cpu;      /* -cpu, NULL: QEMU's default */
         const char *net_device; /* the virtio network device */
+        const char *watchdog; /* the watchdog device, which resets the machine when it fires;
+                               * NULL: the machine has none */
 } ImageArch;
 
 /* The architecture called name, or NULL. */

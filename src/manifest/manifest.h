@@ -137,6 +137,10 @@ typedef struct ManifestNodeManager {
         unsigned stop_timeout_ms;   /* SIGTERM to SIGKILL (default 5000) */
         unsigned start_timeout_ms;  /* not ready this long after its start is a fault; 0: no limit (90000) */
         unsigned confirm_timeout_ms; /* a new generation not confirmed this long reboots (300000) */
+        unsigned unconfirmed_boots;  /* a good generation this many boots unconfirmed in a row is
+                                      * passed over by the boot decision; 0: never (3) */
+        unsigned watchdog_timeout_ms; /* the hardware watchdog's timeout on a device: kos-init
+                                       * arms it, kosd keeps it alive; 0: not armed (60000) */
 } ManifestNodeManager;
 
 typedef struct Manifest {

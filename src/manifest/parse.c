@@ -502,6 +502,8 @@ static const PropSpec node_manager_props[] = {
         {"stop-timeout-ms", PROP_U32, FIELD(ManifestNodeManager, stop_timeout_ms), false, NULL},
         {"start-timeout-ms", PROP_U32, FIELD(ManifestNodeManager, start_timeout_ms), false, NULL},
         {"confirm-timeout-ms", PROP_U32, FIELD(ManifestNodeManager, confirm_timeout_ms), false, NULL},
+        {"unconfirmed-boots", PROP_U32, FIELD(ManifestNodeManager, unconfirmed_boots), false, NULL},
+        {"watchdog-timeout-ms", PROP_U32, FIELD(ManifestNodeManager, watchdog_timeout_ms), false, NULL},
 };
 
 static const PropSpec root_props[] = {
@@ -1097,6 +1099,8 @@ int manifest_parse(Manifest **manifestp, const void *dtb, size_t size, ManifestE
                 .stop_timeout_ms = 5000,
                 .start_timeout_ms = 90000, /* systemd's DefaultTimeoutStartSec */
                 .confirm_timeout_ms = 300000,
+                .unconfirmed_boots = 3,
+                .watchdog_timeout_ms = 60000,
         };
         p.m = m;
 

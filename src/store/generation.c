@@ -41,7 +41,7 @@ int store_generation_parse(const char *text, size_t size, StoreGeneration *genp)
         const char *key, *value;
         int r;
 
-        enum { M = 1, S = 2, V = 4, ST = 8, T = 16 };
+        enum { M = 1, S = 2, V = 4, ST = 8, T = 16, B = 32 };
 
         store_state_file_reader_init(&reader, text, size);
         while ((r = store_state_file_reader_next(&reader, &key, &value)) > 0) {
@@ -72,6 +72,10 @@ int store_generation_parse(const char *text, size_t size, StoreGeneration *genp)
                         if (store_state_file_parse_unsigned(value, 0, STORE_TRIES_MAX, &gen.tries) < 0)
                                 return -EBADMSG;
                         seen |= T;
+                } else if (strcmp(key, "boots") == 0 && !(seen & B)) {
+                        if (store_state_file_parse_unsigned(value, 0, STORE_BOOTS_MAX, &gen.boots) < 0)
+                                return -EBADMSG;
+                        seen |= B;
                 } else
                         return -EBADMSG;
         }
@@ -84,7 +88,7 @@ int store_generation_parse(const char *text, size_t size, StoreGeneration *genp)
 }
 
 int store_generation_format(const StoreGeneration *gen, char **textp) {
-        char m[SHA256_HEX_LEN + 1], s[SHA256_HEX_LEN + 1], sigline[16 + SHA256_HEX_LEN] = "";
+        char m[SHA256_HEX_LEN + 1], s[SHA256_HEX_LEN + 1], sigline[16 + SHA256_HEX_LEN] = "", bootsline[32] = "";
         char *text;
 
         sha256_to_hex(&gen->manifest, m);
@@ -92,9 +96,12 @@ int store_generation_format(const StoreGeneration *gen, char **textp) {
                 sha256_to_hex(&gen->signatures, s);
                 snprintf(sigline, sizeof(sigline), "signatures %s\n", s);
         }
-        if (asprintf(&text, "manifest %s\n%sversion %u\nstate %s\ntries %u\n", m, sigline,
+        /* Written only when not 0, so a generation file that never counted a boot reads the same. */
+        if (gen->boots > 0)
+                snprintf(bootsline, sizeof(bootsline), "boots %u\n", gen->boots);
+        if (asprintf(&text, "manifest %s\n%sversion %u\nstate %s\ntries %u\n%s", m, sigline,
                      (unsigned)gen->version, store_generation_state_to_string(gen->state),
-                     gen->tries) < 0)
+                     gen->tries, bootsline) < 0)
                 return -ENOMEM;
         *textp = text;
         return 0;

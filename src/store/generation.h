@@ -7,6 +7,7 @@
  *     version <u32>
  *     state pending|good|bad
  *     tries <n>
+ *     boots <n>                (optional; absent means 0)
  *
  * Invariants: numbers only grow (a new generation is one above the highest ever
  * committed, recorded in the file names present); the manifest and signature objects a
@@ -24,6 +25,7 @@
 
 #define STORE_TRIES_DEFAULT 3U
 #define STORE_TRIES_MAX 1000U
+#define STORE_BOOTS_MAX 1000000U
 
 typedef struct Store Store;
 
@@ -42,6 +44,7 @@ typedef struct StoreGeneration {
         uint32_t version;
         StoreGenerationState state;
         unsigned tries; /* boot tries left (meaningful while pending) */
+        unsigned boots; /* boots chosen since its last confirmation, at most STORE_BOOTS_MAX */
 } StoreGeneration;
 
 /* The state as generation files and `kos store list` spell it (a static string). */

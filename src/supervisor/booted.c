@@ -3,6 +3,8 @@
  * kosd --booted (see booted.h).
  */
 #include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +68,54 @@ int kosd_booted_setup(void) {
         if (mount("cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, "nsdelegate") < 0)
                 log_warning("cannot mount cgroup2 at /sys/fs/cgroup: %m; apps are contained by process group only");
         return 0;
+}
+
+/* The socket address of NOTIFY_SOCKET (a path, or "@" for an abstract name); false if
+ * there is none that fits. */
+static bool kosd_notify_address(struct sockaddr_un *addr, socklen_t *lenp) {
+        const char *path = getenv("NOTIFY_SOCKET");
+        size_t len;
+
+        if (!path || (path[0] != '/' && path[0] != '@'))
+                return false;
+        len = strlen(path);
+        if (len >= sizeof(addr->sun_path))
+                return false;
+        *addr = (struct sockaddr_un){ .sun_family = AF_UNIX };
+        memcpy(addr->sun_path, path, len);
+        if (path[0] == '@')
+                addr->sun_path[0] = '\0'; /* an abstract socket */
+        *lenp = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
+        return true;
+}
+
+int kosd_service_watchdog(unsigned *intervalp) {
+        const char *usec = getenv("WATCHDOG_USEC"), *pid = getenv("WATCHDOG_PID");
+        struct sockaddr_un addr;
+        socklen_t len;
+        unsigned long long n = 0;
+        char *end = NULL;
+        int fd = -1;
+
+        if (usec) {
+                errno = 0;
+                n = strtoull(usec, &end, 10);
+        }
+        if (!usec || errno || end == usec || *end || n < 2000 || n / 2000 > UINT_MAX ||
+            (pid && strtol(pid, NULL, 10) != getpid()) || !kosd_notify_address(&addr, &len))
+                goto done;
+        fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd >= 0 && connect(fd, (struct sockaddr *)&addr, len) < 0) {
+                log_warning("cannot reach the service manager's watchdog: %m");
+                close(fd);
+                fd = -1;
+        }
+        if (fd >= 0)
+                *intervalp = (unsigned)(n / 2000);
+done:
+        unsetenv("WATCHDOG_USEC");
+        unsetenv("WATCHDOG_PID");
+        return fd;
 }
 
 void kosd_notify_ready(void) {

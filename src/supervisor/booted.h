@@ -22,5 +22,13 @@ int kosd_booted_read(KosdBooted *b);
 /* As PID 1: what an init provides and kos-init did not (cgroup2 at /sys/fs/cgroup). */
 int kosd_booted_setup(void);
 
+/*
+ * The service manager's watchdog (systemd's WatchdogSec: WATCHDOG_USEC, for this process
+ * if WATCHDOG_PID says so): a socket connected to NOTIFY_SOCKET to send WATCHDOG=1 on,
+ * every half of the period (*intervalp), or -1 if there is none. Call it before
+ * kosd_notify_ready(); it removes both variables, so apps never see them.
+ */
+int kosd_service_watchdog(unsigned *intervalp);
+
 /* Tells the service manager that started kosd (NOTIFY_SOCKET) that it is ready, once. */
 void kosd_notify_ready(void);

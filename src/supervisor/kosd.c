@@ -40,6 +40,7 @@
 #include "supervisor/supervisor.h"
 #include "util/log.h"
 #include "util/path.h"
+#include "boot/watchdog.h"
 #include "supervisor/booted.h"
 
 /* systemd's DefaultTimeoutStartSec: an app gets this long to become ready. */
@@ -60,8 +61,52 @@ static void kosd_help(FILE *f) {
                    "  --start-timeout-ms MS  an app not ready this long after its start (setup\n"
                    "                       script included) is stopped as faulty (default: the\n"
                    "                       manifest's node-manager start-timeout-ms; 0: never)\n"
+                   "  --watchdog PATH      keep the watchdog device PATH alive from the event loop,\n"
+                   "                       its timeout the manifest's node-manager\n"
+                   "                       watchdog-timeout-ms (default with --booted as PID 1:\n"
+                   "                       " BOOT_WATCHDOG_DEVICE " if there is one)\n"
                    "  --verbose            log debug messages too\n",
                 CONTROL_DEFAULT_RUN_DIR);
+}
+
+/*
+ * Opens the watchdog kosd keeps alive (path, or as PID 1 on a device /dev/watchdog if the
+ * kernel has one) with the manifest's timeout; *intervalp gets the keepalive period, a
+ * third of the timeout. Returns the fd, -1 for none, or a negative errno (-2 and below)
+ * after logging why. A watchdog kosd cannot open as PID 1 is only a warning: running the
+ * device matters more than what would reset it.
+ */
+static int kosd_watchdog(const char *path, bool device, const Manifest *m, unsigned *intervalp) {
+        unsigned ms = m->node_manager.watchdog_timeout_ms, s = ms / 1000 + (ms % 1000 != 0);
+        bool timeout_set;
+        int fd;
+
+        if (!path && (!device || getpid() != 1))
+                return -1;
+        if (ms == 0) {
+                if (path)
+                        log_warning("--watchdog %s: the manifest's watchdog-timeout-ms is 0: not kept alive", path);
+                return -1;
+        }
+        if (s > 65535)
+                s = 65535;
+        fd = boot_watchdog_open(path ?: BOOT_WATCHDOG_DEVICE, s, &timeout_set);
+        if (fd == -ENOENT && !path) {
+                log_notice("watchdog: none (no %s)", BOOT_WATCHDOG_DEVICE);
+                return -1;
+        }
+        if (fd < 0 && !path) {
+                log_warning("watchdog: %s: %s; not kept alive", BOOT_WATCHDOG_DEVICE, strerror(-fd));
+                return -1;
+        }
+        if (fd < 0) {
+                log_error("--watchdog %s: %s; nothing started", path, strerror(-fd));
+                return -2;
+        }
+        *intervalp = s * 1000U / 3U;
+        log_notice("watchdog: %s, %u s%s, kept alive every %u ms", path ?: BOOT_WATCHDOG_DEVICE, s,
+                   timeout_set ? "" : " (not settable here: the device keeps its own)", *intervalp);
+        return fd;
 }
 
 static int parse_ms(const char *s, unsigned *msp) {
@@ -213,6 +258,7 @@ static int kosd_main(int argc, char **argv) {
                 { "msgd", required_argument, NULL, 'M' },
                 { "keystored", required_argument, NULL, 'K' },
                 { "start-timeout-ms", required_argument, NULL, 't' },
+                { "watchdog", required_argument, NULL, 'W' },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
                 {},
@@ -226,7 +272,11 @@ static int kosd_main(int argc, char **argv) {
         KosdBooted booted = { 0 };
         bool booted_mode = false, pending = false;
         /* Every path given is made absolute at once (util/path.h): children start in "/". */
-        _cleanup_free_ char *manifest_path = NULL, *store_dir = NULL, *run_dir = NULL, *msgd_arg = NULL;
+        _cleanup_free_ char *manifest_path = NULL, *store_dir = NULL, *run_dir = NULL, *msgd_arg = NULL,
+                            *watchdog_path = NULL;
+        unsigned watchdog_interval_ms = 0, service_watchdog_interval_ms = 0;
+        int watchdog_fd;
+        _cleanup_close_ int service_watchdog_fd = -1;
         const char *run_dir_arg = CONTROL_DEFAULT_RUN_DIR;
         SupervisorConfig config;
         unsigned start_timeout_ms = 0;
@@ -253,6 +303,7 @@ static int kosd_main(int argc, char **argv) {
                         }
                         start_timeout_set = true;
                         break;
+                case 'W': r = kosd_absolute("--watchdog", optarg, &watchdog_path); break;
                 case 'v': log_set_max_level(LOG_LEVEL_DEBUG); break;
                 case 'h': kosd_help(stdout); return 0;
                 default: kosd_help(stderr); return 2;
@@ -313,6 +364,14 @@ static int kosd_main(int argc, char **argv) {
                 log_warning("no executable %s found; the trace server is not started",
                             traced ? service_kinds[SERVICE_MSG].program : service_kinds[SERVICE_TRACE].program);
 
+        /* Left open to the end, and running when kosd ends (boot/watchdog.h, invariant 1):
+         * as PID 1 kosd then reboots, which stops it. */
+        watchdog_fd = kosd_watchdog(watchdog_path, booted_mode, m, &watchdog_interval_ms);
+        if (watchdog_fd < -1)
+                return 1;
+
+        service_watchdog_fd = kosd_service_watchdog(&service_watchdog_interval_ms);
+
         kosd_reset_signals();
         config = (SupervisorConfig){
                 .manifest_dtb = dtb,
@@ -327,6 +386,10 @@ static int kosd_main(int argc, char **argv) {
                 /* A new generation that never confirms must give its boot back: without a
                  * reboot its tries would never run out. A good one reboots into itself. */
                 .confirm_timeout_ms = booted_mode && pending ? m->node_manager.confirm_timeout_ms : 0,
+                .watchdog_fd = watchdog_fd,
+                .watchdog_interval_ms = watchdog_interval_ms,
+                .service_watchdog_fd = service_watchdog_fd,
+                .service_watchdog_interval_ms = service_watchdog_interval_ms,
         };
         r = supervisor_new(&s, m, &config);
         if (r < 0) {

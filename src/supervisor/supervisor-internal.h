@@ -51,6 +51,9 @@ struct Supervisor {
         bool confirmed;      /* the boot confirmation succeeded */
         pid_t confirming;    /* the confirmation child while it runs, else 0 */
         bool deadline_passed; /* the deadline came while the confirmation was running */
+        EventSource *watchdog_timer; /* NULL unless config.watchdog_fd is a watchdog to keep alive */
+        bool watchdog_failed;  /* a keepalive failed (said once) */
+        EventSource *service_watchdog_timer; /* NULL unless config.service_watchdog_fd is set */
         int control_fd;      /* owned: listening socket */
         char *control_path;  /* owned */
         int clients[CONTROL_CLIENTS_MAX]; /* owned fds, -1 if free */

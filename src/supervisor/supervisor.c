@@ -23,11 +23,13 @@
 #include <sys/epoll.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "boot/boot.h"
+#include "boot/watchdog.h"
 #include "store/ref.h"
 #include "ipc/handover.h"
 #include "store/store.h"
@@ -383,6 +385,33 @@ static int supervisor_on_signal(EventSource *source, const struct signalfd_sigin
         return 0;
 }
 
+/*
+ * The watchdog's keepalive, from the event loop and nowhere else: a loop that stalls (a
+ * handler that never returns, a deadlock) stops it, and the watchdog resets the machine.
+ */
+static int supervisor_on_watchdog(EventSource *source, uint64_t now, void *userdata) {
+        Supervisor *s = userdata;
+        int r = boot_watchdog_keepalive(s->config.watchdog_fd);
+
+        if (r < 0 && !s->watchdog_failed) {
+                log_error("watchdog: keepalive failed: %s; the machine will reset", strerror(-r));
+                s->watchdog_failed = true;
+        } else if (r >= 0)
+                s->watchdog_failed = false;
+        event_source_set_deadline(source, now + s->config.watchdog_interval_ms);
+        return 0;
+}
+
+/* The service manager's watchdog, from the event loop for the same reason. */
+static int supervisor_on_service_watchdog(EventSource *source, uint64_t now, void *userdata) {
+        Supervisor *s = userdata;
+
+        if (send(s->config.service_watchdog_fd, "WATCHDOG=1", 10, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+                log_warning("cannot tell the service manager kosd is alive: %m");
+        event_source_set_deadline(source, now + s->config.service_watchdog_interval_ms);
+        return 0;
+}
+
 static int supervisor_on_timer(EventSource *source, uint64_t now, void *userdata) {
         return 0; /* the deadline's work is done by the next prepare (invariant 3) */
 }
@@ -536,6 +565,19 @@ int supervisor_new(Supervisor **supervisorp, const Manifest *m, const Supervisor
         r = event_loop_add_prepare(s->loop, NULL, supervisor_prepare, s);
         if (r < 0)
                 return r;
+        if (config->watchdog_fd >= 0 && config->watchdog_interval_ms > 0) {
+                r = event_loop_add_timer(s->loop, &s->watchdog_timer, now_ms() + config->watchdog_interval_ms,
+                                         supervisor_on_watchdog, s);
+                if (r < 0)
+                        return r;
+        }
+        if (config->service_watchdog_fd >= 0 && config->service_watchdog_interval_ms > 0) {
+                r = event_loop_add_timer(s->loop, &s->service_watchdog_timer,
+                                         now_ms() + config->service_watchdog_interval_ms,
+                                         supervisor_on_service_watchdog, s);
+                if (r < 0)
+                        return r;
+        }
         if (config->store_dir && config->confirm_timeout_ms > 0) {
                 r = event_loop_add_timer(s->loop, &s->confirm_deadline, now_ms() + config->confirm_timeout_ms,
                                          supervisor_on_confirm_deadline, s);

@@ -41,6 +41,15 @@ typedef struct SupervisorConfig {
         /* With store_dir: a boot not confirmed this long after the start stops every app
          * and makes kosd exit with status 1 (as PID 1: reboot); 0: no deadline. */
         unsigned confirm_timeout_ms;
+        /* An open watchdog (boot/watchdog.h; borrowed), kept alive every
+         * watchdog_interval_ms from the event loop, so a stalled loop stops keeping it
+         * alive and the machine resets; -1: none. */
+        int watchdog_fd;
+        unsigned watchdog_interval_ms;
+        /* The same for the service manager's watchdog (systemd's WatchdogSec): a socket
+         * connected to NOTIFY_SOCKET (borrowed) that gets WATCHDOG=1; -1: none. */
+        int service_watchdog_fd;
+        unsigned service_watchdog_interval_ms;
 } SupervisorConfig;
 
 typedef struct Supervisor Supervisor;

@@ -21,7 +21,7 @@ mkdir -p "$k/boot" "$m/kernel/a" "$m/kernel/b"
 echo kernel >"$k/boot/vmlinuz-$v"
 : >"$m/modules.dep"
 for mod in virtio virtio_ring virtio_pci virtio_blk crc16 mbcache jbd2 crc32c_generic ext4 loop squashfs erofs \
-	overlay dm-mod dm-bufio dm-verity dm-crypt ecb xts unrelated; do
+	overlay dm-mod dm-bufio dm-verity dm-crypt ecb xts i6300esb unrelated; do
 	echo "module $mod" >"$m/kernel/a/$mod.ko"
 done
 cat >"$m/modules.dep" <<DEP
@@ -44,6 +44,7 @@ kernel/a/dm-verity.ko: kernel/a/dm-bufio.ko kernel/a/dm-mod.ko
 kernel/a/dm-crypt.ko: kernel/a/dm-mod.ko
 kernel/a/ecb.ko:
 kernel/a/xts.ko:
+kernel/a/i6300esb.ko:
 kernel/a/unrelated.ko:
 DEP
 mkdir -p "$T/keys" "$T/trust" "$T/empty"
@@ -62,12 +63,12 @@ cmp "$T/x/init" "$T/prog" || fail "/init is not the program"
 cmp "$T/x/etc/kos/trust/dev.pub" "$T/keys/dev.pub" || fail "the trusted key is not in the initrd"
 [ ! -e "$T/x/lib/modules/$v/kernel/a/unrelated.ko" ] || fail "a module nobody asked for is in the initrd"
 for mod in virtio virtio_ring virtio_pci virtio_blk crc16 mbcache jbd2 ext4 loop squashfs erofs overlay \
-	dm-mod dm-bufio dm-verity dm-crypt ecb xts crc32c_generic; do
+	dm-mod dm-bufio dm-verity dm-crypt ecb xts crc32c_generic i6300esb; do
 	cmp "$T/x/lib/modules/$v/kernel/a/$mod.ko" "$m/kernel/a/$mod.ko" || fail "$mod.ko is missing or differs"
 done
 # Its modules.dep: exactly the included modules' lines, each after the lines of what it needs.
 cut -d: -f1 "$T/x/lib/modules/$v/modules.dep" >"$T/order"
-[ "$(wc -l <"$T/order")" -eq 19 ] || fail "the initrd's modules.dep has $(wc -l <"$T/order") lines, want 19"
+[ "$(wc -l <"$T/order")" -eq 20 ] || fail "the initrd's modules.dep has $(wc -l <"$T/order") lines, want 20"
 pos() { grep -n "^kernel/a/$1.ko$" "$T/order" | cut -d: -f1; }
 for pair in ext4:jbd2 ext4:crc16 virtio_blk:virtio dm-verity:dm-bufio dm-bufio:dm-mod dm-verity:dm-mod dm-crypt:dm-mod; do
 	a=${pair%%:*} b=${pair##*:}
@@ -140,6 +141,7 @@ fails 2 "bootfs initrd: --store, --data and sizes belong to 'bootfs build'" \
 # kos simulate: what QEMU is told.
 ok "$KOS" simulate "$T/out" --print --accel tcg
 grep -q -- "-nic none" "$T/.out" || fail "without forwards the guest has a network: $(cat "$T/.out")"
+grep -q -- "-device i6300esb -action watchdog=reset" "$T/.out" || fail "the simulated device has no watchdog that resets it: $(cat "$T/.out")"
 grep -q -- "-accel tcg" "$T/.out" || fail "--accel tcg not passed on"
 ok "$KOS" simulate "$T/out" --print --accel tcg --forward 8080:80 --guest-forward 9000:8000
 grep -q "user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:8080-:80,guestfwd=tcp:10.0.2.2:9000-tcp:127.0.0.1:8000" "$T/.out" ||

@@ -1,8 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # Crash safety, proven point by point: store init, add, commit, boot select (taking a try,
-# and running out of tries), boot confirm and gc are each crashed at every write, fsync,
-# rename, unlink, mkdir and create they perform. After each crash: store verify is clean
+# running out of tries, counting a good generation's boot, passing over a good generation
+# for its unconfirmed boots), boot confirm (of a new generation, and of a good one, which
+# clears its count) and gc are each crashed at every write, fsync, rename, unlink, mkdir
+# and create they perform. After each crash: store verify is clean
 # and boot select picks the old or the new generation; the command then completes when
 # run again.
 . "$KOS_SOURCE/tests/lib.sh"
@@ -14,9 +16,11 @@ fixture_release v1 1 20000 3000
 fixture_release v2 2 20000 5000 7000
 fixture_release v3 3 9000
 fixture_release v4 4 11000
+fixture_release v5 1 13000
 V1=$(fixture_digest "$T/v1/v1.dtb")
 V2=$(fixture_digest "$T/v2/v2.dtb")
 V4=$(fixture_digest "$T/v4/v4.dtb")
+V5=$(fixture_digest "$T/v5/v5.dtb")
 
 # check_boots DIR PHASE: store verify is clean, and boot select picks one of $allowed.
 check_boots() {
@@ -68,6 +72,27 @@ prep_v2_selected() { prep_v2_pending "$1"; run_select "$1" >/dev/null 2>&1; }
 run_confirm() { "$KOS" boot confirm "$1"; }
 allowed="$V1 $V2"
 crash_every_point confirm prep_v2_selected run_confirm check_boots
+
+# --- boot select of the good current generation: counts its boot
+prep_v1_only() { fixture_store "$1"; }
+allowed=$V1
+crash_every_point select-good prep_v1_only run_select check_boots
+
+# --- boot confirm of a good generation with unconfirmed boots: clears the count
+prep_v1_unconfirmed() { fixture_store "$1"; run_select "$1" >/dev/null 2>&1; run_select "$1" >/dev/null 2>&1; }
+crash_every_point confirm-good prep_v1_unconfirmed run_confirm check_boots
+
+# --- boot select passing over good generation 2 (v5, the same version as v1) after three
+# unconfirmed boots: generation 1 boots, and after any crash still does
+prep_v5_failing() {
+	fixture_store "$1"
+	fixture_add "$1" v5
+	"$KOS" store commit "$1" "$T/v5/v5.dtb" >/dev/null
+	run_select "$1" >/dev/null 2>&1
+	run_confirm "$1" >/dev/null
+	for _ in 1 2 3; do run_select "$1" >/dev/null 2>&1; done
+}
+crash_every_point select-pass-over prep_v5_failing run_select check_boots
 
 # --- gc: gen 1 good (old), 2 current, 3 bad, 4 pending; garbage object; stale tmp file
 prep_gc() {

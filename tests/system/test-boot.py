@@ -37,11 +37,13 @@ def boot_and_check(out, name, number, boot_count, append=None):
         d.expect(r"kos-boot: chose generation 1 \(manifest %s\)" % digest)
         m = d.expect(r"kos-boot: kexec: (.*)")
         cmdline = m.group(1)
-        for want in ("console=ttyS0", "kos.manifest=%s" % digest, "kos.generation=1"):
+        for want in ("console=ttyS0", "panic=-1", "kos.manifest=%s" % digest, "kos.generation=1"):
             if want not in cmdline.split():
                 fail("the system kernel's command line lacks %s: %s" % (want, cmdline))
         d.expect(r"kos-boot: times: modules \d+ ms, mount \d+ ms, decision \d+ ms \(hashing \d+ ms\), "
                  r"kexec load \d+ ms, total \d+ ms")
+        # The watchdog is armed for the root's init, and kosd (PID 1) keeps it alive.
+        d.expect(r"kos-init: watchdog: armed, 60 s; the root's init keeps it alive")
         d.expect(r"kos-init: manifest %s generation 1: verified" % digest)
         d.expect(r"kos-init: component base: dm-verity /dev/dm-\d+ \(root hash [0-9a-f]{64}\)")
         d.expect(r"kos-init: component base: squashfs at /run/kos/components/base")
@@ -52,6 +54,7 @@ def boot_and_check(out, name, number, boot_count, append=None):
         d.expect(r"kos-init: root: overlay \(lowerdir=/run/kos/components/site:/run/kos/components/middle:"
                  r"/run/kos/components/base\)")
         d.expect(r"kos-init: exec /usr/sbin/kosd --booted")
+        d.expect(r"kosd: watchdog: /dev/watchdog, 60 s, kept alive every 20000 ms")
         d.expect(r"kosd: running generation 1 of /run/kos/imagefs/store: 5 apps, 2 message servers")
         for app in ("probe", "ethernet", "tunnel", "hello-phx", "admin"):
             d.expect(r"kosd: %s: started \(pid \d+\)" % re.escape(app), what=app)
