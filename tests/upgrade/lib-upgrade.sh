@@ -192,9 +192,18 @@ figures() {
 	checks=$((checks + 3))
 }
 
-# booted_generation DIR: the generation kos boot select picks (takes a try).
+# booted_generation DIR: the generation kos boot select picks (a pending one takes a try;
+# either counts one unconfirmed boot until kos boot confirm).
 booted_generation() {
 	"$KOS" boot select "$1" --trust "$T/keys" 2>/dev/null | sed -n 's/^generation \([0-9]*\) .*/\1/p'
+}
+
+# would_boot DIR: the generation kos boot select would pick, decided on a copy of DIR, so
+# DIR stays byte for byte as it was (a choice counts a boot; a pending one takes a try).
+would_boot() {
+	rm -rf "$T/would-boot"
+	cp -a "$1" "$T/would-boot"
+	booted_generation "$T/would-boot"
 }
 
 # object_bytes DIGEST...: total size of those objects in the source store $SRC.

@@ -29,7 +29,7 @@ refused() {
 	fails 1 "$2" "$KOS" upgrade "$T/dev" --from "$URL/$1" --trust "$T/keys" ${3:+--ref "$3"}
 	[ "$(snapshot "$T/dev")" = "$before" ] || fail "the store changed after: $2"
 	[ -z "$(ls "$T/dev/tmp" | grep '^upgrade\.')" ] || fail "download files left after: $2"
-	[ "$(booted_generation "$T/dev")" = 1 ] || fail "generation 1 no longer boots after: $2"
+	[ "$(would_boot "$T/dev")" = 1 ] || fail "generation 1 no longer boots after: $2"
 	checks=$((checks + 3))
 }
 
