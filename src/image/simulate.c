@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/time.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -280,13 +281,17 @@ int image_simulate_argv(const ImageSimulateOptions *o, char ***argvp, char *what
 int image_simulate_run(char *const *argv, unsigned timeout_s) {
         _cleanup_close_ int pidfd = -1;
         uint64_t deadline = timeout_s ? now_ms() + (uint64_t)timeout_s * 1000 : 0;
+        pid_t parent = getpid(), pid;
         int status;
-        pid_t pid;
 
         pid = fork();
         if (pid < 0)
                 return -errno;
         if (pid == 0) {
+                /* The machine goes with kos simulate, however that ends (its timeout, a
+                 * SIGTERM, a SIGKILL): never an orphaned QEMU running on. */
+                if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+                        _exit(126);
                 execvp(argv[0], argv);
                 fprintf(stderr, "kos: %s: %s\n", argv[0], strerror(errno));
                 _exit(errno == ENOENT ? 127 : 126);

@@ -150,4 +150,36 @@ fails 2 "want HOSTPORT:GUESTPORT" "$KOS" simulate "$T/out" --print --forward 808
 fails 2 "want GUESTPORT:HOSTPORT" "$KOS" simulate "$T/out" --print --guest-forward 1:99999
 fails 2 "at least 256" "$KOS" simulate "$T/out" --print --memory 64
 fails 2 "expected one IMAGE" "$KOS" simulate
+
+# kos simulate ended by a signal takes its machine with it: a stand-in QEMU (found on PATH
+# first) that records its pid and runs on is gone once kos simulate has been killed.
+mkdir -p "$T/bin"
+cat >"$T/bin/qemu-system-x86_64" <<EOF2
+#!/bin/sh
+echo \$\$ >"$T/qemu.pid"
+exec sleep 1000
+EOF2
+chmod +x "$T/bin/qemu-system-x86_64"
+PATH="$T/bin:$PATH" "$KOS" simulate "$T/out" --accel tcg >/dev/null 2>&1 &
+sim=$!
+# gone PID: true once the process is no more, waiting up to 10 s (0.05 s steps).
+gone() {
+	_n=0
+	while kill -0 "$1" 2>/dev/null; do
+		_n=$((_n + 1))
+		[ "$_n" -le 200 ] || return 1
+		sleep 0.05
+	done
+}
+_n=0
+until [ -s "$T/qemu.pid" ]; do
+	_n=$((_n + 1))
+	[ "$_n" -le 200 ] || fail "the stand-in QEMU did not start"
+	sleep 0.05
+done
+qemu=$(cat "$T/qemu.pid")
+kill -TERM "$sim"
+wait "$sim" 2>/dev/null || true
+gone "$qemu" || { kill -KILL "$qemu"; fail "QEMU runs on after kos simulate was killed"; }
+checks=$((checks + 1))
 echo "ok ($checks checks)"
