@@ -70,14 +70,6 @@ static int keystored_harden(void) {
         return 0;
 }
 
-static int parse_fd(const char *option, const char *s, int *fdp) {
-        int r = number_parse_fd(s, fdp);
-
-        if (r < 0)
-                log_error("--%s: not a descriptor number: \"%s\"", option, s);
-        return r;
-}
-
 int main(int argc, char **argv) {
         static const struct option options[] = {
                 { "instance", required_argument, NULL, 'i' },
@@ -115,11 +107,11 @@ int main(int argc, char **argv) {
                 case 't': tpm_root_key = optarg; break;
                 case 'T': tpm_tcti = optarg; break;
                 case 'c':
-                        if (parse_fd("control-fd", optarg, &control_fd) < 0)
+                        if (number_parse_fd_option("control-fd", optarg, &control_fd) < 0)
                                 return 2;
                         break;
                 case 'f':
-                        if (parse_fd("manifest-fd", optarg, &manifest_fd) < 0)
+                        if (number_parse_fd_option("manifest-fd", optarg, &manifest_fd) < 0)
                                 return 2;
                         break;
                 case 'h': keystored_usage(stdout); return 0;

@@ -86,11 +86,9 @@ int main(int argc, char **argv) {
                         break;
                 case 'c':
                 case 'f':
-                        if (number_parse_fd(optarg, c == 'c' ? &control_fd : &manifest_fd) < 0) {
-                                log_error("--%s: not a descriptor number: \"%s\"", c == 'c' ? "control-fd" : "manifest-fd",
-                                          optarg);
+                        if (number_parse_fd_option(c == 'c' ? "control-fd" : "manifest-fd", optarg,
+                                                   c == 'c' ? &control_fd : &manifest_fd) < 0)
                                 return 2;
-                        }
                         break;
                 case 'h':
                         msgd_usage(stdout);

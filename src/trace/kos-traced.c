@@ -284,14 +284,6 @@ static int traced_number(const char *option, const char *arg, unsigned long max,
         return 0;
 }
 
-static int traced_fd(const char *option, const char *arg, int *fdp) {
-        int r = number_parse_fd(arg, fdp);
-
-        if (r < 0)
-                log_error("--%s: not a descriptor number: \"%s\"", option, arg);
-        return r;
-}
-
 /* The manifest kosd handed over (or a file): only its trace_server node matters here; its
  * settings apply unless an option gave them. */
 static int traced_read_manifest(const char *path, int fd, bool *adminp, TraceServerConfig *config,
@@ -346,11 +338,11 @@ int main(int argc, char **argv) {
                         manifest_path = optarg;
                         break;
                 case 'f':
-                        if (traced_fd("manifest-fd", optarg, &manifest_fd) < 0)
+                        if (number_parse_fd_option("manifest-fd", optarg, &manifest_fd) < 0)
                                 return 2;
                         break;
                 case 'c':
-                        if (traced_fd("control-fd", optarg, &control_fd) < 0)
+                        if (number_parse_fd_option("control-fd", optarg, &control_fd) < 0)
                                 return 2;
                         break;
                 case 'a':

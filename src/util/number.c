@@ -7,6 +7,8 @@
 
 #include "util/number.h"
 
+#include "util/log.h"
+
 int number_parse(const char *s, long min, long max, long *valuep) {
         const char *digits = s && s[0] == '-' && min < 0 ? s + 1 : s;
         char *end;
@@ -43,4 +45,12 @@ int number_parse_timeout_ms(const char *s, int *msp) {
                 return r;
         *msp = (int)v;
         return 0;
+}
+
+int number_parse_fd_option(const char *option, const char *s, int *fdp) {
+        int r = number_parse_fd(s, fdp);
+
+        if (r < 0)
+                log_error("--%s: not a descriptor number: \"%s\"", option, s);
+        return r;
 }

@@ -19,6 +19,10 @@ int number_parse(const char *s, long min, long max, long *valuep);
 #define NUMBER_FD_MAX 65535
 int number_parse_fd(const char *s, int *fdp);
 
+/* number_parse_fd() for the value of --option, logging a refusal as one line naming the
+ * option ("--control-fd: not a descriptor number: \"x\""). */
+int number_parse_fd_option(const char *option, const char *s, int *fdp);
+
 /* A timeout in milliseconds, -1 (no limit) to NUMBER_TIMEOUT_MS_MAX (a day). Returns 0 and
  * *msp, or as number_parse(). */
 #define NUMBER_TIMEOUT_MS_MAX 86400000L

@@ -25,4 +25,20 @@ usage_fails '^kos: msg lookup: --timeout: not a number of milliseconds: ""$' "$K
 usage_fails '^kos: msg call: --timeout: not a number of milliseconds: "[+]5"$' "$KOS" msg call core/weather --timeout +5
 usage_fails '^kos: trace list: --timeout: not a number of milliseconds: " 5"$' "$KOS" trace list --timeout ' 5'
 usage_fails '^kos: trace stop: --timeout: not a number of milliseconds: "86400001"$' "$KOS" trace stop hello --timeout 86400001
+
+# The core services' descriptor options: one line naming the option, exit 2.
+service_fails() {
+	_pattern=$1
+	shift
+	run "$@"
+	[ "$status" -eq 2 ] || fail "expected exit 2 (got $status): $*"
+	[ "$(wc -l <"$T/.err")" -eq 1 ] && grep -Eq -- "$_pattern" "$T/.err" ||
+		fail "not one line matching /$_pattern/: $(cat "$T/.err")"
+	checks=$((checks + 1))
+}
+service_fails '^kos-msgd: --manifest-fd: not a descriptor number: "x"$' \
+	"$KOS_BUILD/src/msg/kos-msgd" --instance core --manifest-fd x
+service_fails '^kos-traced: --control-fd: not a descriptor number: "3x"$' "$KOS_BUILD/src/trace/kos-traced" --control-fd 3x
+service_fails '^kos-keystored: --manifest-fd: not a descriptor number: "-1"$' \
+	"$KOS_BUILD/src/keystore/kos-keystored" --instance keystore --manifest-fd -1
 done_ok
